@@ -1,0 +1,1 @@
+"""Client for the Particle Cloud API, and a faithful local emulator of it."""

@@ -1,0 +1,1 @@
+"""Everything that touches a Particle device or a device label: platforms, identifiers, firmware, USB, serial."""

@@ -1,0 +1,1 @@
+"""The provisioning line: profile, per-unit workflow, records, tray import, GUI and the command line."""

@@ -1,0 +1,75 @@
+"""The ``particle-station`` command: a thin layer over the station, hardware and cloud packages."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from cloud_client.errors import CloudError
+from hardware.errors import HardwareError
+from hardware.progress import Cancelled
+from station.commands import load_command_modules
+from station.errors import StationError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="particle-station",
+        description="Provision Particle devices on a factory line: identify, flash, verify, add to a product, claim.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the station with simulated devices and a local cloud emulator (no hardware needed)",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in load_command_modules():
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler = getattr(args, "handler", None)
+    if args.demo and handler is None:
+        demo = getattr(args, "demo_handler", None) or _find_demo_handler(parser)
+        if demo is None:
+            print("particle-station: the demo is not available in this build", file=sys.stderr)
+            return 2
+        handler = demo
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(handler(args))
+    except (HardwareError, CloudError, StationError) as exc:
+        print(f"particle-station: error: {exc}", file=sys.stderr)
+        return 1
+    except Cancelled as exc:
+        print(f"particle-station: {exc}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("particle-station: interrupted", file=sys.stderr)
+        return 130
+
+
+def _find_demo_handler(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int] | None:
+    try:
+        demo = importlib.import_module("station.commands.demo")
+    except ModuleNotFoundError:
+        return None
+    handler: Callable[[argparse.Namespace], int] | None = getattr(demo, "run_demo", None)
+    return handler
+
+
+if __name__ == "__main__":
+    sys.exit(main())
