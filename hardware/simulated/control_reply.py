@@ -1,0 +1,22 @@
+"""What a simulated control-request handler returns: a result code, reply bytes, and what to do once the host
+has the reply (Device OS resets only after the reply was delivered)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hardware.simulated.protocol import Result
+
+
+@dataclass(frozen=True)
+class Reply:
+    result: int = Result.OK
+    data: bytes = b""
+    after_reply: Callable[[], None] | None = None
+
+
+Handler = Callable[[bytes], Reply]
+
+OK = Reply()
+NOT_SUPPORTED = Reply(Result.NOT_SUPPORTED)

@@ -1,0 +1,256 @@
+"""The DFU-mode bootloader of a simulated device: the DfuSe state machine over the device's flash, with erase and
+write done after the dfuDNBUSY status and taking the timing model's time (reference §3.1, §3.3, §8)."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import NoReturn
+
+from hardware.platforms import McuFamily
+from hardware.simulated import memory_map
+from hardware.simulated.device import SimulatedDevice
+from hardware.simulated.errors import UsbStall
+from hardware.simulated.faults import damage
+from hardware.simulated.flash import Access
+from hardware.simulated.module_table import scan_slot
+from hardware.simulated.protocol import (
+    DFU_DATA_FIRST_BLOCK,
+    DFU_TRANSFER_SIZE,
+    DfuRequest,
+    DfuseCommand,
+    DfuState,
+    DfuStatus,
+    ModuleFunction,
+)
+from hardware.simulated.versions import BOOTLOADER_6_2_0
+
+_COMMAND_WITH_ADDRESS = 5
+_STM32_DCT_POLL_MS = {"erase": 1, "write": 500}
+"""Gen 2 DCT (alt 1) bwPollTimeout (§3.1); internal flash and every Gen 3 memory report 0."""
+
+
+@dataclass(frozen=True)
+class _Command:
+    data: bytes
+
+
+@dataclass(frozen=True)
+class _Write:
+    address: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class _Fail:
+    status: DfuStatus
+
+
+@dataclass(frozen=True)
+class _Leave:
+    safe_mode: bool
+
+
+_Pending = _Command | _Write | _Fail | _Leave
+_KNOWN_REQUESTS = frozenset(int(r) for r in DfuRequest)
+
+
+class _Failure(Exception):
+    def __init__(self, status: DfuStatus) -> None:
+        super().__init__(status.name)
+        self.status = status
+
+
+def status_reply(status: DfuStatus, poll_ms: int, state: DfuState, i_string: int = 0) -> bytes:
+    """GETSTATUS: bStatus, bwPollTimeout (u24 LE, ms), bState, iString."""
+    return struct.pack("<B", status) + poll_ms.to_bytes(3, "little") + struct.pack("<BB", state, i_string)
+
+
+class DfuBootloader:
+    """One boot of the bootloader in DFU mode. The device lock is held by the caller for every call."""
+
+    def __init__(self, device: SimulatedDevice) -> None:
+        self._device = device
+        self._gen3 = device.platform.gen3_or_later
+        self.state = DfuState.DFU_IDLE
+        self.status = DfuStatus.OK
+        self.alt = 0
+        self.pointer = 0
+        self._pending: _Pending | None = None
+        self._wrote_user_slot = False
+
+    def set_alt(self, alt: int) -> None:
+        if not 0 <= alt < self._device.memory_count:
+            raise UsbStall(f"no DFU alternate setting {alt}")
+        self.alt = alt
+
+    def request(self, direction_in: bool, b_request: int, w_value: int, data: bytes, w_length: int) -> bytes:
+        """One DFU class request on interface 0; returns the IN data (empty for OUT) or raises UsbStall."""
+        if self.state is DfuState.DFU_MANIFEST_WAIT_RESET:
+            raise UsbStall("the bootloader is waiting to reset after manifestation")
+        expected_in = b_request in (DfuRequest.UPLOAD, DfuRequest.GETSTATUS, DfuRequest.GETSTATE)
+        if direction_in != expected_in or b_request not in _KNOWN_REQUESTS:
+            self._stall_with_error(f"DFU request {b_request} with the wrong direction or unknown")
+        if b_request == DfuRequest.GETSTATUS:
+            return self._get_status()[:w_length]
+        if b_request == DfuRequest.GETSTATE:
+            if self.state in (DfuState.DFU_DNBUSY, DfuState.DFU_MANIFEST):
+                self._stall_with_error("GETSTATE while busy")
+            return bytes([self.state])[:w_length]
+        if b_request == DfuRequest.DNLOAD:
+            self._dnload(w_value, data)
+            return b""
+        if b_request == DfuRequest.UPLOAD:
+            return self._upload(w_value, w_length)
+        if b_request == DfuRequest.CLRSTATUS:
+            if self.state is not DfuState.DFU_ERROR:
+                self._stall_with_error("CLRSTATUS outside dfuERROR")
+            self.state, self.status = DfuState.DFU_IDLE, DfuStatus.OK
+            return b""
+        if b_request == DfuRequest.ABORT:
+            if self.state not in (
+                DfuState.DFU_IDLE,
+                DfuState.DFU_DNLOAD_SYNC,
+                DfuState.DFU_DNLOAD_IDLE,
+                DfuState.DFU_MANIFEST_SYNC,
+                DfuState.DFU_UPLOAD_IDLE,
+            ):
+                raise UsbStall(f"ABORT in {self.state.name}")
+            self.state, self._pending = DfuState.DFU_IDLE, None
+            return b""
+        self._stall_with_error("DETACH is not served by the bootloader")
+
+    # --- requests ------------------------------------------------------------------------------------------------
+
+    def _dnload(self, w_value: int, data: bytes) -> None:
+        if self.state not in (DfuState.DFU_IDLE, DfuState.DFU_DNLOAD_IDLE) or len(data) > DFU_TRANSFER_SIZE:
+            self._stall_with_error(f"DNLOAD of {len(data)} bytes in {self.state.name}")
+        if not data:
+            self._pending, self.state = _Leave(safe_mode=False), DfuState.DFU_MANIFEST_SYNC
+            return
+        if w_value == 0 and data[0] == DfuseCommand.ENTER_SAFE_MODE and self._gen3:
+            self._pending, self.state = _Leave(safe_mode=True), DfuState.DFU_MANIFEST_SYNC
+            return
+        if w_value == 0:
+            self._pending = _Command(data)
+        elif w_value < DFU_DATA_FIRST_BLOCK:
+            self._pending = _Fail(DfuStatus.ERR_TARGET)
+        else:
+            address = (w_value - DFU_DATA_FIRST_BLOCK) * DFU_TRANSFER_SIZE + self.pointer
+            self._pending = _Write(address, data)
+        self.state = DfuState.DFU_DNLOAD_SYNC
+
+    def _get_status(self) -> bytes:
+        if self.state is DfuState.DFU_DNLOAD_SYNC:
+            reply = status_reply(self.status, self._poll_ms(), DfuState.DFU_DNBUSY)
+            self.state = DfuState.DFU_DNBUSY
+            self._execute()  # runs right after the reply; the device NAKs until the work is done
+            return reply
+        if self.state is DfuState.DFU_MANIFEST_SYNC:
+            reported = DfuState.DFU_MANIFEST if self._gen3 else DfuState.DFU_DNLOAD_IDLE
+            reply = status_reply(self.status, 0, reported)
+            self.state = DfuState.DFU_MANIFEST_WAIT_RESET
+            self._manifest()
+            return reply
+        return status_reply(self.status, 0, self.state)
+
+    def _upload(self, w_value: int, w_length: int) -> bytes:
+        if self.state not in (DfuState.DFU_IDLE, DfuState.DFU_UPLOAD_IDLE) or w_length > DFU_TRANSFER_SIZE:
+            self._stall_with_error(f"UPLOAD of {w_length} bytes in {self.state.name}")
+        if w_value == 0:
+            self.state = DfuState.DFU_UPLOAD_IDLE
+            return memory_map.dfuse_commands(self._device.platform)[:w_length]
+        if w_value < DFU_DATA_FIRST_BLOCK:
+            self._stall_with_error(f"UPLOAD block {w_value} is reserved")
+        address = (w_value - DFU_DATA_FIRST_BLOCK) * DFU_TRANSFER_SIZE + self.pointer
+        memory = self._device.memory(self.alt)
+        if not memory.layout.allows(address, w_length, Access.READ):
+            self._stall_with_error(f"UPLOAD at unreadable 0x{address:08X}+{w_length}")
+        self.state = DfuState.DFU_UPLOAD_IDLE
+        return memory.read(address, w_length)
+
+    # --- work done after the dfuDNBUSY status --------------------------------------------------------------------
+
+    def _execute(self) -> None:
+        pending, self._pending = self._pending, None
+        try:
+            if isinstance(pending, _Fail):
+                raise _Failure(pending.status)
+            if isinstance(pending, _Command):
+                self._command(pending.data)
+            elif isinstance(pending, _Write):
+                self._write(pending.address, pending.data)
+            self.state = DfuState.DFU_DNLOAD_IDLE
+        except _Failure as failure:
+            self.state, self.status = DfuState.DFU_ERROR, failure.status
+
+    def _command(self, data: bytes) -> None:
+        command = data[0]
+        if command == DfuseCommand.SET_ADDRESS:
+            if len(data) != _COMMAND_WITH_ADDRESS:
+                raise _Failure(DfuStatus.ERR_UNKNOWN)
+            self.pointer = int.from_bytes(data[1:5], "little")
+        elif command == DfuseCommand.ERASE:
+            if len(data) == 1:
+                raise _Failure(DfuStatus.ERR_TARGET)  # mass erase is refused
+            if len(data) != _COMMAND_WITH_ADDRESS:
+                raise _Failure(DfuStatus.ERR_UNKNOWN)
+            self._erase(int.from_bytes(data[1:5], "little"))
+        elif command == DfuseCommand.READ_UNPROTECT:
+            raise _Failure(DfuStatus.ERR_UNKNOWN)
+        elif command == DfuseCommand.CLEAR_SECURITY_OVERRIDE and self._gen3:
+            return  # Device Protection is not simulated: nothing to clear
+        else:
+            raise _Failure(DfuStatus.ERR_STALLEDPKT)
+
+    def _erase(self, address: int) -> None:
+        memory = self._device.memory(self.alt)
+        segment = memory.layout.segment_at(address)
+        if segment is None or Access.ERASE not in segment.access:
+            raise _Failure(DfuStatus.ERR_UNKNOWN)
+        size = memory.erase_sector(address)
+        self._device.occupy(self._device.timing.erase_seconds(size, self._device.faults.erase_factor))
+
+    def _write(self, address: int, data: bytes) -> None:
+        memory = self._device.memory(self.alt)
+        if not memory.layout.allows(address, len(data), Access.WRITE):
+            raise _Failure(DfuStatus.ERR_UNKNOWN)
+        if self._device.faults.take_corrupt_write():
+            data = damage(data)
+        memory.program(address, data)
+        self._device.occupy(self._device.timing.write_seconds(len(data)))
+        if self.alt == 0 and address <= memory_map.NRF_USER_START < address + len(data):
+            self._wrote_user_slot = True
+
+    def _manifest(self) -> None:
+        pending, self._pending = self._pending, None
+        safe = isinstance(pending, _Leave) and pending.safe_mode
+        self._invalidate_legacy_user_part()
+        self._device.reset(self._device.timing.manifest_s, safe=safe)
+
+    def _invalidate_legacy_user_part(self) -> None:
+        """The 6.2.0 nRF bootloader erases the 0xD4000 page after a valid DFU write at 0xB4000 (§3.4)."""
+        device = self._device
+        if not self._wrote_user_slot or device.platform.mcu is not McuFamily.NRF52840:
+            return
+        if (device.bootloader_version or 0) < BOOTLOADER_6_2_0:
+            return
+        slot = next(
+            s
+            for s in memory_map.module_slots(device.platform)
+            if s.function is ModuleFunction.USER_PART and s.start == memory_map.NRF_USER_START
+        )
+        module = scan_slot(device.memory(0).read, slot, device.platform)
+        if module is not None and module.integrity_ok:
+            device.memory(0).erase(memory_map.NRF_LEGACY_USER_START, 4096)
+
+    # --- helpers -------------------------------------------------------------------------------------------------
+
+    def _poll_ms(self) -> int:
+        if self._gen3 or self.alt != 1:
+            return 0
+        return _STM32_DCT_POLL_MS["erase" if isinstance(self._pending, _Command) else "write"]
+
+    def _stall_with_error(self, why: str) -> NoReturn:
+        self.state, self.status = DfuState.DFU_ERROR, DfuStatus.ERR_UNKNOWN
+        raise UsbStall(why)

@@ -1,0 +1,152 @@
+"""Device-side Wi-Fi control requests: the 500-series of Gen 3+ Wi-Fi platforms and the legacy 110–115 of Gen 2
+Wi-Fi platforms (reference §2.1, §2.2)."""
+
+from __future__ import annotations
+
+from hardware.simulated import wire
+from hardware.simulated.control_reply import OK, Handler, Reply
+from hardware.simulated.protocol import RequestType, Result
+from hardware.simulated.wifi import WifiCredentials, WifiStore
+
+_CREDENTIALS_PASSWORD = 1
+
+
+def _credentials_from_join(fields: wire.Fields) -> WifiCredentials:
+    credentials = wire.get_messages(fields, 4)
+    inner = credentials[-1] if credentials else {}
+    return WifiCredentials(
+        ssid=wire.get_str(fields, 1),
+        security=wire.get_int(fields, 3),
+        password=wire.get_str(inner, 2),
+        hidden=bool(wire.get_int(fields, 6)),
+        credentials_type=wire.get_int(inner, 1),
+    )
+
+
+def gen3_handlers(store: WifiStore) -> dict[int, Handler]:
+    """Requests 500–507 (``particle.ctrl.wifi``)."""
+
+    def join_new(payload: bytes) -> Reply:
+        credentials = _credentials_from_join(wire.decode(payload))
+        if not credentials.ssid:
+            return Reply(Result.INVALID_ARGUMENT)
+        store.store(credentials)
+        store.join(credentials.ssid)
+        return OK
+
+    def set_credentials(payload: bytes) -> Reply:
+        credentials = _credentials_from_join(wire.decode(payload))
+        if not credentials.ssid:
+            return Reply(Result.INVALID_ARGUMENT)
+        store.store(credentials)
+        return OK
+
+    def join_known(payload: bytes) -> Reply:
+        return OK if store.join(wire.get_str(wire.decode(payload), 1)) else Reply(Result.NOT_FOUND)
+
+    def known(payload: bytes) -> Reply:
+        networks = (
+            wire.string_field(1, c.ssid) + wire.varint_field(2, c.security) + wire.varint_field(3, c.credentials_type)
+            for c in store.credentials
+        )
+        return Reply(data=wire.repeated_messages(1, networks))
+
+    def remove(payload: bytes) -> Reply:
+        return OK if store.remove(wire.get_str(wire.decode(payload), 1)) else Reply(Result.NOT_FOUND)
+
+    def clear(payload: bytes) -> Reply:
+        store.clear()
+        return OK
+
+    def current(payload: bytes) -> Reply:
+        ssid = store.joined
+        if ssid is None:
+            return Reply(Result.NOT_FOUND)
+        seen = next((n for n in store.visible if n.ssid == ssid), None)
+        data = wire.string_field(1, ssid)
+        if seen is not None:
+            data += wire.bytes_field(2, seen.bssid) + wire.varint_field(3, seen.channel)
+            data += wire.varint_field(4, seen.rssi)
+        return Reply(data=data)
+
+    def scan(payload: bytes) -> Reply:
+        networks = (
+            wire.string_field(1, n.ssid)
+            + wire.bytes_field(2, n.bssid)
+            + wire.varint_field(3, n.security)
+            + wire.varint_field(4, n.channel)
+            + wire.varint_field(5, n.rssi)
+            for n in store.visible
+        )
+        return Reply(data=wire.repeated_messages(1, networks))
+
+    return {
+        RequestType.WIFI_JOIN_NEW_NETWORK: join_new,
+        RequestType.WIFI_JOIN_KNOWN_NETWORK: join_known,
+        RequestType.WIFI_GET_KNOWN_NETWORKS: known,
+        RequestType.WIFI_REMOVE_KNOWN_NETWORK: remove,
+        RequestType.WIFI_CLEAR_KNOWN_NETWORKS: clear,
+        RequestType.WIFI_GET_CURRENT_NETWORK: current,
+        RequestType.WIFI_SCAN_NETWORKS: scan,
+        RequestType.WIFI_SET_NETWORK_CREDENTIALS: set_credentials,
+    }
+
+
+def legacy_handlers(store: WifiStore) -> dict[int, Handler]:
+    """Requests 110–115 (``particle.ctrl.wifi`` legacy messages) served by Gen 2 Wi-Fi platforms."""
+
+    def set_antenna(payload: bytes) -> Reply:
+        store.antenna = wire.get_int(wire.decode(payload), 1)
+        return OK
+
+    def get_antenna(payload: bytes) -> Reply:
+        return Reply(data=wire.varint_field(1, store.antenna))
+
+    def scan(payload: bytes) -> Reply:
+        aps = (
+            wire.string_field(1, n.ssid)
+            + wire.bytes_field(2, n.bssid)
+            + wire.varint_field(3, n.security)
+            + wire.varint_field(5, n.channel)
+            + wire.varint_field(7, n.rssi)
+            for n in store.visible
+        )
+        return Reply(data=wire.bytes_field(1, wire.repeated_messages(1, aps), always=True))
+
+    def set_credentials(payload: bytes) -> Reply:
+        aps = wire.get_messages(wire.decode(payload), 1)
+        ap = aps[-1] if aps else {}
+        ssid = wire.get_str(ap, 1)
+        if not ssid:
+            return Reply(Result.INVALID_ARGUMENT)
+        password = wire.get_str(ap, 8)
+        store.store(
+            WifiCredentials(
+                ssid=ssid,
+                security=wire.get_int(ap, 3),
+                cipher=wire.get_int(ap, 4),
+                password=password,
+                credentials_type=_CREDENTIALS_PASSWORD if password else 0,
+            )
+        )
+        return OK
+
+    def get_credentials(payload: bytes) -> Reply:
+        aps = (
+            wire.string_field(1, c.ssid) + wire.varint_field(3, c.security) + wire.varint_field(4, c.cipher)
+            for c in store.credentials
+        )
+        return Reply(data=wire.bytes_field(1, wire.repeated_messages(1, aps), always=True))
+
+    def clear(payload: bytes) -> Reply:
+        store.clear()
+        return OK
+
+    return {
+        RequestType.WIFI_SET_ANTENNA: set_antenna,
+        RequestType.WIFI_GET_ANTENNA: get_antenna,
+        RequestType.WIFI_SCAN: scan,
+        RequestType.WIFI_SET_CREDENTIALS: set_credentials,
+        RequestType.WIFI_GET_CREDENTIALS: get_credentials,
+        RequestType.WIFI_CLEAR_CREDENTIALS: clear,
+    }
