@@ -1,0 +1,145 @@
+"""Access tokens for API calls: a fixed token, or OAuth client-credentials tokens cached until they expire."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from cloud_client.credentials import CredentialRef, Credentials, Secret, resolve_credentials
+from cloud_client.errors import AuthError, InvalidCredentialsError, InvalidResponseError
+from cloud_client.session import ApiSession, TokenSource
+
+__all__ = [
+    "CredentialRef",
+    "Credentials",
+    "OAuthTokenSource",
+    "Secret",
+    "StaticTokenSource",
+    "resolve_credentials",
+    "token_source_for",
+]
+
+log = logging.getLogger("cloud_client.auth")
+
+TOKEN_PATH = "/oauth/token"
+# Renew this long before the expiry the server announced, so a token never dies in flight.
+_RENEW_MARGIN_S = 60.0
+
+
+class StaticTokenSource:
+    """A token given by the engineer (e.g. an API user's token, which never expires); it cannot be renewed."""
+
+    def __init__(self, token: Secret) -> None:
+        self._token = token
+
+    def token(self) -> str:
+        return self._token.reveal()
+
+    def invalidate(self, token: str) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "StaticTokenSource(token=********)"
+
+
+class OAuthTokenSource:
+    """Exchanges a product OAuth client's id and secret for a token (``grant_type=client_credentials``).
+
+    The token is cached until shortly before it expires and renewed on demand or after a 401. A refused client
+    (``invalid_client``/``invalid_grant``) is remembered: later calls raise at once instead of asking again, because
+    ten failed token requests in a row lock the station's IP out for 30 minutes (reference §2, §11.3).
+    ``scope`` (e.g. ``customer=someone@example.com``) asks for a scoped token.
+    """
+
+    def __init__(
+        self,
+        session: ApiSession,
+        credentials: Credentials,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        scope: str | None = None,
+    ) -> None:
+        if credentials.client_id is None or credentials.client_secret is None:
+            raise AuthError(f"{credentials.source}: an OAuth client id and secret are needed for this operation")
+        self._session = session
+        self._client_id = credentials.client_id
+        self._client_secret = credentials.client_secret
+        self._source = credentials.source
+        self._clock = clock
+        self._scope = scope
+        self._lock = threading.Lock()
+        self._token: Secret | None = None
+        self._renew_at = 0.0
+        self._refused: InvalidCredentialsError | None = None
+        self.requests_made = 0
+        """How many token requests this source sent (for tests and diagnostics)."""
+
+    def __repr__(self) -> str:
+        return f"OAuthTokenSource(client_id={self._client_id!r}, client_secret=********, scope={self._scope!r})"
+
+    def token(self) -> str:
+        with self._lock:
+            if self._refused is not None:
+                raise InvalidCredentialsError(
+                    str(self._refused), operation=self._refused.operation, status=self._refused.status,
+                    api_message=self._refused.api_message,
+                )
+            if self._token is None or self._clock() >= self._renew_at:
+                self._token = self._fetch()
+            return self._token.reveal()
+
+    def invalidate(self, token: str) -> bool:
+        with self._lock:
+            if self._refused is not None:
+                return False
+            if self._token is not None and self._token == Secret(token):
+                self._token = None
+            return True
+
+    def _fetch(self) -> Secret:
+        what = f"get an access token for OAuth client {self._client_id!r} ({self._source})"
+        if self._scope is not None:
+            what += f" with scope {self._scope}"
+        form = {"grant_type": "client_credentials"}
+        if self._scope is not None:
+            form["scope"] = self._scope
+        self.requests_made += 1
+        try:
+            reply = self._session.request(
+                what, "POST", TOKEN_PATH, tokens=None, basic=(self._client_id, self._client_secret.reveal()),
+                data=form,
+            )
+        except InvalidCredentialsError as exc:
+            refused = "the client id or secret" if self._scope is None else f"the token for {self._scope}"
+            fix = (f"fix the credentials in {self._source} and restart" if self._scope is None
+                   else "check that it exists (e.g. create the customer first)")
+            self._refused = InvalidCredentialsError(
+                f"{what}: {refused} was refused (Particle said: {exc.api_message or 'no reason'}); {fix}. "
+                "No further token requests will be sent for it: 10 failures in a row lock this IP out for 30 minutes",
+                operation=what, status=exc.status, api_message=exc.api_message,
+            )
+            raise self._refused from None
+        body = reply.json_object()
+        access_token, expires_in = body.get("access_token"), body.get("expires_in", 0)
+        if not isinstance(access_token, str) or not access_token or not isinstance(expires_in, int | float):
+            raise InvalidResponseError(
+                f"{what}: the token reply has no usable access_token/expires_in; try again, and report it if it "
+                "persists", operation=what, status=reply.status,
+            )
+        # expires_in 0 means the token never expires (reference §3).
+        lifetime = float(expires_in) if expires_in > 0 else float("inf")
+        self._renew_at = self._clock() + max(lifetime - min(_RENEW_MARGIN_S, lifetime / 10), 0.0)
+        log.info("%s: got a token valid for %s", what, "ever" if expires_in <= 0 else f"{int(expires_in)} s")
+        return Secret(access_token)
+
+
+def token_source_for(
+    session: ApiSession, credentials: Credentials, *, clock: Callable[[], float] = time.monotonic
+) -> TokenSource:
+    """The token source that fits the credentials: OAuth exchange for a client, the token itself otherwise."""
+    if credentials.is_oauth_client:
+        return OAuthTokenSource(session, credentials, clock=clock)
+    assert credentials.access_token is not None
+    return StaticTokenSource(credentials.access_token)

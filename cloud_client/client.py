@@ -1,0 +1,100 @@
+"""``ParticleCloud``: the synchronous Particle Cloud API client, one typed method per endpoint the station uses."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+import httpx
+
+from cloud_client.auth import OAuthTokenSource, token_source_for
+from cloud_client.calls import ProductRef, product_path
+from cloud_client.claims import ClaimCalls
+from cloud_client.credentials import Credentials
+from cloud_client.devices import ProductDeviceCalls
+from cloud_client.errors import InvalidResponseError
+from cloud_client.fleet import FleetCalls
+from cloud_client.models import Product
+from cloud_client.retry import RetryPolicy
+from cloud_client.session import ApiSession
+from cloud_client.sims import SimCalls
+
+DEFAULT_BASE_URL = "https://api.particle.io"
+DEFAULT_TIMEOUT_S = 30.0
+USER_AGENT = "particle-station cloud_client"
+
+
+class ParticleCloud(ProductDeviceCalls, ClaimCalls, SimCalls, FleetCalls):
+    """The Particle Cloud API for one account or product.
+
+    Every method retries 429, 5xx, timeouts and dropped connections with capped, jittered exponential back-off,
+    renews an OAuth token once on 401, and raises a ``CloudError`` subclass naming the operation otherwise.
+    Repeating any method is safe: "already in this product" and "already claimed by this account" are success.
+    Safe to share between threads.
+
+    ``clock``, ``sleep`` and ``rng`` are seams for tests; ``http`` (not closed by ``close``) or ``transport``
+    replace the network.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        http: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        policy = retry or RetryPolicy()
+        if max_retries is not None:
+            policy = dataclasses.replace(policy, max_retries=max_retries)
+        self._owns_http = http is None
+        if http is None and transport is None:
+            # Without TCP_NODELAY, a request written as headers then body can stall on Nagle's algorithm meeting
+            # the server's delayed ACK (tens of ms per multipart import batch).
+            transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        self._http = http or httpx.Client(
+            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        )
+        self.base_url = str(self._http.base_url).rstrip("/")
+        self._credentials = credentials
+        self._session = ApiSession(self._http, policy=policy, sleep=sleep, rng=rng)
+        self._tokens = token_source_for(self._session, credentials, clock=clock)
+        self._customer_tokens: dict[str, OAuthTokenSource] = {}
+        self._customer_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"ParticleCloud(base_url={self.base_url!r}, credentials from {self._credentials.source!r})"
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> ParticleCloud:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def get_product(self, product: ProductRef) -> Product:
+        """The product's id, slug, name, platform and settings; NotFoundError for an unknown id or slug."""
+        what = f"get product {product}"
+        reply = self._call_object(what, "GET", product_path(product))
+        inner = reply.get("product")
+        if not isinstance(inner, dict):
+            raise InvalidResponseError(f"{what}: the reply has no 'product' object; try again, and report it if it "
+                                       "persists", operation=what)
+        return Product.from_json(inner)

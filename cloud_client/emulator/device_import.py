@@ -1,0 +1,121 @@
+"""Product device import (reference §4.1, §10.5): resolve each identifier and sort it into exactly one reply list."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from cloud_client.emulator.sim_logic import import_sim
+from cloud_client.emulator.state import CloudState, Device, Product
+
+_HEX24 = re.compile(r"[0-9a-fA-F]{24}")
+_SERIAL = re.compile(r"[A-Za-z0-9]{15}")
+_IMEI = re.compile(r"[0-9]{15}")
+_ICCID = re.compile(r"89[0-9]{17,18}")
+
+
+def resolve_identifier(state: CloudState, text: str) -> Device | None:
+    """The device a device id, serial number, IMEI or ICCID names; None when none does or it is malformed."""
+    candidate = text.strip()
+    if _HEX24.fullmatch(candidate):
+        return state.devices.get(candidate.lower())
+    if _ICCID.fullmatch(candidate):
+        return state.device_by_iccid(candidate)
+    if _IMEI.fullmatch(candidate):
+        # 15 digits is also the shape of a serial number, so try both.
+        return state.device_by_imei(candidate) or state.device_by_serial(candidate)
+    if _SERIAL.fullmatch(candidate):
+        return state.device_by_serial(candidate)
+    return None
+
+
+def on_team(product: Product, username: str | None) -> bool:
+    if username is None:
+        return False
+    name = username.lower()
+    return name == product.owner.lower() or name in (m.lower() for m in product.team)
+
+
+def admit(state: CloudState, product: Product, device: Device, now: float) -> None:
+    """Make ``device`` a full member of ``product``: out of quarantine and off the deny list."""
+    device.product_id = product.id
+    device.quarantined = False
+    device.denied = False
+    device.updated_at = now
+    if device.id in product.denied_ids:
+        product.denied_ids.remove(device.id)
+    state.changed()
+
+
+@dataclass
+class ImportReport:
+    updated: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    nonmember: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        # All five keys always, arrays even when empty: setup-tachyon reads .length on each (reference §10.5).
+        return {
+            "updated": len(self.updated),
+            "updatedDeviceIds": self.updated,
+            "existingDeviceIds": self.existing,
+            "nonmemberDeviceIds": self.nonmember,
+            "invalidDeviceIds": self.invalid,
+        }
+
+
+def import_devices(
+    state: CloudState,
+    product: Product,
+    identifiers: list[str],
+    *,
+    claim_user: str | None,
+    import_sims: bool,
+    now: float,
+    sim_delay_s: float,
+) -> ImportReport:
+    """Import each identifier into ``product``; the caller holds ``state.lock``.
+
+    Resolved identifiers are reported by their lowercase device id, unresolved ones as sent (whether the real API
+    echoes or lowercases is unconfirmed; the CLI compares case-insensitively). A device named twice is reported once.
+    """
+    report = ImportReport()
+    seen: set[str] = set()
+    for raw in identifiers:
+        text = raw.strip()
+        if not text:
+            continue
+        device = resolve_identifier(state, text)
+        key = device.id if device is not None else text.lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        if device is None:
+            report.invalid.append(text)
+        elif device.product_id == product.id and not device.quarantined:
+            report.existing.append(device.id)
+            _claim(state, device, claim_user)
+        elif device.product_id is not None and device.product_id != product.id:
+            # In another product: invalid, not nonmember ("API never returns nonmember" for this case, §4.1).
+            report.invalid.append(device.id)
+        elif device.platform_id != product.platform_id:
+            # "Devices must be of the same platform type as the product"; the list is unconfirmed, invalid likely.
+            report.invalid.append(device.id)
+        elif device.owner is not None and not on_team(product, device.owner) and device.owner not in product.customers:
+            report.nonmember.append(device.id)
+        else:
+            # New, or quarantined in this product and now approved (reference §4.8).
+            admit(state, product, device, now)
+            _claim(state, device, claim_user)
+            report.updated.append(device.id)
+            if import_sims and device.iccid and device.iccid in state.sims:
+                import_sim(state, product, state.sims[device.iccid], now, sim_delay_s)
+    return report
+
+
+def _claim(state: CloudState, device: Device, claim_user: str | None) -> None:
+    if claim_user is not None and device.owner is None:
+        device.owner = claim_user
+        state.changed()

@@ -1,0 +1,146 @@
+"""Sends one API request: bearer token, one refresh on 401, retries with back-off, redacted logging, error mapping."""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from cloud_client.replies import JsonObject, error_for_exception, error_for_reply, parse_json, require_object
+from cloud_client.retry import RATE_LIMITED, RetryPolicy, is_retryable_status, parse_retry_after
+
+log = logging.getLogger("cloud_client.http")
+
+_TOKEN_IN_PATH = re.compile(r"(/access_tokens/)(?!current\b)[^/?]+")
+_TOKEN_IN_QUERY = re.compile(r"(access_token=)[^&]*")
+
+
+def redact_path(path: str) -> str:
+    """The path as it may be logged: a token in ``/access_tokens/<token>`` or ``?access_token=`` is masked."""
+    return _TOKEN_IN_QUERY.sub(r"\1***", _TOKEN_IN_PATH.sub(r"\1***", path))
+
+
+class TokenSource(Protocol):
+    """Gives the bearer token for API calls."""
+
+    def token(self) -> str:
+        """The token to send now (fetching one if needed)."""
+        ...
+
+    def invalidate(self, token: str) -> bool:
+        """Forget ``token`` after a 401; True when a fresh one can be fetched, so the request is worth repeating."""
+        ...
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A successful (or explicitly accepted) reply."""
+
+    status: int
+    body: object | None
+    headers: httpx.Headers
+    content: bytes
+    operation: str
+
+    def json_object(self) -> JsonObject:
+        return require_object(self.operation, self.status, self.body)
+
+
+class ApiSession:
+    """The one place that talks HTTP to the Particle Cloud; every endpoint method goes through ``request``."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        policy: RetryPolicy,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.http = http
+        self.policy = policy
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+
+    def request(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        tokens: TokenSource | None,
+        basic: tuple[str, str] | None = None,
+        params: Mapping[str, str | int] | None = None,
+        json: object = None,
+        data: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        accept: Collection[int] = (),
+        retry_rate_limits: bool = True,
+    ) -> Reply:
+        """Send until a final reply; return it when 2xx or in ``accept``, else raise the mapped CloudError.
+
+        ``operation`` describes the call for messages and logs ("import 1000 devices into product 1234").
+        """
+        shown = f"{method} {redact_path(path)}"
+        token = tokens.token() if tokens is not None else None
+        refreshed = False
+        retries = 0
+        while True:
+            started = time.perf_counter()
+            log.debug("%s: %s (attempt %d)", operation, shown, retries + 1)
+            try:
+                response = self.http.request(
+                    method,
+                    path,
+                    params=params,
+                    json=json,
+                    data=data,
+                    files=files,
+                    headers={"Authorization": f"Bearer {token}"} if token is not None else None,
+                    auth=basic if basic is not None else httpx.USE_CLIENT_DEFAULT,
+                )
+            except httpx.TransportError as exc:
+                if retries >= self.policy.max_retries:
+                    raise error_for_exception(operation, exc, retries + 1) from exc
+                retries += 1
+                self._wait(operation, shown, f"no reply ({type(exc).__name__})", retries, rate_limited=False)
+                continue
+            status = response.status_code
+            log.debug("%s: %s -> %d in %.1f ms", operation, shown, status, (time.perf_counter() - started) * 1000)
+            if status == 401 and tokens is not None and token is not None and not refreshed:
+                refreshed = True
+                if tokens.invalidate(token):
+                    log.info("%s: the access token was refused; fetching a new one and trying once more", operation)
+                    token = tokens.token()
+                    continue
+            rate_limited = status == RATE_LIMITED
+            may_retry = retry_rate_limits or not rate_limited
+            if is_retryable_status(status) and may_retry and retries < self.policy.max_retries:
+                retries += 1
+                retry_after = parse_retry_after(response.headers.get("Retry-After")) if rate_limited else None
+                self._wait(operation, shown, f"HTTP {status}", retries, rate_limited=rate_limited,
+                           retry_after=retry_after)
+                continue
+            body = parse_json(response.text) if response.content else None
+            if 200 <= status < 300 or status in accept:
+                return Reply(status, body, response.headers, response.content, operation)
+            raise error_for_reply(operation, status, body, response.text)
+
+    def request_object(self, operation: str, method: str, path: str, **kwargs: Any) -> JsonObject:
+        """``request`` for the usual case of a JSON object reply."""
+        return self.request(operation, method, path, **kwargs).json_object()
+
+    def _wait(
+        self, operation: str, shown: str, why: str, retry_number: int, *, rate_limited: bool,
+        retry_after: float | None = None,
+    ) -> None:
+        delay = self.policy.delay(retry_number, rate_limited=rate_limited, rng=self._rng, retry_after=retry_after)
+        log.warning("%s: %s gave %s; retry %d of %d in %.2f s", operation, shown, why, retry_number,
+                    self.policy.max_retries, delay)
+        self._sleep(delay)

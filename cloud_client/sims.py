@@ -1,0 +1,101 @@
+"""SIM card calls: check, import-and-activate into a product, and read a SIM's status (reference §7, §11.4)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from cloud_client.calls import EndpointCalls, ProductRef, batched, plain_identifier, product_path
+from cloud_client.errors import NotFoundError, SimOwnedElsewhereError
+from cloud_client.models import Sim, SimActivation, SimCheck
+
+log = logging.getLogger("cloud_client.sims")
+
+DEFAULT_SIM_BATCH = 100
+_HEAD_ANSWERS = {204: SimCheck.ACTIVE_FREE_PLAN, 205: SimCheck.ACTIVE, 403: SimCheck.OWNED_ELSEWHERE,
+                 404: SimCheck.UNKNOWN}
+
+
+def _iccid(value: object, operation: str) -> str:
+    return plain_identifier(value, "ICCID", operation)
+
+
+class SimCalls(EndpointCalls):
+    """The ``/v1/sims`` and ``/v1/products/:p/sims`` families."""
+
+    def check_sim(self, iccid: object) -> SimCheck:
+        """Ask whether the SIM is ready to activate, already active, owned elsewhere or unknown (``HEAD``)."""
+        ident = _iccid(iccid, f"check SIM {iccid}")
+        reply = self._call(f"check SIM {ident}", "HEAD", f"/v1/sims/{ident}", accept=(403, 404))
+        return _HEAD_ANSWERS.get(reply.status, SimCheck.READY)
+
+    def get_sim(self, iccid: object, *, product: ProductRef | None = None) -> Sim:
+        """The SIM's record (status, activation in progress …); NotFoundError when the cloud does not know it."""
+        ident = _iccid(iccid, f"get SIM {iccid}")
+        path = f"{product_path(product)}/sims/{ident}" if product is not None else f"/v1/sims/{ident}"
+        where = f" of product {product}" if product is not None else ""
+        return Sim.from_json(self._call_object(f"get SIM {ident}{where}", "GET", path))
+
+    def import_sims(
+        self, product: ProductRef, iccids: Iterable[object], *, country: str | None = None,
+        batch_size: int = DEFAULT_SIM_BATCH,
+    ) -> int:
+        """Import the SIMs into the product and start their activation; returns how many ICCIDs were sent.
+
+        The API only queues the work (``200 {"ok":true}``); read each SIM's status afterwards.
+        """
+        idents = list(dict.fromkeys(_iccid(value, f"import SIMs into product {product}") for value in iccids))
+        for start, batch in zip(range(0, len(idents), batch_size), batched(idents, batch_size), strict=True):
+            what = f"import SIMs {start + 1}-{start + len(batch)} of {len(idents)} into product {product}"
+            body: dict[str, object] = {"sims": batch}
+            if country is not None:
+                body["country"] = country
+            self._call_object(what, "POST", f"{product_path(product)}/sims", json=body)
+        return len(idents)
+
+    def activate_sims(
+        self, product: ProductRef, iccids: Iterable[object], *, country: str | None = None
+    ) -> dict[str, SimActivation]:
+        """Check each SIM, import the ones not yet active, and report each one's state (per ICCID).
+
+        Active SIMs are not imported again; SIMs owned by another account are reported, not imported. Re-running
+        it is safe and reports the same or a later state.
+        """
+        checks = {
+            ident: self.check_sim(ident)
+            for ident in dict.fromkeys(_iccid(value, f"activate SIMs in product {product}") for value in iccids)
+        }
+        report: dict[str, SimActivation] = {}
+        to_import: list[str] = []
+        for ident, check in checks.items():
+            if check.is_active:
+                report[ident] = SimActivation.ACTIVE
+            elif check is SimCheck.OWNED_ELSEWHERE:
+                report[ident] = SimActivation.OWNED_ELSEWHERE
+            else:
+                to_import.append(ident)
+        if to_import:
+            self.import_sims(product, to_import, country=country)
+        for ident in to_import:
+            report[ident] = self._state_after_import(product, ident)
+        return report
+
+    def activate_sim(self, product: ProductRef, iccid: object, *, country: str | None = None) -> SimActivation:
+        """``activate_sims`` for one SIM; a SIM owned by another account raises SimOwnedElsewhereError."""
+        ident = _iccid(iccid, f"activate SIM {iccid} in product {product}")
+        state = self.activate_sims(product, [ident], country=country)[ident]
+        if state is SimActivation.OWNED_ELSEWHERE:
+            what = f"activate SIM {ident} in product {product}"
+            raise SimOwnedElsewhereError(
+                f"{what}: the SIM belongs to another Particle account (HTTP 403); ask its owner to release it, or "
+                "fit another SIM", operation=what, status=403,
+            )
+        return state
+
+    def _state_after_import(self, product: ProductRef, iccid: str) -> SimActivation:
+        try:
+            sim = self.get_sim(iccid, product=product)
+        except NotFoundError:
+            log.warning("SIM %s: unknown to the cloud after its import into product %s", iccid, product)
+            return SimActivation.NOT_FOUND
+        return SimActivation.ACTIVE if sim.is_active and not sim.is_pending else SimActivation.PENDING
