@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cloud_client.credentials import CredentialRef
+from cloud_client.errors import AuthError
 from hardware.errors import UnknownPlatformError
 from hardware.platforms import Platform, parse_platform
 from station.errors import StationError
@@ -373,12 +375,10 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
     if not re.match(r"^https?://[^\s/]+", base_url):
         raise r.fail("cloud.base_url", f"must be an http(s) URL, got {base_url!r}")
     credentials = r.string("cloud.credentials", required=True)
-    if not re.match(r"^(env|keyring|token-env):", credentials):
-        raise r.fail(
-            "cloud.credentials",
-            "must be a credential reference such as \"env:PARTICLE\" or \"keyring:particle-station/line-1\"; "
-            "never put a secret in the profile",
-        )
+    try:
+        CredentialRef.parse(credentials)
+    except AuthError as exc:
+        raise r.fail("cloud.credentials", f"must be a credential reference, never a secret: {exc}") from None
     cloud = CloudSettings(base_url=base_url.rstrip("/"), credentials=credentials,
                           batch_size=r.integer("cloud.batch_size", 100, minimum=1))
 

@@ -138,9 +138,9 @@ def read_tray(
             )
             continue
         if platform is not None and result.kind is EntryKind.DEVICE_ID:
-            reason = foreign_platform_reason(result.value, platform)
-            if reason is not None:
-                problems.append(TrayProblem(line, text, ProblemKind.OTHER_PLATFORM, f"{result.value} {reason}"))
+            foreign = foreign_platform_reason(result.value, platform)
+            if foreign is not None:
+                problems.append(TrayProblem(line, text, ProblemKind.OTHER_PLATFORM, f"{result.value} {foreign}"))
                 continue
         first_line[result.value] = line
         entries.append(TrayEntry(line, result.kind, result.value))

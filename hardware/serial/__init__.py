@@ -1,0 +1,53 @@
+"""Particle devices over USB serial (CDC): port discovery, the listening-mode console and YMODEM flashing."""
+
+from __future__ import annotations
+
+from hardware.serial.console import ConsoleTimeouts, ListeningConsole, ListeningEntry
+from hardware.serial.errors import (
+    ClaimCodeError,
+    ListeningModeError,
+    SerialConsoleError,
+    SerialDisconnectedError,
+    SerialFlashingUnsupportedError,
+    SerialPortError,
+    SerialReplyError,
+    SerialTimeoutError,
+    WifiSetupError,
+    YmodemError,
+)
+from hardware.serial.operations import SerialDeviceReport, flash_over_serial, identify_over_serial
+from hardware.serial.ports import ParticleSerialPort, find_port, list_particle_ports, open_port
+from hardware.serial.replies import MacAddress, ModuleInfo, SerialIdentity, SystemInfo, SystemVersion
+from hardware.serial.wifi import WifiCredentials
+from hardware.serial.ymodem import YmodemSender, YmodemTimeouts
+
+__all__ = [
+    "ClaimCodeError",
+    "ConsoleTimeouts",
+    "ListeningConsole",
+    "ListeningEntry",
+    "ListeningModeError",
+    "MacAddress",
+    "ModuleInfo",
+    "ParticleSerialPort",
+    "SerialConsoleError",
+    "SerialDeviceReport",
+    "SerialDisconnectedError",
+    "SerialFlashingUnsupportedError",
+    "SerialIdentity",
+    "SerialPortError",
+    "SerialReplyError",
+    "SerialTimeoutError",
+    "SystemInfo",
+    "SystemVersion",
+    "WifiCredentials",
+    "WifiSetupError",
+    "YmodemError",
+    "YmodemSender",
+    "YmodemTimeouts",
+    "find_port",
+    "flash_over_serial",
+    "identify_over_serial",
+    "list_particle_ports",
+    "open_port",
+]

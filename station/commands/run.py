@@ -1,0 +1,175 @@
+"""``particle-station run --profile P --headless``: run the line from a terminal, labels from stdin or a scanner."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, closing
+from pathlib import Path
+from typing import Any, TextIO
+
+from cloud_client.client import ParticleCloud
+from cloud_client.credentials import Credentials
+from cloud_client.emulator import EmulatorServer
+from hardware.identifiers import LabelScan
+from station.connect import cloud_for
+from station.errors import StationError
+from station.profile import StationProfile, load_profile
+from station.simulation import OWNER, register_device
+from station.workflow.events import EventKind, UnitEvent
+from station.workflow.line import Line, LineError
+from station.workflow.usb_link import UsbLink
+
+STEP_WORDS = {
+    "find": "finding the device", "identify": "identifying", "check_label": "checking the label",
+    "validate_firmware": "checking the firmware", "flash": "flashing", "final_check": "final check",
+    "claim_code": "writing the claim code", "pre_add": "adding to the product", "activate_sim": "activating the SIM",
+    "claim": "claiming", "update_device": "naming and grouping",
+}
+
+
+def register(subparsers: Any) -> None:
+    run = subparsers.add_parser("run", help="run the provisioning line (GUI, or --headless in a terminal)")
+    run.add_argument("--profile", type=Path, required=True, help="station profile (TOML)")
+    run.add_argument("--headless", action="store_true", help="no GUI: labels from stdin (one per line) or --scanner")
+    run.add_argument("--operator", default="operator", help="operator name recorded with every unit")
+    run.add_argument("--lot", help="lot name (default: today's lot from the profile's lot naming)")
+    run.add_argument("--cloud-url", help="use this API base URL instead of the profile's")
+    run.add_argument("--scanner", metavar="PORT", help="read labels from a serial barcode scanner on PORT")
+    run.add_argument("--scanner-baud", type=int, default=9600)
+    sim = run.add_argument_group("simulation (no hardware)")
+    sim.add_argument("--simulate", type=int, metavar="N", help="N simulated units of the profile's platform")
+    sim.add_argument("--simulate-seed", default="station", help="seed of the simulated units' identities")
+    sim.add_argument("--device-timing", choices=("zero", "realistic"), default="realistic")
+    sim.add_argument("--auto-scan", action="store_true", help="scan the simulated units' labels automatically")
+    run.set_defaults(handler=run_line)
+
+
+def _simulated_devices(profile: StationProfile, args: argparse.Namespace) -> list[Any]:
+    from hardware.simulated import SimulatedDevice, Timing
+
+    timing = Timing.realistic(profile.platform.mcu) if args.device_timing == "realistic" else Timing.zero()
+    return [SimulatedDevice(profile.platform, seed=f"{args.simulate_seed}-{n}", timing=timing)
+            for n in range(args.simulate)]
+
+
+def _cloud(profile: StationProfile, args: argparse.Namespace, devices: list[Any], stack: ExitStack) -> ParticleCloud:
+    if args.simulate and not args.cloud_url:
+        emulator = EmulatorServer()
+        token = secrets.token_hex(20)
+        emulator.add_user(OWNER, secrets.token_hex(8))
+        emulator.add_access_token(token, user=OWNER)
+        emulator.add_product(profile.product_id, profile.platform.name, owner=OWNER)
+        for device in devices:
+            register_device(emulator, device)
+        url = emulator.start()
+        stack.callback(emulator.stop)
+        print(f"simulation: cloud emulator at {url} (the profile's cloud is not used)", file=sys.stderr)
+        return stack.enter_context(ParticleCloud(url, Credentials.token(token, source="simulation")))
+    return stack.enter_context(cloud_for(profile, base_url=args.cloud_url))
+
+
+def _labels(args: argparse.Namespace, devices: list[Any], stdin: TextIO) -> Iterator[str | LabelScan]:
+    if args.auto_scan:
+        for device in devices:
+            yield device.label
+        return
+    if args.scanner:
+        from hardware.scanner.serial_scanner import SerialScanner
+
+        with closing(SerialScanner.open(args.scanner, baudrate=args.scanner_baud)) as scanner:
+            print(f"reading labels from the scanner on {args.scanner}; Ctrl-C to finish", file=sys.stderr)
+            for scan in scanner.scans():
+                if isinstance(scan, LabelScan):
+                    yield scan
+                else:
+                    print(f"not scanned: {scan.message}", file=sys.stderr)
+        return
+    if stdin.isatty():
+        print("Scan a label (or type it and press Enter); Ctrl-D to finish.", file=sys.stderr)
+    for text in stdin:
+        if text.strip().lower() in ("q", "quit", "exit"):
+            return
+        if text.strip():
+            yield text
+
+
+class TerminalReport:
+    """Prints one line per finished unit on stdout, and progress on a terminal's stderr."""
+
+    def __init__(self, interactive: bool) -> None:
+        self.interactive = interactive
+        self.lock = threading.Lock()
+        self.failed = 0
+
+    def __call__(self, event: UnitEvent) -> None:
+        with self.lock:
+            slot = f"[slot {event.slot + 1}]" if event.slot is not None else "[cloud]"
+            if event.kind is EventKind.STEP_PROGRESS and self.interactive and event.total:
+                eta = f", {event.eta_seconds:.0f} s left" if event.eta_seconds is not None else ""
+                print(f"\r{slot} {event.unit_key} flashing {100 * event.done // event.total}%{eta}   ", end="",
+                      file=sys.stderr, flush=True)
+            elif event.kind is EventKind.STEP_STARTED and self.interactive:
+                print(f"\r{slot} {event.unit_key} {STEP_WORDS.get(event.step or '', event.step)}...          ",
+                      end="", file=sys.stderr, flush=True)
+            elif event.kind is EventKind.UNIT_FINISHED:
+                if self.interactive:
+                    print("\r" + " " * 70 + "\r", end="", file=sys.stderr)
+                device = event.data.get("device_id") or "-"
+                cycle = event.data.get("cycle_seconds")
+                took = f" {cycle:.1f} s" if isinstance(cycle, float) else ""
+                print(f"{event.status:<13} {event.unit_key} {device}{took}: {event.message}", flush=True)
+                if event.status == "FAIL":
+                    self.failed += 1
+                    print(f"              -> {event.action}", flush=True)
+            elif event.kind is EventKind.UNIT_UPDATED:
+                print(f"{event.status:<13} {event.unit_key} (later): {event.message}", flush=True)
+            elif event.kind is EventKind.NOTICE:
+                print(f"notice: {event.message} {event.action}", file=sys.stderr, flush=True)
+
+
+def run_line(args: argparse.Namespace) -> int:
+    profile = load_profile(args.profile)
+    if not args.headless:
+        try:
+            from station.ui.app import run_gui
+        except ImportError as exc:
+            raise StationError(f"the GUI is not available ({exc}); use --headless") from None
+        return int(run_gui(profile=profile, operator=args.operator, lot=args.lot))
+    if args.auto_scan and not args.simulate:
+        raise StationError("--auto-scan needs --simulate N")
+    with ExitStack() as stack:
+        devices = _simulated_devices(profile, args) if args.simulate else []
+        if devices:
+            from hardware.simulated import usb_backend
+
+            link = UsbLink(usb_backend(*devices))
+        else:
+            link = UsbLink()
+        cloud = _cloud(profile, args, devices, stack)
+        line = stack.enter_context(Line(profile, link=link, cloud=cloud, operator=args.operator, lot=args.lot))
+        report = TerminalReport(sys.stderr.isatty())
+        line.events.subscribe(report)
+        print(f"line ready: station {profile.station_name!r}, product {profile.product_id} "
+              f"({profile.platform.display_name}), lot {line.lot}, {profile.slots.count} slot(s)", file=sys.stderr)
+        for text in _labels(args, devices, sys.stdin):
+            while True:
+                try:
+                    line.scan(text)
+                    break
+                except LineError as exc:
+                    if "busy" in str(exc) and (args.auto_scan or not sys.stdin.isatty()):
+                        line.wait_for_free_slot()
+                        continue
+                    print(f"not scanned: {exc}", file=sys.stderr)
+                    break
+        line.wait_idle(timeout=3600)
+        counts = line.counts()
+        pending = line.journal.count_pending()
+        print(f"lot {line.lot}: {counts.passed} PASS, {counts.failed} FAIL, {counts.cloud_pending} cloud pending"
+              + (f" ({pending} cloud operations still queued; they finish when the station runs again)"
+                 if pending else ""), file=sys.stderr)
+        return 1 if report.failed else 0

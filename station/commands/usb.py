@@ -1,0 +1,300 @@
+"""``particle-station devices``, ``identify`` and ``flash``: the USB host side on the command line.
+
+Each command takes ``--simulate PLATFORM[,PLATFORM...]`` to run the very same code against simulated devices behind a
+simulated pyusb backend. Progress goes to stderr: a bar on a terminal, plain lines otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from hardware.errors import IdentifierError
+from hardware.firmware import ModuleFunction, load_module
+from hardware.identifiers import DeviceId
+from hardware.platforms import parse_platform
+from hardware.progress import ProgressEvent
+from hardware.usb.discovery import DeviceInfo, DeviceMode, UsbBackend, UsbDevice, default_backend, list_devices
+from hardware.usb.discovery import open_device as open_usb_device
+from hardware.usb.errors import NotSupportedError
+from hardware.usb.flashing import FlashResult, flash_user_firmware, open_control
+from hardware.usb.module_info import find_module
+from hardware.usb.timing import HostTiming
+from station.commands.serial_cmds import handle_flash_serial, handle_identify_serial, register_serial_options
+
+_BAR_WIDTH = 30
+
+
+def register(subparsers: Any) -> None:
+    devices = subparsers.add_parser(
+        "devices", help="list Particle devices on USB", description="List Particle devices on USB (normal and DFU)."
+    )
+    _add_common(devices)
+    devices.set_defaults(handler=run_devices)
+
+    identify = subparsers.add_parser(
+        "identify",
+        help="show a device's id, platform, serial number, Device OS, ICCID/IMEI and application version",
+        description="Identify one Particle device on USB.",
+    )
+    _add_common(identify)
+    _add_device(identify)
+    register_serial_options(identify)
+    identify.set_defaults(handler=run_identify)
+
+    flash = subparsers.add_parser(
+        "flash",
+        help="flash application firmware (a user part .bin) over USB and confirm it runs",
+        description="Flash a user part over DFU, verify it by reading it back, and confirm the device runs it.",
+    )
+    flash.add_argument("file", metavar="FILE", help="the application firmware (.bin)")
+    _add_common(flash)
+    _add_device(flash)
+    register_serial_options(flash)
+    flash.set_defaults(handler=run_flash)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    parser.add_argument(
+        "--simulate",
+        metavar="PLATFORM[,PLATFORM...]",
+        help="use simulated devices of these platforms instead of USB hardware (e.g. boron,p2)",
+    )
+
+
+def _add_device(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--device", metavar="ID", type=_device_id, help="the device id (needed when several devices are connected)"
+    )
+
+
+def _device_id(text: str) -> DeviceId:
+    try:
+        return DeviceId.parse(text)
+    except IdentifierError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+# ---- where devices come from ----
+
+
+@dataclass(frozen=True)
+class UsbTarget:
+    """The pyusb backend to use and the host timing that suits it."""
+
+    backend: UsbBackend
+    timing: HostTiming
+    simulated: tuple[Any, ...] = ()
+    """The SimulatedDevice objects behind the backend (empty for real hardware)."""
+
+
+def usb_target(args: argparse.Namespace) -> UsbTarget:
+    """Real USB through libusb-1.0, or simulated devices when ``--simulate`` is given."""
+    if getattr(args, "simulate", None):
+        from hardware.simulated import SimulatedDevice, usb_backend
+
+        names = [name for name in args.simulate.split(",") if name.strip()]
+        devices = tuple(
+            SimulatedDevice(platform, seed=f"particle-station-{i}-{platform.name}")
+            for i, platform in enumerate(parse_platform(name) for name in names)
+        )
+        return UsbTarget(usb_backend(*devices), HostTiming.fast(poll=0.01), devices)
+    return UsbTarget(default_backend(), HostTiming())
+
+
+def open_target_device(args: argparse.Namespace, target: UsbTarget) -> UsbDevice:
+    return open_usb_device(getattr(args, "device", None), backend=target.backend)
+
+
+# ---- devices ----
+
+
+def _info_json(info: DeviceInfo) -> dict[str, Any]:
+    return {
+        "id": str(info.device_id) if info.device_id else None,
+        "platform": info.platform.name,
+        "platform_id": info.platform.id,
+        "mode": info.mode.value,
+        "bus": info.bus,
+        "address": info.address,
+        "problem": info.problem or None,
+    }
+
+
+def run_devices(args: argparse.Namespace) -> int:
+    found = list_devices(backend=usb_target(args).backend)
+    if args.json:
+        print(json.dumps([_info_json(info) for info in found], indent=2))
+        return 0
+    if not found:
+        print("No Particle devices found on USB.")
+        return 0
+    for info in found:
+        who = str(info.device_id) if info.device_id else "(id unreadable)"
+        line = f"{who}  {info.platform.display_name:<12} {info.mode} mode"
+        print(line + (f"  — {info.problem}" if info.problem else ""))
+    return 0
+
+
+# ---- identify ----
+
+
+@dataclass(frozen=True)
+class DeviceReport:
+    """What ``identify`` shows about one device; a serial-console variant can fill the same record."""
+
+    device_id: DeviceId
+    platform: str
+    platform_id: int
+    mode: str
+    serial: str | None = None
+    device_os: str | None = None
+    iccid: str | None = None
+    imei: str | None = None
+    user_part_version: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": str(self.device_id),
+            "platform": self.platform,
+            "platform_id": self.platform_id,
+            "mode": self.mode,
+            "serial": self.serial,
+            "device_os": self.device_os,
+            "iccid": self.iccid,
+            "imei": self.imei,
+            "user_part_version": self.user_part_version,
+        }
+
+    def lines(self) -> list[str]:
+        rows = [
+            ("Device ID", str(self.device_id)),
+            ("Platform", f"{self.platform} ({self.platform_id})"),
+            ("Mode", self.mode),
+            ("Serial number", self.serial),
+            ("Device OS", self.device_os),
+            ("ICCID", self.iccid),
+            ("IMEI", self.imei),
+            ("Application version", None if self.user_part_version is None else str(self.user_part_version)),
+        ]
+        return [f"{name + ':':<21}{value}" for name, value in rows if value is not None]
+
+
+def identify_usb(device: UsbDevice, timing: HostTiming) -> DeviceReport:
+    """Identify a device over USB control requests (DFU mode: only id, platform and mode are known)."""
+    base = DeviceReport(device.device_id, device.platform.name, device.platform.id, device.mode.value)
+    if device.mode is DeviceMode.DFU or not device.platform.control_requests_supported:
+        return base
+    control = open_control(device, timing)
+    serial = control.serial_number()
+    iccid = imei = None
+    if device.platform.is_cellular:
+        try:
+            ids = control.cellular_ids()
+            iccid = str(ids.iccid) if ids.iccid else None
+            imei = str(ids.imei) if ids.imei else None
+        except NotSupportedError:
+            pass
+    user = find_module(control.module_info(), ModuleFunction.USER_PART)
+    return DeviceReport(
+        device.device_id,
+        device.platform.name,
+        device.platform.id,
+        device.mode.value,
+        serial=str(serial) if serial else None,
+        device_os=control.system_version(),
+        iccid=iccid,
+        imei=imei,
+        user_part_version=user.version if user is not None and user.valid else None,
+    )
+
+
+def run_identify(args: argparse.Namespace) -> int:
+    if getattr(args, "serial", False):
+        return handle_identify_serial(args)
+    target = usb_target(args)
+    with open_target_device(args, target) as device:
+        report = identify_usb(device, target.timing)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        print("\n".join(report.lines()))
+    return 0
+
+
+# ---- flash ----
+
+
+class ProgressPrinter:
+    """Prints progress events: a redrawn bar on a terminal, one line per phase otherwise."""
+
+    def __init__(self, stream: TextIO, *, tty: bool | None = None) -> None:
+        self._stream = stream
+        self._tty = stream.isatty() if tty is None else tty
+        self._open_bar = False
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if event.total == 0:
+            self._end_bar()
+            self._write(f"{event.detail or event.phase}...\n")
+            return
+        if self._tty:
+            filled = int(_BAR_WIDTH * event.fraction)
+            bar = "#" * filled + "-" * (_BAR_WIDTH - filled)
+            amount = f"{event.done // 1024}/{event.total // 1024} KB"
+            self._write(f"\r  {event.phase:<7}[{bar}] {event.fraction:4.0%}  {amount}")
+            self._open_bar = event.done < event.total
+            if not self._open_bar:
+                self._write("\n")
+        elif event.done >= event.total:
+            self._write(f"  {event.phase}: {event.total} bytes done\n")
+
+    def _end_bar(self) -> None:
+        if self._open_bar:
+            self._write("\n")
+            self._open_bar = False
+
+    def _write(self, text: str) -> None:
+        self._stream.write(text)
+        self._stream.flush()
+
+
+def _flash_json(result: FlashResult) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "id": str(result.device_id),
+        "platform": result.platform.name,
+        "module": result.module,
+        "address": f"0x{result.address:08x}",
+        "bytes": result.bytes_written,
+        "legacy_slot_invalidated": result.legacy_slot_invalidated,
+        "dependency_checked": result.dependency_checked,
+        "running_version": result.running.version,
+        "seconds": {p.phase: round(p.seconds, 3) for p in result.phases},
+        "total_seconds": round(result.total_seconds, 3),
+    }
+
+
+def run_flash(args: argparse.Namespace, *, progress_stream: TextIO | None = None) -> int:
+    if getattr(args, "serial", False):
+        return handle_flash_serial(args, progress_stream=progress_stream)
+    module = load_module(args.file)
+    target = usb_target(args)
+    progress: Callable[[ProgressEvent], None] = ProgressPrinter(progress_stream or sys.stderr)
+    with open_target_device(args, target) as device:
+        result = flash_user_firmware(device, module, progress=progress, timing=target.timing)
+    result.device.close()
+    if args.json:
+        print(json.dumps(_flash_json(result), indent=2))
+    else:
+        print(
+            f"Flashed {result.module} to {result.device_id} at 0x{result.address:08x} "
+            f"({result.bytes_written} bytes, {result.total_seconds:.1f} s); the device runs version "
+            f"{result.running.version}."
+        )
+    return 0

@@ -1,0 +1,156 @@
+"""The cloud work of one unit as named, idempotent operations that run inline or later from the outbox.
+
+Each operation takes a JSON payload so it can be journalled in the outbox and replayed after a restart; running one
+twice leaves the same state (an import that finds the device "existing", a claim by the same account, an update).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cloud_client.client import ParticleCloud
+from cloud_client.errors import NotFoundError
+from cloud_client.models import ImportOutcome, SimActivation
+from station.profile import ClaimMode, StationProfile
+from station.profile import SimActivation as SimPolicy
+from station.workflow.outcome import UnitFailure
+
+Payload = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CloudOperation:
+    name: str
+    """Also the journal's step name."""
+    run: Callable[[ParticleCloud, int, Payload], Payload]
+    """Does the work; returns details for the journal. Raises UnitFailure for a definitive refusal."""
+    title: str
+
+
+def _pre_add(cloud: ParticleCloud, product: int, payload: Payload) -> Payload:
+    device_id = payload["device_id"]
+    outcome = cloud.import_device(product, device_id)
+    if outcome.in_product:
+        return {"outcome": outcome.value}
+    reasons = {
+        ImportOutcome.NON_MEMBER: "The cloud says this device is owned by another account and cannot join the product.",
+        ImportOutcome.INVALID: (
+            f"The cloud did not accept device {device_id} into product {product}: it is unknown, "
+            "of another platform, or already in another product."
+        ),
+        ImportOutcome.PROTECTED: "Device Protection refused adding this device to the product.",
+    }
+    reason = reasons.get(outcome, f"The cloud did not add device {device_id} to the product ({outcome.value}).")
+    raise UnitFailure(reason, "Set the unit aside; engineering must check it in the Console.", step="pre_add")
+
+
+def _check_pre_add(cloud: ParticleCloud, product: int, payload: Payload) -> bool:
+    try:
+        cloud.get_device(product, payload["device_id"])
+    except NotFoundError:
+        return False
+    return True
+
+
+def _activate_sim(cloud: ParticleCloud, product: int, payload: Payload) -> Payload:
+    state = cloud.activate_sim(product, payload["iccid"])
+    if state is SimActivation.NOT_FOUND:
+        raise UnitFailure(
+            f"The cloud does not know SIM {payload['iccid']}.",
+            "Set the unit aside; engineering must check the SIM card.",
+            step="activate_sim",
+        )
+    return {"sim": state.value}
+
+
+def _claim(cloud: ParticleCloud, product: int, payload: Payload) -> Payload:
+    account = payload.get("account")
+    if account:
+        outcome = cloud.claim_product_device(product, payload["device_id"], account)
+        if not outcome.in_product:
+            raise UnitFailure(
+                f"The cloud did not claim the device to {account} ({outcome.value}).",
+                "Set the unit aside; engineering must check the account.",
+                step="claim",
+            )
+        return {"account": account, "outcome": outcome.value}
+    result = cloud.claim_device(payload["device_id"])
+    return {"outcome": result.outcome.value}
+
+
+def _update(cloud: ParticleCloud, product: int, payload: Payload) -> Payload:
+    changes: dict[str, Any] = {}
+    for key in ("name", "development", "groups", "firmware_version"):
+        if key in payload:
+            changes[key] = payload[key]
+    if not changes:
+        return {}
+    cloud.update_device(product, payload["device_id"], **changes)
+    return {"changed": sorted(changes)}
+
+
+OPERATIONS: dict[str, CloudOperation] = {
+    op.name: op
+    for op in (
+        CloudOperation("pre_add", _pre_add, "Add to product"),
+        CloudOperation("activate_sim", _activate_sim, "Activate SIM"),
+        CloudOperation("claim", _claim, "Claim"),
+        CloudOperation("update_device", _update, "Name, groups, flags"),
+    )
+}
+
+CHECKS: dict[str, Callable[[ParticleCloud, int, Payload], bool]] = {"pre_add": _check_pre_add}
+
+
+def expand_group(name: str, today: datetime.date) -> str:
+    token = name.lower()
+    if token == "{date}":
+        return today.strftime("%Y%m%d")
+    return name
+
+
+def plan_cloud_work(
+    profile: StationProfile,
+    *,
+    device_id: str,
+    iccid: str | None,
+    serial: str | None,
+    lot: str,
+    today: datetime.date,
+    firmware_version: int | None,
+) -> list[tuple[CloudOperation, Payload]]:
+    """The cloud operations this unit needs, in the order they must run (the device must be in the product first)."""
+    steps = profile.steps
+    plan: list[tuple[CloudOperation, Payload]] = []
+    if steps.pre_add:
+        plan.append((OPERATIONS["pre_add"], {"device_id": device_id}))
+    if iccid and steps.sim_activation is not SimPolicy.OFF:
+        plan.append((OPERATIONS["activate_sim"], {"iccid": iccid}))
+    if steps.claim is ClaimMode.PRODUCT_OWNER:
+        plan.append((OPERATIONS["claim"], {"device_id": device_id}))
+    elif steps.claim is ClaimMode.ACCOUNT:
+        plan.append((OPERATIONS["claim"], {"device_id": device_id, "account": steps.claim_account}))
+    update: Payload = {"device_id": device_id}
+    if steps.rename:
+        update["name"] = steps.rename.format(
+            serial=serial or device_id,
+            device_id=device_id,
+            short_id=device_id[-6:],
+            product=profile.product_id,
+            platform=profile.platform.name,
+            lot=lot,
+            station=profile.station_name,
+            date=today.strftime("%Y%m%d"),
+        )
+    if steps.development is not None:
+        update["development"] = steps.development
+    if steps.groups:
+        update["groups"] = [expand_group(g, today) for g in steps.groups]
+    if steps.firmware_lock and firmware_version is not None:
+        update["firmware_version"] = firmware_version
+    if len(update) > 1:
+        plan.append((OPERATIONS["update_device"], update))
+    return plan

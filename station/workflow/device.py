@@ -1,0 +1,77 @@
+"""The station's view of a device on the line: what it reports about itself and what the line asks of it.
+
+A DeviceLink is implemented over USB (hardware.usb) or serial (hardware.serial); the workflow never knows which.
+Simulated devices come in below the link, at the pyusb backend or the pty, so the workflow runs the real code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from hardware.firmware import FirmwareModule
+from hardware.identifiers import DeviceId, Iccid, Imei, SerialNumber
+from hardware.platforms import Platform
+from hardware.progress import CancelToken, ProgressCallback
+
+
+@dataclass(frozen=True)
+class ConnectedDevice:
+    device_id: DeviceId
+    platform: Platform
+    dfu_mode: bool
+    port: str | None = None
+    """Where it is plugged in (USB bus path or serial port), used to map devices to slots."""
+
+
+@dataclass(frozen=True)
+class UserPart:
+    version: int
+    sha256: str | None
+    size: int | None
+    valid: bool = True
+
+
+@dataclass(frozen=True)
+class DeviceFacts:
+    device_id: DeviceId
+    platform: Platform
+    serial: SerialNumber | None
+    device_os: str | None
+    """Device OS version as text, e.g. ``6.2.0``."""
+    system_module_version: int | None
+    user_part: UserPart | None
+    iccid: Iccid | None = None
+    imei: Imei | None = None
+
+
+@dataclass(frozen=True)
+class FlashReport:
+    bytes_written: int
+    address: int
+    seconds: float
+    verified: bool
+
+
+class DeviceLink(Protocol):
+    """What the workflow needs from a device transport."""
+
+    def connected(self) -> list[ConnectedDevice]:
+        """Every Particle device the link can reach now, in either mode."""
+        ...
+
+    def serial_number(self, device_id: DeviceId) -> SerialNumber | None:
+        """The serial number stored in the device (None when it has none); cheap, used to match labels."""
+        ...
+
+    def identify(self, device_id: DeviceId) -> DeviceFacts:
+        ...
+
+    def flash_user_part(
+        self, device_id: DeviceId, module: FirmwareModule, progress: ProgressCallback, cancel: CancelToken
+    ) -> FlashReport:
+        """Flash, verify by read-back, return to normal mode and confirm the device runs the new user part."""
+        ...
+
+    def set_claim_code(self, device_id: DeviceId, claim_code: str) -> None:
+        ...

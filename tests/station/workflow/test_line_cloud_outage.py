@@ -1,0 +1,76 @@
+"""The cloud going down mid-unit: the unit ends 'cloud pending', the outbox finishes the work once, then PASS."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from station.records.journal import StepStatus, UnitState
+from station.simulation import SimulatedLine
+from station.workflow.events import EventKind, UnitEvent
+
+from .conftest import make_line
+
+
+def wait_for(predicate: object, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+def test_outage_after_pre_add_then_recovery_passes_without_duplicates(sim: SimulatedLine) -> None:
+    device = sim.devices[0]
+    updates: list[UnitEvent] = []
+
+    def cut_the_cloud(event: UnitEvent) -> None:
+        if event.kind is EventKind.STEP_ENDED and event.step == "pre_add" and event.status == "passed":
+            sim.emulator.set_faults(error_rate=1.0)
+        if event.kind is EventKind.UNIT_UPDATED:
+            updates.append(event)
+
+    with make_line(sim) as line:
+        line.events.subscribe(cut_the_cloud)
+        result = line.scan(device.label).result(timeout=60)
+        assert result.state is UnitState.CLOUD_PENDING, result.reason
+        unit = line.journal.unit_by_key(line.lot, result.unit_key)
+        assert unit is not None and unit.state is UnitState.CLOUD_PENDING
+        assert [i.operation for i in line.journal.pending_for_unit(unit.id)] == [
+            "activate_sim", "claim", "update_device"
+        ]
+        sim.emulator.set_faults(error_rate=0.0)
+        wait_for(lambda: line.journal.count_pending() == 0)
+        wait_for(lambda: updates)
+        unit = line.journal.unit(unit.id)
+        assert unit is not None and unit.state is UnitState.PASS
+        latest = line.journal.passed_steps(unit.id)
+        assert {"activate_sim", "claim", "update_device"} <= {k for k, v in latest.items()
+                                                              if v.status is StepStatus.PASSED}
+    assert updates[-1].status == "PASS"
+    ok = Counter((method, path) for method, path, status in sim.emulator.request_log if status < 300)
+    product = sim.profile.product_id
+    assert ok[("POST", f"/v1/products/{product}/devices")] == 1
+    assert ok[("POST", "/v1/devices")] == 1
+    assert ok[("PUT", f"/v1/products/{product}/devices/{device.device_id.value}")] == 1
+    cloud_device = next(d for d in sim.emulator.snapshot()["devices"] if d["id"] == device.device_id.value)
+    assert cloud_device["owner"] == "factory@example.com" and cloud_device["groups"] == ["line-a"]
+
+
+def test_pending_cloud_work_survives_a_restart_of_the_line(sim: SimulatedLine) -> None:
+    device = sim.devices[0]
+    sim.emulator.set_faults(error_rate=1.0)
+    with make_line(sim) as line:
+        result = line.scan(device.label).result(timeout=60)
+        lot = line.lot
+        assert result.state is UnitState.CLOUD_PENDING
+        line.outbox.stop()
+    sim.emulator.set_faults(error_rate=0.0)
+    with make_line(sim, lot=lot) as again:
+        wait_for(lambda: again.journal.count_pending() == 0)
+        unit = again.journal.unit_by_key(lot, result.unit_key)
+        assert unit is not None
+        wait_for(lambda: again.journal.unit(unit.id).state is UnitState.PASS)  # type: ignore[union-attr]
+    cloud_device = next(d for d in sim.emulator.snapshot()["devices"] if d["id"] == device.device_id.value)
+    assert cloud_device["product_id"] == sim.profile.product_id
