@@ -241,7 +241,9 @@ class DfuBootloader:
             if s.function is ModuleFunction.USER_PART and s.start == memory_map.NRF_USER_START
         )
         module = scan_slot(device.memory(0).read, slot, device.platform)
-        if module is not None and module.integrity_ok:
+        # An app larger than 128 K itself covers the 0xD4000 page: erasing it would destroy the new app.
+        covers_legacy_page = module is not None and module.start + module.size > memory_map.NRF_LEGACY_USER_START
+        if module is not None and module.integrity_ok and not covers_legacy_page:
             device.memory(0).erase(memory_map.NRF_LEGACY_USER_START, 4096)
 
     # --- helpers -------------------------------------------------------------------------------------------------
