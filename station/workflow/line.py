@@ -22,6 +22,7 @@ from hardware.progress import CancelToken
 from station.errors import StationError
 from station.profile import StationProfile
 from station.records.journal import Journal, UnitState
+from station.records.sheet_writer import SpreadsheetWriter, WorkbookState, WorkbookStatus
 from station.workflow.device import DeviceLink
 from station.workflow.events import EventBus, EventKind, UnitEvent
 from station.workflow.outbox import OutboxWorker
@@ -97,6 +98,7 @@ class Line:
         outbox_poll: float = 1.0,
         outbox_base_delay: float = 2.0,
         today: Callable[[], datetime.date] = datetime.date.today,
+        workbook_interval: float = 2.0,
     ) -> None:
         self.profile = profile
         self.events = EventBus()
@@ -121,7 +123,24 @@ class Line:
         self.outbox = OutboxWorker(self.journal, cloud, profile.product_id, self.events,
                                    poll_interval=outbox_poll, base_delay=outbox_base_delay)
         self.outbox.start()
+        self.workbook = SpreadsheetWriter(
+            self.journal, self.lot, Path(profile.log_folder), scope=profile.workbook,
+            min_interval=workbook_interval, on_status=self._workbook_status,
+        ).start()
+        self.events.subscribe(self._record_changed)
         self._closed = False
+
+    def _record_changed(self, event: UnitEvent) -> None:
+        if event.kind in (EventKind.UNIT_FINISHED, EventKind.UNIT_UPDATED):
+            self.workbook.notify()
+
+    def _workbook_status(self, status: WorkbookStatus) -> None:
+        if status.state is not WorkbookState.WRITTEN:
+            self.events.emit(UnitEvent(
+                EventKind.NOTICE, slot=None, unit_key=None, message=status.message,
+                action="Close the workbook in the other program; the station keeps every record and retries.",
+                data={"workbook": str(status.path)},
+            ))
 
     def _todays_lot(self, today: datetime.date) -> str:
         date = today.strftime("%Y%m%d")
@@ -222,6 +241,7 @@ class Line:
         self._slots.shutdown(wait=True)
         self._cloud_pool.shutdown(wait=True)
         self.outbox.stop()
+        self.workbook.close(timeout=60)
 
     def __enter__(self) -> Line:
         return self
