@@ -75,7 +75,7 @@ class LabelDecoder:
 
     ``max_labels`` stops the search once that many codes are found (1 for a live camera; None finds every code, as
     for a tray photo). ``time_budget`` bounds the seconds spent per image (None: no bound). ``clock`` is the time
-    seam, in seconds.
+    seam, in seconds. Not thread-safe: give each camera (or frame worker) its own decoder.
     """
 
     def __init__(
