@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cloud_client.client import ParticleCloud
+from hardware.errors import HardwareError
 from hardware.firmware import FirmwareModule, validate_for
-from hardware.identifiers import LabelScan
+from hardware.identifiers import LabelScan, SerialNumber
 from hardware.progress import CancelToken, ProgressEvent
 from station.profile import ClaimMode, SimActivation, StationProfile
 from station.records.journal import Journal, StepStatus, UnitRecord, UnitState
@@ -196,22 +197,30 @@ class UnitRunner:
 
     # --- device steps -------------------------------------------------------------------------------------------
     def _find(self, ctx: UnitContext) -> ConnectedDevice:
+        """The device of this label: the one whose stored serial matches; a lone other device only at the deadline.
+
+        A unit just plugged in takes a moment to enumerate while the previous unit may still hang on the cable, so
+        a device with another serial is never taken before the wait is over (it then fails the label check).
+        """
         deadline = self.clock() + self.find_timeout
         ports = self.profile.slots.ports
+        serials: dict[str, SerialNumber | None] = {}
+        candidates: list[ConnectedDevice] = []
         while True:
             busy = self.claims.busy(ctx.slot)
             candidates = [d for d in self.link.connected() if d.device_id.value not in busy]
             if ports:
                 wanted = ports[ctx.slot]
                 candidates = [d for d in candidates if wanted in (d.port, d.device_id.value)]
-            chosen = self._match(ctx, candidates)
+            expired = self.clock() >= deadline
+            chosen = self._match(ctx, candidates, serials, last_chance=expired)
             if chosen is not None and self.claims.take(chosen.device_id.value, ctx.slot):
                 self.journal.update_unit(ctx.unit.id, device_id=chosen.device_id.value, platform=chosen.platform.name)
                 return chosen
-            if self.clock() >= deadline:
+            if expired:
                 break
             ctx.cancel.raise_if_cancelled("finding the device")
-            time.sleep(0.2)
+            time.sleep(0.1)
         where = f"slot {ctx.slot + 1}" + (f" (port {ports[ctx.slot]})" if ports else "")
         if candidates:
             raise UnitFailure(
@@ -223,12 +232,29 @@ class UnitRunner:
             "Plug the unit in (check the USB cable and power), then scan the label again.",
         )
 
-    def _match(self, ctx: UnitContext, candidates: list[ConnectedDevice]) -> ConnectedDevice | None:
-        if len(candidates) == 1:
-            return candidates[0]
+    def _match(
+        self,
+        ctx: UnitContext,
+        candidates: list[ConnectedDevice],
+        serials: dict[str, SerialNumber | None],
+        *,
+        last_chance: bool,
+    ) -> ConnectedDevice | None:
+        unreadable = []
         for device in candidates:
-            if not device.dfu_mode and self.link.serial_number(device.device_id) == ctx.label.serial:
+            if device.dfu_mode:
+                unreadable.append(device)  # a unit left in DFU (e.g. after a crash) cannot tell its serial yet
+                continue
+            key = device.device_id.value
+            if key not in serials:
+                try:
+                    serials[key] = self.link.serial_number(device.device_id)
+                except HardwareError:
+                    continue  # still booting or just unplugged: ask again on the next poll
+            if serials[key] == ctx.label.serial:
                 return device
+        if len(candidates) == 1 and (last_chance or candidates[0] in unreadable):
+            return candidates[0]
         return None
 
     def _identify(self, ctx: UnitContext, device: ConnectedDevice) -> DeviceFacts:

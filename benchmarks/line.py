@@ -1,0 +1,119 @@
+"""Line throughput: simulated units with the realistic timing model, the cloud emulator with 100 ms latency.
+
+Run from the repository root: ``.venv/bin/python benchmarks/line.py``. Measures, in one run:
+- pure flash time: ``flash_user_firmware`` alone on a fresh simulated unit (the device-bound floor of a cycle);
+- a 1-slot line and a 4-slot line running the whole unit (find, identify, label check, flash, verify, final
+  check, and pre-add / SIM / claim / groups over the emulator), the operator plugging in each unit as it scans it.
+Prints units per hour for both, the mean cycle time as a ratio to the pure flash time (goal <= 1.10: the cloud's
+latency is hidden behind flashing), and the 4-slot speed-up over one slot (goal >= 3.5). Figures only, no asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# This folder holds benchmarks/logging.py, which would shadow the standard library's logging module.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(ROOT))
+
+from hardware.firmware import load_module  # noqa: E402
+from hardware.simulated import SimulatedDevice, Timing  # noqa: E402
+from hardware.usb import flash_user_firmware, open_device  # noqa: E402
+from station.records.journal import UnitState  # noqa: E402
+from station.simulation import SimulatedLine, build_simulated_line  # noqa: E402
+from station.workflow.line import Line  # noqa: E402
+
+
+def pure_flash_seconds(sim: SimulatedLine, timing: Timing) -> float:
+    device = sim.add_device()
+    device.timing = timing
+    module = load_module(sim.profile.firmware.file)  # type: ignore[arg-type]
+    started = time.perf_counter()
+    result = flash_user_firmware(open_device(device.device_id, backend=sim.backend), module,
+                                 timing=sim.host_timing)
+    elapsed = time.perf_counter() - started
+    result.device.close()
+    sim.backend.remove(device)
+    return elapsed
+
+
+def run_line(sim: SimulatedLine, slots: int, units: int, timing: Timing) -> tuple[float, list[float], int]:
+    devices: list[SimulatedDevice] = []
+    for _ in range(units):
+        device = sim.add_device()
+        device.timing = timing
+        device.unplug()
+        devices.append(device)
+    cloud = sim.cloud()
+    line = Line(sim.profile, link=sim.link(), cloud=cloud, operator="bench", lot=f"bench-{slots}-slots",
+                find_timeout=30.0)
+    futures = []
+    started = time.perf_counter()
+    for device in devices:
+        line.wait_for_free_slot()
+        device.plug()  # the operator plugs the unit in, and while it enumerates picks up the scanner ...
+        while not device.present:
+            time.sleep(0.01)
+        future = line.scan(device.label)
+        future.add_done_callback(lambda _, unit=device: unit.unplug())  # ... and takes it off when it is done
+        futures.append((device, future))
+    results = [(device, future.result(timeout=600)) for device, future in futures]
+    wall = time.perf_counter() - started
+    line.close()
+    cloud.close()
+    failed = sum(1 for _, r in results if r.state is UnitState.FAIL)
+    for _, result in results:
+        if result.state is UnitState.FAIL:
+            print(f"  FAIL {result.unit_key}: {result.reason}", file=sys.stderr)
+    return wall, [r.cycle_seconds or 0.0 for _, r in results if r.state is not UnitState.FAIL], failed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--platform", default="boron")
+    parser.add_argument("--units", type=int, default=4, help="units per slot")
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--firmware-kb", type=int, default=96)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        sim = build_simulated_line(Path(folder) / "line", platform=args.platform, devices=0, slots=4)
+        try:
+            timing = Timing.realistic(sim.profile.platform.mcu)
+            sim.emulator.set_faults(latency_ms=args.latency_ms)
+            flash = statistics.median(pure_flash_seconds(sim, timing) for _ in range(2))
+            one_wall, one_cycles, one_failed = run_line(_one_slot(sim), 1, args.units, timing)
+            four_wall, four_cycles, four_failed = run_line(sim, 4, 4 * args.units, timing)
+        finally:
+            sim.close()
+
+    one_uph = args.units / one_wall * 3600
+    four_uph = 4 * args.units / four_wall * 3600
+    print(f"platform {args.platform}, realistic device timing, cloud latency {args.latency_ms:.0f} ms")
+    print(f"pure flash time (flash_user_firmware alone)   {flash:8.2f} s")
+    print(f"1 slot : {args.units:3d} units in {one_wall:7.1f} s  {one_uph:8.0f} units/hour  "
+          f"mean cycle {statistics.mean(one_cycles):6.2f} s  failed {one_failed}")
+    print(f"4 slots: {4 * args.units:3d} units in {four_wall:7.1f} s  {four_uph:8.0f} units/hour  "
+          f"mean cycle {statistics.mean(four_cycles):6.2f} s  failed {four_failed}")
+    print(f"cycle time / pure flash time (1 slot)         {statistics.mean(one_cycles) / flash:8.2f}   goal <= 1.10")
+    print(f"4-slot throughput / 1-slot throughput          {four_uph / one_uph:8.2f}   goal >= 3.5")
+    return 0
+
+
+def _one_slot(sim: SimulatedLine) -> SimulatedLine:
+    import dataclasses
+
+    one = dataclasses.replace(sim.profile, slots=dataclasses.replace(sim.profile.slots, count=1))
+    clone = SimulatedLine(sim.workdir, sim.emulator, sim.devices, one, sim.access_token, sim.host_timing)
+    clone.backend = sim.backend
+    return clone
+
+
+if __name__ == "__main__":
+    sys.exit(main())
