@@ -57,6 +57,13 @@ class FirmwareVersionPolicy(enum.Enum):
     LOCK = "lock"
 
 
+class ConfirmFailure(enum.Enum):
+    """How a unit ends when the cloud never sees it online within the time box."""
+
+    FAIL = "fail"
+    NOT_CONFIRMED = "not-confirmed"
+
+
 class WorkbookScope(enum.Enum):
     PER_LOT = "per-lot"
     PER_DAY = "per-day"
@@ -87,6 +94,15 @@ class StepOptions:
     groups: tuple[str, ...] = ()
     firmware_lock: bool = False
     device_os_update: bool = False
+    setup_done: bool = True
+    """Set the setup-done flag on Gen 3 devices below Device OS 4.0 (a no-op, and skipped, from 4.0 on)."""
+
+
+@dataclass(frozen=True)
+class OnlineConfirmation:
+    enabled: bool = False
+    timeout_s: float = 120.0
+    on_timeout: ConfirmFailure = ConfirmFailure.NOT_CONFIRMED
 
 
 @dataclass(frozen=True)
@@ -132,6 +148,13 @@ class StationProfile:
     lot_naming: str
     workbook: WorkbookScope
     operator: OperatorLock
+    confirm: OnlineConfirmation = field(default_factory=OnlineConfirmation)
+    wifi: dict[str, Any] | None = None
+    """The raw [wifi] section (ssid, security, password_ref, hidden); read by station.wifi when the step runs."""
+
+    @property
+    def firmware_cache(self) -> Path:
+        return self.log_folder / "firmware-cache"
 
     def lot_name(self, *, date: str, seq: int) -> str:
         return self.lot_naming.format(product=self.product_id, date=date, seq=seq, station=_slug(self.station_name))
@@ -262,8 +285,10 @@ _KNOWN_KEYS = {
     "firmware": {"file", "sha256", "product_version", "minimum_device_os", "version_policy"},
     "steps": {
         "identify", "check_label", "flash", "pre_add", "sim_activation", "claim", "claim_account", "customer_email",
-        "development", "rename", "groups", "firmware_lock", "device_os_update",
+        "development", "rename", "groups", "firmware_lock", "device_os_update", "setup_done",
     },
+    "confirm": {"online", "timeout_s", "on_timeout"},
+    "wifi": {"ssid", "security", "password_ref", "hidden", "password"},
     "cloud": {"base_url", "credentials", "batch_size"},
     "slots": {"count", "ports"},
     "operator": {"engineer_pin_hash"},
@@ -367,6 +392,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         groups=groups,
         firmware_lock=r.boolean("steps.firmware_lock", False),
         device_os_update=r.boolean("steps.device_os_update", False),
+        setup_done=r.boolean("steps.setup_done", True),
     )
     if steps.sim_activation is SimActivation.ALWAYS and not platform.is_cellular:
         raise r.fail("steps.sim_activation", f"is \"always\" but {platform} has no cellular modem")
@@ -399,6 +425,22 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         allowed = "{product}, {date}, {seq}, {station}"
         raise r.fail("station.lot_naming", f"bad pattern ({exc}); use {allowed}") from None
 
+    timeout = r.get("confirm.timeout_s", 120)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise r.fail("confirm.timeout_s", f"must be a number of seconds above 0, got {timeout!r}")
+    confirm = OnlineConfirmation(
+        enabled=r.boolean("confirm.online", False),
+        timeout_s=float(timeout),
+        on_timeout=r.choice("confirm.on_timeout", ConfirmFailure, ConfirmFailure.NOT_CONFIRMED),
+    )
+    wifi = data.get("wifi")
+    if wifi is not None:
+        if "password" in wifi:
+            raise r.fail("wifi.password", "never put a Wi-Fi password in the profile; use password_ref")
+        r.string("wifi.ssid", required=True)
+    if wifi is not None and not platform.is_wifi:
+        raise r.fail("wifi.ssid", f"{platform} has no Wi-Fi; remove the [wifi] section")
+
     return StationProfile(
         path=path.resolve(),
         station_name=r.string("station.name", required=True),
@@ -412,4 +454,6 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         lot_naming=lot_naming,
         workbook=r.choice("station.workbook", WorkbookScope, WorkbookScope.PER_LOT),
         operator=OperatorLock(pin_hash),
+        confirm=confirm,
+        wifi=dict(wifi) if wifi is not None else None,
     )

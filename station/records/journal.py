@@ -326,6 +326,11 @@ class Journal:
                 (status.value, self._clock(), json.dumps(dict(detail or {}), default=str), error, step_id),
             )
 
+    def discard_step(self, step_id: int) -> None:
+        """Forget a step record that turned out to be only a poll (e.g. 'not online yet')."""
+        with self._tx() as db:
+            db.execute("DELETE FROM steps WHERE id = ?", (step_id,))
+
     def steps(self, unit_id: int) -> list[StepRecord]:
         rows = self._query("SELECT * FROM steps WHERE unit_id = ? ORDER BY id", (unit_id,))
         return [

@@ -7,6 +7,7 @@ twice leaves the same state (an import that finds the device "existing", a claim
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,18 @@ from station.profile import SimActivation as SimPolicy
 from station.workflow.outcome import UnitFailure
 
 Payload = dict[str, Any]
+
+
+class NotYet(Exception):
+    """The operation cannot finish yet but is on track; ask again in ``retry_in`` seconds (not a failure)."""
+
+    def __init__(self, reason: str, retry_in: float) -> None:
+        super().__init__(reason)
+        self.retry_in = retry_in
+
+
+class NotConfirmed(Exception):
+    """The time box ran out and the profile says such a unit ends 'not confirmed' rather than FAIL."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,26 @@ def _update(cloud: ParticleCloud, product: int, payload: Payload) -> Payload:
     return {"changed": sorted(changes)}
 
 
+def _confirm_online(cloud: ParticleCloud, product: int, payload: Payload) -> Payload:
+    device = cloud.get_device(product, payload["device_id"])
+    expected = payload.get("firmware_version")
+    if device.online and (expected is None or device.firmware_version == expected):
+        return {"online": True, "firmware_version": device.firmware_version,
+                "device_os": device.system_firmware_version}
+    if time.time() < payload["deadline"]:
+        raise NotYet("not online yet", retry_in=float(payload.get("poll_s", 1.0)))
+    timeout = payload.get("timeout_s", 0)
+    if not device.online:
+        reason = f"The cloud did not see the unit online within {timeout:.0f} s."
+    else:
+        reason = (f"The unit is online but runs product firmware v{device.firmware_version}, "
+                  f"not v{expected}, after {timeout:.0f} s.")
+    if payload.get("on_timeout") == "fail":
+        raise UnitFailure(reason, "Check the unit's power, antenna and SIM or Wi-Fi, then scan it again.",
+                          step="confirm_online")
+    raise NotConfirmed(reason)
+
+
 OPERATIONS: dict[str, CloudOperation] = {
     op.name: op
     for op in (
@@ -99,6 +132,7 @@ OPERATIONS: dict[str, CloudOperation] = {
         CloudOperation("activate_sim", _activate_sim, "Activate SIM"),
         CloudOperation("claim", _claim, "Claim"),
         CloudOperation("update_device", _update, "Name, groups, flags"),
+        CloudOperation("confirm_online", _confirm_online, "Online in the product"),
     )
 }
 

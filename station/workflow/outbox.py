@@ -11,7 +11,7 @@ from collections.abc import Callable
 from cloud_client.client import ParticleCloud
 from cloud_client.errors import CloudError
 from station.records.journal import Journal, OutboxItem, StepStatus, UnitState
-from station.workflow.cloud_ops import OPERATIONS
+from station.workflow.cloud_ops import OPERATIONS, NotConfirmed, NotYet
 from station.workflow.events import EventBus, EventKind, UnitEvent
 from station.workflow.outcome import RETRY_LATER, UnitFailure, explain
 
@@ -95,6 +95,18 @@ class OutboxWorker:
         step_id = self.journal.step_started(item.unit_id, operation.name) if item.unit_id is not None else None
         try:
             detail = operation.run(self.cloud, self.product_id, dict(item.payload))
+        except NotYet as exc:
+            self.journal.operation_failed(item.id, str(exc), retry_at=self.wall_clock() + exc.retry_in)
+            if step_id is not None:
+                self.journal.discard_step(step_id)
+            return False
+        except NotConfirmed as exc:
+            self.journal.operation_done(item.id)
+            if step_id is not None:
+                self.journal.step_ended(step_id, StepStatus.FAILED, error=str(exc))
+            if item.unit_id is not None:
+                self._unit_not_confirmed(item.unit_id, str(exc))
+            return False
         except RETRY_LATER as exc:
             delay = min(self.max_delay, self.base_delay * 2 ** min(item.attempts, 16))
             delay *= 0.5 + self.rng.random() / 2
@@ -129,6 +141,14 @@ class OutboxWorker:
         )
         self.events.emit(UnitEvent(EventKind.UNIT_UPDATED, slot=None, unit_key=unit.unit_key,
                                    status=UnitState.PASS.value, message=unit.reason or ""))
+
+    def _unit_not_confirmed(self, unit_id: int, reason: str) -> None:
+        unit = self.journal.update_unit(
+            unit_id, state=UnitState.NOT_CONFIRMED, reason=reason,
+            action="The unit is flashed and registered; check it comes online before shipping it.",
+        )
+        self.events.emit(UnitEvent(EventKind.UNIT_UPDATED, slot=None, unit_key=unit.unit_key,
+                                   status=UnitState.NOT_CONFIRMED.value, message=reason, action=unit.action or ""))
 
     def _unit_failed(self, unit_id: int, failure: UnitFailure) -> None:
         unit = self.journal.update_unit(

@@ -96,6 +96,7 @@ class UnitRunner:
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], datetime.date] = datetime.date.today,
         find_timeout: float = FIND_TIMEOUT_S,
+        expected_online_version: int | None = None,
     ) -> None:
         self.profile = profile
         self.journal = journal
@@ -110,6 +111,8 @@ class UnitRunner:
         self.clock = clock
         self.today = today
         self.find_timeout = find_timeout
+        self.expected_online_version = expected_online_version or module.product_version
+        """The product firmware version a unit must report online (the released one when it will be updated)."""
 
     # --- one unit -----------------------------------------------------------------------------------------------
     def run(self, label: LabelScan, *, slot: int = 0, cancel: CancelToken | None = None) -> UnitResult:
@@ -148,6 +151,11 @@ class UnitRunner:
         cycle = self.clock() - ctx.started
         if failure is not None:
             state, reason, action = UnitState.FAIL, failure.reason, failure.action
+        elif pending == ["confirm_online"]:
+            state = UnitState.CLOUD_PENDING
+            reason = (f"Device done; waiting up to {self.profile.confirm.timeout_s:.0f} s for it to come online in "
+                      "the product.")
+            action = "Keep the unit powered until it is confirmed online; you can scan the next unit."
         elif pending:
             state = UnitState.CLOUD_PENDING
             reason = f"Device done; cloud work waiting ({', '.join(pending)}): it will finish by itself."
@@ -386,6 +394,17 @@ class UnitRunner:
                                          unit_id=ctx.unit.id)
                     pending.append(operation.name)
                     detail.update({"_status": StepStatus.PENDING, "note": f"cloud unavailable, queued: {exc}"})
+        if self.profile.confirm.enabled:
+            confirm = self.profile.confirm
+            confirmation: Payload = {
+                "device_id": facts.device_id.value, "firmware_version": self.expected_online_version,
+                "deadline": time.time() + confirm.timeout_s, "timeout_s": confirm.timeout_s,
+                "on_timeout": confirm.on_timeout.value, "poll_s": 1.0,
+            }
+            self.journal.enqueue(f"unit{ctx.unit.id}:confirm_online:{ctx.unit.attempts}", "confirm_online",
+                                 confirmation, unit_id=ctx.unit.id)
+            pending.append("confirm_online")
+            self._record_pending(ctx, "confirm_online")
         return pending
 
     def _confirmed(self, name: str, payload: Payload) -> bool:
