@@ -77,6 +77,8 @@ class FirmwareSpec:
     """A product firmware version to download from the product instead of a file (issue: product side)."""
     minimum_device_os: str | None
     version_policy: FirmwareVersionPolicy
+    device_os_bundle: tuple[Path, ...] = ()
+    """Device OS modules (system parts, bootloader, ...) installed on a unit below ``minimum_device_os``."""
 
 
 @dataclass(frozen=True)
@@ -282,7 +284,7 @@ class _Reader:
 _KNOWN_KEYS = {
     "station": {"name", "log_folder", "lot_naming", "workbook"},
     "product": {"id", "platform"},
-    "firmware": {"file", "sha256", "product_version", "minimum_device_os", "version_policy"},
+    "firmware": {"file", "sha256", "product_version", "minimum_device_os", "version_policy", "device_os_bundle"},
     "steps": {
         "identify", "check_label", "flash", "pre_add", "sim_activation", "claim", "claim_account", "customer_email",
         "development", "rename", "groups", "firmware_lock", "device_os_update", "setup_done",
@@ -351,6 +353,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         product_version=fw_version,
         minimum_device_os=min_os,
         version_policy=r.choice("firmware.version_policy", FirmwareVersionPolicy, FirmwareVersionPolicy.WARN),
+        device_os_bundle=tuple((base / name).resolve() for name in r.string_list("firmware.device_os_bundle")),
     )
 
     claim = r.choice("steps.claim", ClaimMode, ClaimMode.OFF)
@@ -394,6 +397,8 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         device_os_update=r.boolean("steps.device_os_update", False),
         setup_done=r.boolean("steps.setup_done", True),
     )
+    if steps.device_os_update and not (firmware.device_os_bundle and firmware.minimum_device_os):
+        raise r.fail("steps.device_os_update", "needs firmware.minimum_device_os and firmware.device_os_bundle")
     if steps.sim_activation is SimActivation.ALWAYS and not platform.is_cellular:
         raise r.fail("steps.sim_activation", f"is \"always\" but {platform} has no cellular modem")
 

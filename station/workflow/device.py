@@ -9,10 +9,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from hardware.errors import HardwareError
 from hardware.firmware import FirmwareModule
 from hardware.identifiers import DeviceId, Iccid, Imei, SerialNumber
 from hardware.platforms import Platform
 from hardware.progress import CancelToken, ProgressCallback
+from station.wifi import WifiSettings
+
+SETUP_DONE_SET = "set"
+"""``DeviceLink.setup_done`` outcomes start with this word when the flag was written and read back …"""
+SETUP_DONE_SKIPPED = "skipped"
+"""… or with this one when the device has no flag to set (Gen 2) or always reports it (Device OS 4.0 and later)."""
+
+
+class WifiRefusedError(HardwareError):
+    """The device cannot use the Wi-Fi settings (e.g. a security type it does not support); fix the profile."""
+
+
+class SetupDoneError(HardwareError):
+    """The device did not keep the setup-done flag: it read back false after it was set."""
 
 
 @dataclass(frozen=True)
@@ -74,4 +89,20 @@ class DeviceLink(Protocol):
         ...
 
     def set_claim_code(self, device_id: DeviceId, claim_code: str) -> None:
+        ...
+
+    def update_device_os(
+        self, device_id: DeviceId, modules: list[FirmwareModule], progress: ProgressCallback, cancel: CancelToken
+    ) -> list[str]:
+        """Install a Device OS bundle (each module by its route), skipping modules already current; what was flashed."""
+        ...
+
+    def set_wifi_credentials(self, device_id: DeviceId, settings: WifiSettings, *, join: bool = False) -> str:
+        """Store the network on the device (``join``: also join it now, where the transport can); returns a note
+        for the journal, without the password. WifiRefusedError when the device cannot use these settings."""
+        ...
+
+    def setup_done(self, device_id: DeviceId) -> str:
+        """Set the Gen 3 setup-done flag and read it back (Device OS below 4.0). Returns ``set: …`` or
+        ``skipped: <reason>``; SetupDoneError when the flag does not read back true."""
         ...

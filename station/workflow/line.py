@@ -81,6 +81,20 @@ def load_product_firmware(profile: StationProfile) -> FirmwareModule:
     return module
 
 
+def load_device_os_bundle(profile: StationProfile) -> list[FirmwareModule]:
+    """The profile's Device OS modules, each intact and for the product's platform."""
+    modules = []
+    for path in profile.firmware.device_os_bundle:
+        module = load_module(path)
+        if not module.is_intact:
+            raise LineError(f"Device OS module {path} is damaged (CRC or SHA-256 mismatch); download it again")
+        if module.platform_id != profile.platform.id:
+            raise LineError(f"Device OS module {path} is for platform {module.platform_name}, "
+                            f"not {profile.platform.display_name}")
+        modules.append(module)
+    return modules
+
+
 class Line:
     """One station's line. ``scan()`` starts a unit on a free slot; results arrive as events and futures."""
 
@@ -115,10 +129,11 @@ class Line:
         self._cloud_pool = ThreadPoolExecutor(max_workers=max(2, profile.slots.count), thread_name_prefix="cloud")
         self._active: dict[int, tuple[str, CancelToken, Future[UnitResult]]] = {}
         self._lock = threading.Lock()
+        bundle = tuple(load_device_os_bundle(profile))
         self.runner = UnitRunner(
             profile=profile, journal=self.journal, link=link, cloud=cloud, module=self.module, events=self.events,
             lot=self.lot, operator=operator, cloud_pool=self._cloud_pool, claims=SlotClaims(),
-            find_timeout=find_timeout, today=today,
+            find_timeout=find_timeout, today=today, device_os_bundle=bundle,
         )
         self.outbox = OutboxWorker(self.journal, cloud, profile.product_id, self.events,
                                    poll_interval=outbox_poll, base_delay=outbox_base_delay)

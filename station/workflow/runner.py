@@ -97,6 +97,7 @@ class UnitRunner:
         today: Callable[[], datetime.date] = datetime.date.today,
         find_timeout: float = FIND_TIMEOUT_S,
         expected_online_version: int | None = None,
+        device_os_bundle: tuple[FirmwareModule, ...] = (),
     ) -> None:
         self.profile = profile
         self.journal = journal
@@ -111,6 +112,7 @@ class UnitRunner:
         self.clock = clock
         self.today = today
         self.find_timeout = find_timeout
+        self.device_os_bundle = device_os_bundle
         self.expected_online_version = expected_online_version or module.product_version
         """The product firmware version a unit must report online (the released one when it will be updated)."""
 
@@ -131,6 +133,9 @@ class UnitRunner:
             facts = self._device_step(ctx, "identify", lambda: self._identify(ctx, device))
             self._device_step(ctx, "check_label", lambda: self._check_label(ctx, facts))
             cloud_future = self.cloud_pool.submit(self._cloud_work, ctx, facts)
+            if self.profile.firmware.minimum_device_os:
+                self._device_step(ctx, "device_os", lambda: self._device_os(ctx, facts))
+                facts = ctx.facts or facts
             self._device_step(ctx, "validate_firmware", lambda: self._validate(ctx, facts))
             self._device_step(ctx, "flash", lambda: self._flash(ctx, facts))
             if self.profile.steps.claim is ClaimMode.CLAIM_CODE:
@@ -311,13 +316,34 @@ class UnitRunner:
                 "The product firmware cannot go on this unit: " + "; ".join(p.message for p in problems),
                 "Call engineering: the profile's firmware does not fit this unit.",
             )
+        return {"sha256": self.module.sha256}
+
+    def _device_os(self, ctx: UnitContext, facts: DeviceFacts) -> dict[str, Any]:
         minimum = self.profile.firmware.minimum_device_os
-        if minimum and facts.device_os and _version_tuple(facts.device_os) < _version_tuple(minimum):
+        assert minimum is not None
+        if facts.device_os and _version_tuple(facts.device_os) >= _version_tuple(minimum):
+            return {"_status": StepStatus.SKIPPED, "note": f"Device OS {facts.device_os} meets the minimum {minimum}"}
+        if not self.profile.steps.device_os_update:
             raise UnitFailure(
                 f"The unit runs Device OS {facts.device_os}, below the line's minimum {minimum}.",
                 "Set the unit aside for a Device OS update.",
             )
-        return {"sha256": self.module.sha256}
+        before = facts.device_os
+
+        def progress(event: ProgressEvent) -> None:
+            self._emit(ctx, EventKind.STEP_PROGRESS, step="device_os", message=event.phase, done=event.done,
+                       total=event.total)
+
+        flashed = self.link.update_device_os(facts.device_id, list(self.device_os_bundle), progress, ctx.cancel)
+        after = self.link.identify(facts.device_id)
+        ctx.facts = after
+        self.journal.update_unit(ctx.unit.id, device_os=after.device_os)
+        if after.device_os is None or _version_tuple(after.device_os) < _version_tuple(minimum):
+            raise UnitFailure(
+                f"After the Device OS update the unit runs {after.device_os}, still below {minimum}.",
+                "Call engineering: the profile's Device OS bundle does not reach the minimum.",
+            )
+        return {"from": before, "to": after.device_os, "flashed": flashed}
 
     def _flash(self, ctx: UnitContext, facts: DeviceFacts) -> dict[str, Any]:
         if facts.user_part is not None and facts.user_part.valid and facts.user_part.sha256 == self.module.sha256:

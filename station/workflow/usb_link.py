@@ -6,15 +6,36 @@ simulated ones; everything above the backend is the same code.
 
 from __future__ import annotations
 
+import logging
+
 from hardware.firmware import FirmwareModule, ModuleFunction
+from hardware.firmware.versions import parse_semver
 from hardware.identifiers import DeviceId, SerialNumber
 from hardware.progress import CancelToken, ProgressCallback
 from hardware.usb.dfu import DfuSession
 from hardware.usb.discovery import DeviceMode, UsbBackend, UsbDevice, list_devices, open_device
-from hardware.usb.errors import NotSupportedError
+from hardware.usb.errors import NotSupportedError, UsbRequestError
 from hardware.usb.flashing import flash_user_firmware, open_control, reopen
+from hardware.usb.os_update import update_device_os
+from hardware.usb.protocol import RequestType, ResultCode
+from hardware.usb.requests import SETUP_DONE_DEPRECATED_FROM
 from hardware.usb.timing import HostTiming
-from station.workflow.device import ConnectedDevice, DeviceFacts, FlashReport, UserPart
+from station.wifi import WifiSettings
+from station.workflow.device import (
+    SETUP_DONE_SET,
+    SETUP_DONE_SKIPPED,
+    ConnectedDevice,
+    DeviceFacts,
+    FlashReport,
+    SetupDoneError,
+    UserPart,
+    WifiRefusedError,
+)
+
+log = logging.getLogger(__name__)
+
+_SETTINGS_REFUSED = (ResultCode.NOT_SUPPORTED, ResultCode.INVALID_ARGUMENT)
+"""Results with which a device refuses Wi-Fi settings it cannot use (rather than failing to store them)."""
 
 
 class UsbLink:
@@ -91,6 +112,66 @@ class UsbLink:
             verified=True,
         )
 
+    def update_device_os(
+        self, device_id: DeviceId, modules: list[FirmwareModule], progress: ProgressCallback, cancel: CancelToken
+    ) -> list[str]:
+        device = open_device(device_id, backend=self.backend)
+        result = update_device_os(device, modules, progress=progress, cancel=cancel, timing=self.timing)
+        result.device.close()
+        return list(result.flashed)
+
     def set_claim_code(self, device_id: DeviceId, claim_code: str) -> None:
         with self._open_normal(device_id) as device:
             open_control(device, self.timing).set_claim_code(claim_code)
+
+    def set_wifi_credentials(self, device_id: DeviceId, settings: WifiSettings, *, join: bool = False) -> str:
+        """Gen 3 and later: request 507 (store), or 500 (store and join) with ``join``. Gen 2: legacy request 113
+        with the settings' cipher; it only stores, and the device joins when it next leaves listening mode."""
+        with self._open_normal(device_id) as device:
+            control = open_control(device, self.timing)
+            creds = settings.control_credentials()
+            gen3 = device.platform.generation >= 3
+            request = (
+                RequestType.WIFI_JOIN_NEW_NETWORK if gen3 and join
+                else RequestType.WIFI_SET_NETWORK_CREDENTIALS if gen3
+                else RequestType.WIFI_LEGACY_SET_CREDENTIALS
+            )
+            try:
+                if request is RequestType.WIFI_JOIN_NEW_NETWORK:
+                    control.join_new_network(creds)
+                elif gen3:
+                    control.set_wifi_credentials(creds)
+                else:
+                    control.set_wifi_credentials(creds, cipher=settings.cipher.legacy_value)
+            except UsbRequestError as exc:
+                if not isinstance(exc, NotSupportedError) and exc.result not in _SETTINGS_REFUSED:
+                    raise
+                raise WifiRefusedError(
+                    f"{device.platform.display_name} {device_id} refused Wi-Fi network {settings.ssid!r} with security "
+                    f"{settings.security.value} ({exc.result_name} to request {int(request)}); set a security type "
+                    "this device supports (e.g. wpa2) in the profile's [wifi] section"
+                ) from None
+        action = "joined" if request is RequestType.WIFI_JOIN_NEW_NETWORK else "stored"
+        note = f"{action} Wi-Fi network {settings.ssid!r} ({settings.security.value}) with request {int(request)}"
+        log.info("%s: %s", device_id, note)
+        return note
+
+    def setup_done(self, device_id: DeviceId) -> str:
+        with self._open_normal(device_id) as device:
+            control = open_control(device, self.timing)
+            platform = device.platform
+            if platform.generation < 3:
+                return (f"{SETUP_DONE_SKIPPED}: {platform.display_name} is a Gen {platform.generation} device, which "
+                        "has no setup-done flag")
+            version = control.system_version()
+            parsed = parse_semver(version)
+            if parsed is not None and parsed >= SETUP_DONE_DEPRECATED_FROM:
+                return f"{SETUP_DONE_SKIPPED}: Device OS {version} >= 4.0 always reports setup done"
+            control.set_setup_done(True)
+            if not control.is_setup_done():
+                raise SetupDoneError(
+                    f"{platform.display_name} {device_id} (Device OS {version}) still reports setup not done after "
+                    "the flag was set; reset the device and scan it again, and set it aside if it happens again"
+                )
+        log.info("%s: setup-done flag set and read back (Device OS %s)", device_id, version)
+        return f"{SETUP_DONE_SET}: setup-done flag set and read back (Device OS {version})"

@@ -80,7 +80,7 @@ def test_device_os_below_the_minimum_fails_before_flashing(tmp_path: Path) -> No
         line.close()
         assert result.state is UnitState.FAIL  # type: ignore[attr-defined]
         assert "below the line's minimum 9.0.0" in result.reason  # type: ignore[attr-defined]
-        assert result.failed_step == "validate_firmware"  # type: ignore[attr-defined]
+        assert result.failed_step == "device_os"  # type: ignore[attr-defined]
     finally:
         sim.close()
 
@@ -110,3 +110,29 @@ def test_cancelling_a_unit_mid_flash_ends_it_cleanly_and_a_rescan_passes(sim: Si
     assert again.state is UnitState.PASS, again.reason
     unit = line.journal.unit_by_key(line.lot, again.unit_key)
     assert unit is not None and unit.attempts == 2 and unit.first_result == "FAIL"
+
+
+def test_a_unit_below_the_minimum_device_os_is_updated_from_the_bundle_then_flashed(tmp_path: Path) -> None:
+    from hardware.firmware import ModuleFunction
+    from hardware.firmware_builder import build_module
+
+    sim = build_simulated_line(tmp_path / "s", platform="boron", devices=0, slots=1)
+    try:
+        device = sim.add_device(device_os="6.1.0")
+        part = tmp_path / "boron-system-part1@6.1.1.bin"
+        part.write_bytes(build_module("boron", ModuleFunction.SYSTEM_PART, 1, 6101, start_address=0x30000,
+                                      size=64 * 1024, dependencies=[(ModuleFunction.BOOTLOADER, 0, 3000)]))
+        profile = dataclasses.replace(
+            with_steps(sim.profile, device_os_update=True),
+            firmware=dataclasses.replace(sim.profile.firmware, minimum_device_os="6.1.1", device_os_bundle=(part,)),
+        )
+        line, result = run_one(sim, profile)
+        line.close()
+        assert result.state is UnitState.PASS, result.reason  # type: ignore[attr-defined]
+        assert device.device_os == "6.1.1"
+        unit = line.journal.unit_by_key(line.lot, device.serial.value)  # type: ignore[union-attr]
+        assert unit is not None and unit.device_os == "6.1.1"
+        step = line.journal.passed_steps(unit.id)["device_os"]
+        assert step.detail["from"] == "6.1.0" and step.detail["to"] == "6.1.1"
+    finally:
+        sim.close()
