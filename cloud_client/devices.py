@@ -1,4 +1,4 @@
-"""Product device calls: import (one id or batched files), list, get, update and remove (reference §4)."""
+"""Product device calls: import (one id or batched files), list, get, update, remove, and quarantine (reference §4)."""
 
 from __future__ import annotations
 
@@ -231,3 +231,24 @@ class ProductDeviceCalls(EndpointCalls):
             log.info("%s: it was not in the product", what)
             return False
         return True
+
+    # --- quarantine (reference §4.8) ---------------------------------------------------------------------------
+
+    def quarantined_devices(self, product: ProductRef) -> list[ProductDevice]:
+        """Devices waiting in the product's quarantine: unknown devices that connected with its firmware.
+
+        The list filter ``quarantined=true`` is documented only as "include or exclude", so the reply is filtered
+        on each device's ``quarantined`` flag as well. The API has no documented way to list denied devices: a
+        denied device leaves the product.
+        """
+        return [device for device in self.iter_devices(product, quarantined=True) if device.quarantined]
+
+    def approve_device(self, product: ProductRef, device_id: object) -> ImportOutcome:
+        """Approve a quarantined device: the documented way is to import it by id. ``ADDED`` = approved now,
+        ``EXISTING`` = already a full member."""
+        return self.import_device(product, device_id)
+
+    def deny_device(self, product: ProductRef, device_id: object) -> bool:
+        """Deny a quarantined device (``DELETE`` with ``deny=true``): it leaves the product and stays out if it
+        connects again. False when it was not in the product."""
+        return self.remove_device(product, device_id, deny=True)

@@ -290,7 +290,7 @@ _KNOWN_KEYS = {
         "development", "rename", "groups", "firmware_lock", "device_os_update", "setup_done",
     },
     "confirm": {"online", "timeout_s", "on_timeout"},
-    "wifi": {"ssid", "security", "password_ref", "hidden", "password"},
+    "wifi": {"ssid", "security", "password_ref", "hidden", "cipher", "password"},
     "cloud": {"base_url", "credentials", "batch_size"},
     "slots": {"count", "ports"},
     "operator": {"engineer_pin_hash"},
@@ -443,6 +443,12 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         if "password" in wifi:
             raise r.fail("wifi.password", "never put a Wi-Fi password in the profile; use password_ref")
         r.string("wifi.ssid", required=True)
+        from station.wifi import WifiProfile, WifiSettingsError
+
+        try:
+            WifiProfile.parse(wifi)
+        except WifiSettingsError as exc:
+            raise r.fail("wifi", str(exc)) from None
     if wifi is not None and not platform.is_wifi:
         raise r.fail("wifi.ssid", f"{platform} has no Wi-Fi; remove the [wifi] section")
 

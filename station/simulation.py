@@ -1,28 +1,55 @@
 """A complete simulated line for the demo, ``--simulate``, tests and benchmarks: a cloud emulator seeded with a
-product, simulated devices the cloud knows from manufacturing, product firmware built for the platform, and a
-station profile pointing at all of it. Everything above (Line, UsbLink, ParticleCloud) is the real code.
+product, simulated devices the cloud knows from manufacturing, product firmware built for the platform, a station
+profile pointing at all of it, and the devices coming online in the cloud as real ones would. Everything above (Line,
+UsbLink, ParticleCloud) is the real code.
+
+Coming online (``CloudConnectivity``): a simulated device connects to the emulator once it runs product firmware
+and has connectivity, after ``connect_delay`` seconds, as a real unit does after its first boot:
+
+- product firmware: its running user part carries product data other than the factory Tinker app's (platform id,
+  version ``TINKER_VERSION``); a suffix product id equal to the platform id (Device OS 4+ ``PRODUCT_VERSION`` builds)
+  is reported as the line's product;
+- connectivity: cellular units need their SIM active in the emulator; Wi-Fi units need stored Wi-Fi credentials, or
+  ``assume_wifi``; every unit must be plugged (powered), booted normally, not in DFU, listening or safe mode.
+
+``EmulatorServer.device_connects`` then records online, last handshake, the firmware's product id and version and the
+Device OS version (and quarantines a device of a product it was not imported into, when the product says so). If the
+cloud would deliver another product firmware (``EmulatorServer.firmware_update_for``: the device's lock, else its
+groups' release, else the product default; never to development devices), the device gets it over the air: the
+connector stages the binary on the simulated device (which checks platform and CRC, as a device does), reboots it,
+and it reconnects reporting the new version. It goes offline when unplugged, restarted or loses connectivity.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cloud_client.client import ParticleCloud
 from cloud_client.credentials import Credentials
 from cloud_client.emulator import EmulatorServer
+from cloud_client.emulator.errors import EmulatorError
 from hardware.firmware import ModuleFunction
 from hardware.firmware_builder import build_module
 from hardware.platforms import McuFamily, Platform, parse_platform
-from hardware.simulated import SimulatedDevice, Timing, usb_backend
+from hardware.simulated import DeviceMode, ModuleImage, SimulatedDevice, SimulationError, Timing, usb_backend
+from hardware.simulated.factory import TINKER_VERSION
 from hardware.usb.timing import HostTiming
 from station.profile import StationProfile, load_profile
 from station.workflow.usb_link import UsbLink
 
+log = logging.getLogger(__name__)
+
 OWNER = "factory@example.com"
 DEFAULT_PRODUCT_ID = 12345
+DEFAULT_CONNECT_DELAY_S = 1.0
+_PRODUCT_NOT_SET = 0xFFFF
 
 
 def product_firmware(platform: Platform, product_id: int, version: int, *, size: int = 48 * 1024) -> bytes:
@@ -45,6 +72,8 @@ class SimulatedLine:
     profile: StationProfile
     access_token: str = field(repr=False)
     host_timing: HostTiming = field(default_factory=HostTiming)
+    connectivity: CloudConnectivity | None = None
+    """The devices' cloud connections, once ``start_connectivity`` ran (``build_simulated_line`` starts it)."""
 
     def __post_init__(self) -> None:
         self.backend = usb_backend(*self.devices)
@@ -70,7 +99,20 @@ class SimulatedLine:
         self.backend.add(device)
         return device
 
+    def start_connectivity(
+        self, *, connect_delay: float = DEFAULT_CONNECT_DELAY_S, assume_wifi: bool = True, poll_interval: float = 0.05
+    ) -> CloudConnectivity:
+        """Let this line's devices come online in the emulator (see ``CloudConnectivity``); stopped by ``close``."""
+        if self.connectivity is None:
+            self.connectivity = CloudConnectivity(
+                self.emulator, lambda: list(self.devices), self.profile.product_id, connect_delay=connect_delay,
+                assume_wifi=assume_wifi, poll_interval=poll_interval,
+            ).start()
+        return self.connectivity
+
     def close(self) -> None:
+        if self.connectivity is not None:
+            self.connectivity.stop()
         self.emulator.stop()
 
 
@@ -96,8 +138,14 @@ def build_simulated_line(
     steps: str = 'pre_add = true\nsim_activation = "auto"\nclaim = "product-owner"\ngroups = ["line-a"]\n',
     emulator_port: int = 0,
     station_name: str = "Simulated station",
+    connect_delay: float | None = DEFAULT_CONNECT_DELAY_S,
+    assume_wifi: bool = True,
 ) -> SimulatedLine:
-    """Start an emulator, create ``devices`` simulated units and write a profile under ``workdir``."""
+    """Start an emulator, create ``devices`` simulated units and write a profile under ``workdir``.
+
+    The units come online in the emulator ``connect_delay`` seconds after they run product firmware and have
+    connectivity (``assume_wifi``: Wi-Fi units count as having credentials); ``connect_delay=None`` keeps them offline.
+    """
     plat = platform if isinstance(platform, Platform) else parse_platform(platform)
     workdir.mkdir(parents=True, exist_ok=True)
     firmware = product_firmware(plat, product_id, firmware_version)
@@ -138,7 +186,7 @@ count = {slots or max(devices, 1)}
     units = [SimulatedDevice(plat, seed=f"{workdir.name}-{n}", timing=timing) for n in range(devices)]
     for device in units:
         register_device(emulator, device)
-    return SimulatedLine(
+    line = SimulatedLine(
         workdir=workdir,
         emulator=emulator,
         devices=units,
@@ -146,3 +194,214 @@ count = {slots or max(devices, 1)}
         access_token=token,
         host_timing=host_timing or HostTiming.fast(),
     )
+    if connect_delay is not None:
+        line.start_connectivity(connect_delay=connect_delay, assume_wifi=assume_wifi)
+    return line
+
+
+# --- devices coming online ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectivityEvent:
+    """Something that happened to a simulated device's cloud connection."""
+
+    kind: str
+    """``connected``, ``disconnected``, ``updating`` (over the air), ``updated``, ``update failed``."""
+    device_id: str
+    firmware_version: int | None
+    detail: str = ""
+
+
+@dataclass
+class _Session:
+    online: bool = False
+    ready_since: float | None = None
+    boot: int = -1
+    version: int | None = None
+    updating_to: int | None = None
+    failed_update: int | None = None
+    reason: str = "not looked at yet"
+
+
+class CloudConnectivity:
+    """Connects simulated devices to the emulator as they would connect to the cloud (see the module docstring)."""
+
+    def __init__(
+        self,
+        emulator: EmulatorServer,
+        devices: Callable[[], Iterable[SimulatedDevice]],
+        product_id: int,
+        *,
+        connect_delay: float = DEFAULT_CONNECT_DELAY_S,
+        assume_wifi: bool = True,
+        poll_interval: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.emulator = emulator
+        self.devices = devices
+        self.product_id = product_id
+        self.connect_delay = connect_delay
+        self.assume_wifi = assume_wifi
+        self.poll_interval = poll_interval
+        self.clock = clock
+        self._sessions: dict[str, _Session] = {}
+        self._events: list[ConnectivityEvent] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> CloudConnectivity:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="simulated-connectivity", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def events(self) -> list[ConnectivityEvent]:
+        with self._lock:
+            return list(self._events)
+
+    def is_online(self, device_id: str) -> bool:
+        with self._lock:
+            session = self._sessions.get(device_id.lower())
+            return session is not None and session.online
+
+    def reason(self, device_id: str) -> str:
+        """Why the device is offline (or ``online``), as last seen."""
+        with self._lock:
+            session = self._sessions.get(device_id.lower())
+            return "online" if session is not None and session.online else session.reason if session else "unknown"
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
+        """Poll ``condition`` until it holds or ``timeout`` seconds pass; True when it held."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() >= deadline:
+                return False
+            self._stop.wait(min(self.poll_interval, 0.02))
+        return True
+
+    def product_firmware(self, device: SimulatedDevice) -> tuple[int, int] | None:
+        """(product id as reported, product version) of the product firmware the device runs, or None."""
+        running = device.running_user_part
+        if running is None or running.product is None:
+            return None
+        product_id, version = running.product
+        if product_id == _PRODUCT_NOT_SET or (product_id == device.platform.id and version == TINKER_VERSION):
+            return None  # no PRODUCT_VERSION in the build, or the factory Tinker app
+        return (self.product_id if product_id == device.platform.id else product_id), version
+
+    def offline_reason(self, device: SimulatedDevice) -> str | None:
+        """Why the device cannot connect now, in plain words; None when it can."""
+        if not device.plugged:
+            return "unplugged (no power)"
+        mode = device.mode
+        if mode is not DeviceMode.NORMAL:
+            return f"in {mode.value} mode"
+        if device.safe_mode:
+            return "in safe mode"
+        if self.product_firmware(device) is None:
+            return "runs no product firmware"
+        if device.platform.is_cellular:
+            if device.iccid is None:
+                return "has no SIM card"
+            status = self.emulator.sim_status(device.iccid.value)
+            if status != "active":
+                return f"its SIM {device.iccid.value} is not active ({status or 'unknown to the cloud'})"
+        elif not self.assume_wifi and not device.wifi.credentials:
+            return "has no Wi-Fi credentials"
+        return None
+
+    def poll(self) -> None:
+        """Look at every device once: connect, disconnect or update it as due."""
+        for device in self.devices():
+            try:
+                self._poll_device(device)
+            except (EmulatorError, SimulationError) as exc:
+                with self._lock:
+                    self._sessions.setdefault(device.device_id.value, _Session()).reason = str(exc)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll()
+            except Exception:  # a simulator fault must not silently end every device's connectivity
+                log.exception("simulated connectivity: poll failed")
+            self._stop.wait(self.poll_interval)
+
+    def _record(self, kind: str, device_id: str, version: int | None, detail: str = "") -> None:
+        with self._lock:
+            self._events.append(ConnectivityEvent(kind, device_id, version, detail))
+
+    def _poll_device(self, device: SimulatedDevice) -> None:
+        device_id = device.device_id.value
+        with self._lock:
+            session = self._sessions.setdefault(device_id, _Session())
+        reason = self.offline_reason(device)
+        boot = device.boot_count
+        if session.online:
+            if reason is None and boot == session.boot:
+                return
+            session.online = False
+            with device.lock:
+                device.cloud_connected = False
+            self.emulator.device_disconnects(device_id)
+            self._record("disconnected", device_id, session.version, reason or "restarted")
+        if reason is not None:
+            session.ready_since, session.reason = None, reason
+            return
+        now = self.clock()
+        if session.ready_since is None or boot != session.boot:
+            session.ready_since, session.boot = now, boot
+            session.reason = f"connecting ({self.connect_delay:g} s after it became ready)"
+        if now - session.ready_since < self.connect_delay:
+            return
+        firmware = self.product_firmware(device)
+        assert firmware is not None  # offline_reason checked it
+        product_id, version = firmware
+        self.emulator.device_connects(device_id, product_id, version, device.device_os)
+        with device.lock:
+            device.cloud_connected = True
+        session.online, session.version = True, version
+        self._record("connected", device_id, version)
+        if session.updating_to is not None:
+            target, session.updating_to = session.updating_to, None
+            if version == target:
+                self._record("updated", device_id, version, f"updated over the air to v{target}")
+            else:
+                session.failed_update = target
+                self._record("update failed", device_id, version, f"still runs v{version} after the update to "
+                             f"v{target}")
+        update = self.emulator.firmware_update_for(device_id)
+        if update is not None and update[0] != session.failed_update:
+            self._update(device, session, version, *update)
+
+    def _update(self, device: SimulatedDevice, session: _Session, version: int, target: int, binary: bytes) -> None:
+        device_id = device.device_id.value
+        problem = _update_problem(binary, device)
+        if problem:
+            # A device validates an update before applying it, and keeps running what it has.
+            session.failed_update = target
+            self._record("update failed", device_id, version, f"refused v{target}: {problem}")
+            return
+        session.updating_to = target
+        self._record("updating", device_id, version, f"v{version} -> v{target} over the air")
+        device.stage_update(binary)
+        device.reboot()
+
+
+def _update_problem(binary: bytes, device: SimulatedDevice) -> str:
+    try:
+        image = ModuleImage.parse(binary)
+    except SimulationError as exc:
+        return str(exc)
+    if image.prefix.platform_id != device.platform.id:
+        return f"it is built for platform {image.prefix.platform_id}"
+    return "" if image.crc_ok else "its CRC-32 does not match"

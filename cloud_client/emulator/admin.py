@@ -5,12 +5,13 @@ They live outside /v1 and /oauth, take no Particle token, and are never subject 
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from aiohttp import web
 
 from cloud_client.emulator.cloud import EmulatedCloud
-from cloud_client.emulator.device_view import device_summary
+from cloud_client.emulator.device_view import device_summary, targeted_version
 from cloud_client.emulator.faults import FaultSettings
 from cloud_client.emulator.keys import CLOUD
 from cloud_client.emulator.persistence import to_document
@@ -90,13 +91,46 @@ def device_connects(
         device.firmware_product_id = product_id
         device.firmware_version = firmware_version
         device.system_firmware_version = system_version
-        if product is not None and device.product_id is None and device.id not in product.denied_ids:
-            # A device running product firmware that was not imported: quarantined when the product says so.
+        if (
+            product is not None
+            and device.product_id is None
+            and device.id not in product.denied_ids
+            and device.platform_id == product.platform_id
+        ):
+            # A device running product firmware that was not imported: quarantined when the product says so (§4.8),
+            # else admitted. The emulator's choice: a device of another platform never joins, so it is left out.
             device.product_id = product.id
             device.quarantined = product.quarantine
         device.updated_at = now
         cloud.state.changed()
         return device_summary(device, cloud.state)
+
+
+def firmware_update_for(cloud: EmulatedCloud, device_id: str) -> tuple[int, bytes] | None:
+    """The product firmware the cloud sends this online device now, as (version, binary), or None.
+
+    As the real cloud does on connection (reference §11.6, §4.5): a device in a product gets its lock
+    (``desired_firmware_version``), else its groups' release, else the product default, unless it is a development
+    device, quarantined or denied, has firmware updates disabled, or already runs that version.
+    Raises KeyError for a device id the cloud does not know.
+    """
+    with cloud.state.lock:
+        device = cloud.state.devices[device_id.lower()]
+        product = cloud.state.products.get(device.product_id) if device.product_id is not None else None
+        if (
+            product is None
+            or not device.online
+            or device.development
+            or device.quarantined
+            or device.denied
+            or not device.firmware_updates_enabled
+        ):
+            return None
+        target = targeted_version(device, product)
+        firmware = product.firmware.get(target) if target is not None else None
+        if firmware is None or (device.firmware_product_id == product.id and device.firmware_version == target):
+            return None
+        return firmware.version, base64.b64decode(firmware.binary_b64)
 
 
 def device_disconnects(cloud: EmulatedCloud, device_id: str) -> dict[str, Any]:

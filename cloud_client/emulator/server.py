@@ -174,6 +174,22 @@ class EmulatorServer(Seeder):
         self.cloud.save_if_changed()
         return view
 
+    def firmware_update_for(self, device_id: str) -> tuple[int, bytes] | None:
+        """The product firmware (version, binary) the cloud sends this online device now, or None (see admin)."""
+        try:
+            return admin.firmware_update_for(self.cloud, device_id)
+        except KeyError:
+            raise EmulatorError(f"device {device_id} is not known to the emulator; add it first") from None
+
+    def sim_status(self, iccid: str) -> str | None:
+        """The SIM's status now (e.g. ``active``), finishing activations that are due; None for an unknown ICCID."""
+        with self.cloud.state.lock:
+            sim = self.cloud.state.sims.get(iccid)
+            if sim is None:
+                return None
+            self.cloud.state.settle_sim(sim, self.cloud.now())
+            return sim.status.value
+
     def device_disconnects(self, device_id: str) -> dict[str, Any]:
         """A simulated device goes offline."""
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from hardware.platforms import McuFamily
 from hardware.simulated import wifi_requests, wire
 from hardware.simulated.control_reply import NOT_SUPPORTED, OK, Handler, Reply
 from hardware.simulated.device import MAX_CLAIM_CODE, DeviceMode, SimulatedDevice
@@ -143,7 +144,9 @@ class ControlRequestHandlers:
         if device.platform.is_cellular:
             self._table[t.CELLULAR_GET_ICCID] = self._iccid
         if device.platform.is_wifi and device.platform.gen3_or_later:
-            self._table.update(wifi_requests.gen3_handlers(device.wifi))
+            rtl = device.platform.mcu is McuFamily.RTL872X
+            refused = wifi_requests.RTL872X_REFUSED_SECURITY if rtl else frozenset()
+            self._table.update(wifi_requests.gen3_handlers(device.wifi, refused))
         elif device.platform.is_wifi:
             self._table.update(wifi_requests.legacy_handlers(device.wifi))
 

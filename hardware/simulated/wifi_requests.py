@@ -4,11 +4,18 @@ Wi-Fi platforms (reference §2.1, §2.2)."""
 from __future__ import annotations
 
 from hardware.simulated import wire
-from hardware.simulated.control_reply import OK, Handler, Reply
+from hardware.simulated.control_reply import NOT_SUPPORTED, OK, Handler, Reply
 from hardware.simulated.protocol import RequestType, Result
 from hardware.simulated.wifi import WifiCredentials, WifiStore
 
 _CREDENTIALS_PASSWORD = 1
+SECURITY_VALUES = frozenset(range(7))
+"""``wifi.Security`` 0 NO_SECURITY … 6 WPA2_WPA3_PSK (reference §2.2); anything else is not a security type."""
+LEGACY_SECURITY_VALUES = frozenset(range(6))
+"""``WiFiAccessPoint.security`` 0 UNSEC … 5 WPA2_ENTERPRISE that a Gen 2 device can store (255 UNKNOWN cannot)."""
+WEP = 1
+RTL872X_REFUSED_SECURITY = frozenset({WEP})
+"""The simulator's choice (not in the reference): RTL872x devices (P2, Photon 2, M-SoM) refuse WEP networks."""
 
 
 def _credentials_from_join(fields: wire.Fields) -> WifiCredentials:
@@ -23,21 +30,30 @@ def _credentials_from_join(fields: wire.Fields) -> WifiCredentials:
     )
 
 
-def gen3_handlers(store: WifiStore) -> dict[int, Handler]:
-    """Requests 500–507 (``particle.ctrl.wifi``)."""
+def gen3_handlers(store: WifiStore, refused_security: frozenset[int] = frozenset()) -> dict[int, Handler]:
+    """Requests 500–507 (``particle.ctrl.wifi``); a security type in ``refused_security`` is NOT_SUPPORTED."""
+
+    def refusal(credentials: WifiCredentials) -> Reply | None:
+        if not credentials.ssid or credentials.security not in SECURITY_VALUES:
+            return Reply(Result.INVALID_ARGUMENT)
+        if credentials.security in refused_security:
+            return NOT_SUPPORTED
+        return None
 
     def join_new(payload: bytes) -> Reply:
         credentials = _credentials_from_join(wire.decode(payload))
-        if not credentials.ssid:
-            return Reply(Result.INVALID_ARGUMENT)
+        refused = refusal(credentials)
+        if refused is not None:
+            return refused
         store.store(credentials)
         store.join(credentials.ssid)
         return OK
 
     def set_credentials(payload: bytes) -> Reply:
         credentials = _credentials_from_join(wire.decode(payload))
-        if not credentials.ssid:
-            return Reply(Result.INVALID_ARGUMENT)
+        refused = refusal(credentials)
+        if refused is not None:
+            return refused
         store.store(credentials)
         return OK
 
@@ -117,7 +133,7 @@ def legacy_handlers(store: WifiStore) -> dict[int, Handler]:
         aps = wire.get_messages(wire.decode(payload), 1)
         ap = aps[-1] if aps else {}
         ssid = wire.get_str(ap, 1)
-        if not ssid:
+        if not ssid or wire.get_int(ap, 3) not in LEGACY_SECURITY_VALUES:
             return Reply(Result.INVALID_ARGUMENT)
         password = wire.get_str(ap, 8)
         store.store(

@@ -133,12 +133,6 @@ class TerminalReport:
 
 def run_line(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
-    if not args.headless:
-        try:
-            from station.ui.app import run_gui
-        except ImportError as exc:
-            raise StationError(f"the GUI is not available ({exc}); use --headless") from None
-        return int(run_gui(profile=profile, operator=args.operator, lot=args.lot))
     if args.auto_scan and not args.simulate:
         raise StationError("--auto-scan needs --simulate N")
     with ExitStack() as stack:
@@ -151,6 +145,12 @@ def run_line(args: argparse.Namespace) -> int:
             link = UsbLink()
         cloud = _cloud(profile, args, devices, stack)
         line = stack.enter_context(Line(profile, link=link, cloud=cloud, operator=args.operator, lot=args.lot))
+        if not args.headless:
+            try:
+                from station.ui.app import run_gui
+            except ImportError as exc:
+                raise StationError(f"the GUI is not available ({exc}); use --headless") from None
+            return int(run_gui(line))
         report = TerminalReport(sys.stderr.isatty())
         line.events.subscribe(report)
         print(f"line ready: station {profile.station_name!r}, product {profile.product_id} "

@@ -1,21 +1,31 @@
-"""``particle-station tray import FILE --profile P``: bulk-import a tray list into the product, with a report."""
+"""``particle-station tray import FILE --profile P``: bulk-import a tray list into the product, with a report;
+``tray import-sims FILE --profile P``: import a SIM list (ICCIDs) into the product and activate the SIMs;
+``tray attach FILE --lot L --profile P`` and ``tray reconcile --lot L --profile P [--json]``: tie tray lists to a lot
+and reconcile the lot against them."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from station.commands.export import JOURNAL_NAME
 from station.connect import cloud_for
-from station.profile import load_profile
+from station.errors import StationError
+from station.profile import StationProfile, load_profile
+from station.reconcile import Reconciliation, attach_tray, reconcile, reconciliation_rows
+from station.records.journal import Journal
+from station.sim_import import SimImportReport, SimLineResult, import_sim_list, read_sim_list, write_sim_report_xlsx
 from station.tray import EntryKind, read_tray
 from station.tray_import import ImportReport, LineResult, import_tray, write_report_xlsx
 
 
 def register(subparsers: Any) -> None:
-    tray = subparsers.add_parser("tray", help="tray lists: import device ids or serial numbers into the product")
+    tray = subparsers.add_parser("tray", help="tray lists: import device ids, serial numbers or SIM lists into the "
+                                 "product; tie lists to a lot and reconcile it")
     actions = tray.add_subparsers(dest="tray_command", metavar="ACTION")
     imp = actions.add_parser("import", help="import a tray list (.txt, .csv, .xlsx) into the profile's product")
     imp.add_argument("file", type=Path, help="the tray list")
@@ -25,6 +35,27 @@ def register(subparsers: Any) -> None:
     imp.add_argument("--batch-size", type=int, help="identifiers per request (default: the profile's)")
     imp.add_argument("--cloud-url", help="use this API base URL instead of the profile's")
     imp.set_defaults(handler=run_import)
+    attach = actions.add_parser("attach", help="tie a tray list (device ids, serials, ICCIDs, IMEIs) to a lot")
+    attach.add_argument("file", type=Path, help="the tray list (.txt, .csv, .xlsx)")
+    attach.add_argument("--lot", required=True, help="the lot, e.g. 12345-20260101-001 (created if new)")
+    attach.add_argument("--profile", type=Path, required=True, help="station profile (its log folder has the journal)")
+    attach.add_argument("--operator", help="operator recorded if the lot is new (default: the login name)")
+    attach.set_defaults(handler=run_attach)
+    rec = actions.add_parser("reconcile", help="compare a lot with its tray lists: provisioned, missing, extra, "
+                             "duplicates")
+    rec.add_argument("--lot", required=True, help="the lot to reconcile")
+    rec.add_argument("--profile", type=Path, required=True, help="station profile (its log folder has the journal)")
+    rec.add_argument("--json", action="store_true", help="print the reconciliation as JSON")
+    rec.set_defaults(handler=run_reconcile)
+    sims = actions.add_parser("import-sims", help="import a SIM list (ICCIDs in .txt, .csv, .xlsx) into the profile's "
+                              "product and activate the SIMs")
+    sims.add_argument("file", type=Path, help="the SIM list (e.g. the ICCID list of a SIM-card pack)")
+    sims.add_argument("--profile", type=Path, required=True, help="station profile (product, platform, cloud)")
+    sims.add_argument("--json", action="store_true", help="print the report as JSON")
+    sims.add_argument("--report", type=Path, help="write the per-line report here (.xlsx); default beside the file")
+    sims.add_argument("--country", help="country code the SIMs are activated for (default: the cloud's)")
+    sims.add_argument("--cloud-url", help="use this API base URL instead of the profile's")
+    sims.set_defaults(handler=run_import_sims)
     tray.set_defaults(handler=lambda args: (tray.print_help(), 2)[1])
 
 
@@ -67,3 +98,101 @@ def _print_report(report: ImportReport, path: Path) -> None:
     if not report.complete:
         print("The cloud became unreachable: run the same command again to finish the import.")
     print(f"Report: {path}")
+
+
+def run_import_sims(args: argparse.Namespace) -> int:
+    profile = load_profile(args.profile)
+    if not profile.platform.is_cellular:
+        raise StationError(f"product {profile.product_id} in {args.profile} is a {profile.platform.display_name} "
+                           "product, which has no cellular modem; import SIM lists with a cellular product's profile")
+    sims = read_sim_list(args.file)
+    report_path = args.report or args.file.with_name(f"{args.file.stem}-sim-report.xlsx")
+    interactive = sys.stderr.isatty() and not args.json
+
+    def progress(done: int, total: int) -> None:
+        if interactive:
+            print(f"\rchecking SIM {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    with cloud_for(profile, base_url=args.cloud_url) as cloud:
+        report = import_sim_list(sims, cloud, profile.product_id, country=args.country, progress=progress)
+    if interactive:
+        print(file=sys.stderr)
+    write_sim_report_xlsx(report, report_path)
+    if args.json:
+        print(json.dumps({**report.to_json(), "report": str(report_path)}, indent=2))
+    else:
+        _print_sim_report(report, report_path)
+    for warning in sims.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0 if report.complete else 3
+
+
+def _print_sim_report(report: SimImportReport, path: Path) -> None:
+    print(f"SIM list {report.source} -> product {report.product_id}")
+    for result, count in report.summary().items():
+        print(f"  {result:<32} {count}")
+    fine = (SimLineResult.ACTIVATED, SimLineResult.PENDING, SimLineResult.ALREADY_ACTIVE)
+    problems = [line for line in report.lines if line.result not in fine]
+    for line in problems[:50]:
+        print(f"  line {line.line}: {line.text!s:<22} {line.result.value}: {line.reason}")
+    if len(problems) > 50:
+        print(f"  ... {len(problems) - 50} more in the report")
+    if not report.complete:
+        print("The cloud became unreachable: run the same command again to finish the import.")
+    print(f"Report: {path}")
+
+
+def _journal_of(profile: StationProfile, *, must_exist: bool) -> Journal:
+    path = profile.log_folder / JOURNAL_NAME
+    if must_exist and not path.is_file():
+        raise StationError(f"journal {path} does not exist; check station.log_folder in {profile.path}")
+    return Journal(path)
+
+
+def run_attach(args: argparse.Namespace) -> int:
+    profile = load_profile(args.profile)
+    tray = read_tray(args.file, platform=profile.platform, accept=frozenset(EntryKind))
+    with _journal_of(profile, must_exist=False) as journal:
+        if journal.lot(args.lot) is None:
+            journal.open_lot(args.lot, station=profile.station_name, product_id=profile.product_id,
+                             profile=str(profile.path), operator=args.operator or getpass.getuser())
+            print(f"Lot {args.lot} is new: created it in {journal.path}")
+        attached = attach_tray(journal, args.lot, tray)
+    kinds = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in sorted(attached.by_kind.items()))
+    print(f"Attached {attached.entries} identifiers ({kinds}) from {args.file} to lot {args.lot}")
+    for problem in tray.problems[:50]:
+        print(f"  line {problem.line}: {problem.text!s:<26} not attached: {problem.reason}")
+    if len(tray.problems) > 50:
+        print(f"  ... {len(tray.problems) - 50} more problem lines")
+    for warning in tray.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0 if not tray.problems else 3
+
+
+def run_reconcile(args: argparse.Namespace) -> int:
+    profile = load_profile(args.profile)
+    with _journal_of(profile, must_exist=True) as journal:
+        result = reconcile(journal, args.lot)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        _print_reconciliation(result)
+    return 0 if result.complete else 3
+
+
+def _print_reconciliation(result: Reconciliation) -> None:
+    rows = reconciliation_rows(result)
+    print(f"Lot {result.lot}; lists: {rows[1][1]}")
+    if not result.sources:
+        print("No tray list is attached to this lot: attach one with `particle-station tray attach FILE --lot ...`")
+    counts_end = rows.index([], 3)
+    for label, value in rows[4:counts_end]:
+        print(f"  {label!s:<32} {value}")
+    findings = [row for row in rows[counts_end + 2:] if row[0] != "on a list, provisioned"]
+    if findings:
+        print(f"  {'finding':<30} {'kind':<10} {'identifier':<26} {'units':<20} {'state':<14} where")
+    for finding, kind, value, units, state, where in findings[:200]:
+        print(f"  {finding!s:<30} {kind!s:<10} {value!s:<26} {units!s:<20} {state!s:<14} {where}".rstrip())
+    if len(findings) > 200:
+        print(f"  ... {len(findings) - 200} more; use --json for the full list")
+    print("Lot and lists agree." if result.complete else "Lot and lists differ (exit code 3).")

@@ -19,6 +19,8 @@ from hardware.errors import FirmwareError, HardwareError, IdentifierError
 from hardware.progress import Cancelled
 from station.errors import StationError
 from station.records.journal import UnitState
+from station.wifi import WifiSettingsError
+from station.workflow.device import WifiRefusedError
 
 
 class UnitFailure(StationError):
@@ -92,6 +94,12 @@ def explain(exc: BaseException, *, step: str) -> UnitFailure:
         )
     if isinstance(exc, IdentifierError):
         return UnitFailure(f"The device reported an invalid identifier: {exc}", _SET_ASIDE, step=step)
+    if isinstance(exc, WifiRefusedError | WifiSettingsError):
+        return UnitFailure(
+            f"Wi-Fi credentials not accepted: {exc}",
+            "Call engineering to fix the profile's [wifi] section (network name, security type, password).",
+            step=step,
+        )
     if isinstance(exc, HardwareError):
         return UnitFailure(f"Device problem during {step.replace('_', ' ')}: {exc}", _RESCAN, step=step)
     if isinstance(exc, StationError):

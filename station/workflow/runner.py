@@ -26,8 +26,9 @@ from hardware.identifiers import LabelScan, SerialNumber
 from hardware.progress import CancelToken, ProgressEvent
 from station.profile import ClaimMode, SimActivation, StationProfile
 from station.records.journal import Journal, StepStatus, UnitRecord, UnitState
+from station.wifi import wifi_settings
 from station.workflow.cloud_ops import CHECKS, Payload, plan_cloud_work
-from station.workflow.device import ConnectedDevice, DeviceFacts, DeviceLink
+from station.workflow.device import SETUP_DONE_SKIPPED, ConnectedDevice, DeviceFacts, DeviceLink
 from station.workflow.events import EventBus, EventKind, UnitEvent
 from station.workflow.outcome import RETRY_LATER, UnitFailure, UnitResult, explain
 
@@ -138,6 +139,10 @@ class UnitRunner:
                 facts = ctx.facts or facts
             self._device_step(ctx, "validate_firmware", lambda: self._validate(ctx, facts))
             self._device_step(ctx, "flash", lambda: self._flash(ctx, facts))
+            if self.profile.wifi is not None and facts.platform.is_wifi:
+                self._device_step(ctx, "wifi", lambda: self._wifi(ctx, facts))
+            if self.profile.steps.setup_done and facts.platform.gen3_or_later:
+                self._device_step(ctx, "setup_done", lambda: self._setup_done(ctx, facts))
             if self.profile.steps.claim is ClaimMode.CLAIM_CODE:
                 self._device_step(ctx, "claim_code", lambda: self._claim_code(ctx, facts))
             self._device_step(ctx, "final_check", lambda: self._final_check(ctx, facts))
@@ -364,6 +369,18 @@ class UnitRunner:
                                  firmware_version=self.module.product_version)
         return {"bytes": report.bytes_written, "address": report.address, "seconds": round(report.seconds, 3),
                 "verified": report.verified}
+
+    def _wifi(self, ctx: UnitContext, facts: DeviceFacts) -> dict[str, Any]:
+        assert self.profile.wifi is not None
+        settings = wifi_settings(self.profile.wifi)  # the password is read now, never kept in the journal
+        note = self.link.set_wifi_credentials(facts.device_id, settings)
+        return {"note": note, "ssid": settings.ssid}
+
+    def _setup_done(self, ctx: UnitContext, facts: DeviceFacts) -> dict[str, Any]:
+        outcome = self.link.setup_done(facts.device_id)
+        if outcome.startswith(SETUP_DONE_SKIPPED):
+            return {"_status": StepStatus.SKIPPED, "note": outcome}
+        return {"note": outcome}
 
     def _claim_code(self, ctx: UnitContext, facts: DeviceFacts) -> dict[str, Any]:
         email = self.profile.steps.customer_email

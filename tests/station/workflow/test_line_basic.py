@@ -22,7 +22,7 @@ def test_happy_path_flashes_adds_activates_claims_and_records(sim: SimulatedLine
         "find": StepStatus.PASSED, "identify": StepStatus.PASSED, "check_label": StepStatus.PASSED,
         "validate_firmware": StepStatus.PASSED, "flash": StepStatus.PASSED, "final_check": StepStatus.PASSED,
         "pre_add": StepStatus.PASSED, "activate_sim": StepStatus.PASSED, "claim": StepStatus.PASSED,
-        "update_device": StepStatus.PASSED,
+        "update_device": StepStatus.PASSED, "setup_done": StepStatus.SKIPPED,
     }
     assert unit.device_id == device.device_id.value
     assert unit.iccid == device.iccid.value  # type: ignore[union-attr]

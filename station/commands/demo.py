@@ -1,0 +1,166 @@
+"""``particle-station --demo`` / ``particle-station demo``: the station GUI with simulated devices and cloud.
+
+Everything runs in this process: a local cloud emulator, simulated units on a simulated USB bus, and the real line
+and GUI on top. ``--screenshot DIR`` (or PARTICLE_STATION_SCREENSHOTS=DIR with ``--demo``) runs a scripted demo
+that saves PNG screenshots of the main screens and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import secrets
+import string
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from hardware.simulated import Timing
+from station.profile import OperatorLock, StationProfile, hash_pin
+from station.simulation import SimulatedLine, build_simulated_line
+from station.workflow.events import EventKind, UnitEvent
+from station.workflow.line import Line
+
+SCREENSHOT_ENV = "PARTICLE_STATION_SCREENSHOTS"
+DEMO_PIN = "4321"
+DEMO_OPERATOR = "demo"
+
+
+def register(subparsers: Any) -> None:
+    demo = subparsers.add_parser(
+        "demo",
+        help="open the station with simulated devices and a local cloud emulator (no hardware needed)",
+        description=(
+            "Start a cloud emulator and simulated units in this process and open the operator screen. Press F2 to "
+            "scan the next simulated unit, Shift+F2 for a wrong label, Ctrl+E for engineer mode "
+            f"(demo PIN {DEMO_PIN})."
+        ),
+    )
+    demo.add_argument("--devices", type=int, default=None, help="simulated units on the bench (default 4)")
+    demo.add_argument("--platform", default="boron", help="platform of the simulated units (default boron)")
+    demo.add_argument("--timing", choices=("realistic", "zero"), default="realistic",
+                      help="device timing: realistic (progress is visible, default) or zero (instant)")
+    demo.add_argument("--screenshot", metavar="DIR", type=Path,
+                      help=f"run the scripted demo, save PNG screenshots into DIR and exit (also: {SCREENSHOT_ENV})")
+    demo.add_argument("--workdir", metavar="DIR", type=Path,
+                      help="keep the demo's profile, journal and workbooks here (default: a temporary folder)")
+    demo.add_argument("--no-pin", action="store_true", help="open engineer mode without a PIN")
+    demo.set_defaults(handler=run_demo)
+
+
+class DemoScanner:
+    """Hands out labels like an operator with a hand scanner: the next unit on the bench, or a wrong label.
+
+    When every unit on the bench has been scanned, a finished unit is unplugged and a fresh one plugged in, so the
+    demo can run for as long as anyone likes.
+    """
+
+    def __init__(self, sim: SimulatedLine) -> None:
+        self._sim = sim
+        self._lock = threading.Lock()
+        self._scanned: set[str] = set()
+        self._running: set[str] = set()
+        self._wrong = 0
+        self._unsubscribe: Any = None
+
+    def watch(self, line: Line) -> Line:
+        """Follow ``line``'s events to know which units are running (those are never unplugged)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self._unsubscribe = line.events.subscribe(self._track)
+        return line
+
+    def _track(self, event: UnitEvent) -> None:
+        if event.unit_key is None:
+            return
+        with self._lock:
+            if event.kind is EventKind.UNIT_STARTED:
+                self._running.add(event.unit_key)
+            elif event.kind is EventKind.UNIT_FINISHED:
+                self._running.discard(event.unit_key)
+
+    def next_label(self) -> str:
+        with self._lock:
+            for device in self._sim.devices:
+                serial = device.serial.value if device.serial else device.device_id.value
+                if device.plugged and serial not in self._scanned:
+                    self._scanned.add(serial)
+                    return device.label
+            for device in self._sim.devices:
+                if device.plugged and device.serial is not None and device.serial.value not in self._running:
+                    device.unplug()  # the finished unit leaves the bench ...
+                    break
+            fresh = self._sim.add_device()  # ... and the next one is plugged in
+            if fresh.serial is not None:
+                self._scanned.add(fresh.serial.value)
+            return fresh.label
+
+    def wrong_label(self) -> str:
+        """A well-formed label whose serial no unit on the bench has (a label stuck on the wrong unit)."""
+        with self._lock:
+            self._wrong += 1
+            prefix = self._sim.devices[0].serial.value[:4] if self._sim.devices[0].serial else "P046"
+            secret = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(15))
+            return f"{prefix}WR0NG{self._wrong:06d} {secret}"
+
+
+def demo_profile(sim: SimulatedLine, *, pin: str | None) -> StationProfile:
+    """The simulated line's profile, with the demo engineer PIN when one is wanted."""
+    if pin is None:
+        return sim.profile
+    return dataclasses.replace(sim.profile, operator=OperatorLock(hash_pin(pin)))
+
+
+def write_demo_tray(sim: SimulatedLine, path: Path) -> Path:
+    """A tray list with the bench's device ids, one mistyped id and one duplicate (for the tray import screens)."""
+    ids = [device.device_id.value for device in sim.devices]
+    lines = ["# Demo tray: the simulated units, plus a mistyped id and a duplicate", *ids,
+             ids[0][:-1], ids[-1]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    screenshot_dir: Path | None = getattr(args, "screenshot", None)
+    if screenshot_dir is None and os.environ.get(SCREENSHOT_ENV):
+        screenshot_dir = Path(os.environ[SCREENSHOT_ENV])
+    devices = getattr(args, "devices", None) or (2 if screenshot_dir is not None else 4)
+    timing = Timing.zero() if getattr(args, "timing", "realistic") == "zero" else Timing.realistic()
+    pin = None if getattr(args, "no_pin", False) else DEMO_PIN
+    workdir: Path | None = getattr(args, "workdir", None)
+    temporary = None if workdir is not None else tempfile.TemporaryDirectory(prefix="particle-station-demo-")
+    root = workdir if workdir is not None else Path(temporary.name)  # type: ignore[union-attr]
+    from station.ui.app import last_line, run_gui
+
+    sim = build_simulated_line(root / "line", platform=getattr(args, "platform", "boron"), devices=devices,
+                               slots=max(devices, 2), timing=timing, station_name="Demo station")
+    scanner = DemoScanner(sim)
+    line: Line | None = None
+    try:
+        profile = demo_profile(sim, pin=pin)
+
+        def make_line(chosen: StationProfile) -> Line:
+            return scanner.watch(Line(chosen, link=sim.link(), cloud=sim.cloud(), operator=DEMO_OPERATOR))
+
+        line = make_line(profile)
+        if screenshot_dir is None:
+            print(f"particle-station demo: {devices} simulated {sim.profile.platform.display_name} units, cloud "
+                  f"emulator at {sim.base_url}. F2 scans the next unit, Shift+F2 a wrong label, Ctrl+E opens "
+                  f"engineer mode" + (f" (PIN {pin})." if pin else "."))
+        tray = write_demo_tray(sim, root / "demo-tray.txt") if screenshot_dir is not None else None
+        code = run_gui(line, simulator=scanner, line_factory=make_line, screenshot_dir=screenshot_dir,
+                       engineer_pin=pin, tray_file=tray)
+        final = last_line()
+        if isinstance(final, Line) and final is not line:
+            final.close()
+        return code
+    finally:
+        if line is not None:
+            line.close()
+        sim.close()
+        if temporary is not None:
+            temporary.cleanup()
+        sys.stdout.flush()
