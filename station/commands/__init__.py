@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "tray",
     "export",
     "demo",
+    "profile",
 )
 
 

@@ -1,0 +1,66 @@
+"""``particle-station profile check P`` and ``profile hash-pin``: what an engineer needs to write a profile."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+from station.errors import StationError
+from station.profile import hash_pin, load_profile
+from station.workflow.line import load_device_os_bundle, load_product_firmware
+
+
+def register(subparsers: Any) -> None:
+    profile = subparsers.add_parser("profile", help="check a station profile, or make an engineer PIN hash")
+    actions = profile.add_subparsers(dest="profile_command", metavar="ACTION")
+    check = actions.add_parser("check", help="load a profile and its firmware exactly as the line would")
+    check.add_argument("profile", type=Path)
+    check.set_defaults(handler=run_check)
+    pin = actions.add_parser("hash-pin", help="print the engineer_pin_hash for a PIN (asked twice, not echoed)")
+    pin.add_argument("--stdin", action="store_true", help="read the PIN from standard input (for scripts)")
+    pin.set_defaults(handler=run_hash_pin)
+    profile.set_defaults(handler=lambda args: (profile.print_help(), 2)[1])
+
+
+def run_check(args: argparse.Namespace) -> int:
+    profile = load_profile(args.profile)
+    print(f"Station     {profile.station_name}")
+    print(f"Product     {profile.product_id} ({profile.platform})")
+    if profile.firmware.file is not None:
+        module = load_product_firmware(profile)
+        print(f"Firmware    {profile.firmware.file.name}: {module.describe()}, product version "
+              f"{module.product_version}, SHA-256 matches the profile")
+    else:
+        print(f"Firmware    product firmware version {profile.firmware.product_version} (downloaded at start)")
+    for module in load_device_os_bundle(profile):
+        print(f"Device OS   {module.describe()}")
+    steps = profile.steps
+    enabled = [name for name, on in (
+        ("pre-add", steps.pre_add), (f"SIM {steps.sim_activation.value}", True), (f"claim {steps.claim.value}", True),
+        ("rename", steps.rename is not None), ("groups " + ",".join(steps.groups), bool(steps.groups)),
+        ("firmware lock", steps.firmware_lock), ("Device OS update", steps.device_os_update),
+        ("Wi-Fi", profile.wifi is not None), ("online confirmation", profile.confirm.enabled),
+    ) if on]
+    print(f"Steps       {', '.join(enabled)}")
+    print(f"Cloud       {profile.cloud.base_url} (credentials: {profile.cloud.credentials})")
+    print(f"Slots       {profile.slots.count}")
+    print(f"Records     {profile.log_folder}")
+    print(f"Engineer    {'PIN set' if profile.operator.enabled else 'no PIN: engineer mode is open'}")
+    print("OK")
+    return 0
+
+
+def run_hash_pin(args: argparse.Namespace) -> int:
+    if args.stdin:
+        pin = sys.stdin.readline().rstrip("\r\n")
+    else:
+        pin = getpass.getpass("Engineer PIN: ")
+        if getpass.getpass("Again: ") != pin:
+            raise StationError("the two PINs differ; nothing was made")
+    if len(pin) < 4:
+        raise StationError("the PIN must have at least 4 characters")
+    print(hash_pin(pin))
+    return 0
