@@ -81,6 +81,9 @@ class DeviceInfo:
     bus: int | None = None
     address: int | None = None
     problem: str = ""
+    port: str | None = None
+    """The physical port path as Linux names it (``1-1.2`` = bus 1, hub port 1, port 2): stable across re-plugs and
+    mode changes, unlike the address, so station slots are mapped to it."""
 
     def __repr__(self) -> str:
         return f"DeviceInfo({self.device_id or '?'}, {self.platform.name}, {self.mode.value})"
@@ -269,7 +272,15 @@ def _identify(device: usb.core.Device, match: UsbMatch) -> DeviceInfo:
     finally:
         with contextlib.suppress(usb.core.USBError):
             usb.util.dispose_resources(device)
-    return DeviceInfo(device_id, match.platform, mode, bus, address, problem)
+    return DeviceInfo(device_id, match.platform, mode, bus, address, problem, _port_path(device))
+
+
+def _port_path(device: usb.core.Device) -> str | None:
+    ports = getattr(device, "port_numbers", None)
+    bus = getattr(device, "bus", None)
+    if not ports or bus is None:
+        return None
+    return f"{bus}-{'.'.join(str(p) for p in ports)}"
 
 
 def _scan(backend: UsbBackend) -> list[tuple[usb.core.Device, DeviceInfo]]:

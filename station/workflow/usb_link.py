@@ -56,8 +56,7 @@ class UsbLink:
         for info in list_devices(backend=self.backend):
             if info.device_id is None:
                 continue
-            port = f"{info.bus}-{info.address}" if info.bus is not None else None
-            found.append(ConnectedDevice(info.device_id, info.platform, info.mode is DeviceMode.DFU, port))
+            found.append(ConnectedDevice(info.device_id, info.platform, info.mode is DeviceMode.DFU, info.port))
         return found
 
     def serial_number(self, device_id: DeviceId) -> SerialNumber | None:

@@ -28,7 +28,8 @@ def test_identify_over_usb_reports_the_rig_files_id_and_serial(rig_device: Devic
         version = control.system_version()
     assert reported_id == rig_device.expected_id
     assert device.platform.name == rig_device.platform.name
-    assert serial == rig_device.expected_serial
+    if rig_device.expected_serial is not None:  # a real rig file may leave the serial out
+        assert serial == rig_device.expected_serial
     assert version.count(".") == 2, f"Device OS version {version!r} is not a version"
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cloud_client.client import ParticleCloud
 from cloud_client.credentials import Credentials
+from hardware.usb import list_devices
 from station.profile import ClaimMode, StationProfile
 from station.records.journal import UnitState
 from station.simulation import SimulatedLine, build_simulated_line
@@ -134,5 +135,24 @@ def test_a_unit_below_the_minimum_device_os_is_updated_from_the_bundle_then_flas
         assert unit is not None and unit.device_os == "6.1.1"
         step = line.journal.passed_steps(unit.id)["device_os"]
         assert step.detail["from"] == "6.1.0" and step.detail["to"] == "6.1.1"
+    finally:
+        sim.close()
+
+
+def test_slots_are_mapped_to_usb_ports(tmp_path: Path) -> None:
+    sim = build_simulated_line(tmp_path / "s", platform="boron", devices=2)
+    try:
+        first, second = sim.devices
+        ports = {str(i.device_id): i.port for i in list_devices(backend=sim.backend)}
+        profile = dataclasses.replace(sim.profile, slots=dataclasses.replace(
+            sim.profile.slots, count=2, ports=(ports[first.device_id.value], ports[second.device_id.value])))
+        line = Line(profile, link=sim.link(), cloud=sim.cloud(max_retries=1), operator="ann", find_timeout=0.5)
+        wrong = line.scan(second.label, slot=0).result(timeout=60)
+        right = line.scan(second.label, slot=1).result(timeout=60)
+        line.close()
+        assert wrong.state is UnitState.FAIL and wrong.failed_step == "check_label"
+        assert first.serial.value in wrong.reason  # type: ignore[union-attr]
+        assert right.state is UnitState.PASS, right.reason
+        assert right.device_id == second.device_id.value
     finally:
         sim.close()
