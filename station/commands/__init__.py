@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "export",
     "demo",
     "profile",
+    "hil",
 )
 
 
