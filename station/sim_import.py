@@ -11,16 +11,14 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import cast
 
 from cloud_client.client import ParticleCloud
 from cloud_client.errors import ForbiddenError, NotFoundError, RateLimitedError, UnavailableError
 from cloud_client.models import SimCheck
 from cloud_client.sims import DEFAULT_SIM_BATCH
+from station.import_report import NOT_ATTEMPTED_REASON, LineReport, ReportLine, write_report_xlsx
 from station.tray import EntryKind, ProblemKind, TrayEntry, TrayList, TrayProblem, classify, read_tray
-from station.tray_import import ImportReport, write_report_xlsx
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +40,7 @@ class SimLineResult(enum.Enum):
 _REASONS = {
     SimLineResult.PENDING: "imported; Particle finishes the activation by itself, nothing more to do",
     SimLineResult.UNKNOWN: "Particle does not know this ICCID; check it against the SIM card, or ask Particle",
-    SimLineResult.NOT_ATTEMPTED: "the cloud was unreachable; run the import again to finish",
+    SimLineResult.NOT_ATTEMPTED: NOT_ATTEMPTED_REASON,
 }
 _FROM_PROBLEM = {
     ProblemKind.INVALID: SimLineResult.INVALID,
@@ -52,41 +50,11 @@ _FROM_PROBLEM = {
 }
 
 
-@dataclass(frozen=True)
-class SimReportLine:
-    line: int
-    text: str
-    kind: str
-    device_id: str | None
-    """The device the SIM is in, when the cloud knows it."""
-    result: SimLineResult
-    reason: str = ""
+class SimImportReport(LineReport[SimLineResult]):
+    """A SIM list's import into a product: one line per input line; ``device_id`` is the device the SIM is in, when
+    the cloud knows it. Re-running an incomplete import is safe."""
 
-
-@dataclass(frozen=True)
-class SimImportReport:
-    source: str
-    product_id: int
-    lines: tuple[SimReportLine, ...]
-    requests: int
-    complete: bool
-    """False when the cloud became unreachable: re-run the same import to finish it (re-running is safe)."""
-
-    def count(self, result: SimLineResult) -> int:
-        return sum(1 for line in self.lines if line.result is result)
-
-    def summary(self) -> dict[str, int]:
-        return {result.value: self.count(result) for result in SimLineResult if self.count(result)}
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "source": self.source,
-            "product_id": self.product_id,
-            "complete": self.complete,
-            "requests": self.requests,
-            "summary": self.summary(),
-            "lines": [{**asdict(line), "result": line.result.value} for line in self.lines],
-        }
+    results = SimLineResult
 
 
 SimProgressCallback = Callable[[int, int], None]
@@ -211,24 +179,19 @@ def import_sim_list(
             for iccid in to_import:
                 run.read_back(iccid, SimLineResult.ACTIVATED)
     lines = [_line(entry, run.results.get(entry.value)) for entry in sims.entries]
-    lines += [SimReportLine(p.line, p.text, "", None, _FROM_PROBLEM[p.kind], p.reason) for p in sims.problems]
+    lines += [ReportLine(p.line, p.text, "", None, _FROM_PROBLEM[p.kind], p.reason) for p in sims.problems]
     lines.sort(key=lambda line: line.line)
     return SimImportReport(str(sims.source), product_id, tuple(lines), run.requests, run.complete)
 
 
-def _line(entry: TrayEntry, result: tuple[SimLineResult, str, str | None] | None) -> SimReportLine:
+def _line(entry: TrayEntry, result: tuple[SimLineResult, str, str | None] | None) -> ReportLine[SimLineResult]:
     if result is None:
-        return SimReportLine(entry.line, entry.value, entry.kind.value, None, SimLineResult.NOT_ATTEMPTED,
-                             _REASONS[SimLineResult.NOT_ATTEMPTED])
+        return ReportLine(entry.line, entry.value, entry.kind.value, None, SimLineResult.NOT_ATTEMPTED,
+                          _REASONS[SimLineResult.NOT_ATTEMPTED])
     outcome, reason, device_id = result
-    return SimReportLine(entry.line, entry.value, entry.kind.value, device_id, outcome, reason)
+    return ReportLine(entry.line, entry.value, entry.kind.value, device_id, outcome, reason)
 
 
 def write_sim_report_xlsx(report: SimImportReport, path: Path) -> Path:
-    """The per-line report as a workbook, written by the device tray import's writer.
-
-    That writer reads only what both reports share (per line: line, text, kind, device id, result value, reason;
-    overall: source, product, complete, summary), so the SIM report goes through it unchanged. It is typed for the
-    device report; typing it with a Protocol of those fields would drop this cast.
-    """
-    return write_report_xlsx(cast(ImportReport, report), path)
+    """The per-line report as a workbook, laid out as the device tray import's."""
+    return write_report_xlsx(report, path)

@@ -8,13 +8,21 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from cloud_client.client import ParticleCloud
 from cloud_client.errors import CloudError, RateLimitedError, UnavailableError
 from cloud_client.models import ImportOutcome
+from station.import_report import NOT_ATTEMPTED_REASON, LineReport, ReportLine, write_report_xlsx
 from station.tray import EntryKind, ProblemKind, TrayList
+
+__all__ = [
+    "ImportProgressCallback",
+    "ImportReport",
+    "LineResult",
+    "import_tray",
+    "write_report_xlsx",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,40 +57,10 @@ _FROM_PROBLEM = {
 }
 
 
-@dataclass(frozen=True)
-class ReportLine:
-    line: int
-    text: str
-    kind: str
-    device_id: str | None
-    result: LineResult
-    reason: str = ""
+class ImportReport(LineReport[LineResult]):
+    """A tray list's import into a product: one line per input line."""
 
-
-@dataclass(frozen=True)
-class ImportReport:
-    source: str
-    product_id: int
-    lines: tuple[ReportLine, ...]
-    requests: int
-    complete: bool
-    """False when the cloud became unreachable: re-run the same import to finish it."""
-
-    def count(self, result: LineResult) -> int:
-        return sum(1 for line in self.lines if line.result is result)
-
-    def summary(self) -> dict[str, int]:
-        return {result.value: self.count(result) for result in LineResult if self.count(result)}
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "source": self.source,
-            "product_id": self.product_id,
-            "complete": self.complete,
-            "requests": self.requests,
-            "summary": self.summary(),
-            "lines": [{**asdict(line), "result": line.result.value} for line in self.lines],
-        }
+    results = LineResult
 
 
 ImportProgressCallback = Callable[[int, int], None]
@@ -144,13 +122,13 @@ def import_tray(
             progress(done, len(values))
 
     serial_ids = _resolve_serials(tray, cloud, product_id, outcomes) if complete else {}
-    lines: list[ReportLine] = []
+    lines: list[ReportLine[LineResult]] = []
     for entry in tray.entries:
         stored = outcomes.get(entry.value.lower())
         device_id = entry.value if entry.kind is EntryKind.DEVICE_ID else serial_ids.get(entry.value)
         if stored is None:
             lines.append(ReportLine(entry.line, entry.value, entry.kind.value, device_id, LineResult.NOT_ATTEMPTED,
-                                    "the cloud was unreachable; run the import again to finish"))
+                                    NOT_ATTEMPTED_REASON))
             continue
         outcome = ImportOutcome(stored)
         if outcome is ImportOutcome.UNREPORTED and device_id is not None:
@@ -183,47 +161,3 @@ def _resolve_serials(
         if device is not None:
             found[entry.value] = device.id
     return found
-
-
-def write_report_xlsx(report: ImportReport, path: Path) -> Path:
-    """The per-line report as a workbook (written to a temporary file, then renamed into place)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    from station.records.spreadsheet import is_formula_like, neutralise
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Import"
-    sheet.append(["Line", "Input", "Kind", "Device ID", "Result", "Reason"])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for line in report.lines:
-        sheet.append([line.line, neutralise(line.text), line.kind, line.device_id or "", line.result.value,
-                      neutralise(line.reason)])
-        for cell in sheet[sheet.max_row][1:]:
-            if isinstance(cell.value, str) and is_formula_like(cell.value):
-                # Tray files come from outside: a line like "=HYPERLINK(...)" must stay text.
-                cell.data_type = "s"
-                cell.quotePrefix = True
-    sheet.freeze_panes = "A2"
-    for column, width in zip("ABCDEF", (6, 28, 14, 28, 24, 70), strict=True):
-        sheet.column_dimensions[column].width = width
-    summary = workbook.create_sheet("Summary")
-    summary.append(["Tray file", report.source])
-    summary.append(["Product", report.product_id])
-    summary.append(["Complete", "yes" if report.complete else "no: run the import again to finish"])
-    summary.append([])
-    for result, count in report.summary().items():
-        summary.append([result, count])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".xlsx.tmp")
-    os.close(fd)
-    try:
-        workbook.save(temp)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
-    return path

@@ -12,12 +12,12 @@ from hardware.simulated.control_reply import Reply
 from hardware.simulated.control_requests import ControlRequestHandlers
 from hardware.simulated.device import SimulatedDevice
 from hardware.simulated.errors import UsbStall
-from hardware.simulated.protocol import (
-    MAX_ACTIVE_REQUESTS,
+from hardware.simulated.protocol import MAX_ACTIVE_REQUESTS, POOLED_PAYLOAD_SIZE
+from hardware.usb.protocol import (
     MAX_CHUNK_SIZE,
-    POOLED_PAYLOAD_SIZE,
     RAW_VENDOR_MAX_LENGTH,
-    SERVICE_REPLY_MIN_LENGTH,
+    RAW_VENDOR_REQUEST,
+    SERVICE_REPLY_LENGTH,
     RawVendorIndex,
     ReplyField,
     ServiceRequest,
@@ -81,7 +81,7 @@ class ControlChannel:
         self, direction_in: bool, b_request: int, w_value: int, w_index: int, data: bytes, w_length: int
     ) -> bytes:
         """One vendor transfer; returns the IN data stage (empty for OUT) or raises UsbStall."""
-        if b_request == 0x50:
+        if b_request == RAW_VENDOR_REQUEST:
             return self._raw(direction_in, w_index, data, w_length)
         if direction_in and b_request == ServiceRequest.INIT:
             return self._init(w_value, w_index, w_length)
@@ -178,7 +178,9 @@ class ControlChannel:
                 raise UsbStall(f"raw vendor IN request {w_index} is not defined")
             # The device stalls rather than truncate (§8).
             if not len(reply) <= w_length <= RAW_VENDOR_MAX_LENGTH:
-                raise UsbStall(f"raw vendor request {w_index} needs wLength {len(reply)}..64, got {w_length}")
+                raise UsbStall(
+                    f"raw vendor request {w_index} needs wLength {len(reply)}..{RAW_VENDOR_MAX_LENGTH}, got {w_length}"
+                )
             return reply
         if device.platform.control_out_needs_data_stage and not data:
             raise UsbStall("this platform needs a data stage on control OUT transfers")
@@ -221,5 +223,5 @@ class ControlChannel:
 
 
 def _require_length(w_length: int) -> None:
-    if w_length < SERVICE_REPLY_MIN_LENGTH:
-        raise UsbStall(f"service request with wLength {w_length}; the device needs at least 64")
+    if w_length < SERVICE_REPLY_LENGTH:
+        raise UsbStall(f"service request with wLength {w_length}; the device needs at least {SERVICE_REPLY_LENGTH}")

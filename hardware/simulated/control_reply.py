@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hardware.simulated.protocol import Result
+from hardware.usb.protocol import ResultCode
 
 
 @dataclass(frozen=True)
 class Reply:
-    result: int = Result.OK
+    result: int = ResultCode.OK
     data: bytes = b""
     after_reply: Callable[[], None] | None = None
 
@@ -19,4 +19,4 @@ class Reply:
 Handler = Callable[[bytes], Reply]
 
 OK = Reply()
-NOT_SUPPORTED = Reply(Result.NOT_SUPPORTED)
+NOT_SUPPORTED = Reply(ResultCode.NOT_SUPPORTED)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from hardware.firmware.format import ModuleFunction, ModuleValidity
 from hardware.platforms import McuFamily
 from hardware.simulated import wifi_requests, wire
 from hardware.simulated.control_reply import NOT_SUPPORTED, OK, Handler, Reply
@@ -13,16 +14,9 @@ from hardware.simulated.device import MAX_CLAIM_CODE, DeviceMode, SimulatedDevic
 from hardware.simulated.errors import SimulationError
 from hardware.simulated.module_image import ModuleImage
 from hardware.simulated.module_table import ModuleRecord
-from hardware.simulated.protocol import (
-    FIRMWARE_UPDATE_CHUNK_SIZE,
-    DeviceModeField,
-    LegacyModuleType,
-    ModuleCheck,
-    ModuleFunction,
-    RequestType,
-    Result,
-)
+from hardware.simulated.protocol import FIRMWARE_UPDATE_CHUNK_SIZE, LegacyModuleType
 from hardware.simulated.versions import version_tuple
+from hardware.usb.protocol import SERIAL_NUMBER_NOT_PROVISIONED, DeviceModeValue, RequestType, ResultCode
 
 MODULES_FIELD_FROM = (5, 6, 0)
 """Module info moves from the deprecated field 1 to field 2 (particle.cloud.FirmwareModule) in 5.6.0."""
@@ -34,8 +28,8 @@ _LEGACY_TYPES: dict[int, LegacyModuleType] = {
     ModuleFunction.BOOTLOADER: LegacyModuleType.BOOTLOADER,
     ModuleFunction.SYSTEM_PART: LegacyModuleType.SYSTEM_PART,
     ModuleFunction.USER_PART: LegacyModuleType.USER_PART,
-    ModuleFunction.MONO_FIRMWARE: LegacyModuleType.MONO_FIRMWARE,
-    ModuleFunction.NCP_FIRMWARE: LegacyModuleType.NCP_FIRMWARE,
+    ModuleFunction.MONOLITHIC: LegacyModuleType.MONO_FIRMWARE,
+    ModuleFunction.NCP: LegacyModuleType.NCP_FIRMWARE,
     ModuleFunction.RADIO_STACK: LegacyModuleType.RADIO_STACK,
 }
 _LEGACY_INTEGRITY_FAILED, _LEGACY_DEPENDENCY_FAILED = 1, 2
@@ -69,9 +63,9 @@ def firmware_module_message(module: ModuleRecord) -> bytes:
 def legacy_module_message(module: ModuleRecord) -> bytes:
     """Deprecated ``particle.ctrl.Module`` (field 1 of the module-info reply below 5.6.0)."""
     validity = 0
-    if ModuleCheck.INTEGRITY not in module.passed:
+    if ModuleValidity.INTEGRITY not in module.passed:
         validity |= _LEGACY_INTEGRITY_FAILED
-    if ModuleCheck.DEPENDENCIES not in module.passed:
+    if ModuleValidity.DEPENDENCIES not in module.passed:
         validity |= _LEGACY_DEPENDENCY_FAILED
     deps = (
         wire.varint_field(1, _LEGACY_TYPES.get(d.function, LegacyModuleType.INVALID))
@@ -162,14 +156,14 @@ class ControlRequestHandlers:
         try:
             return handler(payload)
         except wire.WireError:
-            return Reply(Result.BAD_DATA)
+            return Reply(ResultCode.BAD_DATA)
 
     # --- identity and modes --------------------------------------------------------------------------------------
 
     def _serial_number(self, payload: bytes) -> Reply:
         serial = self._device.serial
         if serial is None:
-            return Reply(Result.UNKNOWN)
+            return Reply(SERIAL_NUMBER_NOT_PROVISIONED)
         return Reply(data=wire.string_field(1, serial.value))
 
     def _ncp_version(self, payload: bytes) -> Reply:
@@ -196,7 +190,7 @@ class ControlRequestHandlers:
 
     def _device_mode(self, payload: bytes) -> Reply:
         listening = self._device.mode is DeviceMode.LISTENING
-        mode = DeviceModeField.LISTENING if listening else DeviceModeField.NORMAL
+        mode = DeviceModeValue.LISTENING if listening else DeviceModeValue.NORMAL
         return Reply(data=wire.varint_field(1, mode))
 
     def _set_setup_done(self, payload: bytes) -> Reply:
@@ -212,7 +206,7 @@ class ControlRequestHandlers:
 
     def _set_startup_mode(self, payload: bytes) -> Reply:
         mode = wire.get_int(wire.decode(payload), 1)
-        self._device.startup_listening = mode == DeviceModeField.LISTENING
+        self._device.startup_listening = mode == DeviceModeValue.LISTENING
         return OK
 
     def _protected_state(self, payload: bytes) -> Reply:
@@ -223,12 +217,12 @@ class ControlRequestHandlers:
         if self._version < PROTECTION_FROM:
             return NOT_SUPPORTED
         action = wire.get_int(wire.decode(payload), 1)
-        return OK if action in (_PROTECTION_RESET, _PROTECTION_PREPARE) else Reply(Result.INVALID_STATE)
+        return OK if action in (_PROTECTION_RESET, _PROTECTION_PREPARE) else Reply(ResultCode.INVALID_STATE)
 
     def _set_claim_code(self, payload: bytes) -> Reply:
         code = wire.get_str(wire.decode(payload), 1)
         if len(code) > MAX_CLAIM_CODE:
-            return Reply(Result.BAD_DATA)
+            return Reply(ResultCode.BAD_DATA)
         self._device.set_claim_code(code)
         return OK
 
@@ -256,19 +250,19 @@ class ControlRequestHandlers:
             return NOT_SUPPORTED
         capacity = self._device.memory(0).layout.end - self._device.memory(0).layout.start
         if size == 0:
-            return Reply(Result.INVALID_ARGUMENT)
+            return Reply(ResultCode.INVALID_ARGUMENT)
         if size > capacity:
-            return Reply(Result.TOO_LARGE)
+            return Reply(ResultCode.TOO_LARGE)
         self._update = _Update(size)
         return Reply(data=wire.varint_field(1, FIRMWARE_UPDATE_CHUNK_SIZE))
 
     def _update_data(self, payload: bytes) -> Reply:
         if self._update is None:
-            return Reply(Result.INVALID_STATE)
+            return Reply(ResultCode.INVALID_STATE)
         data = wire.get_bytes(wire.decode(payload), 1)
         if not 1 <= len(data) <= self._update.remaining:
             self._update = None
-            return Reply(Result.OUT_OF_RANGE)
+            return Reply(ResultCode.OUT_OF_RANGE)
         self._update.data += data
         return OK
 
@@ -276,15 +270,15 @@ class ControlRequestHandlers:
         validate_only = bool(wire.get_int(wire.decode(payload), 1))
         update, self._update = self._update, None
         if update is None or update.remaining:
-            return Reply(Result.INVALID_STATE)
+            return Reply(ResultCode.INVALID_STATE)
         image = bytes(update.data)
         try:
             parsed = ModuleImage.parse(image)
         except SimulationError:
-            return Reply(Result.BAD_DATA)
+            return Reply(ResultCode.BAD_DATA)
         platform_ok = parsed.prefix.platform_id == self._device.platform.id
         if not parsed.crc_ok or not (platform_ok or parsed.prefix.function == ModuleFunction.ASSET):
-            return Reply(Result.BAD_DATA)
+            return Reply(ResultCode.BAD_DATA)
         if validate_only:
             return OK
         self._device.stage_update(image)

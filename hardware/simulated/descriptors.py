@@ -15,12 +15,11 @@ from hardware.simulated.protocol import (
     DFU_INTERFACE_CLASS,
     DFU_TRANSFER_SIZE,
     DFU_VERSION_BCD,
-    LANGID_EN_US,
     MS_OS_STRING_INDEX,
     MS_OS_VENDOR_CODE,
-    DescriptorType,
 )
 from hardware.simulated.versions import BOOTLOADER_6_2_0
+from hardware.usb.protocol import LANGID_EN_US, DescriptorType
 
 MANUFACTURER, PRODUCT, SERIAL_NUMBER = 1, 2, 3
 CONTROL_INTERFACE_STRING = 4

@@ -36,19 +36,21 @@ import random
 import threading
 import time
 
+from hardware.firmware.format import ModuleFunction
+from hardware.firmware.versions import module_version_to_device_os
 from hardware.identifiers import DeviceId, Iccid, Imei, MobileSecret, SerialNumber
 from hardware.platforms import Platform, parse_platform
 from hardware.simulated import memory_map, versions
 from hardware.simulated.errors import SimulationError
 from hardware.simulated.factory import write_factory_modules
 from hardware.simulated.faults import Faults, damage
-from hardware.simulated.flash import FlashMemory, MemoryLayout
+from hardware.simulated.flash import FlashMemory
 from hardware.simulated.identity import make_identity
 from hardware.simulated.module_image import ModuleImage
 from hardware.simulated.module_table import ModuleRecord, read_module_table
-from hardware.simulated.protocol import ModuleFunction
 from hardware.simulated.timing import Timing
 from hardware.simulated.wifi import WifiStore
+from hardware.usb.dfuse_layout import MemoryLayout
 
 MAX_CLAIM_CODE = 64
 
@@ -385,7 +387,7 @@ class SimulatedDevice:
 
     def _install(self, image: ModuleImage, *, corrupt: bool) -> None:
         prefix = image.prefix
-        if prefix.function == ModuleFunction.NCP_FIRMWARE:
+        if prefix.function == ModuleFunction.NCP:
             self._ncp_version = prefix.version
             return
         if prefix.function in (ModuleFunction.ASSET, ModuleFunction.RADIO_STACK):
@@ -398,5 +400,5 @@ class SimulatedDevice:
         self._modules = read_module_table(self._memories[0].read, self.platform, self._ncp_version)
         intact = [m for m in self._modules if m.function is ModuleFunction.SYSTEM_PART and m.integrity_ok]
         if intact:
-            known = versions.device_os_for_module_version(min(intact, key=lambda m: m.index).version)
+            known = module_version_to_device_os(min(intact, key=lambda m: m.index).version)
             self._device_os = known or self._device_os

@@ -7,23 +7,17 @@ import struct
 from dataclasses import dataclass
 from typing import NoReturn
 
+from hardware.firmware.format import ModuleFunction
 from hardware.platforms import McuFamily
 from hardware.simulated import memory_map
 from hardware.simulated.device import SimulatedDevice
 from hardware.simulated.errors import UsbStall
 from hardware.simulated.faults import damage
-from hardware.simulated.flash import Access
 from hardware.simulated.module_table import scan_slot
-from hardware.simulated.protocol import (
-    DFU_DATA_FIRST_BLOCK,
-    DFU_TRANSFER_SIZE,
-    DfuRequest,
-    DfuseCommand,
-    DfuState,
-    DfuStatus,
-    ModuleFunction,
-)
+from hardware.simulated.protocol import DFU_TRANSFER_SIZE
 from hardware.simulated.versions import BOOTLOADER_6_2_0
+from hardware.usb.dfuse_layout import SegmentAccess
+from hardware.usb.protocol import DFU_FIRST_DATA_BLOCK, DfuRequest, DfuseCommand, DfuState, DfuStatus
 
 _COMMAND_WITH_ADDRESS = 5
 _STM32_DCT_POLL_MS = {"erase": 1, "write": 500}
@@ -133,10 +127,10 @@ class DfuBootloader:
             return
         if w_value == 0:
             self._pending = _Command(data)
-        elif w_value < DFU_DATA_FIRST_BLOCK:
+        elif w_value < DFU_FIRST_DATA_BLOCK:
             self._pending = _Fail(DfuStatus.ERR_TARGET)
         else:
-            address = (w_value - DFU_DATA_FIRST_BLOCK) * DFU_TRANSFER_SIZE + self.pointer
+            address = (w_value - DFU_FIRST_DATA_BLOCK) * DFU_TRANSFER_SIZE + self.pointer
             self._pending = _Write(address, data)
         self.state = DfuState.DFU_DNLOAD_SYNC
 
@@ -160,11 +154,11 @@ class DfuBootloader:
         if w_value == 0:
             self.state = DfuState.DFU_UPLOAD_IDLE
             return memory_map.dfuse_commands(self._device.platform)[:w_length]
-        if w_value < DFU_DATA_FIRST_BLOCK:
+        if w_value < DFU_FIRST_DATA_BLOCK:
             self._stall_with_error(f"UPLOAD block {w_value} is reserved")
-        address = (w_value - DFU_DATA_FIRST_BLOCK) * DFU_TRANSFER_SIZE + self.pointer
+        address = (w_value - DFU_FIRST_DATA_BLOCK) * DFU_TRANSFER_SIZE + self.pointer
         memory = self._device.memory(self.alt)
-        if not memory.layout.allows(address, w_length, Access.READ):
+        if not memory.allows(address, w_length, SegmentAccess.READABLE):
             self._stall_with_error(f"UPLOAD at unreadable 0x{address:08X}+{w_length}")
         self.state = DfuState.DFU_UPLOAD_IDLE
         return memory.read(address, w_length)
@@ -206,14 +200,14 @@ class DfuBootloader:
     def _erase(self, address: int) -> None:
         memory = self._device.memory(self.alt)
         segment = memory.layout.segment_at(address)
-        if segment is None or Access.ERASE not in segment.access:
+        if segment is None or not segment.erasable:
             raise _Failure(DfuStatus.ERR_UNKNOWN)
         size = memory.erase_sector(address)
         self._device.occupy(self._device.timing.erase_seconds(size, self._device.faults.erase_factor))
 
     def _write(self, address: int, data: bytes) -> None:
         memory = self._device.memory(self.alt)
-        if not memory.layout.allows(address, len(data), Access.WRITE):
+        if not memory.allows(address, len(data), SegmentAccess.WRITABLE):
             raise _Failure(DfuStatus.ERR_UNKNOWN)
         if self._device.faults.take_corrupt_write():
             data = damage(data)

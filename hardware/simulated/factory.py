@@ -10,6 +10,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
+from hardware.firmware.format import ModuleFunction
 from hardware.firmware_builder import build_module
 from hardware.platforms import McuFamily, Platform
 from hardware.simulated import versions
@@ -20,7 +21,6 @@ from hardware.simulated.memory_map import (
     RTL_USER_END,
     user_part_dependency_index,
 )
-from hardware.simulated.protocol import ModuleFunction
 
 _K = 1024
 TINKER_VERSION = 6

@@ -1,100 +1,25 @@
 """Sparse NOR flash described by a DfuSe memory-layout string: 4 KB pages kept only once written, erased bytes
-read 0xFF, and programming can only clear bits (so writing without erasing corrupts, as on real flash)."""
+read 0xFF, and programming can only clear bits (so writing without erasing corrupts, as on real flash).
+
+The layout string is parsed by the host's parser (``hardware.usb.dfuse_layout``): its format is a fact of the
+protocol, not device behaviour; what the memory does with it is the simulator's own.
+"""
 
 from __future__ import annotations
 
-import enum
-import re
-from dataclasses import dataclass
-
 from hardware.simulated.errors import SimulationError
+from hardware.usb.dfuse_layout import MemoryLayout, MemorySegment, SegmentAccess
 
 PAGE_SIZE = 4096
 ERASED = 0xFF
-
-_SECTION = re.compile(r"/\s*0x([0-9A-Fa-f]+)\s*/([^/]+)")
-_GROUP = re.compile(r"^\s*(\d+)\*(\d+)\s*([ BKM])([a-g])\s*$")
-_UNITS = {" ": 1, "B": 1, "K": 1024, "M": 1024 * 1024}
 
 
 class FlashAccessError(SimulationError):
     """An address range lies outside the memory, or in a segment that does not allow the operation."""
 
 
-class Access(enum.IntFlag):
-    """DfuSe segment property letter − 'a' + 1 (reference §3.2)."""
-
-    READ = 1
-    ERASE = 2
-    WRITE = 4
-
-
-@dataclass(frozen=True)
-class Segment:
-    start: int
-    sector_size: int
-    count: int
-    access: Access
-
-    @property
-    def end(self) -> int:
-        return self.start + self.sector_size * self.count
-
-    def sector_start(self, address: int) -> int:
-        return self.start + (address - self.start) // self.sector_size * self.sector_size
-
-
-@dataclass(frozen=True)
-class MemoryLayout:
-    """A parsed ``@Name   /0xSTART/N*SSSUp,…`` string."""
-
-    text: str
-    name: str
-    segments: tuple[Segment, ...]
-
-    @classmethod
-    def parse(cls, text: str) -> MemoryLayout:
-        if not text.startswith("@") or "/" not in text:
-            raise SimulationError(f"DFU memory layout {text!r} does not start with '@Name/0xADDRESS/'")
-        name = text[1 : text.index("/")].strip()
-        segments: list[Segment] = []
-        for match in _SECTION.finditer(text):
-            address = int(match.group(1), 16)
-            for group in match.group(2).split(","):
-                parsed = _GROUP.match(group)
-                if not parsed:
-                    raise SimulationError(f"DFU memory layout {text!r}: cannot parse segment {group!r}")
-                count, size = int(parsed.group(1)), int(parsed.group(2)) * _UNITS[parsed.group(3)]
-                access = Access(ord(parsed.group(4)) - ord("a") + 1)
-                segments.append(Segment(address, size, count, access))
-                address += size * count
-        if not segments:
-            raise SimulationError(f"DFU memory layout {text!r} has no segments")
-        return cls(text, name, tuple(segments))
-
-    @property
-    def start(self) -> int:
-        return self.segments[0].start
-
-    @property
-    def end(self) -> int:
-        return self.segments[-1].end
-
-    def segment_at(self, address: int) -> Segment | None:
-        for segment in self.segments:
-            if segment.start <= address < segment.end:
-                return segment
-        return None
-
-    def allows(self, start: int, length: int, access: Access) -> bool:
-        """True when every byte of [start, start+length) lies in segments with ``access``."""
-        address, end = start, start + max(length, 1)
-        while address < end:
-            segment = self.segment_at(address)
-            if segment is None or access not in segment.access:
-                return False
-            address = segment.end
-        return True
+def _sector_start(segment: MemorySegment, address: int) -> int:
+    return segment.start + (address - segment.start) // segment.page_size * segment.page_size
 
 
 class FlashMemory:
@@ -111,6 +36,16 @@ class FlashMemory:
     @property
     def pages_in_use(self) -> int:
         return len(self._pages)
+
+    def allows(self, start: int, length: int, access: SegmentAccess) -> bool:
+        """True when every byte of [start, start+length) lies in segments with ``access``."""
+        address, end = start, start + max(length, 1)
+        while address < end:
+            segment = self.layout.segment_at(address)
+            if segment is None or access not in segment.access:
+                return False
+            address = segment.end
+        return True
 
     def _check(self, address: int, length: int) -> None:
         if length < 0 or address < self.layout.start or address + length > self.layout.end:
@@ -175,8 +110,8 @@ class FlashMemory:
         segment = self.layout.segment_at(address)
         if segment is None:
             raise FlashAccessError(f"{self.layout.name}: no sector at 0x{address:08X}")
-        self.erase(segment.sector_start(address), segment.sector_size)
-        return segment.sector_size
+        self.erase(_sector_start(segment, address), segment.page_size)
+        return segment.page_size
 
     def erase_covering(self, address: int, length: int) -> None:
         """Erase every sector that overlaps [address, address+length)."""
@@ -185,6 +120,6 @@ class FlashMemory:
             segment = self.layout.segment_at(position)
             if segment is None:
                 raise FlashAccessError(f"{self.layout.name}: no sector at 0x{position:08X}")
-            start = segment.sector_start(position)
-            self.erase(start, segment.sector_size)
-            position = start + segment.sector_size
+            start = _sector_start(segment, position)
+            self.erase(start, segment.page_size)
+            position = start + segment.page_size

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hardware.firmware.format import ModuleFunction
 from hardware.platforms import McuFamily, Platform
 from hardware.simulated.errors import SimulationError
-from hardware.simulated.protocol import DfuseCommand, ModuleFunction
+from hardware.usb.protocol import DfuseCommand
 
 _K = 1024
 

@@ -6,16 +6,22 @@ import struct
 import zlib
 from dataclasses import dataclass
 
+from hardware.firmware.format import (
+    CRC_SIZE,
+    PREFIX_SIZE,
+    PRODUCT_ID_FROM_END,
+    SHA256_FROM_END,
+    SUFFIX_BASE_SIZE,
+    SUFFIX_SIZE_FROM_END,
+    SUFFIX_WITH_PRODUCT_SIZE,
+    ExtensionType,
+    ModuleFunction,
+)
 from hardware.simulated.errors import SimulationError
-from hardware.simulated.protocol import ModuleFunction, SuffixExtension
 
-PREFIX_SIZE = 24
-CRC_SIZE = 4
-SHA256_SIZE = 32
-SUFFIX_BASE = 36
-SUFFIX_WITH_PRODUCT = 40
 PREFIX_OFFSETS = (0, 0x200, 0x184, 0x20, 0x10C)
-"""Where a prefix can sit in a file (user part/NCP/RTL system, nRF system/bootloader, STM32, RTL boot, Core)."""
+"""Where a device's module can have its prefix (user part/NCP/RTL system, nRF system/bootloader, STM32, RTL boot,
+Core); unlike binary-version-reader, a device never looks at 0xC0."""
 
 _PREFIX = struct.Struct("<IIBBHHBB")
 _DEPENDENCY = struct.Struct("<BBH")
@@ -106,34 +112,34 @@ class ModuleImage:
 
     @property
     def suffix_size(self) -> int:
-        return int.from_bytes(self.data[-6:-4], "little")
+        return int.from_bytes(self.data[-SUFFIX_SIZE_FROM_END : -CRC_SIZE], "little")
 
     @property
     def sha256(self) -> bytes:
         """The suffix's SHA-256 field (fwUniqueId)."""
-        return self.data[-38:-6]
+        return self.data[-SHA256_FROM_END:-SUFFIX_SIZE_FROM_END]
 
     @property
     def product(self) -> tuple[int, int] | None:
         """(product id, product version) when the suffix carries product data."""
-        if self.suffix_size < SUFFIX_WITH_PRODUCT or len(self.data) < 44:
+        if self.suffix_size < SUFFIX_WITH_PRODUCT_SIZE or len(self.data) < PRODUCT_ID_FROM_END:
             return None
-        product_id, product_version = struct.unpack_from("<HH", self.data, len(self.data) - 44)
+        product_id, product_version = struct.unpack_from("<HH", self.data, len(self.data) - PRODUCT_ID_FROM_END)
         return product_id, product_version
 
 
 def dynamic_start(tail: bytes) -> int | None:
     """Module start from a DYNAMIC_LOCATION suffix extension; ``tail`` = the module's last suffix-size + 4 bytes."""
-    suffix_size = int.from_bytes(tail[-6:-4], "little")
-    if suffix_size <= SUFFIX_WITH_PRODUCT or suffix_size + CRC_SIZE > len(tail):
+    suffix_size = int.from_bytes(tail[-SUFFIX_SIZE_FROM_END : -CRC_SIZE], "little")
+    if suffix_size <= SUFFIX_WITH_PRODUCT_SIZE or suffix_size + CRC_SIZE > len(tail):
         return None
-    region = tail[len(tail) - CRC_SIZE - suffix_size : len(tail) - CRC_SIZE - SUFFIX_BASE]
+    region = tail[len(tail) - CRC_SIZE - suffix_size : len(tail) - CRC_SIZE - SUFFIX_BASE_SIZE]
     position = 0
     while position + 4 <= len(region):
         kind, length = struct.unpack_from("<HH", region, position)
-        if kind in (SuffixExtension.END, SuffixExtension.INVALID) or length < 4:
+        if kind in (ExtensionType.END, ExtensionType.INVALID) or length < 4:
             return None
-        if kind == SuffixExtension.DYNAMIC_LOCATION and length >= 8:
+        if kind == ExtensionType.DYNAMIC_LOCATION and length >= 8:
             return int(struct.unpack_from("<I", region, position + 4)[0])
         position += length
     return None

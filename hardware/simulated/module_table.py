@@ -7,23 +7,16 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from hardware.firmware.format import CRC_SIZE, PREFIX_SIZE, ModuleFunction, ModuleStore, ModuleValidity
 from hardware.platforms import Platform
 from hardware.simulated import memory_map, versions
 from hardware.simulated.flash import FlashAccessError
 from hardware.simulated.memory_map import ModuleSlot
-from hardware.simulated.module_image import (
-    CRC_SIZE,
-    PREFIX_SIZE,
-    Dependency,
-    ModuleImage,
-    ModulePrefix,
-    dynamic_start,
-)
-from hardware.simulated.protocol import ModuleCheck, ModuleFunction, ModuleStore
+from hardware.simulated.module_image import Dependency, ModuleImage, ModulePrefix, dynamic_start
 
 ReadFlash = Callable[[int, int], bytes]
 
-ALL_CHECKS = ModuleCheck.INTEGRITY | ModuleCheck.DEPENDENCIES | ModuleCheck.RANGE | ModuleCheck.PLATFORM
+ALL_CHECKS = ModuleValidity.INTEGRITY | ModuleValidity.DEPENDENCIES | ModuleValidity.RANGE | ModuleValidity.PLATFORM
 _SCAN_STEP = 4096
 _TAIL = 128
 
@@ -41,8 +34,8 @@ class ModuleRecord:
     max_size: int
     dependencies: tuple[Dependency, ...]
     sha256: bytes
-    checked: ModuleCheck
-    passed: ModuleCheck
+    checked: ModuleValidity
+    passed: ModuleValidity
     store: ModuleStore = ModuleStore.MAIN
     product: tuple[int, int] | None = None
 
@@ -52,7 +45,7 @@ class ModuleRecord:
 
     @property
     def integrity_ok(self) -> bool:
-        return ModuleCheck.INTEGRITY in self.passed
+        return ModuleValidity.INTEGRITY in self.passed
 
 
 def virtual_module(function: ModuleFunction, index: int, version: int, platform: Platform) -> ModuleRecord:
@@ -63,11 +56,11 @@ def virtual_module(function: ModuleFunction, index: int, version: int, platform:
 
 def _record(image_data: bytes, prefix: ModulePrefix, slot: ModuleSlot, platform: Platform) -> ModuleRecord:
     image = ModuleImage(image_data, prefix, slot.prefix_offset)
-    passed = ModuleCheck.RANGE | ModuleCheck.DEPENDENCIES
+    passed = ModuleValidity.RANGE | ModuleValidity.DEPENDENCIES
     if prefix.platform_id == platform.id:
-        passed |= ModuleCheck.PLATFORM
+        passed |= ModuleValidity.PLATFORM
     if image.crc_ok:
-        passed |= ModuleCheck.INTEGRITY
+        passed |= ModuleValidity.INTEGRITY
     return ModuleRecord(
         function=ModuleFunction(prefix.function),
         index=prefix.index,
@@ -130,7 +123,7 @@ def resolve_dependencies(records: Iterable[ModuleRecord]) -> tuple[ModuleRecord,
             )
             for dep in row.dependencies
         )
-        passed = row.passed | ModuleCheck.DEPENDENCIES if met else row.passed & ~ModuleCheck.DEPENDENCIES
+        passed = row.passed | ModuleValidity.DEPENDENCIES if met else row.passed & ~ModuleValidity.DEPENDENCIES
         resolved.append(replace(row, passed=passed))
     return tuple(resolved)
 
@@ -152,5 +145,5 @@ def read_module_table(read: ReadFlash, platform: Platform, ncp_version: int | No
     if memory_map.has_radio_stack(platform):
         rows.append(virtual_module(ModuleFunction.RADIO_STACK, 0, versions.RADIO_STACK_VERSION, platform))
     if ncp_version is not None:
-        rows.append(virtual_module(ModuleFunction.NCP_FIRMWARE, 0, ncp_version, platform))
+        rows.append(virtual_module(ModuleFunction.NCP, 0, ncp_version, platform))
     return resolve_dependencies(rows)

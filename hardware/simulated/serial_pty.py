@@ -22,12 +22,12 @@ import time
 import tty
 from dataclasses import dataclass
 
+from hardware.firmware.format import ModuleFunction
 from hardware.serial import protocol as p
 from hardware.serial.ymodem import checksum8, crc16
 from hardware.simulated.device import DeviceMode, SimulatedDevice
 from hardware.simulated.errors import SimulationError
 from hardware.simulated.module_image import ModuleImage
-from hardware.simulated.protocol import ModuleFunction
 from hardware.simulated.versions import version_tuple
 from hardware.simulated.wifi import WifiCredentials
 

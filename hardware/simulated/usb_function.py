@@ -14,7 +14,8 @@ from hardware.simulated.device import DeviceMode, SimulatedDevice
 from hardware.simulated.dfu import DfuBootloader
 from hardware.simulated.errors import UsbNoDevice, UsbStall, UsbTimeout
 from hardware.simulated.faults import TransferFault
-from hardware.simulated.protocol import (
+from hardware.usb.protocol import (
+    DFU_INTERFACE,
     DIRECTION_IN,
     DescriptorType,
     Recipient,
@@ -146,7 +147,7 @@ class UsbFunction:
         if setup.kind == RequestKind.STANDARD:
             return self._standard(setup)
         if setup.kind == RequestKind.CLASS and setup.recipient == Recipient.INTERFACE and self._dfu is not None:
-            if setup.wIndex != 0:
+            if setup.wIndex != DFU_INTERFACE:
                 raise UsbStall(f"DFU request for interface {setup.wIndex}")
             return self._dfu.request(setup.direction_in, setup.bRequest, setup.wValue, data, setup.wLength)
         if setup.kind == RequestKind.VENDOR and setup.recipient == Recipient.DEVICE and self._channel is not None:

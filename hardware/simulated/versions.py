@@ -1,48 +1,15 @@
-"""Device OS release ↔ module version lookups for the simulated module tables (reference §5)."""
+"""Device OS release ↔ module version lookups for the simulated module tables (reference §5).
+
+The release tables are the host's (``hardware.firmware.versions``); what a simulated device does with a release the
+tables do not list, and the versions of its off-flash modules, are the simulator's own choices.
+"""
 
 from __future__ import annotations
 
 import re
 
+from hardware.firmware.versions import BOOTLOADER_MODULE_VERSIONS, SYSTEM_MODULE_VERSIONS
 from hardware.simulated.errors import SimulationError
-
-SYSTEM_MODULE_VERSIONS: dict[str, int] = {
-    "0.8.0-rc.27": 326,
-    "1.1.0": 1102,
-    "1.5.2": 1512,
-    "2.3.1": 2302,
-    "3.0.0": 3005,
-    "3.1.0": 3103,
-    "3.3.1": 3302,
-    "4.0.0": 4003,
-    "4.2.0": 4200,
-    "5.0.0": 5002,
-    "5.0.1": 5003,
-    "5.3.0": 5300,
-    "5.3.1": 5301,
-    "5.5.0": 5501,
-    "5.6.0": 5600,
-    "5.7.0": 5700,
-    "5.8.0": 5800,
-    "5.8.2": 5802,
-    "5.9.0": 5901,
-    "6.0.0": 6000,
-    "6.1.0": 6100,
-    "6.1.1": 6101,
-    "6.2.0": 6200,
-}
-
-BOOTLOADER_MODULE_VERSIONS: dict[str, int] = {
-    "5.0.0": 2000,
-    "5.0.1": 2001,
-    "5.3.0": 2100,
-    "5.5.0": 2300,
-    "5.9.0": 2700,
-    "6.0.0": 3000,
-    "6.1.0": 3000,
-    "6.1.1": 3001,
-    "6.2.0": 3100,
-}
 
 PRE_5_BOOTLOADER_VERSION = 1100
 """Bootloader version the simulator reports below Device OS 5.0.0 (not in the reference; the simulator's choice)."""
@@ -52,11 +19,10 @@ RADIO_STACK_VERSION = 202
 NCP_MODULE_VERSION = 7
 """ESP32 NCP module version on Argon/Tracker (the simulator's choice); request 31 reports it as ``0.0.7``."""
 
-BOOTLOADER_6_2_0 = 3100
+BOOTLOADER_6_2_0 = BOOTLOADER_MODULE_VERSIONS["6.2.0"]
 """From this bootloader on, DFU mode serves the 0xFA device-state string (§3.2) and erases the 0xD4000 page after
 a valid DFU write at 0xB4000 (§3.4)."""
 
-_BY_MODULE_VERSION = {number: name for name, number in SYSTEM_MODULE_VERSIONS.items()}
 _NUMERIC = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
 
 
@@ -69,6 +35,7 @@ def version_tuple(text: str) -> tuple[int, int, int]:
 
 
 def system_module_version(device_os: str) -> int:
+    """The system module version of a release the table lists; a SimulationError names the ones it does."""
     try:
         return SYSTEM_MODULE_VERSIONS[device_os]
     except KeyError:
@@ -88,7 +55,3 @@ def bootloader_module_version(device_os: str) -> int:
             best = (release, number)
     return best[1] if best else PRE_5_BOOTLOADER_VERSION
 
-
-def device_os_for_module_version(number: int) -> str | None:
-    """The Device OS release whose system part carries this module version, if the table knows it."""
-    return _BY_MODULE_VERSION.get(number)

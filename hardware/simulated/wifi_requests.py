@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from hardware.simulated import wire
 from hardware.simulated.control_reply import NOT_SUPPORTED, OK, Handler, Reply
-from hardware.simulated.protocol import RequestType, Result
 from hardware.simulated.wifi import WifiCredentials, WifiStore
+from hardware.usb.protocol import RequestType, ResultCode
 
 _CREDENTIALS_PASSWORD = 1
 SECURITY_VALUES = frozenset(range(7))
@@ -35,30 +35,28 @@ def gen3_handlers(store: WifiStore, refused_security: frozenset[int] = frozenset
 
     def refusal(credentials: WifiCredentials) -> Reply | None:
         if not credentials.ssid or credentials.security not in SECURITY_VALUES:
-            return Reply(Result.INVALID_ARGUMENT)
+            return Reply(ResultCode.INVALID_ARGUMENT)
         if credentials.security in refused_security:
             return NOT_SUPPORTED
         return None
 
-    def join_new(payload: bytes) -> Reply:
-        credentials = _credentials_from_join(wire.decode(payload))
-        refused = refusal(credentials)
-        if refused is not None:
-            return refused
-        store.store(credentials)
-        store.join(credentials.ssid)
-        return OK
+    def store_network(*, join: bool) -> Handler:
+        """500 stores the network and joins it; 507 only stores it (same request fields)."""
 
-    def set_credentials(payload: bytes) -> Reply:
-        credentials = _credentials_from_join(wire.decode(payload))
-        refused = refusal(credentials)
-        if refused is not None:
-            return refused
-        store.store(credentials)
-        return OK
+        def handler(payload: bytes) -> Reply:
+            credentials = _credentials_from_join(wire.decode(payload))
+            refused = refusal(credentials)
+            if refused is not None:
+                return refused
+            store.store(credentials)
+            if join:
+                store.join(credentials.ssid)
+            return OK
+
+        return handler
 
     def join_known(payload: bytes) -> Reply:
-        return OK if store.join(wire.get_str(wire.decode(payload), 1)) else Reply(Result.NOT_FOUND)
+        return OK if store.join(wire.get_str(wire.decode(payload), 1)) else Reply(ResultCode.NOT_FOUND)
 
     def known(payload: bytes) -> Reply:
         networks = (
@@ -68,7 +66,7 @@ def gen3_handlers(store: WifiStore, refused_security: frozenset[int] = frozenset
         return Reply(data=wire.repeated_messages(1, networks))
 
     def remove(payload: bytes) -> Reply:
-        return OK if store.remove(wire.get_str(wire.decode(payload), 1)) else Reply(Result.NOT_FOUND)
+        return OK if store.remove(wire.get_str(wire.decode(payload), 1)) else Reply(ResultCode.NOT_FOUND)
 
     def clear(payload: bytes) -> Reply:
         store.clear()
@@ -77,7 +75,7 @@ def gen3_handlers(store: WifiStore, refused_security: frozenset[int] = frozenset
     def current(payload: bytes) -> Reply:
         ssid = store.joined
         if ssid is None:
-            return Reply(Result.NOT_FOUND)
+            return Reply(ResultCode.NOT_FOUND)
         seen = next((n for n in store.visible if n.ssid == ssid), None)
         data = wire.string_field(1, ssid)
         if seen is not None:
@@ -97,14 +95,14 @@ def gen3_handlers(store: WifiStore, refused_security: frozenset[int] = frozenset
         return Reply(data=wire.repeated_messages(1, networks))
 
     return {
-        RequestType.WIFI_JOIN_NEW_NETWORK: join_new,
+        RequestType.WIFI_JOIN_NEW_NETWORK: store_network(join=True),
         RequestType.WIFI_JOIN_KNOWN_NETWORK: join_known,
         RequestType.WIFI_GET_KNOWN_NETWORKS: known,
         RequestType.WIFI_REMOVE_KNOWN_NETWORK: remove,
         RequestType.WIFI_CLEAR_KNOWN_NETWORKS: clear,
         RequestType.WIFI_GET_CURRENT_NETWORK: current,
         RequestType.WIFI_SCAN_NETWORKS: scan,
-        RequestType.WIFI_SET_NETWORK_CREDENTIALS: set_credentials,
+        RequestType.WIFI_SET_NETWORK_CREDENTIALS: store_network(join=False),
     }
 
 
@@ -134,7 +132,7 @@ def legacy_handlers(store: WifiStore) -> dict[int, Handler]:
         ap = aps[-1] if aps else {}
         ssid = wire.get_str(ap, 1)
         if not ssid or wire.get_int(ap, 3) not in LEGACY_SECURITY_VALUES:
-            return Reply(Result.INVALID_ARGUMENT)
+            return Reply(ResultCode.INVALID_ARGUMENT)
         password = wire.get_str(ap, 8)
         store.store(
             WifiCredentials(
@@ -159,10 +157,10 @@ def legacy_handlers(store: WifiStore) -> dict[int, Handler]:
         return OK
 
     return {
-        RequestType.WIFI_SET_ANTENNA: set_antenna,
-        RequestType.WIFI_GET_ANTENNA: get_antenna,
-        RequestType.WIFI_SCAN: scan,
-        RequestType.WIFI_SET_CREDENTIALS: set_credentials,
-        RequestType.WIFI_GET_CREDENTIALS: get_credentials,
-        RequestType.WIFI_CLEAR_CREDENTIALS: clear,
+        RequestType.WIFI_LEGACY_SET_ANTENNA: set_antenna,
+        RequestType.WIFI_LEGACY_GET_ANTENNA: get_antenna,
+        RequestType.WIFI_LEGACY_SCAN: scan,
+        RequestType.WIFI_LEGACY_SET_CREDENTIALS: set_credentials,
+        RequestType.WIFI_LEGACY_GET_CREDENTIALS: get_credentials,
+        RequestType.WIFI_LEGACY_CLEAR_CREDENTIALS: clear,
     }

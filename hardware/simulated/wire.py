@@ -1,4 +1,9 @@
-"""A small proto3 wire-format codec for the device side of the control requests (varint, fixed32, bytes)."""
+"""The device side's proto3 fields for the control requests: defaults omitted when encoding, and a field map when
+decoding (varint, fixed32, fixed64, bytes).
+
+The wire primitives (varints, wire types) are the host's ``hardware.usb.protobuf``: an encoding, not protocol
+knowledge. The field-level rules here (omitted defaults, last value wins whatever its wire type) are the device's own.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,7 @@ import struct
 from collections.abc import Iterable
 
 from hardware.simulated.errors import SimulationError
-
-_VARINT, _FIXED64, _BYTES, _FIXED32 = 0, 1, 2, 5
+from hardware.usb.protobuf import ProtobufError, WireType, decode_varint, encode_varint
 
 FieldValue = int | bytes
 Fields = dict[int, list[FieldValue]]
@@ -17,29 +21,15 @@ class WireError(SimulationError):
     """A request payload is not a valid protobuf message."""
 
 
-def _varint(value: int) -> bytes:
-    if value < 0:
-        value += 1 << 64  # proto3 int32/int64: negative numbers are ten-byte two's complement
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _key(number: int, wire_type: int) -> bytes:
-    return _varint(number << 3 | wire_type)
+def _key(number: int, wire_type: WireType) -> bytes:
+    return encode_varint(number << 3 | wire_type)
 
 
 def varint_field(number: int, value: int, *, always: bool = False) -> bytes:
     """An int/enum/bool field; proto3 omits the default 0 unless ``always``."""
     if value == 0 and not always:
         return b""
-    return _key(number, _VARINT) + _varint(value)
+    return _key(number, WireType.VARINT) + encode_varint(value)
 
 
 def bool_field(number: int, value: bool) -> bytes:
@@ -49,14 +39,14 @@ def bool_field(number: int, value: bool) -> bytes:
 def fixed32_field(number: int, value: int) -> bytes:
     if value == 0:
         return b""
-    return _key(number, _FIXED32) + struct.pack("<I", value & 0xFFFFFFFF)
+    return _key(number, WireType.I32) + struct.pack("<I", value & 0xFFFFFFFF)
 
 
 def bytes_field(number: int, value: bytes, *, always: bool = False) -> bytes:
     """A bytes/string/sub-message field; proto3 omits an empty value unless ``always`` (``optional`` fields)."""
     if not value and not always:
         return b""
-    return _key(number, _BYTES) + _varint(len(value)) + value
+    return _key(number, WireType.LEN) + encode_varint(len(value)) + value
 
 
 def string_field(number: int, value: str) -> bytes:
@@ -69,18 +59,10 @@ def repeated_messages(number: int, messages: Iterable[bytes]) -> bytes:
 
 
 def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if pos >= len(data):
-            raise WireError("truncated varint in protobuf payload")
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, pos
-        shift += 7
-        if shift > 63:
-            raise WireError("varint longer than 10 bytes in protobuf payload")
+    try:
+        return decode_varint(data, pos)
+    except ProtobufError as exc:
+        raise WireError(f"protobuf payload: {exc}") from None
 
 
 def decode(data: bytes) -> Fields:
@@ -93,19 +75,19 @@ def decode(data: bytes) -> Fields:
         if number == 0:
             raise WireError("protobuf field number 0 is invalid")
         value: FieldValue
-        if wire_type == _VARINT:
+        if wire_type == WireType.VARINT:
             value, pos = _read_varint(data, pos)
-        elif wire_type == _FIXED32:
+        elif wire_type == WireType.I32:
             if pos + 4 > len(data):
                 raise WireError("truncated fixed32 in protobuf payload")
             value = struct.unpack_from("<I", data, pos)[0]
             pos += 4
-        elif wire_type == _FIXED64:
+        elif wire_type == WireType.I64:
             if pos + 8 > len(data):
                 raise WireError("truncated fixed64 in protobuf payload")
             value = struct.unpack_from("<Q", data, pos)[0]
             pos += 8
-        elif wire_type == _BYTES:
+        elif wire_type == WireType.LEN:
             length, pos = _read_varint(data, pos)
             if pos + length > len(data):
                 raise WireError("truncated length-delimited field in protobuf payload")
@@ -121,11 +103,6 @@ def get_int(fields: Fields, number: int, default: int = 0) -> int:
     """The last value of an integer field (proto3 semantics: the last one wins)."""
     values = [v for v in fields.get(number, []) if isinstance(v, int)]
     return values[-1] if values else default
-
-
-def get_signed(fields: Fields, number: int, default: int = 0) -> int:
-    value = get_int(fields, number, default)
-    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def get_bytes(fields: Fields, number: int, default: bytes = b"") -> bytes:

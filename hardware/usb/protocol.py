@@ -1,29 +1,85 @@
-"""Numbers of the Particle USB protocols (control-request framing, result codes, request types, DfuSe), in one place.
+"""Numbers of the Particle USB protocols (USB requests, control-request framing, result codes, request types, DfuSe).
 
-Every value is written from reference/particle-device-protocol.md: §2 for the control-request channel and its result
-codes, §2.1 for request types, §3.1 for DFU/DfuSe. Host code and simulators use these enums; nothing else in the
-package spells these numbers.
+Every value is written from reference/particle-device-protocol.md: §1 and USB 2.0 ch. 9 for standard requests and
+descriptors, §2 for the control-request channel and its result codes, §2.1 for request types, §3.1 for DFU/DfuSe.
+The host code and the simulated devices both import these, so a number lives in exactly one place; each side
+implements its own behaviour around them (the simulator keeps only device-side choices of its own).
 """
 
 from __future__ import annotations
 
 import enum
 
-# bmRequestType values (§2, §3.1, §1 "how the host reads them").
-VENDOR_IN = 0xC0
-VENDOR_OUT = 0x40
-DFU_CLASS_IN = 0xA1
-DFU_CLASS_OUT = 0x21
-STANDARD_DEVICE_IN = 0x80
+# --- USB 2.0 chapter 9 ---------------------------------------------------------------------------------------------
 
-# Standard requests and descriptor types (USB 2.0 ch. 9) used to read strings and the configuration descriptor.
-GET_DESCRIPTOR = 6
-DESCRIPTOR_CONFIGURATION = 2
-DESCRIPTOR_STRING = 3
-DESCRIPTOR_INTERFACE = 4
-DESCRIPTOR_DFU_FUNCTIONAL = 0x21
+DIRECTION_IN = 0x80
+"""Bit 7 of bmRequestType: device-to-host."""
+
+
+class RequestKind(enum.IntEnum):
+    """Bits 6..5 of bmRequestType."""
+
+    STANDARD = 0
+    CLASS = 1
+    VENDOR = 2
+
+
+class Recipient(enum.IntEnum):
+    """Bits 4..0 of bmRequestType."""
+
+    DEVICE = 0
+    INTERFACE = 1
+    ENDPOINT = 2
+
+
+def request_type(direction_in: bool, kind: RequestKind, recipient: Recipient) -> int:
+    """The bmRequestType byte of a control transfer."""
+    return (DIRECTION_IN if direction_in else 0) | kind << 5 | recipient
+
+
+class StandardRequest(enum.IntEnum):
+    """bRequest of the standard requests."""
+
+    GET_STATUS = 0
+    CLEAR_FEATURE = 1
+    SET_FEATURE = 3
+    SET_ADDRESS = 5
+    GET_DESCRIPTOR = 6
+    SET_DESCRIPTOR = 7
+    GET_CONFIGURATION = 8
+    SET_CONFIGURATION = 9
+    GET_INTERFACE = 10
+    SET_INTERFACE = 11
+
+
+class DescriptorType(enum.IntEnum):
+    """bDescriptorType (the high byte of GET_DESCRIPTOR's wValue)."""
+
+    DEVICE = 1
+    CONFIGURATION = 2
+    STRING = 3
+    INTERFACE = 4
+    ENDPOINT = 5
+    DFU_FUNCTIONAL = 0x21
+
+
+# bmRequestType values the host sends (§2, §3.1, §1 "how the host reads them").
+VENDOR_IN = request_type(True, RequestKind.VENDOR, Recipient.DEVICE)
+VENDOR_OUT = request_type(False, RequestKind.VENDOR, Recipient.DEVICE)
+DFU_CLASS_IN = request_type(True, RequestKind.CLASS, Recipient.INTERFACE)
+DFU_CLASS_OUT = request_type(False, RequestKind.CLASS, Recipient.INTERFACE)
+STANDARD_DEVICE_IN = request_type(True, RequestKind.STANDARD, Recipient.DEVICE)
+
+# Plain-int names the host uses to read strings and the configuration descriptor.
+GET_DESCRIPTOR = int(StandardRequest.GET_DESCRIPTOR)
+DESCRIPTOR_CONFIGURATION = int(DescriptorType.CONFIGURATION)
+DESCRIPTOR_STRING = int(DescriptorType.STRING)
+DESCRIPTOR_INTERFACE = int(DescriptorType.INTERFACE)
+DESCRIPTOR_DFU_FUNCTIONAL = int(DescriptorType.DFU_FUNCTIONAL)
 LANGID_EN_US = 0x0409
 STRING_DESCRIPTOR_MAX_LENGTH = 255
+
+# --- Control-request channel (§2) ----------------------------------------------------------------------------------
 
 TRANSFER_TIMEOUT_MS = 5000
 """libusb timeout of one control transfer (§2)."""
@@ -67,8 +123,10 @@ class RawVendorIndex(enum.IntEnum):
     CLOUD_DISCONNECT = 302
 
 
-RAW_VENDOR_REPLY_LENGTH = 64
-"""wLength of raw IN requests; the device stalls when shorter than its reply (§8)."""
+RAW_VENDOR_MAX_LENGTH = 64
+"""Raw vendor IN requests need 1 <= wLength <= 64; the device stalls rather than truncate its reply (§2, §8)."""
+RAW_VENDOR_REPLY_LENGTH = RAW_VENDOR_MAX_LENGTH
+"""wLength the host asks raw IN requests with: the most allowed, as particle-usb does (§2)."""
 
 
 class ServiceStatus(enum.IntEnum):
@@ -125,7 +183,7 @@ SERIAL_NUMBER_NOT_PROVISIONED = -1
 
 
 class RequestType(enum.IntEnum):
-    """Control request types the station sends (§2.1)."""
+    """Control request types (wIndex of INIT, §2.1): those the station sends and those a simulated device serves."""
 
     ECHO = 1
     DEVICE_ID = 20
@@ -141,18 +199,44 @@ class RequestType(enum.IntEnum):
     GET_DEVICE_MODE = 72
     SET_DEVICE_SETUP_DONE = 73
     IS_DEVICE_SETUP_DONE = 74
+    SET_STARTUP_MODE = 75
     GET_PROTECTED_STATE = 76
+    SET_PROTECTED_STATE = 77
     GET_MODULE_INFO = 90
+    WIFI_LEGACY_SET_ANTENNA = 110
+    WIFI_LEGACY_GET_ANTENNA = 111
+    WIFI_LEGACY_SCAN = 112
     WIFI_LEGACY_SET_CREDENTIALS = 113
+    WIFI_LEGACY_GET_CREDENTIALS = 114
+    WIFI_LEGACY_CLEAR_CREDENTIALS = 115
     SET_CLAIM_CODE = 200
     IS_CLAIMED = 201
     START_FIRMWARE_UPDATE = 250
     FINISH_FIRMWARE_UPDATE = 251
     CANCEL_FIRMWARE_UPDATE = 252
     FIRMWARE_UPDATE_DATA = 253
+    CLOUD_GET_STATUS = 300
+    CLOUD_CONNECT = 301
+    CLOUD_DISCONNECT = 302
     WIFI_JOIN_NEW_NETWORK = 500
+    WIFI_JOIN_KNOWN_NETWORK = 501
+    WIFI_GET_KNOWN_NETWORKS = 502
+    WIFI_REMOVE_KNOWN_NETWORK = 503
+    WIFI_CLEAR_KNOWN_NETWORKS = 504
+    WIFI_GET_CURRENT_NETWORK = 505
+    WIFI_SCAN_NETWORKS = 506
     WIFI_SET_NETWORK_CREDENTIALS = 507
     CELLULAR_GET_ICCID = 554
+
+
+class DeviceModeValue(enum.IntEnum):
+    """``particle.ctrl.DeviceMode`` of requests 72 (reply) and 75 (request) (§2.2)."""
+
+    NORMAL = 0
+    LISTENING = 1
+
+
+# --- DFU / DfuSe (§3) ----------------------------------------------------------------------------------------------
 
 
 class DfuRequest(enum.IntEnum):
@@ -222,10 +306,3 @@ DFU_FIRST_DATA_BLOCK = 2
 DFU_DEFAULT_TRANSFER_SIZE = 1024
 """particle-usb's wTransferSize when the device has no DFU functional descriptor (§3.2)."""
 DFU_INTERFACE = 0
-
-
-class DeviceModeValue(enum.IntEnum):
-    """DeviceMode enum of request 72 (§2.2)."""
-
-    NORMAL = 0
-    LISTENING = 1

@@ -7,11 +7,11 @@ import time
 
 import pytest
 
+from hardware.firmware import ModuleFunction
 from hardware.firmware_builder import build_module
 from hardware.identifiers import DeviceId, Iccid, Imei, LabelScan, luhn_ok
 from hardware.platforms import McuFamily
 from hardware.simulated import DeviceMode, SimulatedDevice, SimulationError, Timing
-from hardware.simulated.protocol import ModuleFunction
 
 PAGE = 4096
 
@@ -106,7 +106,7 @@ def test_nrf_system_part_sits_at_0x28000_from_6_2_0_and_0x30000_before(make_devi
 
 
 def test_argon_reports_an_ncp_module(make_device):
-    assert any(m.function is ModuleFunction.NCP_FIRMWARE for m in make_device("argon").modules)
+    assert any(m.function is ModuleFunction.NCP for m in make_device("argon").modules)
 
 
 def test_rtl_user_part_is_found_at_the_end_anchored_slot(make_device):
