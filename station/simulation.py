@@ -3,21 +3,15 @@ product, simulated devices the cloud knows from manufacturing, product firmware 
 profile pointing at all of it, and the devices coming online in the cloud as real ones would. Everything above (Line,
 UsbLink, ParticleCloud) is the real code.
 
-Coming online (``CloudConnectivity``): a simulated device connects to the emulator once it runs product firmware
-and has connectivity, after ``connect_delay`` seconds, as a real unit does after its first boot:
-
-- product firmware: its running user part carries product data other than the factory Tinker app's (platform id,
-  version ``TINKER_VERSION``); a suffix product id equal to the platform id (Device OS 4+ ``PRODUCT_VERSION`` builds)
-  is reported as the line's product;
-- connectivity: cellular units need their SIM active in the emulator; Wi-Fi units need stored Wi-Fi credentials, or
-  ``assume_wifi``; every unit must be plugged (powered), booted normally, not in DFU, listening or safe mode.
-
-``EmulatorServer.device_connects`` then records online, last handshake, the firmware's product id and version and the
-Device OS version (and quarantines a device of a product it was not imported into, when the product says so). If the
-cloud would deliver another product firmware (``EmulatorServer.firmware_update_for``: the device's lock, else its
-groups' release, else the product default; never to development devices), the device gets it over the air: the
-connector stages the binary on the simulated device (which checks platform and CRC, as a device does), reboots it,
-and it reconnects reporting the new version. It goes offline when unplugged, restarted or loses connectivity.
+``CloudConnectivity`` connects a device to the emulator ``connect_delay`` seconds after it is ready: plugged, booted
+normally (not DFU, listening or safe mode), running product firmware (a user part with product data other than the
+factory Tinker app's platform id + ``TINKER_VERSION``; a platform-id product id, as Device OS 4+ ``PRODUCT_VERSION``
+builds store, is reported as the line's product), and with connectivity (cellular: its SIM active in the emulator;
+Wi-Fi: stored credentials, or ``assume_wifi``). ``EmulatorServer.device_connects`` records online, last handshake,
+firmware product id and version and Device OS (and quarantines a device its product never imported). When the cloud
+would deliver another version (``EmulatorServer.firmware_update_for``: the lock, else the groups' release, else the
+product default; never to development devices) the device gets it over the air: staged, checked by the device
+(platform, CRC), rebooted, and it reconnects with the new version. Unplugged, restarted or cut off, it goes offline.
 """
 
 from __future__ import annotations
@@ -285,7 +279,7 @@ class CloudConnectivity:
         while not condition():
             if time.monotonic() >= deadline:
                 return False
-            self._stop.wait(min(self.poll_interval, 0.02))
+            time.sleep(min(self.poll_interval, 0.02))
         return True
 
     def product_firmware(self, device: SimulatedDevice) -> tuple[int, int] | None:
