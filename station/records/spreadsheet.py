@@ -411,5 +411,11 @@ def write_workbook(
         lots = [record for record in journal.lots() if record.name in names]
     else:
         raise ValueError("write_workbook needs either a lot or a day")
-    save_atomically(build_workbook(units, lots, day=day, tz=tz, now=now), path, replace=replace)
+    workbook = build_workbook(units, lots, day=day, tz=tz, now=now)
+    if lot is not None and journal.lot_lists(lot):
+        # The lot is tied to the tray lists of its order: show what was provisioned, missing, extra or doubled.
+        from station.reconcile import reconcile, write_reconciliation_sheet
+
+        write_reconciliation_sheet(workbook, reconcile(journal, lot))
+    save_atomically(workbook, path, replace=replace)
     return WorkbookReport(Path(path), len(units))

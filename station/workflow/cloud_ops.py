@@ -139,13 +139,6 @@ OPERATIONS: dict[str, CloudOperation] = {
 CHECKS: dict[str, Callable[[ParticleCloud, int, Payload], bool]] = {"pre_add": _check_pre_add}
 
 
-def expand_group(name: str, today: datetime.date) -> str:
-    token = name.lower()
-    if token == "{date}":
-        return today.strftime("%Y%m%d")
-    return name
-
-
 def plan_cloud_work(
     profile: StationProfile,
     *,
@@ -155,18 +148,19 @@ def plan_cloud_work(
     lot: str,
     today: datetime.date,
     firmware_version: int | None,
+    groups: list[str] | None = None,
+    lock_version: int | None = None,
 ) -> list[tuple[CloudOperation, Payload]]:
-    """The cloud operations this unit needs, in the order they must run (the device must be in the product first)."""
+    """The cloud operations this unit needs, in the order they must run.
+
+    The device must be in the product first. Its settings (name, groups, development flag, firmware lock) come next,
+    before the SIM is activated: a unit that connects before its lock is set would be updated over the air.
+    ``groups`` are the lot's expanded group names; ``lock_version`` a product firmware version to lock it to.
+    """
     steps = profile.steps
     plan: list[tuple[CloudOperation, Payload]] = []
     if steps.pre_add:
         plan.append((OPERATIONS["pre_add"], {"device_id": device_id}))
-    if iccid and steps.sim_activation is not SimPolicy.OFF:
-        plan.append((OPERATIONS["activate_sim"], {"iccid": iccid}))
-    if steps.claim is ClaimMode.PRODUCT_OWNER:
-        plan.append((OPERATIONS["claim"], {"device_id": device_id}))
-    elif steps.claim is ClaimMode.ACCOUNT:
-        plan.append((OPERATIONS["claim"], {"device_id": device_id, "account": steps.claim_account}))
     update: Payload = {"device_id": device_id}
     if steps.rename:
         update["name"] = steps.rename.format(
@@ -181,10 +175,18 @@ def plan_cloud_work(
         )
     if steps.development is not None:
         update["development"] = steps.development
-    if steps.groups:
-        update["groups"] = [expand_group(g, today) for g in steps.groups]
-    if steps.firmware_lock and firmware_version is not None:
+    if groups:
+        update["groups"] = list(groups)
+    if lock_version is not None:
+        update["firmware_version"] = lock_version
+    elif steps.firmware_lock and firmware_version is not None:
         update["firmware_version"] = firmware_version
     if len(update) > 1:
         plan.append((OPERATIONS["update_device"], update))
+    if iccid and steps.sim_activation is not SimPolicy.OFF:
+        plan.append((OPERATIONS["activate_sim"], {"iccid": iccid}))
+    if steps.claim is ClaimMode.PRODUCT_OWNER:
+        plan.append((OPERATIONS["claim"], {"device_id": device_id}))
+    elif steps.claim is ClaimMode.ACCOUNT:
+        plan.append((OPERATIONS["claim"], {"device_id": device_id, "account": steps.claim_account}))
     return plan

@@ -20,13 +20,15 @@ from hardware.firmware import FirmwareModule, load_module
 from hardware.identifiers import LabelScan
 from hardware.progress import CancelToken
 from station.errors import StationError
-from station.profile import StationProfile
+from station.groups import ensure_groups, expand_groups
+from station.product_firmware import FirmwarePlan, delivered_version, fetch_product_firmware, firmware_plan
+from station.profile import FirmwareVersionPolicy, StationProfile
 from station.records.journal import Journal, UnitState
 from station.records.sheet_writer import SpreadsheetWriter, WorkbookState, WorkbookStatus
 from station.workflow.device import DeviceLink
 from station.workflow.events import EventBus, EventKind, UnitEvent
 from station.workflow.outbox import OutboxWorker
-from station.workflow.outcome import UnitResult
+from station.workflow.outcome import RETRY_LATER, UnitResult
 from station.workflow.runner import SlotClaims, UnitRunner
 
 log = logging.getLogger(__name__)
@@ -55,14 +57,17 @@ class LotCounts:
         return (self.passed + self.cloud_pending) / self.finished if self.finished else None
 
 
-def load_product_firmware(profile: StationProfile) -> FirmwareModule:
-    """The profile's firmware file, refused unless its SHA-256 is the pinned one and it fits the platform."""
+def load_product_firmware(profile: StationProfile, cloud: ParticleCloud | None = None) -> FirmwareModule:
+    """The profile's firmware: its file (refused unless its SHA-256 is the pinned one and it fits the platform), or
+    the product firmware version it names, downloaded from the product and cached by SHA-256."""
     spec = profile.firmware
     if spec.file is None:
-        raise LineError(
-            f"profile {profile.path} names product firmware version {spec.product_version}; downloading it from "
-            "the product is not available in this build; name the firmware file instead"
-        )
+        assert spec.product_version is not None
+        if cloud is None:
+            raise LineError(f"profile {profile.path} names product firmware version {spec.product_version}: "
+                            "the station needs the cloud to download it")
+        return fetch_product_firmware(cloud, profile.product_id, spec.product_version, profile.platform,
+                                      profile.firmware_cache, expected_sha256=spec.sha256)
     module = load_module(spec.file)
     if spec.sha256 is not None and module.file_sha256 != spec.sha256:
         raise LineError(
@@ -79,6 +84,11 @@ def load_product_firmware(profile: StationProfile) -> FirmwareModule:
     if not module.is_user_part:
         raise LineError(f"firmware {spec.file} is a {module.kind.value}, not an application (user part)")
     return module
+
+
+def _cloud_unreachable(exc: BaseException) -> bool:
+    """The error (or what it wraps) is an outage that passes by itself, not a refusal."""
+    return isinstance(exc, RETRY_LATER) or isinstance(exc.__cause__, RETRY_LATER)
 
 
 def load_device_os_bundle(profile: StationProfile) -> list[FirmwareModule]:
@@ -116,7 +126,7 @@ class Line:
     ) -> None:
         self.profile = profile
         self.events = EventBus()
-        self.module = module or load_product_firmware(profile)
+        self.module = module or load_product_firmware(profile, cloud)
         self.journal = journal or Journal(Path(profile.log_folder) / JOURNAL_NAME)
         self.lot = lot or self._todays_lot(today())
         self.journal.open_lot(
@@ -130,14 +140,24 @@ class Line:
         self._active: dict[int, tuple[str, CancelToken, Future[UnitResult]]] = {}
         self._lock = threading.Lock()
         bundle = tuple(load_device_os_bundle(profile))
+        self._startup_notices: list[str] = []
+        self.groups = self._lot_groups(cloud, today())
+        self.firmware_plan = self._firmware_plan(cloud)
+        expected_online = self.firmware_plan.updated_to if self.firmware_plan else None
         self.runner = UnitRunner(
             profile=profile, journal=self.journal, link=link, cloud=cloud, module=self.module, events=self.events,
             lot=self.lot, operator=operator, cloud_pool=self._cloud_pool, claims=SlotClaims(),
-            find_timeout=find_timeout, today=today, device_os_bundle=bundle,
+            find_timeout=find_timeout, today=today, device_os_bundle=bundle, groups=self.groups,
+            lock_version=self.firmware_plan.lock_version if self.firmware_plan else None,
+            expected_online_version=expected_online,
         )
         self.outbox = OutboxWorker(self.journal, cloud, profile.product_id, self.events,
                                    poll_interval=outbox_poll, base_delay=outbox_base_delay)
         self.outbox.start()
+        if self.firmware_plan is not None and self.firmware_plan.needs_attention:
+            self._startup_notices.append(self.firmware_plan.message)
+        for notice in self._startup_notices:
+            self.events.emit(UnitEvent(EventKind.NOTICE, slot=None, unit_key=None, message=notice))
         self.workbook = SpreadsheetWriter(
             self.journal, self.lot, Path(profile.log_folder), scope=profile.workbook,
             min_interval=workbook_interval, on_status=self._workbook_status,
@@ -156,6 +176,53 @@ class Line:
                 action="Close the workbook in the other program; the station keeps every record and retries.",
                 data={"workbook": str(status.path)},
             ))
+
+    def _lot_groups(self, cloud: ParticleCloud, today: datetime.date) -> list[str]:
+        """The profile's groups for this lot: date tokens expanded once, and created in the product when missing."""
+        names = list(self.profile.steps.groups)
+        if not names:
+            return []
+        try:
+            existing = [g.name for g in cloud.list_groups(self.profile.product_id)] if any(
+                "{date_seq}" in n.lower() for n in names) else []
+            groups = expand_groups(names, today, existing)
+            ensure_groups(cloud, self.profile.product_id, groups)
+        except (*RETRY_LATER, StationError) as exc:
+            if not _cloud_unreachable(exc):
+                raise LineError(f"cannot prepare the lot's device groups: {exc}") from None
+            # The line keeps running through a cloud outage; the device update creates missing groups later.
+            groups = expand_groups(names, today, [])
+            self._startup_notices.append(f"Cloud unreachable at lot start ({exc}); groups {', '.join(groups)} will "
+                                         "be created with the first unit's cloud work.")
+        return groups
+
+    def _firmware_plan(self, cloud: ParticleCloud) -> FirmwarePlan | None:
+        """Compare the version this lot flashes with what the product delivers over the air; refuse if told to."""
+        flashed = self.module.product_version
+        if flashed is None:
+            return None
+        try:
+            delivered = delivered_version(cloud, self.profile.product_id, self.groups or None)
+        except (*RETRY_LATER, StationError) as exc:
+            if not _cloud_unreachable(exc):
+                raise LineError(f"cannot read the product's released firmware before the lot starts: {exc}") from None
+            if self.profile.firmware.version_policy is FirmwareVersionPolicy.REFUSE:
+                raise LineError(f"cannot check the product's released firmware (cloud unreachable: {exc}); the "
+                                "profile refuses to start a lot unchecked") from None
+            self._startup_notices.append(
+                f"Could not check which firmware the product releases (cloud unreachable: {exc}); units flash "
+                f"v{flashed} and may be updated over the air on first connection.")
+            return None
+        plan = firmware_plan(flashed, delivered, self.profile.firmware.version_policy,
+                             development=bool(self.profile.steps.development))
+        if not plan.start:
+            raise LineError(plan.message)
+        return plan
+
+    @property
+    def startup_notices(self) -> tuple[str, ...]:
+        """What the operator should read before the first unit (firmware delivered over the air, cloud outage)."""
+        return tuple(self._startup_notices)
 
     def _todays_lot(self, today: datetime.date) -> str:
         date = today.strftime("%Y%m%d")

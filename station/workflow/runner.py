@@ -99,6 +99,8 @@ class UnitRunner:
         find_timeout: float = FIND_TIMEOUT_S,
         expected_online_version: int | None = None,
         device_os_bundle: tuple[FirmwareModule, ...] = (),
+        groups: list[str] | None = None,
+        lock_version: int | None = None,
     ) -> None:
         self.profile = profile
         self.journal = journal
@@ -114,6 +116,9 @@ class UnitRunner:
         self.today = today
         self.find_timeout = find_timeout
         self.device_os_bundle = device_os_bundle
+        self.groups = groups
+        """The lot's group names, expanded once when the lot starts (``{date}``, ``{date_seq}``)."""
+        self.lock_version = lock_version
         self.expected_online_version = expected_online_version or module.product_version
         """The product firmware version a unit must report online (the released one when it will be updated)."""
 
@@ -417,6 +422,7 @@ class UnitRunner:
         plan = plan_cloud_work(
             self.profile, device_id=facts.device_id.value, iccid=iccid, serial=ctx.label.serial.value,
             lot=self.lot, today=self.today(), firmware_version=self.module.product_version,
+            groups=self.groups, lock_version=self.lock_version,
         )
         pending: list[str] = []
         for operation, payload in plan:

@@ -38,7 +38,7 @@ def test_outage_after_pre_add_then_recovery_passes_without_duplicates(sim: Simul
         unit = line.journal.unit_by_key(line.lot, result.unit_key)
         assert unit is not None and unit.state is UnitState.CLOUD_PENDING
         assert [i.operation for i in line.journal.pending_for_unit(unit.id)] == [
-            "activate_sim", "claim", "update_device"
+            "update_device", "activate_sim", "claim"
         ]
         sim.emulator.set_faults(error_rate=0.0)
         wait_for(lambda: line.journal.count_pending() == 0)
