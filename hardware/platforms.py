@@ -222,8 +222,9 @@ def by_name(name: str) -> Platform:
 
 def parse_platform(text: str) -> Platform:
     """A platform from a name or a decimal id, as typed on a command line or in a profile."""
-    if text.strip().isdigit():
-        return by_id(int(text))
+    candidate = text.strip()
+    if candidate.isascii() and candidate.isdigit():  # str.isdigit() is also true for '²', which int() refuses
+        return by_id(int(candidate))
     return by_name(text)
 
 

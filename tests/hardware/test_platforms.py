@@ -92,3 +92,8 @@ def test_user_part_rules_per_mcu_family() -> None:
 def test_rtl872x_needs_a_data_stage_on_control_out() -> None:
     assert platforms.by_name("p2").control_out_needs_data_stage
     assert not platforms.by_name("boron").control_out_needs_data_stage
+
+
+def test_a_unicode_digit_is_an_unknown_platform_not_a_crash() -> None:
+    with pytest.raises(UnknownPlatformError):
+        platforms.parse_platform("²")

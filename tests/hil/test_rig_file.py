@@ -20,7 +20,7 @@ def test_simulated_rig_describes_a_boron_a_p2_and_a_photon_on_the_emulator() -> 
     rig = load_rig(SIMULATED_RIG)
     assert rig.simulated and rig.cloud.base_url == EMULATOR
     assert [(d.name, d.platform.name) for d in rig.devices] == [
-        ("boron-1", "boron"), ("p2-1", "p2"), ("photon-1", "photon")]
+        ("boron-1", "boron"), ("p2-1", "p2"), ("photon-1", "photon"), ("electron-4ff", "electron")]
     assert rig.product is not None and rig.product.sandbox
 
 
