@@ -39,7 +39,8 @@ def register(subparsers: Any) -> None:
             f"(demo PIN {DEMO_PIN})."
         ),
     )
-    demo.add_argument("--devices", type=int, default=None, help="simulated units on the bench (default 4)")
+    demo.add_argument("--devices", type=int, default=None,
+                      help="simulated units on the bench (default 4; 2 with --screenshot)")
     demo.add_argument("--platform", default="boron", help="platform of the simulated units (default boron)")
     demo.add_argument("--timing", choices=("realistic", "zero"), default="realistic",
                       help="device timing: realistic (progress is visible, default) or zero (instant)")
@@ -133,6 +134,8 @@ def run_demo(args: argparse.Namespace) -> int:
     workdir: Path | None = getattr(args, "workdir", None)
     temporary = None if workdir is not None else tempfile.TemporaryDirectory(prefix="particle-station-demo-")
     root = workdir if workdir is not None else Path(temporary.name)  # type: ignore[union-attr]
+    # Qt (and Qt Multimedia) is imported here, before the line's threads start: importing it later on the GUI thread
+    # while a worker thread imports something else can deadlock on the import lock.
     from station.ui.app import last_line, run_gui
 
     sim = build_simulated_line(root / "line", platform=getattr(args, "platform", "boron"), devices=devices,

@@ -1,0 +1,129 @@
+"""Engineer mode: unit history, searched by serial or device id, with the journal's steps of the chosen unit."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station.records.journal import Journal, StepRecord, UnitRecord, UnitState
+from station.ui.slot_state import step_words
+from station.ui.tasks import BackgroundTasks
+
+UNIT_COLUMNS = ("Serial", "Device ID", "Lot", "State", "Attempts", "Last change", "Reason")
+STEP_COLUMNS = ("Step", "Status", "Started", "Seconds", "Detail")
+STATE_COLOURS = {UnitState.PASS: "#c8e6c9", UnitState.CLOUD_PENDING: "#fff3c4", UnitState.FAIL: "#ffcdd2"}
+STATUS_COLOURS = {"passed": "#c8e6c9", "failed": "#ffcdd2", "pending": "#fff3c4"}
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return ""
+    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _table(columns: tuple[str, ...]) -> QTableWidget:
+    table = QTableWidget(0, len(columns))
+    table.setHorizontalHeaderLabels(list(columns))
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setSectionResizeMode(len(columns) - 1, QHeaderView.ResizeMode.Stretch)
+    table.setWordWrap(True)
+    return table
+
+
+def _row(table: QTableWidget, values: list[str], colour: str | None) -> None:
+    row = table.rowCount()
+    table.insertRow(row)
+    for column, value in enumerate(values):
+        item = QTableWidgetItem(value)
+        item.setToolTip(value)
+        if colour:
+            item.setBackground(QColor(colour))
+        table.setItem(row, column, item)
+
+
+class HistoryPanel(QWidget):
+    """Type part of a serial or device id and press Enter; pick a unit to see its steps."""
+
+    def __init__(self, journal: Journal, tasks: BackgroundTasks, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._journal = journal
+        self._tasks = tasks
+        self.units: list[UnitRecord] = []
+        self.query = QLineEdit()
+        self.query.setPlaceholderText("Serial number or device ID (or part of it)")
+        self.query.returnPressed.connect(self.search)
+        search = QPushButton("Search")
+        search.clicked.connect(self.search)
+        self.status = QLabel("")
+        self.unit_table = _table(UNIT_COLUMNS)
+        self.unit_table.itemSelectionChanged.connect(self._unit_chosen)
+        self.step_table = _table(STEP_COLUMNS)
+        row = QHBoxLayout()
+        row.addWidget(self.query, 1)
+        row.addWidget(search)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.unit_table)
+        splitter.addWidget(self.step_table)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        layout.addWidget(splitter, 1)
+
+    def search(self, text: str | None = None) -> None:
+        query = (self.query.text() if not isinstance(text, str) else text).strip()
+        self.status.setText(f"Searching for “{query}”…" if query else "Showing the latest units…")
+        self._tasks.submit(lambda: self._journal.search_units(query), self._show_units, self._failed)
+
+    def _show_units(self, units: object) -> None:
+        assert isinstance(units, list)
+        self.units = units
+        self.unit_table.setRowCount(0)
+        self.step_table.setRowCount(0)
+        for unit in units:
+            _row(self.unit_table, [unit.serial or "", unit.device_id or "", unit.lot, unit.state.value,
+                                   str(unit.attempts), _when(unit.updated_at), unit.reason or ""],
+                 STATE_COLOURS.get(unit.state))
+        self.unit_table.resizeRowsToContents()
+        self.status.setText(f"{len(units)} unit{'s' if len(units) != 1 else ''} found."
+                            + (" Choose one to see its steps." if units else ""))
+
+    def _unit_chosen(self) -> None:
+        rows = {index.row() for index in self.unit_table.selectedIndexes()}
+        if len(rows) != 1:
+            return
+        unit = self.units[rows.pop()]
+        self._tasks.submit(lambda: self._journal.steps(unit.id), self._show_steps, self._failed)
+
+    def _show_steps(self, steps: object) -> None:
+        assert isinstance(steps, list)
+        self.step_table.setRowCount(0)
+        for step in steps:
+            assert isinstance(step, StepRecord)
+            seconds = f"{step.ended_at - step.started_at:.2f}" if step.ended_at is not None else ""
+            detail = step.error or json.dumps(step.detail, default=str) if (step.error or step.detail) else ""
+            _row(self.step_table, [step_words(step.step), step.status.value, _when(step.started_at), seconds, detail],
+                 STATUS_COLOURS.get(step.status.value))
+        self.step_table.resizeRowsToContents()
+
+    def _failed(self, error: BaseException) -> None:
+        self.status.setText(f"✗ The journal could not be read: {error}")

@@ -1,0 +1,121 @@
+"""Engineer mode behind the PIN: the lock, the profile and firmware view, unit history, cloud retry, the workbook."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl
+from pytestqt.qtbot import QtBot
+
+from station.simulation import SimulatedLine
+from station.ui.engineer import EngineerDialog
+from station.ui.main_window import OperatorWindow
+from station.ui.pin_dialog import WRONG_PIN
+from station.ui.slot_state import Phase
+from station.workflow.line import Line
+
+from .conftest import ENGINEER_PIN, FIXTURES
+
+
+def _enter_pin(qtbot: QtBot, window: OperatorWindow, pin: str) -> None:
+    window.open_engineer_mode()
+    dialog = window.pin_dialog
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible)
+    qtbot.keyClicks(dialog.pin, pin)
+    qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+
+
+def _engineer(qtbot: QtBot, window: OperatorWindow) -> EngineerDialog:
+    window.open_engineer_mode()
+    qtbot.waitUntil(lambda: window.engineer_dialog is not None and window.engineer_dialog.isVisible())
+    assert window.engineer_dialog is not None
+    return window.engineer_dialog
+
+
+def test_wrong_pin_is_refused_and_engineer_mode_stays_closed(
+        qtbot: QtBot, make_window: Callable[[Line], OperatorWindow], locked_line: Line) -> None:
+    window = make_window(locked_line)
+    _enter_pin(qtbot, window, "1111")
+    dialog = window.pin_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.message.text() == WRONG_PIN)
+    assert dialog.isVisible() and dialog.attempts == 1
+    assert window.engineer_dialog is None
+
+
+def test_right_pin_opens_engineer_mode(qtbot: QtBot, make_window: Callable[[Line], OperatorWindow],
+                                      locked_line: Line) -> None:
+    window = make_window(locked_line)
+    _enter_pin(qtbot, window, ENGINEER_PIN)
+    qtbot.waitUntil(lambda: window.engineer_dialog is not None and window.engineer_dialog.isVisible())
+    assert window.pin_dialog is not None and not window.pin_dialog.isVisible()
+
+
+def test_unit_history_finds_a_unit_by_serial_and_shows_its_steps(qtbot: QtBot, window: OperatorWindow,
+                                                                 sim: SimulatedLine) -> None:
+    device = sim.devices[0]
+    assert device.serial is not None
+    window.submit_scan(device.label)
+    qtbot.waitUntil(lambda: window.panels[0].state.phase is Phase.PASS, timeout=30_000)
+    history = _engineer(qtbot, window).history
+    history.search(device.serial.value[-6:].lower())
+    qtbot.waitUntil(lambda: history.unit_table.rowCount() == 1)
+    assert history.unit_table.item(0, 1).text() == device.device_id.value
+    history.unit_table.selectRow(0)
+    qtbot.waitUntil(lambda: history.step_table.rowCount() >= 6)
+    steps = [history.step_table.item(row, 0).text() for row in range(history.step_table.rowCount())]
+    assert "Flashing the product firmware" in steps
+
+
+def test_unit_history_finds_a_unit_by_device_id(qtbot: QtBot, window: OperatorWindow, sim: SimulatedLine) -> None:
+    device = sim.devices[1]
+    window.submit_scan(device.label)
+    qtbot.waitUntil(lambda: window.panels[0].state.phase is Phase.PASS, timeout=30_000)
+    history = _engineer(qtbot, window).history
+    history.search(device.device_id.value)
+    qtbot.waitUntil(lambda: history.unit_table.rowCount() == 1)
+    assert history.unit_table.item(0, 0).text() == device.serial.value  # type: ignore[union-attr]
+
+
+def test_profile_and_its_firmware_are_shown_and_fit(qtbot: QtBot, window: OperatorWindow, line: Line) -> None:
+    panel = _engineer(qtbot, window).firmware
+    assert "Fits the profile" in panel.warnings.text()
+    shown = [panel.firmware_form.itemAt(row, panel.firmware_form.ItemRole.FieldRole).widget().text()
+             for row in range(panel.firmware_form.rowCount())]
+    assert line.module.file_sha256 in shown and "12345" in shown
+
+
+def test_firmware_of_another_platform_is_flagged_against_the_profile(qtbot: QtBot, window: OperatorWindow) -> None:
+    panel = _engineer(qtbot, window).firmware
+    panel.inspect_firmware(FIXTURES / "firmware" / "p2-user.bin")
+    qtbot.waitUntil(lambda: "Does not fit the profile" in panel.warnings.text())
+    assert "P2" in panel.warnings.text() and "SHA-256" in panel.warnings.text()
+
+
+def test_unreadable_firmware_file_says_what_went_wrong(qtbot: QtBot, window: OperatorWindow, tmp_path: Path) -> None:
+    panel = _engineer(qtbot, window).firmware
+    panel.inspect_firmware(tmp_path / "missing.bin")
+    qtbot.waitUntil(lambda: panel.status.text().startswith("✗"))
+    assert "missing.bin" in panel.status.text()
+
+
+def test_retry_puts_given_up_cloud_work_back_and_says_how_much(qtbot: QtBot, window: OperatorWindow, line: Line,
+                                                               sim: SimulatedLine) -> None:
+    item = line.journal.enqueue("test:pre_add", "pre_add", {"device_id": sim.devices[0].device_id.value},
+                                unit_id=None)
+    line.journal.operation_failed(item, "cloud said no", retry_at=None)
+    engineer = _engineer(qtbot, window)
+    qtbot.mouseClick(engineer.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "1 given-up cloud operation put back" in engineer.records_status.text())
+    qtbot.waitUntil(lambda: line.journal.count_pending() == 0, timeout=10_000)
+
+
+def test_open_spreadsheet_writes_the_lot_workbook_and_opens_it(qtbot: QtBot, window: OperatorWindow,
+                                                               opened_urls: list[QUrl]) -> None:
+    engineer = _engineer(qtbot, window)
+    qtbot.mouseClick(engineer.spreadsheet_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(opened_urls) == 1, timeout=30_000)
+    opened = Path(opened_urls[0].toLocalFile())
+    assert opened.suffix == ".xlsx" and opened.exists() and window.line.lot in opened.name
