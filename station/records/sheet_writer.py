@@ -14,6 +14,7 @@ import enum
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -261,7 +262,8 @@ class SpreadsheetWriter:
             )
         if self._pool is None:
             # spawn, not fork: forking a process that runs threads (and Qt) can copy a held lock into the child.
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_ignore_interrupts)
         future = self._pool.submit(
             _write_in_child, str(self.journal.path), self.lot, day, str(path), self._tz, time.time()
         )
@@ -318,6 +320,11 @@ class SpreadsheetWriter:
 
 _child_journals: dict[str, Journal] = {}
 """The journals the child process has open, kept between jobs (opening one costs a write transaction)."""
+
+
+def _ignore_interrupts() -> None:
+    """The station handles Ctrl-C itself; the workbook child finishes or is stopped by the writer, quietly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _write_in_child(
