@@ -18,7 +18,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from hardware.platforms import parse_platform
 from hardware.simulated import Timing
+from hardware.usb.timing import HostTiming
 from station.profile import OperatorLock, StationProfile, hash_pin
 from station.simulation import SimulatedLine, build_simulated_line
 from station.workflow.events import EventKind, UnitEvent
@@ -27,6 +29,9 @@ from station.workflow.line import Line
 SCREENSHOT_ENV = "PARTICLE_STATION_SCREENSHOTS"
 DEMO_PIN = "4321"
 DEMO_OPERATOR = "demo"
+DEMO_WIFI_PASSWORD_ENV = "PARTICLE_DEMO_WIFI_PASSWORD"
+DEMO_WIFI = {"ssid": "DemoFactoryNet", "security": "wpa2", "password_ref": f"env:{DEMO_WIFI_PASSWORD_ENV}"}
+"""The [wifi] section of a Wi-Fi demo line; the password is made up and set in this process's environment."""
 
 
 def register(subparsers: Any) -> None:
@@ -36,12 +41,16 @@ def register(subparsers: Any) -> None:
         description=(
             "Start a cloud emulator and simulated units in this process and open the operator screen. Press F2 to "
             "scan the next simulated unit, Shift+F2 for a wrong label, Ctrl+E for engineer mode "
-            f"(demo PIN {DEMO_PIN})."
+            f"(demo PIN {DEMO_PIN}). Any platform works: e.g. --platform p2 gives a Wi-Fi line (the demo profile "
+            f"sets Wi-Fi network {DEMO_WIFI['ssid']!r}), --platform electron a Gen 2 cellular line (Device OS 3.3.1, "
+            "SIM activation)."
         ),
     )
     demo.add_argument("--devices", type=int, default=None,
                       help="simulated units on the bench (default 4; 2 with --screenshot)")
-    demo.add_argument("--platform", default="boron", help="platform of the simulated units (default boron)")
+    demo.add_argument("--platform", default="boron",
+                      help="platform of the simulated units (default boron; e.g. p2 for a Wi-Fi line with a "
+                           "[wifi] step, electron for a Gen 2 cellular line)")
     demo.add_argument("--timing", choices=("realistic", "zero"), default="realistic",
                       help="device timing: realistic (progress is visible, default) or zero (instant)")
     demo.add_argument("--screenshot", metavar="DIR", type=Path,
@@ -109,10 +118,25 @@ class DemoScanner:
 
 
 def demo_profile(sim: SimulatedLine, *, pin: str | None) -> StationProfile:
-    """The simulated line's profile, with the demo engineer PIN when one is wanted."""
-    if pin is None:
-        return sim.profile
-    return dataclasses.replace(sim.profile, operator=OperatorLock(hash_pin(pin)))
+    """The simulated line's profile, with the demo Wi-Fi network on a Wi-Fi platform and the demo engineer PIN
+    when one is wanted."""
+    profile = sim.profile
+    if profile.platform.is_wifi:
+        profile = dataclasses.replace(profile, wifi=dict(DEMO_WIFI))
+    if pin is not None:
+        profile = dataclasses.replace(profile, operator=OperatorLock(hash_pin(pin)))
+    return profile
+
+
+def demo_host_timing(timing: Timing) -> HostTiming:
+    """Short host polls, but with realistic device timing the real transfer and busy timeouts: a Gen 2 (STM32F2)
+    unit NAKs for over a second while it erases a 128 KB sector."""
+    fast = HostTiming.fast()
+    if timing == Timing.zero():
+        return fast
+    real = HostTiming()
+    return dataclasses.replace(fast, transfer_timeout_ms=real.transfer_timeout_ms,
+                               dfu_busy_timeout=real.dfu_busy_timeout)
 
 
 def write_demo_tray(sim: SimulatedLine, path: Path) -> Path:
@@ -129,7 +153,8 @@ def run_demo(args: argparse.Namespace) -> int:
     if screenshot_dir is None and os.environ.get(SCREENSHOT_ENV):
         screenshot_dir = Path(os.environ[SCREENSHOT_ENV])
     devices = getattr(args, "devices", None) or (2 if screenshot_dir is not None else 4)
-    timing = Timing.zero() if getattr(args, "timing", "realistic") == "zero" else Timing.realistic()
+    platform = parse_platform(getattr(args, "platform", "boron"))
+    timing = Timing.zero() if getattr(args, "timing", "realistic") == "zero" else Timing.realistic(platform.mcu)
     pin = None if getattr(args, "no_pin", False) else DEMO_PIN
     workdir: Path | None = getattr(args, "workdir", None)
     temporary = None if workdir is not None else tempfile.TemporaryDirectory(prefix="particle-station-demo-")
@@ -138,8 +163,11 @@ def run_demo(args: argparse.Namespace) -> int:
     # while a worker thread imports something else can deadlock on the import lock.
     from station.ui.app import last_line, run_gui
 
-    sim = build_simulated_line(root / "line", platform=getattr(args, "platform", "boron"), devices=devices,
-                               slots=max(devices, 2), timing=timing, station_name="Demo station")
+    sim = build_simulated_line(root / "line", platform=platform, devices=devices,
+                               slots=max(devices, 2), timing=timing, host_timing=demo_host_timing(timing),
+                               station_name="Demo station")
+    # Made up, and only for this process: the Wi-Fi step of a Wi-Fi demo line reads it through password_ref.
+    os.environ.setdefault(DEMO_WIFI_PASSWORD_ENV, "demo-" + secrets.token_urlsafe(12))
     scanner = DemoScanner(sim)
     line: Line | None = None
     try:

@@ -1,4 +1,5 @@
-"""Engineer mode (behind the PIN): profile and firmware, tray import, unit history, cloud retry and the lot workbook."""
+"""Engineer mode (behind the PIN): profile and firmware, tray import, unit history, cloud retry, the lot workbook,
+the product's quarantine and the lot's reconciliation against its tray lists."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QTabWidget, QVBoxLay
 
 from station.ui.firmware_panel import FirmwarePanel, ProfileSwitch
 from station.ui.history_panel import HistoryPanel
+from station.ui.quarantine_panel import QuarantinePanel
+from station.ui.reconcile_panel import ReconcilePanel
 from station.ui.tasks import BackgroundTasks
 from station.ui.tray_dialog import TrayImportDialog
 from station.workflow.line import Line
@@ -29,6 +32,8 @@ class EngineerDialog(QDialog):
         self.tray_dialog: TrayImportDialog | None = None
         self.firmware = FirmwarePanel(line.profile, line.module, tasks, switch_profile)
         self.history = HistoryPanel(line.journal, tasks)
+        self.quarantine = QuarantinePanel(line.cloud, line.profile.product_id, tasks)
+        self.reconcile = ReconcilePanel(line, tasks)
 
         records = QWidget()
         self.pending = QLabel("")
@@ -54,10 +59,21 @@ class EngineerDialog(QDialog):
         self.tabs.addTab(self.firmware, "Profile && firmware")
         self.tabs.addTab(records, "Cloud && records")
         self.tabs.addTab(self.history, "Unit history")
+        self.tabs.addTab(self.quarantine, "Quarantine")
+        self.tabs.addTab(self.reconcile, "Reconcile")
+        self.tabs.currentChanged.connect(self._tab_shown)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         self.refresh_pending()
         self.history.search("")
+
+    def _tab_shown(self, index: int) -> None:
+        # The quarantine is a cloud call and reconciling reads the whole lot: both only when their tab is opened.
+        shown = self.tabs.widget(index)
+        if shown is self.quarantine:
+            self.quarantine.refresh()
+        elif shown is self.reconcile:
+            self.reconcile.refresh()
 
     def refresh_pending(self) -> None:
         journal = self._line.journal

@@ -15,9 +15,19 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from hardware.identifiers import LabelScan
-from station.commands.demo import DEMO_PIN, DemoScanner, demo_profile, write_demo_tray
+from hardware.platforms import McuFamily
+from hardware.simulated import Timing
+from station.commands.demo import (
+    DEMO_PIN,
+    DEMO_WIFI_PASSWORD_ENV,
+    DemoScanner,
+    demo_host_timing,
+    demo_profile,
+    write_demo_tray,
+)
 from station.profile import StationProfile
-from station.simulation import SimulatedLine
+from station.records.journal import UnitState
+from station.simulation import SimulatedLine, build_simulated_line
 from station.ui.main_window import OperatorWindow
 from station.ui.screenshots import run_screenshot_script
 from station.ui.slot_state import Phase
@@ -146,3 +156,44 @@ def test_choosing_another_profile_in_engineer_mode_restarts_the_line_with_it(
     assert demo_window.line.profile.station_name == "One-slot station"
     assert list(demo_window.panels) == [0]
     assert "One-slot station" in demo_window.windowTitle()
+
+
+def test_demo_line_of_a_wifi_platform_sets_the_demo_network_and_its_wifi_step_passes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DEMO_WIFI_PASSWORD_ENV, "made-up-demo-password")
+    sim = build_simulated_line(tmp_path / "p2", platform="p2", devices=1, timing=Timing.zero())
+    try:
+        profile = demo_profile(sim, pin=None)
+        assert profile.wifi is not None and profile.wifi["ssid"] == "DemoFactoryNet"
+        with Line(profile, link=sim.link(), cloud=sim.cloud(), operator="demo") as line:
+            result = line.scan(sim.devices[0].label).result(timeout=60)
+            assert result.state is UnitState.PASS, result.reason
+            unit = line.journal.search_units(sim.devices[0].device_id.value)[0]
+            steps = {step.step: step.status.value for step in line.journal.steps(unit.id)}
+        assert steps.get("wifi") == "passed"
+    finally:
+        sim.close()
+
+
+def test_demo_profile_of_a_cellular_platform_has_no_wifi_section(sim: SimulatedLine) -> None:
+    assert demo_profile(sim, pin=None).wifi is None
+
+
+def test_demo_host_timing_waits_out_a_realistic_gen2_sector_erase() -> None:
+    gen2 = Timing.realistic(McuFamily.STM32F2)
+    erase_ms = gen2.erase_seconds(128 * 1024) * 1000
+    assert demo_host_timing(gen2).transfer_timeout_ms > erase_ms
+
+
+def test_demo_line_of_electron_units_passes_with_sim_activation(tmp_path: Path) -> None:
+    sim = build_simulated_line(tmp_path / "electron", platform="electron", devices=1, timing=Timing.zero())
+    try:
+        assert sim.devices[0].device_os == "3.3.1"
+        with Line(demo_profile(sim, pin=None), link=sim.link(), cloud=sim.cloud(), operator="demo") as line:
+            result = line.scan(sim.devices[0].label).result(timeout=60)
+            assert result.state is UnitState.PASS, result.reason
+            unit = line.journal.search_units(sim.devices[0].device_id.value)[0]
+            steps = {step.step: step.status.value for step in line.journal.steps(unit.id)}
+        assert steps.get("activate_sim") == "passed"
+    finally:
+        sim.close()
