@@ -15,10 +15,13 @@ import string
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
-from hardware.platforms import parse_platform
+import platformdirs
+
+from hardware.platforms import Platform, parse_platform
 from hardware.simulated import Timing
 from hardware.usb.timing import HostTiming
 from station.profile import OperatorLock, StationProfile, hash_pin
@@ -148,6 +151,41 @@ def write_demo_tray(sim: SimulatedLine, path: Path) -> Path:
     return path
 
 
+def _no_display() -> bool:
+    env = os.environ
+    return (sys.platform.startswith("linux") and not env.get("QT_QPA_PLATFORM")
+            and not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"))
+
+
+def _run_in_terminal(root: Path, platform: Platform, devices: int, timing: Timing) -> int:
+    """No screen: run the same simulated line in this terminal, every unit and one wrong label, then stop."""
+    from station.commands.run import TerminalReport
+
+    print("particle-station demo: no display, so the demo line runs in this terminal (on a desktop, or under "
+          "xvfb-run, it opens the operator window).", file=sys.stderr)
+    sim = build_simulated_line(root / "line", platform=platform, devices=devices, slots=max(devices, 2),
+                               timing=timing, host_timing=demo_host_timing(timing), station_name="Demo station")
+    os.environ.setdefault(DEMO_WIFI_PASSWORD_ENV, "demo-" + secrets.token_urlsafe(12))
+    try:
+        with Line(demo_profile(sim, pin=None), link=sim.link(), cloud=sim.cloud(), operator=DEMO_OPERATOR) as line:
+            report = TerminalReport(sys.stderr.isatty())
+            line.events.subscribe(report)
+            print(f"{devices} simulated {platform.display_name} units, cloud emulator at {sim.base_url}, "
+                  f"lot {line.lot}", file=sys.stderr)
+            labels = [device.label for device in sim.devices] + [DemoScanner(sim).wrong_label()]
+            for label in labels:
+                line.wait_for_free_slot()
+                line.scan(label)
+            line.wait_idle(timeout=600)
+            counts = line.counts()
+            workbook = sim.profile.log_folder / f"{line.lot}.xlsx"
+        print(f"lot {line.lot}: {counts.passed} PASS, {counts.failed} FAIL (the wrong label on purpose); "
+              f"workbook {workbook}")
+        return 0
+    finally:
+        sim.close()
+
+
 def run_demo(args: argparse.Namespace) -> int:
     screenshot_dir: Path | None = getattr(args, "screenshot", None)
     if screenshot_dir is None and os.environ.get(SCREENSHOT_ENV):
@@ -159,6 +197,11 @@ def run_demo(args: argparse.Namespace) -> int:
     workdir: Path | None = getattr(args, "workdir", None)
     temporary = None if workdir is not None else tempfile.TemporaryDirectory(prefix="particle-station-demo-")
     root = workdir if workdir is not None else Path(temporary.name)  # type: ignore[union-attr]
+    if screenshot_dir is None and _no_display():
+        if temporary is not None:
+            temporary.cleanup()
+            root = Path(platformdirs.user_cache_dir("particle-station")) / "demo" / time.strftime("%Y%m%d-%H%M%S")
+        return _run_in_terminal(root, platform, devices, timing)
     # Qt (and Qt Multimedia) is imported here, before the line's threads start: importing it later on the GUI thread
     # while a worker thread imports something else can deadlock on the import lock.
     from station.ui.app import last_line, run_gui

@@ -92,7 +92,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("IMEI", 18, lambda u: u.imei, "text"),
     Column("Firmware version", 10, lambda u: u.firmware_version, "number"),
     Column("Firmware SHA-256", 24, lambda u: u.firmware_sha256, "text"),
-    Column("Slot", 6, lambda u: u.slot, "number"),
+    Column("Slot", 6, lambda u: None if u.slot is None else u.slot + 1, "number"),  # slots are 1-based on screen
     Column("Operator", 14, lambda u: u.operator, "text"),
     Column("Station", 18, lambda u: u.station, "text"),
     Column("State", 14, lambda u: u.state.value, "text"),

@@ -135,7 +135,7 @@ def test_units_sheet_has_one_row_per_unit_with_every_identifier_and_its_latest_s
         "IMEI": "352753090123456",
         "Firmware version": 7,
         "Firmware SHA-256": "ab" * 32,
-        "Slot": 2,
+        "Slot": 3,  # journalled 0-based slot 2 is the operator's slot 3
         "Operator": "op-7",
         "Station": "Line 1 Station A",
         "State": "PASS",
