@@ -9,6 +9,7 @@ import argparse
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from station.errors import StationError
 from station.profile import StationProfile, load_profile
 from station.reconcile import Reconciliation, attach_tray, reconcile, reconciliation_rows
 from station.records.journal import Journal
-from station.sim_import import SimImportReport, SimLineResult, import_sim_list, read_sim_list, write_sim_report_xlsx
+from station.sim_import import SimImportReport, SimLineResult, import_sim_list, read_sim_list
 from station.tray import EntryKind, read_tray
 from station.tray_import import ImportReport, LineResult, import_tray, write_report_xlsx
 
@@ -59,45 +60,59 @@ def register(subparsers: Any) -> None:
     tray.set_defaults(handler=lambda args: (tray.print_help(), 2)[1])
 
 
+def _progress(args: argparse.Namespace, verb: str) -> Callable[[int, int], None]:
+    interactive = sys.stderr.isatty() and not args.json
+
+    def progress(done: int, total: int) -> None:
+        if interactive:
+            print(f"\r{verb} {done}/{total}", end="", file=sys.stderr, flush=True)
+            if done == total:
+                print(file=sys.stderr)
+
+    return progress
+
+
+def _finish(
+    args: argparse.Namespace,
+    report: ImportReport | SimImportReport,
+    report_path: Path,
+    *,
+    title: str,
+    fine: tuple[object, ...],
+    warnings: tuple[str, ...],
+) -> int:
+    """Write the .xlsx report, print it (JSON or a table of the lines that need a look), exit 3 when unfinished."""
+    write_report_xlsx(report, report_path)
+    if args.json:
+        print(json.dumps({**report.to_json(), "report": str(report_path)}, indent=2))
+    else:
+        print(f"{title} {report.source} -> product {report.product_id}")
+        for result, count in report.summary().items():
+            print(f"  {result:<32} {count}")
+        problems = [line for line in report.lines if line.result not in fine]
+        for line in problems[:50]:
+            print(f"  line {line.line}: {line.text!s:<26} {line.result.value}: {line.reason}")
+        if len(problems) > 50:
+            print(f"  ... {len(problems) - 50} more in the report")
+        if not report.complete:
+            print("The cloud became unreachable: run the same command again to finish the import.")
+        print(f"Report: {report_path}")
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0 if report.complete else 3
+
+
 def run_import(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     tray = read_tray(args.file, platform=profile.platform,
                      accept=frozenset({EntryKind.DEVICE_ID, EntryKind.SERIAL}))
     report_path = args.report or args.file.with_name(f"{args.file.stem}-import-report.xlsx")
-    state_path = report_path.with_suffix(".progress.json")
-    interactive = sys.stderr.isatty() and not args.json
-
-    def progress(done: int, total: int) -> None:
-        if interactive:
-            print(f"\rimporting {done}/{total}", end="", file=sys.stderr, flush=True)
-
     with cloud_for(profile, base_url=args.cloud_url) as cloud:
         report = import_tray(tray, cloud, profile.product_id, batch_size=args.batch_size or profile.cloud.batch_size,
-                             state_path=state_path, progress=progress)
-    if interactive:
-        print(file=sys.stderr)
-    write_report_xlsx(report, report_path)
-    if args.json:
-        print(json.dumps({**report.to_json(), "report": str(report_path)}, indent=2))
-    else:
-        _print_report(report, report_path)
-    for warning in tray.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    return 0 if report.complete else 3
-
-
-def _print_report(report: ImportReport, path: Path) -> None:
-    print(f"Tray {report.source} -> product {report.product_id}")
-    for result, count in report.summary().items():
-        print(f"  {result:<24} {count}")
-    problems = [line for line in report.lines if line.result not in (LineResult.ADDED, LineResult.EXISTING)]
-    for line in problems[:50]:
-        print(f"  line {line.line}: {line.text!s:<26} {line.result.value}: {line.reason}")
-    if len(problems) > 50:
-        print(f"  ... {len(problems) - 50} more in the report")
-    if not report.complete:
-        print("The cloud became unreachable: run the same command again to finish the import.")
-    print(f"Report: {path}")
+                             state_path=report_path.with_suffix(".progress.json"),
+                             progress=_progress(args, "importing"))
+    return _finish(args, report, report_path, title="Tray", fine=(LineResult.ADDED, LineResult.EXISTING),
+                   warnings=tray.warnings)
 
 
 def run_import_sims(args: argparse.Namespace) -> int:
@@ -107,39 +122,11 @@ def run_import_sims(args: argparse.Namespace) -> int:
                            "product, which has no cellular modem; import SIM lists with a cellular product's profile")
     sims = read_sim_list(args.file)
     report_path = args.report or args.file.with_name(f"{args.file.stem}-sim-report.xlsx")
-    interactive = sys.stderr.isatty() and not args.json
-
-    def progress(done: int, total: int) -> None:
-        if interactive:
-            print(f"\rchecking SIM {done}/{total}", end="", file=sys.stderr, flush=True)
-
     with cloud_for(profile, base_url=args.cloud_url) as cloud:
-        report = import_sim_list(sims, cloud, profile.product_id, country=args.country, progress=progress)
-    if interactive:
-        print(file=sys.stderr)
-    write_sim_report_xlsx(report, report_path)
-    if args.json:
-        print(json.dumps({**report.to_json(), "report": str(report_path)}, indent=2))
-    else:
-        _print_sim_report(report, report_path)
-    for warning in sims.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    return 0 if report.complete else 3
-
-
-def _print_sim_report(report: SimImportReport, path: Path) -> None:
-    print(f"SIM list {report.source} -> product {report.product_id}")
-    for result, count in report.summary().items():
-        print(f"  {result:<32} {count}")
+        report = import_sim_list(sims, cloud, profile.product_id, country=args.country,
+                                 progress=_progress(args, "checking SIM"))
     fine = (SimLineResult.ACTIVATED, SimLineResult.PENDING, SimLineResult.ALREADY_ACTIVE)
-    problems = [line for line in report.lines if line.result not in fine]
-    for line in problems[:50]:
-        print(f"  line {line.line}: {line.text!s:<22} {line.result.value}: {line.reason}")
-    if len(problems) > 50:
-        print(f"  ... {len(problems) - 50} more in the report")
-    if not report.complete:
-        print("The cloud became unreachable: run the same command again to finish the import.")
-    print(f"Report: {path}")
+    return _finish(args, report, report_path, title="SIM list", fine=fine, warnings=sims.warnings)
 
 
 def _journal_of(profile: StationProfile, *, must_exist: bool) -> Journal:
