@@ -24,12 +24,12 @@ from dataclasses import dataclass
 
 from hardware.firmware.format import ModuleFunction
 from hardware.serial import protocol as p
-from hardware.serial.ymodem import checksum8, crc16
 from hardware.simulated.device import DeviceMode, SimulatedDevice
 from hardware.simulated.errors import SimulationError
-from hardware.simulated.module_image import ModuleImage
 from hardware.simulated.versions import version_tuple
 from hardware.simulated.wifi import WifiCredentials
+from hardware.simulated.ymodem_receiver import HangUp as _HangUp
+from hardware.simulated.ymodem_receiver import YmodemReceive
 
 _TCGETS2 = 0x802C542A
 """Linux ioctl reading ``struct termios2`` (44 bytes; c_ospeed at offset 40), as pyserial uses it to set rates."""
@@ -41,20 +41,13 @@ _STANDARD_SPEEDS = {
     if hasattr(termios, f"B{rate}")
 }
 POLL_INTERVAL = 0.01
-PACKET_TIMEOUT = 1.0
 """Seconds the receiver waits for a block before asking again (Device OS NAK_TIMEOUT is about a second)."""
-MAX_ERRORS = 10
-MAX_FILE_SIZE = 4 * 1024 * 1024
 CELL_RADIO_VERSION = "SIM-MODEM-1.00"
 """``cellfw`` value the simulator reports (its own choice; real ones name the modem firmware)."""
 WIFI_SUCCESS_TEXT = "Awesome. Now we'll connect!\r\n\r\n    Particle <3 you!\r\n\r\n"
 """Only the ending is from the reference; the first line is the simulator's wording."""
 _CONSOLE_TO_WIFI_SECURITY = {0: 0, 1: 1, 2: 2, 3: 3, 6: 5}
 """Console security answer -> wifi.Security number stored in the model (WPA3: 6 on the console, 5 in the enum)."""
-
-
-class _HangUp(Exception):
-    """The console's USB session ended: reset, DFU, unplug, or a drop fault."""
 
 
 class _Stopped(Exception):
@@ -373,125 +366,7 @@ class SimulatedSerialConsole:
             self._pause(0.1)
             self._write(bytes([p.YmodemByte.CAN] * 4) + f"{p.YMODEM_UNSUPPORTED}\r\n".encode())
             return
-        _YmodemReceive(self).run()
-
-
-class _YmodemReceive:
-    """The device side of one YMODEM session (Device OS ≤ 5.9.x ``system_ymodem.cpp`` behaviour)."""
-
-    def __init__(self, console: SimulatedSerialConsole) -> None:
-        self.console, self.faults = console, console.faults
-        self.crc_mode = not self.faults.checksum_mode
-        self.start = bytes((p.YmodemByte.CRC_REQUEST if self.crc_mode else p.YmodemByte.NAK,))
-
-    def _send(self, *codes: int) -> None:
-        noise = self.faults.ymodem_noise if codes[0] == p.YmodemByte.ACK else b""
-        self.console._write(noise + bytes(codes))
-
-    def run(self) -> None:
-        phase, size, expected, errors, data = "header", None, 1, 0, bytearray()
-        ack, nak, cancel = p.YmodemByte.ACK, p.YmodemByte.NAK, (p.YmodemByte.CAN, p.YmodemByte.CAN)
-        self.console._write(self.start)
-        while errors <= MAX_ERRORS:
-            kind, seq, payload = self._packet()
-            errors = errors + 1 if kind in ("timeout", "bad") else 0
-            if kind in ("abort", "cancel"):
-                return
-            if kind == "timeout":
-                self.console._write(bytes((nak,)) if phase == "data" else self.start)
-            elif kind == "bad":
-                self._send(nak)
-            elif kind == "eot":
-                self._send(ack)
-                if phase == "data":
-                    phase = "final"
-                    self.console._write(self.start)
-            elif phase == "header" and seq == 0:
-                size = _header_size(payload)
-                if size is None:  # an empty header (nothing to send) ends the session; a bad one cancels it
-                    return self._send(*((ack,) if not any(payload) else cancel))
-                phase = "data"
-                self._send(ack)
-                self.console._write(self.start)
-            elif phase == "data" and seq == expected & 0xFF:
-                if self.faults.nak_blocks > 0:
-                    self.faults.nak_blocks -= 1
-                    self._send(nak)
-                elif self.faults.ignore_blocks > 0:
-                    self.faults.ignore_blocks -= 1
-                else:
-                    self._count_for_drop(len(payload))
-                    data += payload
-                    expected += 1
-                    self._send(ack)
-            elif phase == "data" and seq == (expected - 1) & 0xFF:
-                self._send(ack)  # our ACK was lost: the sender repeats the block
-            elif phase == "final" and seq == 0 and size is not None:
-                return self._finish(bytes(data[:size]))
-            else:
-                return self._send(*cancel)
-        self._send(*cancel)
-
-    def _count_for_drop(self, count: int) -> None:
-        remaining = self.faults.drop_after_bytes
-        if remaining is not None:
-            self.faults.drop_after_bytes = None if count >= remaining else remaining - count
-            if count >= remaining:
-                raise _HangUp
-
-    def _packet(self) -> tuple[str, int, bytes]:
-        read = self.console._next_byte
-        deadline = time.monotonic() + PACKET_TIMEOUT
-        while True:
-            mark = read(max(0.0, deadline - time.monotonic()))
-            if mark is None:
-                return "timeout", 0, b""
-            if mark == p.YmodemByte.EOT:
-                return "eot", 0, b""
-            if mark in (p.YmodemByte.ABORT_UPPER, p.YmodemByte.ABORT_LOWER):
-                return "abort", 0, b""
-            if mark == p.YmodemByte.CAN:
-                return ("cancel" if read(0.2) == p.YmodemByte.CAN else "bad"), 0, b""
-            if mark in (p.YmodemByte.SOH, p.YmodemByte.STX):
-                break  # anything else before a block is line noise
-        length = p.YMODEM_SMALL_BLOCK if mark == p.YmodemByte.SOH else p.YMODEM_LARGE_BLOCK
-        rest = bytearray()
-        for _ in range(length + (4 if self.crc_mode else 3)):
-            byte = read(PACKET_TIMEOUT)
-            if byte is None:
-                return "bad", 0, b""
-            rest.append(byte)
-        seq, complement, payload = rest[0], rest[1], bytes(rest[2 : 2 + length])
-        if seq != 0xFF - complement:
-            return "bad", 0, b""
-        expected = crc16(payload).to_bytes(2, "big") if self.crc_mode else bytes((checksum8(payload),))
-        if rest[2 + length :] != expected:
-            self.console.block_check_errors += 1
-        return "block", seq, payload
-
-    def _finish(self, image: bytes) -> None:
-        device = self.console.device
-        try:
-            parsed = ModuleImage.parse(image)
-            valid = len(parsed.data) == len(image) and parsed.crc_ok and parsed.prefix.platform_id == device.platform.id
-            if valid:
-                device.install_module(image)
-        except SimulationError:
-            valid = False
-        if not valid:
-            return self._send(p.YmodemByte.CAN, p.YmodemByte.CAN)
-        self._send(p.YmodemByte.ACK)
-        self.console._write(f"{p.YMODEM_SUCCESS}\r\n".encode())
-        device.reset()  # Device OS restarts to run the new module
-        return None
-
-
-def _header_size(payload: bytes) -> int | None:
-    name, _, rest = payload.partition(b"\0")
-    text = rest.split(b"\0", 1)[0].split(b" ", 1)[0]
-    if not name or not text.isdigit() or not 0 < int(text) <= MAX_FILE_SIZE:
-        return None
-    return int(text)
+        YmodemReceive(self).run()
 
 
 def _letter(function: int) -> str:
