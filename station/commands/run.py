@@ -104,6 +104,8 @@ class TerminalReport:
         self.interactive = interactive
         self.lock = threading.Lock()
         self.failed = 0
+        self.finished: dict[str, str] = {}
+        """This run's units and their latest state (the lot may hold units of earlier runs too)."""
 
     def __call__(self, event: UnitEvent) -> None:
         with self.lock:
@@ -121,12 +123,16 @@ class TerminalReport:
                 device = event.data.get("device_id") or "-"
                 cycle = event.data.get("cycle_seconds")
                 took = f" {cycle:.1f} s" if isinstance(cycle, float) else ""
-                print(f"{event.status:<13} {event.unit_key} {device}{took}: {event.message}", flush=True)
+                print(f"{event.status:<6} {event.unit_key} {device}{took}: {event.message}", flush=True)
+                if event.unit_key:
+                    self.finished[event.unit_key] = str(event.status)
                 if event.status == "FAIL":
                     self.failed += 1
                     print(f"              -> {event.action}", flush=True)
             elif event.kind is EventKind.UNIT_UPDATED:
-                print(f"{event.status:<13} {event.unit_key} (later): {event.message}", flush=True)
+                print(f"{event.status:<6} {event.unit_key} (later): {event.message}", flush=True)
+                if event.unit_key:
+                    self.finished[event.unit_key] = str(event.status)
             elif event.kind is EventKind.NOTICE:
                 print(f"notice: {event.message} {event.action}", file=sys.stderr, flush=True)
 
@@ -164,12 +170,15 @@ def run_line(args: argparse.Namespace) -> int:
                     if "busy" in str(exc) and (args.auto_scan or not sys.stdin.isatty()):
                         line.wait_for_free_slot()
                         continue
-                    print(f"not scanned: {exc}", file=sys.stderr)
+                    print(str(exc), file=sys.stderr)
                     break
         line.wait_idle(timeout=3600)
         counts = line.counts()
         pending = line.journal.count_pending()
-        print(f"lot {line.lot}: {counts.passed} PASS, {counts.failed} FAIL, {counts.cloud_pending} cloud pending"
+        states = list(report.finished.values())
+        print(f"this run: {len(states)} units, {states.count('PASS')} PASS, {states.count('FAIL')} FAIL, "
+              f"{states.count('cloud pending')} cloud pending. Lot {line.lot} so far: {counts.total} units, "
+              f"{counts.passed} PASS, {counts.failed} FAIL"
               + (f" ({pending} cloud operations still queued; they finish when the station runs again)"
                  if pending else ""), file=sys.stderr)
-        return 1 if report.failed else 0
+        return 1 if "FAIL" in states else 0

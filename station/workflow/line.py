@@ -237,7 +237,7 @@ class Line:
         try:
             return LabelScan.parse(text)
         except IdentifierError as exc:
-            raise LineError(f"Scan not accepted: {exc}") from None
+            raise LineError(f"Scan not accepted: {exc}.") from None
 
     def scan(self, label: str | LabelScan, *, slot: int | None = None) -> Future[UnitResult]:
         """Start the unit behind this label on ``slot`` (or the first free slot)."""
