@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from hardware.errors import IdentifierError
 from hardware.firmware import ModuleFunction, load_module
 from hardware.identifiers import DeviceId
-from hardware.platforms import parse_platform
+from hardware.platforms import by_id, parse_platform
 from hardware.progress import ProgressEvent
 from hardware.usb.discovery import DeviceInfo, DeviceMode, UsbBackend, UsbDevice, default_backend, list_devices
 from hardware.usb.discovery import open_device as open_usb_device
@@ -174,7 +174,7 @@ class DeviceReport:
     def lines(self) -> list[str]:
         rows = [
             ("Device ID", str(self.device_id)),
-            ("Platform", f"{self.platform} ({self.platform_id})"),
+            ("Platform", str(by_id(self.platform_id))),
             ("Mode", self.mode),
             ("Serial number", self.serial),
             ("Device OS", self.device_os),
