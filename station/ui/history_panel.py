@@ -6,23 +6,19 @@ import datetime
 import json
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from station.records.journal import Journal, StepRecord, UnitRecord, UnitState
 from station.ui.slot_state import step_words
+from station.ui.tables import add_row, read_only_table
 from station.ui.tasks import BackgroundTasks
 
 UNIT_COLUMNS = ("Serial", "Device ID", "Lot", "State", "Attempts", "Last change", "Reason")
@@ -35,30 +31,6 @@ def _when(timestamp: float | None) -> str:
     if timestamp is None:
         return ""
     return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _table(columns: tuple[str, ...]) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setHorizontalHeaderLabels(list(columns))
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setSectionResizeMode(len(columns) - 1, QHeaderView.ResizeMode.Stretch)
-    table.setWordWrap(True)
-    return table
-
-
-def _row(table: QTableWidget, values: list[str], colour: str | None) -> None:
-    row = table.rowCount()
-    table.insertRow(row)
-    for column, value in enumerate(values):
-        item = QTableWidgetItem(value)
-        item.setToolTip(value)
-        if colour:
-            item.setBackground(QColor(colour))
-        table.setItem(row, column, item)
 
 
 class HistoryPanel(QWidget):
@@ -75,9 +47,9 @@ class HistoryPanel(QWidget):
         search = QPushButton("Search")
         search.clicked.connect(self.search)
         self.status = QLabel("")
-        self.unit_table = _table(UNIT_COLUMNS)
+        self.unit_table = read_only_table(UNIT_COLUMNS, select_rows=True)
         self.unit_table.itemSelectionChanged.connect(self._unit_chosen)
-        self.step_table = _table(STEP_COLUMNS)
+        self.step_table = read_only_table(STEP_COLUMNS, select_rows=True)
         row = QHBoxLayout()
         row.addWidget(self.query, 1)
         row.addWidget(search)
@@ -100,7 +72,7 @@ class HistoryPanel(QWidget):
         self.unit_table.setRowCount(0)
         self.step_table.setRowCount(0)
         for unit in units:
-            _row(self.unit_table, [unit.serial or "", unit.device_id or "", unit.lot, unit.state.value,
+            add_row(self.unit_table, [unit.serial or "", unit.device_id or "", unit.lot, unit.state.value,
                                    str(unit.attempts), _when(unit.updated_at), unit.reason or ""],
                  STATE_COLOURS.get(unit.state))
         self.unit_table.resizeRowsToContents()
@@ -121,8 +93,8 @@ class HistoryPanel(QWidget):
             assert isinstance(step, StepRecord)
             seconds = f"{step.ended_at - step.started_at:.2f}" if step.ended_at is not None else ""
             detail = step.error or json.dumps(step.detail, default=str) if (step.error or step.detail) else ""
-            _row(self.step_table, [step_words(step.step), step.status.value, _when(step.started_at), seconds, detail],
-                 STATUS_COLOURS.get(step.status.value))
+            values = [step_words(step.step), step.status.value, _when(step.started_at), seconds, detail]
+            add_row(self.step_table, values, STATUS_COLOURS.get(step.status.value))
         self.step_table.resizeRowsToContents()
 
     def _failed(self, error: BaseException) -> None:

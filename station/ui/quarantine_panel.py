@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVB
 from cloud_client.client import ParticleCloud
 from hardware.identifiers import DeviceId
 from station.quarantine import Approval, Denial, QuarantinedDevice, approve, deny, quarantined
-from station.ui.history_panel import _row, _table
+from station.ui.tables import add_row, read_only_table
 from station.ui.tasks import BackgroundTasks
 
 COLUMNS = ("Device ID", "Platform", "Serial", "Online", "Last heard", "Firmware", "Device OS")
@@ -35,7 +35,7 @@ class QuarantinePanel(QWidget):
         self._tasks = tasks
         self._confirm = confirm or self._ask
         self.devices: list[QuarantinedDevice] = []
-        self.table = _table(COLUMNS)
+        self.table = read_only_table(COLUMNS, select_rows=True)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
@@ -113,7 +113,7 @@ class QuarantinePanel(QWidget):
         self.devices = devices
         self.table.setRowCount(0)
         for d in devices:
-            _row(self.table, [d.device_id.value, d.platform.display_name if d.platform else "unknown platform",
+            add_row(self.table, [d.device_id.value, d.platform.display_name if d.platform else "unknown platform",
                               d.serial_number or "", "yes" if d.online else "no", d.last_heard or "",
                               "" if d.firmware_version is None else str(d.firmware_version),
                               d.system_firmware_version or ""], None)

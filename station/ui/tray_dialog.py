@@ -6,18 +6,14 @@ import contextlib
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +24,7 @@ from station.errors import StationError
 from station.profile import StationProfile
 from station.tray import ProblemKind, TrayList, read_tray
 from station.tray_import import ImportReport, LineResult, import_tray, write_report_xlsx
+from station.ui.tables import add_row, read_only_table
 from station.ui.tasks import BackgroundTasks
 
 PREVIEW_COLUMNS = ("Line", "Text", "Kind", "Check")
@@ -53,28 +50,6 @@ def preview_rows(tray: TrayList) -> list[tuple[int, str, str, str, str | None]]:
         colour = DUPLICATE_COLOUR if problem.kind is ProblemKind.DUPLICATE else INVALID_COLOUR
         rows.append((problem.line, problem.text, problem.kind.value, problem.reason, colour))
     return sorted(rows, key=lambda row: row[0])
-
-
-def _table(columns: tuple[str, ...]) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setHorizontalHeaderLabels(list(columns))
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setSectionResizeMode(len(columns) - 1, QHeaderView.ResizeMode.Stretch)
-    table.setWordWrap(True)
-    return table
-
-
-def _add_row(table: QTableWidget, values: list[str], colour: str | None) -> None:
-    row = table.rowCount()
-    table.insertRow(row)
-    for column, value in enumerate(values):
-        item = QTableWidgetItem(value)
-        item.setToolTip(value)
-        if colour:
-            item.setBackground(QColor(colour))
-        table.setItem(row, column, item)
 
 
 class TrayImportDialog(QDialog):
@@ -110,8 +85,8 @@ class TrayImportDialog(QDialog):
         self.summary.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
-        self.preview = _table(PREVIEW_COLUMNS)
-        self.results = _table(RESULT_COLUMNS)
+        self.preview = read_only_table(PREVIEW_COLUMNS)
+        self.results = read_only_table(RESULT_COLUMNS)
         self.results.setVisible(False)
         buttons = QHBoxLayout()
         for button in (self.choose, self.import_button, self.export_button):
@@ -167,7 +142,7 @@ class TrayImportDialog(QDialog):
         self.export_button.setEnabled(False)
         self.preview.setRowCount(0)
         for line, text, kind, check, colour in preview_rows(tray):
-            _add_row(self.preview, [str(line), text, kind, check], colour)
+            add_row(self.preview, [str(line), text, kind, check], colour)
         self.preview.resizeRowsToContents()
         column = f" (column “{tray.column}”)" if tray.column else ""
         problems = len(tray.problems)
@@ -220,7 +195,7 @@ class TrayImportDialog(QDialog):
         self.results.setRowCount(0)
         for line in report.lines:
             colour = RESULT_COLOURS.get(line.result, INVALID_COLOUR)
-            _add_row(self.results, [str(line.line), line.text, line.kind, line.device_id or "", line.result.value,
+            add_row(self.results, [str(line.line), line.text, line.kind, line.device_id or "", line.result.value,
                                     line.reason], colour)
         self.results.resizeRowsToContents()
         counts = ", ".join(f"{count} {name}" for name, count in report.summary().items())
