@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterator
 
 import keyring
 import keyring.backend
@@ -17,41 +16,6 @@ from station.wifi import Cipher, PasswordRef, Security, WifiProfile, WifiSetting
 
 PASSWORD = "Sh0p-Floor-Passphrase"
 ENV = {"LINE_WIFI_PASSWORD": PASSWORD}
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that keeps secrets in a dict (keyring's own extension point, not project code)."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
-
-
-class LockedKeyring(MemoryKeyring):
-    def get_password(self, service: str, username: str) -> str | None:
-        raise keyring.errors.KeyringLocked("locked")
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 def section(**overrides: object) -> dict[str, object]:
@@ -148,25 +112,20 @@ def test_missing_environment_variable_names_it_and_says_what_to_do() -> None:
         wifi_settings(section(), environ={})
 
 
-def test_password_comes_from_the_keyring(memory_keyring: MemoryKeyring) -> None:
+def test_password_comes_from_the_keyring(memory_keyring: keyring.backend.KeyringBackend) -> None:
     memory_keyring.set_password("particle-station", "line-wifi", PASSWORD)
     settings = wifi_settings(section(password_ref="keyring:particle-station/line-wifi"))
     assert settings.password is not None and settings.password.reveal() == PASSWORD
 
 
-def test_empty_keyring_entry_names_service_and_name(memory_keyring: MemoryKeyring) -> None:
+def test_empty_keyring_entry_names_service_and_name(memory_keyring: keyring.backend.KeyringBackend) -> None:
     with pytest.raises(WifiSettingsError, match="service 'particle-station', name 'line-wifi'"):
         wifi_settings(section(password_ref="keyring:particle-station/line-wifi"))
 
 
-def test_locked_keyring_is_a_clear_error() -> None:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(LockedKeyring())
-    try:
-        with pytest.raises(WifiSettingsError, match="could not be read"):
-            wifi_settings(section(password_ref="keyring:particle-station/line-wifi"))
-    finally:
-        keyring.set_keyring(previous)
+def test_locked_keyring_is_a_clear_error(failing_keyring: keyring.backend.KeyringBackend) -> None:
+    with pytest.raises(WifiSettingsError, match="could not be read"):
+        wifi_settings(section(password_ref="keyring:particle-station/line-wifi"))
 
 
 def test_keyring_ref_needs_service_and_name() -> None:
