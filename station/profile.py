@@ -20,6 +20,7 @@ from cloud_client.errors import AuthError
 from hardware.errors import UnknownPlatformError
 from hardware.platforms import Platform, parse_platform
 from station.errors import StationError
+from station.toml_lines import line_of
 
 _GROUP_NAME = re.compile(r"[a-z0-9_-]{1,64}")
 _DATE_TOKENS = ("{date}", "{date_seq}")
@@ -206,21 +207,7 @@ class _Reader:
         self.data = data
 
     def line_of(self, dotted: str) -> int | None:
-        table, _, key = dotted.rpartition(".")
-        current = ""
-        header = re.compile(r"^\s*\[+\s*([^\]]+?)\s*\]+\s*(#.*)?$")
-        assignment = re.compile(rf"^\s*{re.escape(key)}\s*=")
-        for number, line in enumerate(self.lines, start=1):
-            match = header.match(line)
-            if match:
-                current = match.group(1).strip()
-                continue
-            if current == table and assignment.match(line):
-                return number
-        for number, line in enumerate(self.lines, start=1):
-            if header.match(line) and header.match(line).group(1).strip() == dotted:  # type: ignore[union-attr]
-                return number
-        return None
+        return line_of(self.lines, dotted)
 
     def fail(self, dotted: str, message: str) -> ProfileError:
         line = self.line_of(dotted)

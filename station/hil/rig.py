@@ -20,6 +20,7 @@ from hardware.platforms import Platform, parse_platform
 from hardware.scanner.serial_scanner import SerialScannerError, parse_terminator
 from station.errors import StationError
 from station.profile import ClaimMode, SimActivation
+from station.toml_lines import line_of
 
 EMULATOR = "emulator"
 """``cloud.base_url`` value meaning: the harness starts the cloud emulator on 127.0.0.1 (nothing real is touched)."""
@@ -137,26 +138,7 @@ class _Reader:
         self.lines = text.splitlines()
 
     def line_of(self, dotted: str) -> int | None:
-        """The line of ``table.key`` or ``table[n].key`` (or of the table's header when no key is given)."""
-        match = re.fullmatch(r"(\w+)(?:\[(\d+)\])?(?:\.(\w+))?", dotted)
-        if match is None:
-            return None
-        table, index, key = match.group(1), match.group(2), match.group(3)
-        wanted = int(index) - 1 if index else 0
-        header = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-        seen, inside, header_line = -1, False, None
-        for number, line in enumerate(self.lines, start=1):
-            found = header.match(line)
-            if found:
-                inside = False
-                if found.group(2) == table:
-                    seen += 1
-                    inside = seen == wanted
-                    header_line = number if inside else header_line
-                continue
-            if inside and key and re.match(rf"^\s*{re.escape(key)}\s*=", line):
-                return number
-        return header_line
+        return line_of(self.lines, dotted)
 
     def fail(self, dotted: str, message: str) -> RigError:
         line = self.line_of(dotted)
