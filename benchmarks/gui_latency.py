@@ -43,7 +43,7 @@ def main() -> int:
     from hardware.platforms import parse_platform
     from hardware.simulated import Timing
     from station.commands.demo import DemoScanner
-    from station.simulation import build_simulated_line
+    from station.demo.simulated_line import build_simulated_line
     from station.ui.main_window import OperatorWindow
     from station.ui.slot_state import Phase
     from station.ui.sounds import ResultSounds

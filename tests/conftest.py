@@ -13,7 +13,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-pytest_plugins = ["station.hil.plugin"]
+pytest_plugins = ["tests.hil.harness.plugin"]
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

@@ -154,7 +154,7 @@ class Device:
     desired_firmware_version: int | None = None
     firmware_updates_enabled: bool = True
     firmware_updates_forced: bool = False
-    # Connection fields: filled by EmulatorServer.device_connects (station.simulation.CloudConnectivity calls it).
+    # Connection fields: filled by EmulatorServer.device_connects (the simulated line calls it).
     online: bool = False
     last_heard: float | None = None
     last_handshake_at: float | None = None

@@ -24,8 +24,8 @@ import platformdirs
 from hardware.platforms import Platform, parse_platform
 from hardware.simulated import Timing
 from hardware.usb.timing import HostTiming
-from station.profile import OperatorLock, StationProfile, hash_pin
-from station.simulation import SimulatedLine, build_simulated_line
+from station.config.profile import OperatorLock, StationProfile, hash_pin
+from station.demo.simulated_line import SimulatedLine, build_simulated_line
 from station.workflow.events import EventKind, UnitEvent
 from station.workflow.line import Line
 

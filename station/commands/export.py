@@ -9,8 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from station.config.profile import load_profile
 from station.errors import StationError
-from station.profile import load_profile
 from station.records.journal import Journal
 from station.records.spreadsheet import WorkbookLockedError, write_workbook
 

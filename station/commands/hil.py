@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from station.errors import StationError
-from station.hil.udev import RULES_DIR, install_rules, udev_rules
+from station.host_setup.udev import RULES_DIR, install_rules, udev_rules
 
 
 def register(subparsers: Any) -> None:

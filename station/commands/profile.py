@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from station.config.profile import hash_pin, load_profile
 from station.errors import StationError
-from station.profile import hash_pin, load_profile
 from station.workflow.line import load_device_os_bundle, load_product_firmware
 
 

@@ -15,10 +15,10 @@ from cloud_client.client import ParticleCloud
 from cloud_client.credentials import Credentials
 from cloud_client.emulator import EmulatorServer
 from hardware.identifiers import LabelScan
-from station.connect import cloud_for
+from station.config.cloud import cloud_for
+from station.config.profile import StationProfile, load_profile
+from station.demo.simulated_line import OWNER, register_device
 from station.errors import StationError
-from station.profile import StationProfile, load_profile
-from station.simulation import OWNER, register_device
 from station.workflow.events import EventKind, UnitEvent
 from station.workflow.line import Line, LineError
 from station.workflow.usb_link import UsbLink

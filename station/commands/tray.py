@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from station.commands.export import JOURNAL_NAME
-from station.connect import cloud_for
+from station.config.cloud import cloud_for
+from station.config.profile import StationProfile, load_profile
 from station.errors import StationError
-from station.profile import StationProfile, load_profile
-from station.reconcile import Reconciliation, attach_tray, reconcile, reconciliation_rows
 from station.records.journal import Journal
-from station.sim_import import SimImportReport, SimLineResult, import_sim_list, read_sim_list
-from station.tray import EntryKind, read_tray
-from station.tray_import import ImportReport, LineResult, import_tray, write_report_xlsx
+from station.trays.device_import import ImportReport, LineResult, import_tray, write_report_xlsx
+from station.trays.lists import EntryKind, read_tray
+from station.trays.reconcile import Reconciliation, attach_tray, reconcile, reconciliation_rows
+from station.trays.sim_import import SimImportReport, SimLineResult, import_sim_list, read_sim_list
 
 
 def register(subparsers: Any) -> None:

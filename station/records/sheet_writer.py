@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import date, tzinfo
 from pathlib import Path
 
+from station.config.profile import WorkbookScope
 from station.errors import StationError
-from station.profile import WorkbookScope
 from station.records.journal import Journal
 from station.records.spreadsheet import (
     ReplaceFunction,

@@ -414,7 +414,7 @@ def write_workbook(
     workbook = build_workbook(units, lots, day=day, tz=tz, now=now)
     if lot is not None and journal.lot_lists(lot):
         # The lot is tied to the tray lists of its order: show what was provisioned, missing, extra or doubled.
-        from station.reconcile import reconcile, write_reconciliation_sheet
+        from station.trays.reconcile import reconcile, write_reconciliation_sheet
 
         write_reconciliation_sheet(workbook, reconcile(journal, lot))
     save_atomically(workbook, path, replace=replace)

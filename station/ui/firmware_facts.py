@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hardware.firmware import FirmwareModule, validate_for
-from station.profile import StationProfile
+from station.config.profile import StationProfile
 
 
 def firmware_rows(module: FirmwareModule) -> list[tuple[str, str]]:

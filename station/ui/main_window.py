@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 
 from hardware.identifiers import LabelScan
 from hardware.scanner.labels import redact
+from station.config.profile import StationProfile
 from station.errors import StationError
-from station.profile import StationProfile
 from station.ui.bridge import LineBridge
 from station.ui.camera import CameraView
 from station.ui.engineer import EngineerDialog

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from station.profile import OperatorLock
+from station.config.profile import OperatorLock
 from station.ui.tasks import BackgroundTasks
 
 WRONG_PIN = "Wrong PIN. Try again, or ask an engineer to unlock engineer mode."

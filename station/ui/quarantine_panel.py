@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVB
 
 from cloud_client.client import ParticleCloud
 from hardware.identifiers import DeviceId
-from station.quarantine import Approval, Denial, QuarantinedDevice, approve, deny, quarantined
+from station.product.quarantine import Approval, Denial, QuarantinedDevice, approve, deny, quarantined
 from station.ui.tables import add_row, read_only_table
 from station.ui.tasks import BackgroundTasks
 

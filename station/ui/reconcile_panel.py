@@ -8,8 +8,8 @@ from pathlib import Path
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from station.reconcile import AttachedTray, Reconciliation, attach_tray, reconcile
-from station.tray import EntryKind, read_tray
+from station.trays.lists import EntryKind, read_tray
+from station.trays.reconcile import AttachedTray, Reconciliation, attach_tray, reconcile
 from station.ui.quarantine_panel import one_line
 from station.ui.tasks import BackgroundTasks
 from station.workflow.line import Line

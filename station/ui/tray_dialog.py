@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
 
 from cloud_client.client import ParticleCloud
 from cloud_client.errors import CloudError
+from station.config.profile import StationProfile
 from station.errors import StationError
-from station.profile import StationProfile
-from station.tray import ProblemKind, TrayList, read_tray
-from station.tray_import import ImportReport, LineResult, import_tray, write_report_xlsx
+from station.trays.device_import import ImportReport, LineResult, import_tray, write_report_xlsx
+from station.trays.lists import ProblemKind, TrayList, read_tray
 from station.ui.tables import add_row, read_only_table
 from station.ui.tasks import BackgroundTasks
 

@@ -15,8 +15,8 @@ from typing import Any
 from cloud_client.client import ParticleCloud
 from cloud_client.errors import NotFoundError
 from cloud_client.models import ImportOutcome, SimActivation
-from station.profile import ClaimMode, StationProfile
-from station.profile import SimActivation as SimPolicy
+from station.config.profile import ClaimMode, StationProfile
+from station.config.profile import SimActivation as SimPolicy
 from station.workflow.outcome import UnitFailure
 
 Payload = dict[str, Any]

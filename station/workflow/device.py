@@ -14,7 +14,7 @@ from hardware.firmware import FirmwareModule
 from hardware.identifiers import DeviceId, Iccid, Imei, SerialNumber
 from hardware.platforms import Platform
 from hardware.progress import CancelToken, ProgressCallback
-from station.wifi import WifiSettings
+from station.config.wifi import WifiSettings
 
 SETUP_DONE_SET = "set"
 """``DeviceLink.setup_done`` outcomes start with this word when the flag was written and read back …"""

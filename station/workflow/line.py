@@ -19,10 +19,10 @@ from hardware.errors import IdentifierError
 from hardware.firmware import FirmwareModule, load_module
 from hardware.identifiers import LabelScan
 from hardware.progress import CancelToken
+from station.config.profile import FirmwareVersionPolicy, StationProfile
 from station.errors import StationError
-from station.groups import ensure_groups, expand_groups
-from station.product_firmware import FirmwarePlan, delivered_version, fetch_product_firmware, firmware_plan
-from station.profile import FirmwareVersionPolicy, StationProfile
+from station.product.firmware import FirmwarePlan, delivered_version, fetch_product_firmware, firmware_plan
+from station.product.groups import ensure_groups, expand_groups
 from station.records.journal import Journal, UnitState
 from station.records.sheet_writer import SpreadsheetWriter, WorkbookState, WorkbookStatus
 from station.workflow.device import DeviceLink

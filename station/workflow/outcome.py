@@ -17,9 +17,9 @@ from cloud_client.errors import (
 )
 from hardware.errors import FirmwareError, HardwareError, IdentifierError
 from hardware.progress import Cancelled
+from station.config.wifi import WifiSettingsError
 from station.errors import StationError
 from station.records.journal import UnitState
-from station.wifi import WifiSettingsError
 from station.workflow.device import WifiRefusedError
 
 

@@ -24,9 +24,9 @@ from hardware.errors import HardwareError
 from hardware.firmware import FirmwareModule, validate_for
 from hardware.identifiers import LabelScan, SerialNumber
 from hardware.progress import CancelToken, ProgressEvent
-from station.profile import ClaimMode, SimActivation, StationProfile
+from station.config.profile import ClaimMode, SimActivation, StationProfile
+from station.config.wifi import wifi_settings
 from station.records.journal import Journal, StepStatus, UnitRecord, UnitState
-from station.wifi import wifi_settings
 from station.workflow.cloud_ops import CHECKS, Payload, plan_cloud_work
 from station.workflow.device import SETUP_DONE_SKIPPED, ConnectedDevice, DeviceFacts, DeviceLink
 from station.workflow.events import EventBus, EventKind, UnitEvent

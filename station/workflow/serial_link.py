@@ -24,7 +24,7 @@ from hardware.serial.ports import PortLister, find_port, list_particle_ports, op
 from hardware.serial.protocol import ModuleFunctionLetter
 from hardware.serial.replies import SerialIdentity, SystemInfo, SystemVersion
 from hardware.serial.wifi import DEFAULT_WIFI_TIMEOUTS, WifiTimeouts
-from station.wifi import WifiSettings
+from station.config.wifi import WifiSettings
 from station.workflow.device import (
     SETUP_DONE_SKIPPED,
     ConnectedDevice,

@@ -20,7 +20,7 @@ from hardware.usb.os_update import update_device_os
 from hardware.usb.protocol import RequestType, ResultCode
 from hardware.usb.requests import SETUP_DONE_DEPRECATED_FROM
 from hardware.usb.timing import HostTiming
-from station.wifi import WifiSettings
+from station.config.wifi import WifiSettings
 from station.workflow.device import (
     SETUP_DONE_SET,
     SETUP_DONE_SKIPPED,

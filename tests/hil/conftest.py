@@ -1,4 +1,4 @@
-"""Fixtures of the HIL tests: the rig's fixtures come from station.hil.plugin; these add what several tests share."""
+"""Fixtures of the HIL tests: the rig fixtures come from tests.hil.harness.plugin; these add what several share."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from hardware.firmware import FirmwareModule, parse_module
-from station.hil.bench import DeviceHandle, NoFirmwareError
-from station.hil.rig import Rig
+from tests.hil.harness.bench import DeviceHandle, NoFirmwareError
+from tests.hil.harness.rig import Rig
 
 ApplicationFor = Callable[[DeviceHandle, int], FirmwareModule]
 

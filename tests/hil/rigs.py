@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from station.hil.rig import Rig, load_rig
+from tests.hil.harness.rig import Rig, load_rig
 
 PROJECT = Path(__file__).resolve().parents[2]
 SIMULATED_RIG = PROJECT / "fixtures" / "rigs" / "simulated.toml"

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from hardware.simulated import SimulatedDevice, usb_backend
-from station.hil.bench import NoFirmwareError, open_bench
-from station.hil.cable import CablePull
-from station.hil.operator import PERSON_PRESENT_ENV, RigWaitTimeout, person_present, wait_until
 from station.workflow.events import EventBus
+from tests.hil.harness.bench import NoFirmwareError, open_bench
+from tests.hil.harness.cable import CablePull
+from tests.hil.harness.operator import PERSON_PRESENT_ENV, RigWaitTimeout, person_present, wait_until
 
 from .rigs import REAL_RIG, SMALL_SIMULATED_RIG, rig_from
 

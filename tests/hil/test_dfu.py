@@ -7,8 +7,8 @@ import pytest
 from hardware.usb.dfu import DfuSession
 from hardware.usb.discovery import DeviceMode, open_device
 from hardware.usb.flashing import enter_dfu, flash_user_firmware, leave_dfu
-from station.hil.bench import DeviceHandle
 from station.workflow.usb_link import UsbLink
+from tests.hil.harness.bench import DeviceHandle
 
 from .conftest import ApplicationFor
 

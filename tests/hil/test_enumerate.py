@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from station.hil.bench import Bench, DeviceHandle
+from tests.hil.harness.bench import Bench, DeviceHandle
 
 pytestmark = pytest.mark.hil
 

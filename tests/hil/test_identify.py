@@ -10,8 +10,8 @@ from hardware.serial import identify_over_serial
 from hardware.usb.discovery import DeviceMode, open_device
 from hardware.usb.flashing import open_control
 from hardware.usb.protocol import DeviceModeValue
-from station.hil.bench import DeviceHandle
-from station.hil.operator import wait_until
+from tests.hil.harness.bench import DeviceHandle
+from tests.hil.harness.operator import wait_until
 
 pytestmark = pytest.mark.hil
 

@@ -3,6 +3,7 @@ running the HIL suite sees them."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.hil
 STRANGER_CONFTEST = '''
 import pytest
 from hardware.simulated import SimulatedDevice
-from station.hil.bench import open_bench
+from tests.hil.harness.bench import open_bench
 
 @pytest.fixture
 def rig_bench(rig):
@@ -54,9 +55,11 @@ class Run:
 
 def _pytest(folder: Path, *args: str) -> Run:
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "station.hil.plugin", "-p", "no:cacheprovider", "-rA",
+        [sys.executable, "-m", "pytest", "-p", "tests.hil.harness.plugin", "-p", "no:cacheprovider", "-rA",
          "--basetemp", str(folder / "tmp"), *args],
-        cwd=folder, capture_output=True, text=True, timeout=120, env=None,
+        cwd=folder, capture_output=True, text=True, timeout=120,
+        # The harness lives beside the tests (tests/hil/harness), so the project root must be importable there.
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))},
     )
     return Run(done.returncode, done.stdout + done.stderr)
 

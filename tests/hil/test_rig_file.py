@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hardware.identifiers import DeviceId
-from station.hil.rig import EMULATOR, RigError, load_rig, parse_rig
+from tests.hil.harness.rig import EMULATOR, RigError, load_rig, parse_rig
 
 from .rigs import EXAMPLE_REAL_RIG, REAL_RIG, SIMULATED_RIG, SMALL_SIMULATED_RIG, rig_from, write_rig
 

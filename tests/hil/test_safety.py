@@ -11,10 +11,15 @@ from hardware.identifiers import DeviceId
 from hardware.platforms import Platform, by_name
 from hardware.simulated import usb_backend
 from hardware.usb.discovery import DeviceInfo, DeviceMode
-from station.hil.bench import open_bench
-from station.hil.cloud import open_rig_cloud
-from station.hil.rig import Rig
-from station.hil.safety import RigSafetyError, check_destructive_target, cloud_skip_reason, require_sandbox_product
+from tests.hil.harness.bench import open_bench
+from tests.hil.harness.cloud import open_rig_cloud
+from tests.hil.harness.rig import Rig
+from tests.hil.harness.safety import (
+    RigSafetyError,
+    check_destructive_target,
+    cloud_skip_reason,
+    require_sandbox_product,
+)
 
 from .rigs import BORON_ID, P2_ID, REAL_RIG, rig_from
 

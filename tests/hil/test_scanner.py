@@ -7,7 +7,7 @@ from contextlib import closing
 import pytest
 
 from hardware.identifiers import LabelScan
-from station.hil.bench import Bench
+from tests.hil.harness.bench import Bench
 
 pytestmark = pytest.mark.hil
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hardware.platforms import PLATFORMS
-from station.hil.udev import RULES_NAME, UdevInstallError, install_rules, main, udev_rules
+from station.host_setup.udev import RULES_NAME, UdevInstallError, install_rules, main, udev_rules
 
 pytestmark = pytest.mark.hil
 

@@ -8,10 +8,10 @@ from collections.abc import Callable
 import pytest
 
 from hardware.firmware import load_module
-from station.hil.bench import DeviceHandle
-from station.hil.cable import CablePull
 from station.records.journal import UnitState
 from station.workflow.line import Line
+from tests.hil.harness.bench import DeviceHandle
+from tests.hil.harness.cable import CablePull
 
 pytestmark = pytest.mark.hil
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from station.cli import main
-from station.profile import verify_pin
+from station.config.profile import verify_pin
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "profiles" / "boron-line.toml"
 

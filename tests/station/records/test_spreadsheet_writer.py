@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from station.profile import WorkbookScope
+from station.config.profile import WorkbookScope
 from station.records.journal import Journal, UnitState
 from station.records.sheet_writer import SpreadsheetWriter, WorkbookState, WorkbookStatus
 from station.records.spreadsheet import day_workbook_path, lot_workbook_path

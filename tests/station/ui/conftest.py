@@ -13,8 +13,8 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from hardware.simulated import Timing
-from station.profile import OperatorLock, hash_pin
-from station.simulation import SimulatedLine, build_simulated_line
+from station.config.profile import OperatorLock, hash_pin
+from station.demo.simulated_line import SimulatedLine, build_simulated_line
 from station.ui.main_window import OperatorWindow
 from station.ui.sounds import ResultSounds
 from station.workflow.line import Line

@@ -25,9 +25,9 @@ from station.commands.demo import (
     demo_profile,
     write_demo_tray,
 )
-from station.profile import StationProfile
+from station.config.profile import StationProfile
+from station.demo.simulated_line import SimulatedLine, build_simulated_line
 from station.records.journal import UnitState
-from station.simulation import SimulatedLine, build_simulated_line
 from station.ui.main_window import OperatorWindow
 from station.ui.screenshots import run_screenshot_script
 from station.ui.slot_state import Phase

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QUrl
 from pytestqt.qtbot import QtBot
 
-from station.simulation import SimulatedLine
+from station.demo.simulated_line import SimulatedLine
 from station.ui.engineer import EngineerDialog
 from station.ui.main_window import OperatorWindow
 from station.ui.pin_dialog import WRONG_PIN

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from station.simulation import SimulatedLine
+from station.demo.simulated_line import SimulatedLine
 from station.ui.engineer import EngineerDialog
 from station.ui.main_window import OperatorWindow
 from station.ui.quarantine_panel import QuarantinePanel

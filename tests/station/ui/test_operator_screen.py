@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from station.simulation import SimulatedLine
+from station.demo.simulated_line import SimulatedLine
 from station.ui.main_window import OperatorWindow
 from station.ui.slot_state import Phase
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from pytestqt.qtbot import QtBot
 
-from station.simulation import SimulatedLine
+from station.demo.simulated_line import SimulatedLine
 from station.ui.tasks import BackgroundTasks
 from station.ui.tray_dialog import DUPLICATE_COLOUR, INVALID_COLOUR, TrayImportDialog
 from station.workflow.line import Line

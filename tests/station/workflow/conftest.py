@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from station.simulation import SimulatedLine, build_simulated_line
+from station.demo.simulated_line import SimulatedLine, build_simulated_line
 from station.workflow.events import UnitEvent
 from station.workflow.line import Line
 

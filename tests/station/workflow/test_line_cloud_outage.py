@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from collections import Counter
 
+from station.demo.simulated_line import SimulatedLine
 from station.records.journal import StepStatus, UnitState
-from station.simulation import SimulatedLine
 from station.workflow.events import EventKind, UnitEvent
 
 from .conftest import make_line

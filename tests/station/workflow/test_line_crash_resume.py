@@ -22,7 +22,7 @@ import openpyxl
 from cloud_client.emulator import EmulatorServer
 from hardware.platforms import by_name
 from hardware.simulated import SimulatedDevice
-from station.simulation import OWNER, product_firmware, register_device
+from station.demo.simulated_line import OWNER, product_firmware, register_device
 
 PRODUCT = 777
 TOKEN = "b" * 40

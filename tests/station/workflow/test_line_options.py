@@ -11,9 +11,9 @@ from pathlib import Path
 from cloud_client.client import ParticleCloud
 from cloud_client.credentials import Credentials
 from hardware.usb import list_devices
-from station.profile import ClaimMode, StationProfile
+from station.config.profile import ClaimMode, StationProfile
+from station.demo.simulated_line import SimulatedLine, build_simulated_line
 from station.records.journal import UnitState
-from station.simulation import SimulatedLine, build_simulated_line
 from station.workflow.events import EventKind, UnitEvent
 from station.workflow.line import Line
 

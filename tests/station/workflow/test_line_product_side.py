@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from station.profile import ConfirmFailure, FirmwareVersionPolicy, OnlineConfirmation, StationProfile
+from station.config.profile import ConfirmFailure, FirmwareVersionPolicy, OnlineConfirmation, StationProfile
+from station.demo.simulated_line import SimulatedLine, build_simulated_line, product_firmware
 from station.records.journal import UnitState
-from station.simulation import SimulatedLine, build_simulated_line, product_firmware
 from station.workflow.line import Line, LineError
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from station.quarantine import approve, quarantined
+from station.demo.simulated_line import SimulatedLine
+from station.product.quarantine import approve, quarantined
 from station.records.journal import UnitState
-from station.simulation import SimulatedLine
 
 from .conftest import make_line
 

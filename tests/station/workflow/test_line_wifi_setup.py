@@ -12,9 +12,9 @@ import pytest
 
 from hardware.firmware import ModuleFunction
 from hardware.firmware_builder import build_module
-from station.profile import StationProfile
+from station.config.profile import StationProfile
+from station.demo.simulated_line import SimulatedLine, build_simulated_line
 from station.records.journal import StepStatus, UnitState
-from station.simulation import SimulatedLine, build_simulated_line
 from station.workflow.line import Line
 
 PASSWORD = "Sup3r-Secret-Factory-Key"

@@ -20,7 +20,7 @@ from hardware.serial.console import ConsoleTimeouts
 from hardware.simulated import DeviceMode, SimulatedDevice, usb_backend
 from hardware.simulated.serial_pty import close_all_serial_consoles
 from hardware.usb.timing import HostTiming
-from station.wifi import Cipher, Security, WifiSettings
+from station.config.wifi import Cipher, Security, WifiSettings
 from station.workflow.device import (
     SETUP_DONE_SET,
     SETUP_DONE_SKIPPED,

@@ -1,0 +1,163 @@
+"""Bulk import of a tray list into a product: batched, resumable, with a per-line report (.xlsx / JSON)."""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from cloud_client.client import ParticleCloud
+from cloud_client.errors import CloudError, RateLimitedError, UnavailableError
+from cloud_client.models import ImportOutcome
+from station.trays.lists import EntryKind, ProblemKind, TrayList
+from station.trays.report import NOT_ATTEMPTED_REASON, LineReport, ReportLine, write_report_xlsx
+
+__all__ = [
+    "ImportProgressCallback",
+    "ImportReport",
+    "LineResult",
+    "import_tray",
+    "write_report_xlsx",
+]
+
+log = logging.getLogger(__name__)
+
+
+class LineResult(enum.Enum):
+    ADDED = "added"
+    EXISTING = "already in the product"
+    INVALID = "invalid"
+    OWNED_ELSEWHERE = "owned elsewhere"
+    OTHER_PLATFORM = "other platform"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not attempted"
+
+
+_FROM_OUTCOME = {
+    ImportOutcome.ADDED: (LineResult.ADDED, ""),
+    ImportOutcome.EXISTING: (LineResult.EXISTING, ""),
+    ImportOutcome.NON_MEMBER: (LineResult.OWNED_ELSEWHERE, "owned by another account; it cannot join the product"),
+    ImportOutcome.INVALID: (
+        LineResult.INVALID,
+        "the cloud refused it: unknown, of another platform, or already in another product",
+    ),
+    ImportOutcome.PROTECTED: (LineResult.FAILED, "refused by Device Protection"),
+    ImportOutcome.UNREPORTED: (LineResult.FAILED, "the cloud did not report on this identifier"),
+}
+_FROM_PROBLEM = {
+    ProblemKind.INVALID: LineResult.INVALID,
+    ProblemKind.WRONG_KIND: LineResult.INVALID,
+    ProblemKind.DUPLICATE: LineResult.DUPLICATE,
+    ProblemKind.OTHER_PLATFORM: LineResult.OTHER_PLATFORM,
+}
+
+
+class ImportReport(LineReport[LineResult]):
+    """A tray list's import into a product: one line per input line."""
+
+    results = LineResult
+
+
+ImportProgressCallback = Callable[[int, int], None]
+
+
+def _load_state(path: Path | None) -> dict[str, str]:
+    if path is None or not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+        return {str(k): str(v) for k, v in data.get("outcomes", {}).items()}
+    except (OSError, ValueError, AttributeError):
+        log.warning("import progress file %s is unreadable; starting the import from the beginning", path)
+        return {}
+
+
+def _save_state(path: Path | None, outcomes: dict[str, str]) -> None:
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"outcomes": outcomes}, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+
+
+def import_tray(
+    tray: TrayList,
+    cloud: ParticleCloud,
+    product_id: int,
+    *,
+    batch_size: int = 100,
+    state_path: Path | None = None,
+    progress: ImportProgressCallback | None = None,
+) -> ImportReport:
+    """Import every valid entry of ``tray`` in batches; resumable through ``state_path`` after an interruption."""
+    outcomes = _load_state(state_path)
+    values = [entry.value for entry in tray.entries]
+    todo = [value for value in values if value.lower() not in outcomes]
+    requests = 0
+    complete = True
+    done = len(values) - len(todo)
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        try:
+            result = cloud.import_devices(product_id, batch, batch_size=batch_size)
+        except (UnavailableError, RateLimitedError) as exc:
+            log.warning("tray import stopped after %d of %d identifiers: %s", done, len(values), exc)
+            complete = False
+            break
+        requests += result.requests
+        for ident, outcome in result.outcomes.items():
+            outcomes[ident] = outcome.value
+        _save_state(state_path, outcomes)
+        done += len(batch)
+        if progress is not None:
+            progress(done, len(values))
+
+    serial_ids = _resolve_serials(tray, cloud, product_id, outcomes) if complete else {}
+    lines: list[ReportLine[LineResult]] = []
+    for entry in tray.entries:
+        stored = outcomes.get(entry.value.lower())
+        device_id = entry.value if entry.kind is EntryKind.DEVICE_ID else serial_ids.get(entry.value)
+        if stored is None:
+            lines.append(ReportLine(entry.line, entry.value, entry.kind.value, device_id, LineResult.NOT_ATTEMPTED,
+                                    NOT_ATTEMPTED_REASON))
+            continue
+        outcome = ImportOutcome(stored)
+        if outcome is ImportOutcome.UNREPORTED and device_id is not None:
+            # The API answers a serial number with the device id it imported (reference §11.2).
+            outcome = ImportOutcome(outcomes.get(device_id, ImportOutcome.EXISTING.value))
+        line_result, reason = _FROM_OUTCOME[outcome]
+        lines.append(ReportLine(entry.line, entry.value, entry.kind.value, device_id, line_result, reason))
+    for problem in tray.problems:
+        lines.append(ReportLine(problem.line, problem.text, "", None, _FROM_PROBLEM[problem.kind], problem.reason))
+    lines.sort(key=lambda line: line.line)
+    if complete and state_path is not None and state_path.exists():
+        state_path.unlink()
+    return ImportReport(str(tray.source), product_id, tuple(lines), requests, complete)
+
+
+def _resolve_serials(
+    tray: TrayList, cloud: ParticleCloud, product_id: int, outcomes: dict[str, str]
+) -> dict[str, str]:
+    """Device ids of imported serial numbers, from the product list filtered by serial (no special rate limit)."""
+    found: dict[str, str] = {}
+    for entry in tray.of_kind(EntryKind.SERIAL):
+        outcome = ImportOutcome(outcomes.get(entry.value.lower(), ImportOutcome.INVALID.value))
+        if not (outcome.in_product or outcome is ImportOutcome.UNREPORTED):
+            continue
+        try:
+            device = cloud.find_device_by_serial(product_id, entry.value)
+        except CloudError as exc:
+            log.warning("could not look up the device id of serial %s: %s", entry.value, exc)
+            continue
+        if device is not None:
+            found[entry.value] = device.id
+    return found
