@@ -234,7 +234,7 @@ async def remove_product_device(request: web.Request) -> web.Response:
                 400, {"ok": False, "error": DEVICE_NOT_IN_PRODUCT, "error_description": DEVICE_NOT_IN_PRODUCT}
             )
         if device.owner is not None and device.owner in product.customers:
-            device.owner = None  # a customer-owned device is unclaimed too (docs.particle.io, device remove)
+            device.owner = None  # a customer's device is unclaimed too (docs.particle.io, 'Remove device from product')
         device.product_id = None
         device.quarantined = False
         device.groups = []
