@@ -33,7 +33,7 @@ OWNER = "bench@example.com"
 CLIENT_ID = "benchmark-station"
 CLIENT_SECRET = "benchmark-secret-not-a-real-one"
 REAL_RATE_LIMIT = 10_000
-"""The real API's limit: 10,000 requests per 5 minutes per IP (reference §2)."""
+"""The real API's limit: 10,000 requests per 5 minutes per IP (docs.particle.io Cloud API, 'API rate limits')."""
 GOAL_RATIO = 1.5
 
 

@@ -49,7 +49,8 @@ class OAuthTokenSource:
 
     The token is cached until shortly before it expires and renewed on demand or after a 401. A refused client
     (``invalid_client``/``invalid_grant``) is remembered: later calls raise at once instead of asking again, because
-    ten failed token requests in a row lock the station's IP out for 30 minutes (reference §2, §11.3).
+    ten failed token requests in a row lock the station's IP out for 30 minutes
+    (docs.particle.io Cloud API, 'API rate limits').
     ``scope`` (e.g. ``customer=someone@example.com``) asks for a scoped token.
     """
 
@@ -128,7 +129,7 @@ class OAuthTokenSource:
                 f"{what}: the token reply has no usable access_token/expires_in; try again, and report it if it "
                 "persists", operation=what, status=reply.status,
             )
-        # expires_in 0 means the token never expires (reference §3).
+        # expires_in 0 means the token never expires (docs.particle.io Cloud API, 'Generate an access token').
         lifetime = float(expires_in) if expires_in > 0 else float("inf")
         self._renew_at = self._clock() + max(lifetime - min(_RENEW_MARGIN_S, lifetime / 10), 0.0)
         log.info("%s: got a token valid for %s", what, "ever" if expires_in <= 0 else f"{int(expires_in)} s")

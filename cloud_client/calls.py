@@ -13,7 +13,7 @@ from cloud_client.replies import JsonObject
 from cloud_client.session import ApiSession, Reply, TokenSource
 
 ProductRef = int | str
-"""A product's numeric id or its slug (reference §1)."""
+"""A product's numeric id or its slug (docs.particle.io Cloud API, 'Product ID or slug')."""
 
 _DEVICE_ID = re.compile(r"[0-9a-f]{24}\Z")
 _PLAIN_TOKEN = re.compile(r"[^\s/?#]+\Z")

@@ -18,7 +18,8 @@ SERIAL_LOOKUPS_PER_HOUR = 50
 
 
 class ClaimCalls(EndpointCalls):
-    """Claiming, claim codes and the serial-number look-up (reference §5, §6, §8)."""
+    """Claiming, claim codes and the serial-number look-up (docs.particle.io Cloud API: 'Claim a device', 'Create a
+    claim code', 'Look up device identification from a serial number')."""
 
     _credentials: Credentials
     _customer_tokens: dict[str, OAuthTokenSource]
@@ -44,7 +45,8 @@ class ClaimCalls(EndpointCalls):
         return ClaimResult(ident, ClaimOutcome.CLAIMED)
 
     def claim_product_device(self, product: ProductRef, device_id: object, user: str) -> ImportOutcome:
-        """Add the device to the product and claim it for ``user`` (a team member) in one import (reference §4.1)."""
+        """Add the device to the product and claim it for ``user`` (a team member) in one import
+        (docs.particle.io Cloud API, 'Import devices into product', ``claim_user``)."""
         ident = device_id_of(device_id, f"claim device {device_id} in product {product} for {user}")
         what = f"add device {ident} to product {product} claimed by {user}"
         reply = self._call_object(what, "POST", f"{product_path(product)}/devices",
@@ -107,8 +109,9 @@ class ClaimCalls(EndpointCalls):
     def lookup_serial(self, serial_number: str, *, mobile_secret: str | None = None) -> SerialLookup:
         """The device behind a serial number not yet imported into a product.
 
-        Limited to 50 calls per hour per account (reference §8): a 429 is not retried, and the station should read
-        the device id from the device instead; ``find_device_by_serial`` serves devices already in a product.
+        Limited to 50 calls per hour per account (docs.particle.io Cloud API, 'API rate limits' and 'Look up device
+        identification from a serial number'): a 429 is not retried, and the station should read the device id from
+        the device instead; ``find_device_by_serial`` serves devices already in a product.
         """
         serial = plain_identifier(serial_number, "serial number", f"look up serial number {serial_number}")
         what = f"look up serial number {serial}"

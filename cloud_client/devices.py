@@ -1,4 +1,5 @@
-"""Product device calls: import (one id or batched files), list, get, update, remove, and quarantine (reference §4)."""
+"""Product device calls: import (one id or batched files), list, get, update, remove, and quarantine
+(docs.particle.io Cloud API, product device endpoints and 'Quarantine')."""
 
 from __future__ import annotations
 
@@ -86,7 +87,7 @@ class ProductDeviceCalls(EndpointCalls):
 
         def send(start: int, batch: list[str]) -> tuple[int, ImportResult]:
             what = f"import devices {start + 1}-{start + len(batch)} of {len(idents)} into product {product}"
-            # The CLI's format: one identifier per line, no trailing newline (reference §4.1).
+            # The CLI's format: one identifier per line, no trailing newline (particle-cli 3.43.1 src/cmd/product.js).
             file_part = ("file", "\n".join(batch).encode(), "application/octet-stream")
             reply = self._call_object(what, "POST", f"{product_path(product)}/devices", data=form,
                                       files={"file": file_part})
@@ -232,7 +233,7 @@ class ProductDeviceCalls(EndpointCalls):
             return False
         return True
 
-    # --- quarantine (reference §4.8) ---------------------------------------------------------------------------
+    # --- quarantine (docs.particle.io Cloud API, 'Approve/Deny a quarantined device') ---------------------------
 
     def quarantined_devices(self, product: ProductRef) -> list[ProductDevice]:
         """Devices waiting in the product's quarantine: unknown devices that connected with its firmware.

@@ -26,7 +26,7 @@ class InvalidCredentialsError(AuthError):
     """``/oauth/token`` refused the client id/secret (``invalid_client``) or the grant (``invalid_grant``).
 
     The client never asks for a token again with the same credentials: ten failed token requests in a row lock
-    the station's IP out for 30 minutes (reference §2, §11.3).
+    the station's IP out for 30 minutes (docs.particle.io Cloud API, 'API rate limits').
     """
 
 

@@ -1,4 +1,5 @@
-"""Product device groups and product firmware: which firmware the product's devices get (reference §9, §4.9)."""
+"""Product device groups and product firmware: which firmware the product's devices get (docs.particle.io Cloud API,
+device groups and product firmware endpoints)."""
 
 from __future__ import annotations
 

@@ -66,7 +66,8 @@ class Product:
 
 @dataclass(frozen=True)
 class ProductDevice:
-    """A device in a product, as listed or fetched (reference §4.3); unset values are None."""
+    """A device in a product, as listed or fetched (docs.particle.io Cloud API, 'List devices in a product' and 'Get
+    device information'); unset values are None."""
 
     id: str
     name: str | None
@@ -118,7 +119,8 @@ class DeviceUpdate:
 
 
 class ImportOutcome(Enum):
-    """What the import did with one identifier (reference §4.1)."""
+    """What the import did with one identifier (docs.particle.io Cloud API, 'Import devices into product';
+    particle-cli src/cmd/product.js)."""
 
     ADDED = "added"
     EXISTING = "existing"
@@ -222,7 +224,7 @@ class ImportResult:
 
 
 class SimCheck(Enum):
-    """The answer of ``HEAD /v1/sims/:iccid`` (reference §7)."""
+    """The answer of ``HEAD /v1/sims/:iccid`` (Particle Android SDK, cloudsdk ParticleSimStatus.kt)."""
 
     READY = "ready"
     """Ready to activate (2xx other than 204/205)."""
@@ -242,7 +244,8 @@ class SimCheck(Enum):
 
 @dataclass(frozen=True)
 class Sim:
-    """A SIM card (reference §7); ``status`` is e.g. ``active``, ``inactive``, ``never_before_activated``."""
+    """A SIM card (docs.particle.io Cloud API, 'Get SIM information'); ``status`` is e.g. ``active``, ``inactive``,
+    ``never_before_activated`` (particle-api-js types, Android SDK)."""
 
     iccid: str
     status: str
@@ -333,7 +336,8 @@ class DeviceGroup:
 
 @dataclass(frozen=True)
 class ProductFirmware:
-    """A product firmware version; ``product_default`` marks the released default (reference §9)."""
+    """A product firmware version; ``product_default`` marks the released default
+    (docs.particle.io Cloud API, 'List all versions of product firmware')."""
 
     version: int
     title: str = ""
@@ -357,7 +361,8 @@ class ProductFirmware:
 
 
 class SimActivation(Enum):
-    """Where a product SIM stands after the station asked for its activation (reference §11.4)."""
+    """Where a product SIM stands after the station asked for its activation (import is queued: docs.particle.io
+    Cloud API, 'Import and activate product SIMs')."""
 
     ACTIVE = "active"
     PENDING = "pending"

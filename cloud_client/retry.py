@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import httpx
 
-# Statuses worth another try: 429 changed nothing (reference §10.14), 5xx are the service's own trouble.
+# Statuses worth another try: 429 changed nothing, 5xx are the service's own trouble (docs.particle.io Cloud API,
+# 'API rate limits': delay, then retry).
 RATE_LIMITED = 429
 
 
@@ -27,8 +28,9 @@ class RetryPolicy:
     """How many times to retry and how the wait grows.
 
     Waits use "equal jitter": half of the capped exponential delay, plus a random share of the other half, so
-    concurrent stations spread out but never hammer the API with near-zero waits. Particle sends no rate-limit
-    headers (reference §2), so 429 backs off from a longer base; a ``Retry-After`` is honoured if one ever appears.
+    concurrent stations spread out but never hammer the API with near-zero waits. Particle documents no rate-limit
+    headers (docs.particle.io Cloud API, 'API rate limits'), so 429 backs off from a longer base; a ``Retry-After``
+    is honoured if one ever appears.
     """
 
     max_retries: int = 6

@@ -1,4 +1,5 @@
-"""SIM card calls: check, import-and-activate into a product, and read a SIM's status (reference §7, §11.4)."""
+"""SIM card calls: check, import-and-activate into a product, and read a SIM's status (docs.particle.io Cloud API,
+'SIM cards'; the HEAD check from the Particle Android SDK)."""
 
 from __future__ import annotations
 

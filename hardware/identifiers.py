@@ -1,7 +1,8 @@
 """Value types for device identifiers that parse or raise IdentifierError: device id, serial, label, ICCID, IMEI.
 
 Parse at the edge: once a string has become one of these types, nothing downstream re-checks it.
-Facts: reference/particle-device-protocol.md §6.
+Facts: docs.particle.io/hardware/best-practices/serial-number/ (device id, serial and SKU prefix, label payload);
+ITU-T E.118 (ICCID) and 3GPP TS 23.003 (IMEI).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from hardware.errors import UnknownPlatformError
 
 PARTICLE_VENDOR_ID = 0x2B04
-"""Vendor id of every Particle device except the Spark Core (reference §1)."""
+"""Vendor id of every Particle device except the Spark Core (@particle/device-constants 4.2.1 src/constants.json)."""
 
 SPARK_VENDOR_ID = 0x1D50
 """The Spark Core's vendor id."""
@@ -29,7 +29,7 @@ class Radio(enum.Flag):
 
 
 class UserPartRule(enum.Enum):
-    """How the user part is placed in flash (reference §3.4)."""
+    """How the user part is placed in flash (Device OS build/arm/linker/*/platform_flash.ld; v2.3.1 linker.ld files)."""
 
     FIXED = "fixed"
     """The user part starts at a fixed address taken from the binary's prefix."""

@@ -97,7 +97,8 @@ def device_connects(
             and device.id not in product.denied_ids
             and device.platform_id == product.platform_id
         ):
-            # A device running product firmware that was not imported: quarantined when the product says so (§4.8),
+            # A device running product firmware that was not imported: quarantined when the product says so
+            # (docs.particle.io Cloud API, 'Quarantine'),
             # else admitted. The emulator's choice: a device of another platform never joins, so it is left out.
             device.product_id = product.id
             device.quarantined = product.quarantine
@@ -109,7 +110,8 @@ def device_connects(
 def firmware_update_for(cloud: EmulatedCloud, device_id: str) -> tuple[int, bytes] | None:
     """The product firmware the cloud sends this online device now, as (version, binary), or None.
 
-    As the real cloud does on connection (reference §11.6, §4.5): a device in a product gets its lock
+    As the real cloud does on connection (docs.particle.io Cloud API, 'Release product firmware', 'Lock product device',
+    'Mark product development device'): a device in a product gets its lock
     (``desired_firmware_version``), else its groups' release, else the product default, unless it is a development
     device, quarantined or denied, has firmware updates disabled, or already runs that version.
     Raises KeyError for a device id the cloud does not know.

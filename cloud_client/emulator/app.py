@@ -39,7 +39,7 @@ def _json_error(exc: ApiError) -> web.Response:
 
 
 def _http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
-    # aiohttp's own 404/405/413 are text; Particle's clients read JSON error bodies only (reference §10.15).
+    # aiohttp's own 404/405/413 are text; Particle's clients read JSON error bodies only (particle-api-js src/Agent.js).
     text = f"{exc.reason}: {request.method} {request.path}"
     return web.json_response({"ok": False, "error": exc.reason, "error_description": text}, status=exc.status)
 
@@ -59,7 +59,8 @@ def _limit_refusal(cloud: EmulatedCloud, request: web.Request) -> web.Response |
     ip, now, path = request.remote or "unknown", cloud.now(), request.path
     limits = cloud.limits
     if path == "/oauth/token" and limits.lockout.blocked(ip, now):
-        # The lockout's body is unconfirmed (reference §2): a 429 in the OAuth shape the CLI can print.
+        # The lockout's body is undocumented (docs.particle.io, 'API rate limits'): a 429 in the OAuth shape the CLI
+        # can print.
         return _too_many("Too many failed token requests from this address; it is blocked for 30 minutes.")
     if not limits.general.admit(ip, now):
         return _too_many()

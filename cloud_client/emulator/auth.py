@@ -71,7 +71,8 @@ def _token_text(request: web.Request, params: Params) -> str:
 
 
 def authenticate(cloud: EmulatedCloud, request: web.Request, params: Params) -> Caller:
-    """The caller of an API route; 400 without a token, 401 for an unknown or expired one (reference §1)."""
+    """The caller of an API route; 400 without a token, 401 for an unknown or expired one
+    (Particle's node-oauth2-server lib/authorise.js)."""
     text = _token_text(request, params)
     with cloud.state.lock:
         token = cloud.state.tokens.get(text)
@@ -100,7 +101,8 @@ def user_of(caller: Caller) -> str:
     """The person behind a user or customer token; product-level tokens cannot call person-only routes."""
     if caller.kind in (TokenKind.USER, TokenKind.CUSTOMER) and caller.username is not None:
         return caller.username
-    # Reference §1 gives this text for API users calling a route no API user may call (status unconfirmed: 400).
+    # docs.particle.io Cloud API ('Errors - API users') gives this text for API users calling a route no API user may
+    # call (status unconfirmed: 400).
     raise unauthorized_scope("API users are not allowed to call this endpoint")
 
 

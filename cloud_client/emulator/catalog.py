@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # The architecture keeps cloud_client independent of hardware/, so the emulator carries the few platform facts a
-# cloud needs (reference particle-device-protocol.md §1 and §6) instead of importing hardware.platforms.
+# cloud needs (@particle/device-constants 4.2.1; docs.particle.io/hardware/best-practices/serial-number/) instead of
+# importing hardware.platforms.
 
 
 @dataclass(frozen=True)
@@ -19,10 +20,11 @@ class CloudPlatform:
     """First four characters of a serial number for this platform."""
 
 
-_NRF = "e00fce68"  # nRF52840: u32 0x68CE0FE0 little-endian (protocol §1)
-_RTL = "0a10aced2021"  # RTL872x: 0a 10 ac ed 20 21 + Wi-Fi MAC (protocol §1)
+_NRF = "e00fce68"  # nRF52840: u32 0x68CE0FE0 little-endian (Device OS hal/src/nRF52840/deviceid_hal.cpp)
+_RTL = "0a10aced2021"  # RTL872x: 0a 10 ac ed 20 21 + Wi-Fi MAC (Device OS hal/src/rtl872x/deviceid_hal.cpp)
 
-# SKU prefixes P046, P054, P031 and P052 are in the reference (protocol §6), as are the old E31T, B40T and ARNT;
+# SKU prefixes P046, P054, P031 and P052 are on docs.particle.io's serial-number page, as are the old E31T, B40T and
+# ARNT;
 # the rest are plausible stand-ins (unconfirmed): nothing in the cloud API checks them.
 PLATFORMS: tuple[CloudPlatform, ...] = (
     CloudPlatform(0, "core", False, "", "COR0"),

@@ -14,9 +14,9 @@ from cloud_client.emulator.ratelimit import RateLimits
 from cloud_client.emulator.state import DEFAULT_TOKEN_LIFETIME_S, Clock, CloudState, Token, TokenKind
 
 REFRESH_TOKEN_LIFETIME_S = 14 * 24 * 3600
-"""Refresh tokens last 14 days (reference §3)."""
+"""Refresh tokens last 14 days (docs.particle.io Cloud API, 'Generate an access token')."""
 CLAIM_CODE_LENGTH = 63
-"""Device OS stores ``claim_code[63]`` (reference §5)."""
+"""Device OS stores ``claim_code[63]`` (platform/MCU/nRF52840/inc/dct.h)."""
 _CLAIM_ALPHABET = string.ascii_letters + string.digits + "+/"
 
 
@@ -103,7 +103,7 @@ class EmulatedCloud:
             username=username,
             product_id=product_id,
             scopes=list(scopes or []),
-            # With expires_in=0 the reply has no refresh token (reference §3).
+            # With expires_in=0 the reply has no refresh token (Particle's node-oauth2-server lib/grant.js).
             refresh_token=secrets.token_hex(20) if with_refresh and not never else None,
         )
         with self.state.lock:

@@ -1,4 +1,8 @@
-"""Product device import (reference §4.1, §10.5): resolve each identifier and sort it into exactly one reply list."""
+"""Product device import: resolve each identifier and sort it into exactly one reply list.
+
+Facts: docs.particle.io Cloud API, 'Import devices into product'; the reply lists particle-cli 3.43.1 reads
+(src/cmd/product.js, src/cmd/setup-tachyon.js).
+"""
 
 from __future__ import annotations
 
@@ -56,7 +60,7 @@ class ImportReport:
     invalid: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        # All five keys always, arrays even when empty: setup-tachyon reads .length on each (reference §10.5).
+        # All five keys always, arrays even when empty: particle-cli's setup-tachyon.js reads .length on each.
         return {
             "updated": len(self.updated),
             "updatedDeviceIds": self.updated,
@@ -98,7 +102,7 @@ def import_devices(
             report.existing.append(device.id)
             _claim(state, device, claim_user)
         elif device.product_id is not None and device.product_id != product.id:
-            # In another product: invalid, not nonmember ("API never returns nonmember" for this case, §4.1).
+            # In another product: invalid, not nonmember (particle-cli src/cmd/product.js says so in a comment).
             report.invalid.append(device.id)
         elif device.platform_id != product.platform_id:
             # "Devices must be of the same platform type as the product"; the list is unconfirmed, invalid likely.
@@ -106,7 +110,7 @@ def import_devices(
         elif device.owner is not None and not on_team(product, device.owner) and device.owner not in product.customers:
             report.nonmember.append(device.id)
         else:
-            # New, or quarantined in this product and now approved (reference §4.8).
+            # New, or quarantined in this product and now approved (docs.particle.io, 'Approve a quarantined device').
             admit(state, product, device, now)
             _claim(state, device, claim_user)
             report.updated.append(device.id)

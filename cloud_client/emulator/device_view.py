@@ -1,4 +1,8 @@
-"""How devices look on the wire (list and get forms, reference §4.3) and how lists of them are filtered and paged."""
+"""How devices look on the wire (list and get forms) and how lists of them are filtered and paged.
+
+Facts: docs.particle.io Cloud API, 'List devices in a product' and 'Get device information'; the key sets particle-cli
+3.43.1's e2e tests (test/e2e/product.e2e.js) check.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from cloud_client.emulator.state import CloudState, Device, Product
 from cloud_client.emulator.wire import Params, bad_request, iso
 
 DEFAULT_PAGE_SIZE = 25
-"""Default page size of product device and SIM lists (reference §4.2, §7)."""
+"""Default page size of product device and SIM lists (docs.particle.io Cloud API, 'List devices in a product',
+'List SIM cards')."""
 
 T = TypeVar("T")
 
@@ -30,7 +35,7 @@ def device_summary(device: Device, state: CloudState) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": device.id,
         "name": device.name,
-        # For a plain developer device product_id is the platform id (reference §4.3).
+        # For a plain developer device product_id is the platform id (docs.particle.io, 'Get device information').
         "product_id": device.product_id if device.product_id is not None else device.platform_id,
         "platform_id": device.platform_id,
         "owner": device.owner,
@@ -138,7 +143,8 @@ _SORT_KEYS: dict[str, Callable[[Device], Any]] = {
 
 
 def sort_devices(devices: list[Device], params: Params) -> list[Device]:
-    """Sorted by ``sortAttr`` and ``sortDir``; the default is last connection, newest first (reference §4.2)."""
+    """Sorted by ``sortAttr`` and ``sortDir``; the default is last connection, newest first
+    (docs.particle.io Cloud API, 'List devices in a product')."""
     attr = params.text("sortAttr") or "lastConnection"
     if attr not in _SORT_KEYS:
         raise bad_request(f"sortAttr must be one of {', '.join(_SORT_KEYS)}, got {attr!r}")

@@ -48,7 +48,8 @@ class DeviceFactory:
 
     def make(self, platform: CloudPlatform) -> ManufacturedDevice:
         device_id = platform.id_prefix + self._hex(24 - len(platform.id_prefix))
-        # Serial: SKU prefix (4), manufacturer (2), year (1), week (2), then 6 uppercase hex (protocol §6).
+        # Serial: SKU prefix (4), manufacturer (2), year (1), week (2), then 6 uppercase hex (as Device OS
+        # hal/src/rtl872x/deviceid_hal.cpp builds it).
         serial = (
             platform.sku_prefix
             + "".join(self._random.choice(string.ascii_uppercase) for _ in range(2))

@@ -1,4 +1,7 @@
-"""Particle's rate limits (reference §2): sliding windows per IP or account, and the failed-token lockout."""
+"""Particle's rate limits: sliding windows per IP or account, and the failed-token lockout.
+
+Facts: docs.particle.io Cloud API, 'API rate limits'.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,15 @@ import threading
 from collections import deque
 
 GENERAL_LIMIT = 10_000
-"""Requests per GENERAL_WINDOW_S from one IP on all routes (reference §2)."""
+"""Requests per GENERAL_WINDOW_S from one IP on all routes (docs.particle.io Cloud API, 'API rate limits')."""
 GENERAL_WINDOW_S = 300.0
 AUTH_ROUTE_LIMIT = 100
-"""Per 5 minutes per IP on /oauth/token and the token/user management routes (reference §2)."""
+"""Per 5 minutes per IP on /oauth/token and the token/user management routes (docs.particle.io, 'API rate limits')."""
 SERIAL_LOOKUP_LIMIT = 50
-"""GET /v1/serial_numbers/:sn per hour per user account (reference §2, §8)."""
+"""GET /v1/serial_numbers/:sn per hour per user account (docs.particle.io Cloud API, 'API rate limits')."""
 SERIAL_LOOKUP_WINDOW_S = 3600.0
 LOCKOUT_FAILURES = 10
-"""Consecutive failed token requests after which the IP is blocked (reference §2)."""
+"""Consecutive failed token requests after which the IP is blocked (docs.particle.io Cloud API, 'API rate limits')."""
 LOCKOUT_S = 1800.0
 
 

@@ -20,7 +20,8 @@ PUBLIC_CLIENTS = {
     "particle-api": "particle-api",
     "particle": "particle",
 }
-"""The public OAuth clients Particle's own tools use (reference §3, §10.2)."""
+"""The public OAuth clients Particle's own tools use (particle-cli settings.js, src/lib/api-client.js,
+src/cmd/token.js; particle-api-js src/Defaults.js; docs.particle.io Cloud API, 'OAuth clients')."""
 
 _FORM_ONLY = "Method must be POST with application/x-www-form-urlencoded encoding"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -28,7 +29,8 @@ _BASIC_REALM = {"WWW-Authenticate": 'Basic realm="Service"'}
 
 
 class CredentialFailure(ApiError):
-    """A token request refused for bad credentials: counts towards the 10-failure lockout (reference §2)."""
+    """A token request refused for bad credentials: counts towards the 10-failure lockout
+    (docs.particle.io Cloud API, 'API rate limits')."""
 
 
 def _client_credentials(request: web.Request, params: Params) -> tuple[str, str]:
@@ -80,7 +82,8 @@ def _lifetime(params: Params) -> int:
 
 
 def token_reply(token: Token) -> dict[str, Any]:
-    """The OAuth success body: lowercase "bearer"; no refresh_token for a never-expiring token (reference §3)."""
+    """The OAuth success body: lowercase "bearer"; no refresh_token for a never-expiring token
+    (Particle's node-oauth2-server lib/grant.js)."""
     body: dict[str, Any] = {
         "token_type": "bearer",
         "access_token": token.token,
@@ -238,7 +241,8 @@ async def revoke_current(request: web.Request) -> web.Response:
 
 
 async def revoke_token(request: web.Request) -> web.Response:
-    # The CLI's `token revoke` sends no Authorization header at all (reference §3): the token in the path suffices.
+    # The CLI's `token revoke` sends no Authorization header at all (particle-cli src/cmd/token.js via particle-api-js
+    # deleteAccessToken): the token in the path suffices.
     cloud = request.app[CLOUD]
     await read_params(request)
     if not _revoke(cloud, request.match_info["token"]):

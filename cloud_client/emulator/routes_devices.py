@@ -1,4 +1,8 @@
-"""A user's device routes (reference §5, §8): claim, unclaim, list, get, update, claim codes and serial look-up."""
+"""A user's device routes: claim, unclaim, list, get, update, claim codes and serial look-up.
+
+Facts: docs.particle.io Cloud API, 'Claim a device', 'Unclaim device', 'Create a claim code', 'Look up device
+identification from a serial number'; particle-cli 3.43.1 src/cmd/cloud.js and test/e2e/cloud.e2e.js.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +45,7 @@ async def claim_device(request: web.Request) -> web.Response:
     with cloud.state.lock:
         device = cloud.state.devices.get(device_id) if _HEX24.fullmatch(device_id) else None
         if device is None:
-            # Reference §5: the CLI must be able to print "device not found"; 404 is a status it passes through.
+            # particle-cli's test/e2e/cloud.e2e.js expects "device not found"; 404 is a status the CLI passes through.
             raise ApiError(404, {"ok": False, "error": CLAIM_DEVICE_NOT_FOUND})
         if device.owner is not None and device.owner != username:
             if not transfer:
@@ -76,7 +80,7 @@ async def list_user_devices(request: web.Request) -> web.Response:
         mine = sorted(
             (d for d in cloud.state.devices.values() if may_manage_device_of(caller, d.owner)), key=lambda d: d.id
         )
-        # The user route returns a bare array (reference §4.2).
+        # The user route returns a bare array (docs.particle.io Cloud API, 'List devices').
         return reply([device_summary(d, cloud.state) for d in mine])
 
 
@@ -111,7 +115,8 @@ async def create_claim_code(request: web.Request) -> web.Response:
     else:
         product = product_for(cloud, caller, p, "device_claims:create", customer_ok=True)
         if caller.kind is not TokenKind.CUSTOMER:
-            # Reference §5/§10.11: the product route needs a customer-scoped token (the error body is unconfirmed).
+            # The product route needs a customer-scoped token (particle-api-js getClaimCode doc comment); the error
+            # body is unconfirmed.
             raise bad_request(
                 f"Claim codes for product {product.id} need a customer-scoped token: get one with client "
                 "credentials and scope=customer=<email>",

@@ -1,4 +1,8 @@
-"""A product's fleet settings (reference §4.9, §9): device groups, bulk group changes and product firmware."""
+"""A product's fleet settings: device groups, bulk group changes and product firmware.
+
+Facts: docs.particle.io Cloud API, device group and product firmware endpoints ('Batch assign groups to devices',
+'Release product firmware'); particle-api-js 11.1.7 src/Particle.js.
+"""
 
 from __future__ import annotations
 
@@ -184,7 +188,7 @@ async def list_firmware(request: web.Request) -> web.Response:
     product = product_for(cloud, caller, request.match_info["p"], "firmware:list")
     with cloud.state.lock:
         devices = list(cloud.state.devices.values())
-        # A bare array, not wrapped (reference §9).
+        # A bare array, not wrapped (docs.particle.io Cloud API, 'List all versions of product firmware').
         return reply(
             [firmware_json(product, f, _running(devices, product, v)) for v, f in sorted(product.firmware.items())]
         )

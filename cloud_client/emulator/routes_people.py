@@ -1,4 +1,5 @@
-"""A product's people: its team and API users (reference §3) and its customers (reference §6)."""
+"""A product's people: its team and API users and its customers (docs.particle.io Cloud API, 'API users' and the
+customer endpoints)."""
 
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ async def update_api_user(request: web.Request) -> web.Response:
             raise not_found(f"API user {username} in product {product.id}")
         if not scopes:
             raise bad_request(f"API user {username} needs at least one scope")
-        # Changing the scopes replaces the API user's one valid token (reference §3).
+        # Changing the scopes replaces the API user's one valid token (docs.particle.io Cloud API, 'API users').
         for value in [t.token for t in cloud.state.tokens.values() if t.username == username]:
             del cloud.state.tokens[value]
         user.scopes = sorted(set(scopes))
@@ -205,7 +206,7 @@ async def delete_customer(request: web.Request) -> web.Response:
     with cloud.state.lock:
         if product.customers.pop(email, None) is None:
             raise not_found(f"Customer {email} in product {product.id}")
-        # Deleting a customer revokes its tokens and pending claim codes (reference §6).
+        # Deleting a customer revokes its tokens and pending claim codes (docs.particle.io Cloud API, customer delete).
         for value in [
             t.token for t in cloud.state.tokens.values() if t.kind is TokenKind.CUSTOMER and t.username == email
         ]:

@@ -1,4 +1,8 @@
-"""Product routes (reference §4, §9): product info, and import, list, get, update, remove and unclaim of its devices."""
+"""Product routes: product info, and import, list, get, update, remove and unclaim of its devices.
+
+Facts: docs.particle.io Cloud API, product device endpoints; particle-cli 3.43.1 src/cmd/product.js and
+test/e2e/product.e2e.js; the product object from particle-api-js 12.0.2 types and particle-cli setup-tachyon.js.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from cloud_client.emulator.wire import (
 )
 
 GROUP_NAME = re.compile(r"[a-z0-9_-]+")
-"""Group names: lowercase letters, digits, '-' and '_' (reference §9)."""
+"""Group names: lowercase letters, digits, '-' and '_' (docs.particle.io Cloud API, 'Create device group')."""
 
 
 def product_json(product: Product) -> dict[str, Any]:
@@ -127,7 +131,7 @@ def member_device(state: CloudState, product: Product, device_id: str) -> Device
 
 
 def _not_in_product_404(device_id: str, product: Product) -> ApiError:
-    # Reference §4.4: the body is unconfirmed but must contain "not found".
+    # The body is unconfirmed but must contain "not found" (particle-cli 3.43.1 test/e2e/product.e2e.js).
     text = f"Device {device_id} not found in product {product.id}"
     return ApiError(404, {"ok": False, "error": "device not found", "error_description": text})
 
@@ -146,7 +150,7 @@ async def get_product_device(request: web.Request) -> web.Response:
 def _version_or_unlock(params: Params, product: Product) -> int | None:
     raw = params.raw("desired_firmware_version")
     if raw is None or raw == "null" or raw == "":
-        return None  # null, or the form string "null", unlocks (reference §4.5)
+        return None  # null, or the form string "null", unlocks (docs.particle.io, 'Unlock product device')
     try:
         version = int(raw)
     except (TypeError, ValueError):
@@ -158,7 +162,8 @@ def _version_or_unlock(params: Params, product: Product) -> int | None:
 
 
 def set_groups(product: Product, device: Device, names: list[str]) -> list[str]:
-    """Replace the device's groups, creating groups that do not exist yet (reference §4.5)."""
+    """Replace the device's groups, creating groups that do not exist yet
+    (docs.particle.io Cloud API, 'Assign groups to a device')."""
     cleaned = sorted({n.strip() for n in names if n.strip()})
     for name in cleaned:
         if not GROUP_NAME.fullmatch(name):
@@ -172,7 +177,8 @@ def set_groups(product: Product, device: Device, names: list[str]) -> list[str]:
 def apply_device_update(device: Device, params: Params, product: Product | None, now: float) -> dict[str, Any]:
     """Apply the update fields present in ``params``; returns the partial reply ``{id, …changed, updated_at}``.
 
-    ``quarantined`` is not documented as an update field (unconfirmed), so it is ignored: use import or deny (§4.8).
+    ``quarantined`` is not documented as an update field (unconfirmed), so it is ignored: use import or deny
+    (docs.particle.io Cloud API, 'Approve/Deny a quarantined device').
     """
     changes: dict[str, Any] = {}
     for name in ("name", "notes"):
@@ -223,12 +229,12 @@ async def remove_product_device(request: web.Request) -> web.Response:
     with cloud.state.lock:
         device = member_device(cloud.state, product, request.match_info["id"])
         if device is None:
-            # Reference §4.6: 400 with this exact text; the CLI e2e tests match on it.
+            # 400 with this exact text: particle-cli 3.43.1's test/e2e/product.e2e.js matches on it.
             raise ApiError(
                 400, {"ok": False, "error": DEVICE_NOT_IN_PRODUCT, "error_description": DEVICE_NOT_IN_PRODUCT}
             )
         if device.owner is not None and device.owner in product.customers:
-            device.owner = None  # a customer-owned device is unclaimed too (reference §4.6)
+            device.owner = None  # a customer's device is unclaimed too (docs.particle.io, 'Remove device from product')
         device.product_id = None
         device.quarantined = False
         device.groups = []

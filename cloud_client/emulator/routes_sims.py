@@ -1,4 +1,7 @@
-"""SIM routes (reference §7): import and activate, list, get, HEAD check, actions, release, cellular status, usage."""
+"""SIM routes: import and activate, list, get, HEAD check, actions, release, cellular status, usage.
+
+Facts: docs.particle.io Cloud API, 'SIM cards'; the HEAD codes from the Particle Android SDK (ParticleSimStatus.kt).
+"""
 
 from __future__ import annotations
 
@@ -47,7 +50,8 @@ async def import_product_sims(request: web.Request) -> web.Response:
         for iccid in iccids:
             sim = cloud.state.sims.get(iccid)
             if sim is None:
-                # Import is queued and its results e-mailed (reference §7): failures do not change the 200 reply.
+                # Import is queued and its results e-mailed (docs.particle.io, 'Import and activate product SIMs'):
+                # failures do not change the 200 reply.
                 record_outcome(
                     cloud.state, iccid, product, OUTCOME_UNKNOWN if _ICCID.fullmatch(iccid) else "malformed ICCID", now
                 )
@@ -57,7 +61,8 @@ async def import_product_sims(request: web.Request) -> web.Response:
             outcome = import_sim(cloud.state, product, sim, now, cloud.timings.sim_activation_s)
             device = cloud.state.device_by_iccid(iccid)
             if outcome == OUTCOME_ACTIVATING and device is not None and device.product_id is None:
-                # "A SIM attached to a device also imports the device" (reference §7).
+                # Importing a SIM card associated with a device also imports the device (docs.particle.io, 'Import and
+                # activate product SIMs').
                 import_devices(
                     cloud.state, product, [device.id], claim_user=None, import_sims=False, now=now, sim_delay_s=0.0
                 )
@@ -194,7 +199,8 @@ async def release_sim(request: web.Request) -> web.Response:
         sim = _my_sim(cloud, caller, product, request.match_info["iccid"])
         done = start_release(sim, cloud.now(), cloud.timings.sim_release_s)
         cloud.state.changed()
-    # 204 when released at once, 202 (with a JSON body, as every non-204 2xx) while pending (reference §7).
+    # 204 when released at once, 202 (with a JSON body, as every non-204 2xx) while pending (docs.particle.io Cloud
+    # API, 'Release SIM from account').
     return no_content() if done else reply({"ok": True, "state": "pending"}, status=202)
 
 

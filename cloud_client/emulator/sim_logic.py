@@ -1,4 +1,7 @@
-"""SIM behaviour (reference §7): asynchronous import and activation, release, the HEAD check and the SIM object."""
+"""SIM behaviour: asynchronous import and activation, release, the HEAD check and the SIM object.
+
+Facts: docs.particle.io Cloud API, 'SIM cards'; the HEAD codes from the Particle Android SDK.
+"""
 
 from __future__ import annotations
 
@@ -62,7 +65,7 @@ def start_release(sim: Sim, now: float, delay_s: float) -> bool:
 
 
 def head_status(sim: Sim | None, mine: bool, foreign: bool) -> int:
-    """The HEAD /v1/sims/:iccid code (reference §7, Android SDK): 200 ready, 204/205 active, 403 foreign, 404."""
+    """The HEAD /v1/sims/:iccid code: 200 ready, 204/205 active, 403 foreign, 404 (Android SDK ParticleSimStatus.kt)."""
     if sim is None:
         return 404
     if foreign:
@@ -76,7 +79,7 @@ def head_status(sim: Sim | None, mine: bool, foreign: bool) -> int:
 
 
 def sim_json(sim: Sim, state: CloudState) -> dict[str, Any]:
-    """The SIM object with both ``_id`` and ``iccid`` (reference §7)."""
+    """The SIM object with both ``_id`` (docs.particle.io examples) and ``iccid`` (particle-api-js types)."""
     device = state.devices.get(sim.last_device_id or "") or state.device_by_iccid(sim.iccid)
     return {
         "_id": sim.iccid,

@@ -10,7 +10,7 @@ from enum import StrEnum
 from cloud_client.emulator.catalog import platform_by_id
 
 DEFAULT_TOKEN_LIFETIME_S = 7_776_000
-"""90 days: the default lifetime of an OAuth token (reference §3)."""
+"""90 days: the default lifetime of an OAuth token (docs.particle.io Cloud API, 'Generate an access token')."""
 
 
 class Clock:
@@ -45,7 +45,7 @@ class User:
     username: str
     password: str | None = field(default=None, repr=False)
     programmatic: bool = False
-    """An API user (reference §3); its token never expires and its scopes limit it."""
+    """An API user (docs.particle.io Cloud API, 'API users'); its token never expires and its scopes limit it."""
     product_id: int | None = None
     scopes: list[str] = field(default_factory=list)
     mfa_otp: str | None = field(default=None, repr=False)
@@ -103,7 +103,8 @@ class Firmware:
     product_default: bool = False
     groups: list[str] = field(default_factory=list)
     released: bool = False
-    """Ever released: only never-released firmware may be deleted (reference §9)."""
+    """Ever released: only never-released firmware may be deleted
+    (docs.particle.io Cloud API, 'Delete unreleased firmware binary')."""
     mandatory: bool = False
     intelligent: bool = False
     updated_at: float = 0.0
@@ -199,7 +200,8 @@ class Sim:
     pending_action: SimAction | None = None
     pending_until: float | None = None
     status_check_until: float | None = None
-    """When a started cellular-status check completes (reference §7: 202 pending, then complete)."""
+    """When a started cellular-status check completes (202 pending, then complete: docs.particle.io Cloud API, 'Get
+    cellular network status')."""
     msisdn: str | None = None
     carrier: str = "telefonica"
     last_device_id: str | None = None
@@ -242,7 +244,8 @@ class ClaimCode:
 
 @dataclass
 class SimImportResult:
-    """What Particle would e-mail after a SIM import: one line per ICCID (reference §7)."""
+    """What Particle would e-mail after a SIM import: one line per ICCID (docs.particle.io, 'Import and activate product
+    SIMs')."""
 
     iccid: str
     product_id: int
@@ -270,7 +273,8 @@ class CloudState:
         self.version += 1
 
     def product_by_ref(self, ref: str) -> Product | None:
-        """The product named by a path's ``:p``: its numeric id or its slug (reference §1)."""
+        """The product named by a path's ``:p``: its numeric id or its slug (docs.particle.io Cloud API, 'Product ID or
+        slug')."""
         if ref.isdigit():
             return self.products.get(int(ref))
         wanted = ref.lower()

@@ -9,7 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-# Exact texts from reference §1 and §3; Particle's CLI and its e2e tests match on several of them.
+# Exact texts from Particle's node-oauth2-server and the docs.particle.io Cloud API; Particle's CLI and its e2e tests
+# (particle-cli test/e2e/*.e2e.js) match on several of them.
 TOKEN_NOT_FOUND = "The access token was not found"
 TOKEN_INVALID = "The access token provided is invalid."
 TOKEN_EXPIRED = "The access token provided has expired."
@@ -43,12 +44,13 @@ def bad_request(description: str, error: str = "invalid_request") -> ApiError:
 
 
 def unauthorized_scope(description: str) -> ApiError:
-    # Reference §1: "a standard 400 unauthorized error" for an API user lacking a scope.
+    # docs.particle.io Cloud API ('Errors - API users'): "a standard 400 unauthorized error" for a missing scope.
     return oauth_error(400, "unauthorized", description)
 
 
 def product_not_found(ref: str) -> ApiError:
-    # Reference §1: 404 with the text "Permission denied"; which key carries it is unconfirmed, so both do.
+    # 404 with the text "Permission denied" (particle-cli 3.49.2 test/e2e/product.e2e.js); which key carries it is
+    # unconfirmed, so both do.
     return ApiError(
         404,
         {
@@ -68,7 +70,7 @@ def not_found(what: str) -> ApiError:
 
 
 def iso(timestamp: float | None) -> str | None:
-    """ISO-8601 UTC with milliseconds, as the API writes every timestamp (reference §1)."""
+    """ISO-8601 UTC with milliseconds, as the API writes every timestamp (docs.particle.io Cloud API examples)."""
     if timestamp is None:
         return None
     moment = datetime.fromtimestamp(timestamp, tz=UTC)

@@ -1,6 +1,8 @@
 """Parse Particle module binaries (prefix, suffix, CRC-32, SHA-256, product data) and validate them for a platform.
 
-Facts: reference/particle-device-protocol.md §5 (binary format), §3.4 (flash addresses), §1 (platforms).
+Facts: Device OS 6.2.0 dynalib/inc/module_info.h and binary-version-reader 3.1.3 lib/HalModuleParser.js (binary
+format); Device OS linker files and particle-cli 3.43.1 src/lib/flash-helper.js (flash addresses);
+@particle/device-constants 4.2.1 (platforms).
 
     module = load_module("app.bin")
     problems = validate_for(module, platforms.by_name("boron"), device_os_version="6.2.0")

@@ -1,6 +1,7 @@
 """Prefix and suffix extensions of a module binary: typed records, decoding (never raising) and encoding.
 
-Each extension is type u16, length u16 (including these 4 bytes), then a body (reference §5, "Ext type").
+Each extension is type u16, length u16 (including these 4 bytes), then a body (Device OS 6.2.0
+dynalib/inc/module_info.h, module_info_extension_t).
 """
 
 from __future__ import annotations

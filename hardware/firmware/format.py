@@ -1,6 +1,7 @@
 """The Particle module binary format's constants: module functions, stores, flags, extension types and sizes.
 
-Facts: reference/particle-device-protocol.md §5 (prefix, suffix, extensions) and §3.4 (flash placement).
+Facts: Device OS 6.2.0 dynalib/inc/module_info.h and build/arm/linker/linker_module_end.ld (prefix, suffix,
+extensions); binary-version-reader 3.1.3 lib/ModuleInfo.js; Device OS linker files (flash placement).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ EXTENSION_HEADER_SIZE = 4
 PRODUCT_NOT_SET = 0xFFFF
 """The linker fills product id and version with 0xFFFF when the app sets no PRODUCT_VERSION()."""
 
-# Offsets counted back from the end of the file (reference §5, "Suffix").
+# Offsets counted back from the end of the file (Device OS dynalib/inc/module_info.h, module_info_suffix_t).
 CRC_FROM_END = 4
 SUFFIX_SIZE_FROM_END = 6
 SHA256_FROM_END = 38
@@ -218,9 +219,9 @@ class AssetType(enum.IntEnum):
 
 
 PREFIX_OFFSETS = (0, 0x200, 0x184, 0x20, 0xC0, 0x10C)
-"""Well-known prefix offsets, tried first (reference §5): 0 user/NCP/radio/asset/RTL system part; 0x200 nRF52840
-system part and bootloader; 0x184 STM32 system parts and bootloader; 0x20 RTL872x bootloader; 0xC0 seen by
-binary-version-reader; 0x10C Spark Core monolithic."""
+"""Well-known prefix offsets, tried first (binary-version-reader 3.1.3 lib/HalModuleParser.js; Device OS linker
+files): 0 user/NCP/radio/asset/RTL system part; 0x200 nRF52840 system part and bootloader; 0x184 STM32 system parts
+and bootloader; 0x20 RTL872x bootloader; 0xC0 seen by binary-version-reader; 0x10C Spark Core monolithic."""
 
 RTL872X_USER_PART_END = 0x08600000
 """RTL872x user parts are placed so that they end here: start = 0x08600000 - size."""

@@ -1,7 +1,7 @@
 """Parse a Particle module binary (bytes or a file) into a ``FirmwareModule``; only ``FirmwareError`` escapes.
 
-Facts: reference/particle-device-protocol.md §5. The prefix is looked for at the well-known offsets first, then,
-as binary-version-reader does, at every 4-byte offset up to 8 KB.
+Facts: Device OS 6.2.0 dynalib/inc/module_info.h; binary-version-reader 3.1.3 lib/HalModuleParser.js. The prefix is
+looked for at the well-known offsets first, then, as binary-version-reader does, at every 4-byte offset up to 8 KB.
 """
 
 from __future__ import annotations

@@ -188,7 +188,8 @@ def _product_problems(
 
 
 def _placement_problems(module: FirmwareModule, platform: Platform) -> list[ValidationProblem]:
-    """A user part must fit its platform's slot and sit where the bootloader looks for it (reference §3.4)."""
+    """A user part must fit its platform's slot and sit where the bootloader looks for it
+    (Device OS build/arm/linker/*/platform_flash.ld; @v2.3.1 modules/*/linker.ld)."""
     name = _name(module)
     placement = platform.user_part
     size = module.declared_size

@@ -1,7 +1,7 @@
 """Map Device OS versions (``6.2.0``) to the module versions in binaries and on devices (``6200``), both ways.
 
-The mapping is a lookup table from Device OS's build files (reference §5, "Module versions"), not a formula: e.g.
-3.0.0 is 3005 and 1.5.2 is 1512.
+The mapping is a lookup table from Device OS's build files (modules/shared/system_module_version.mk and
+build/version.mk at each release tag), not a formula: e.g. 3.0.0 is 3005 and 1.5.2 is 1512.
 """
 
 from __future__ import annotations

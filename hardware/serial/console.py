@@ -1,7 +1,8 @@
 """The listening-mode console of one Particle device over an open serial port: modes, commands, typed replies.
 
-Facts: reference/particle-device-protocol.md §4. The port object is the seam: the station passes a pyserial port
-opened on the device's CDC interface; tests pass one opened on a simulated device's pty.
+Facts: Device OS 6.2.0 system/src/system_setup.cpp; particle-cli 3.43.1 src/cmd/serial.js. The port object is the
+seam: the station passes a pyserial port opened on the device's CDC interface; tests pass one opened on a simulated
+device's pty.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Find the USB serial (CDC) ports of Particle devices and open them with errors an operator can act on.
 
-Facts (reference §1, §4.1): a normal-mode Particle device's CDC port has the platform's normal-mode VID/PID; its
-USB serial string is the device id (generation 2 and older firmware: the 24 hex characters within it).
+Facts (particle-cli 3.43.1 src/cmd/serial.js and src/lib/device-specs.js; @particle/device-constants 4.2.1): a
+normal-mode Particle device's CDC port has the platform's normal-mode VID/PID; its USB serial string is the device
+id (generation 2 and older firmware: the 24 hex characters within it).
 """
 
 from __future__ import annotations

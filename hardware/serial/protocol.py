@@ -1,7 +1,10 @@
 """The listening-mode console's protocol constants: baud-rate triggers, command keys, reply texts and YMODEM bytes.
 
-Facts: reference/particle-device-protocol.md §4. The host code and the simulated console both import these, so a
-number or a text lives in exactly one place; each side implements its own behaviour around them.
+Facts: Device OS 6.2.0 system/src/system_setup.cpp (keys and texts), system/src/system_update.cpp and
+build/module-defaults.mk (baud-rate triggers), system/src/system_info.cpp (``s`` reply); Device OS v5.9.0
+system/src/system_ymodem.cpp (YMODEM bytes); particle-cli 3.43.1 src/cmd/serial.js. The host code and the simulated
+console both import these, so a number or a text lives in exactly one place; each side implements its own behaviour
+around them.
 """
 
 from __future__ import annotations
@@ -137,7 +140,7 @@ YMODEM_LARGE_BLOCK = 1024
 
 
 class ModuleFunctionLetter(enum.Enum):
-    """The ``f`` letter of a module in the ``s`` reply (reference §4 and §5: module_function)."""
+    """The ``f`` letter of a module in the ``s`` reply (Device OS system/inc/system_info.h, module_function_string)."""
 
     NONE = "n"
     RESOURCE = "r"
@@ -170,7 +173,8 @@ MODULE_FUNCTION_LETTERS: dict[int, ModuleFunctionLetter] = {
     7: ModuleFunctionLetter.NCP,
     8: ModuleFunctionLetter.RADIO_STACK,
 }
-"""module_function numbers of the binary prefix (§5) that have a letter; every other number prints as ``_``."""
+"""module_function numbers of the binary prefix (Device OS module_info.h) that have a letter; every other number
+prints as ``_``."""
 
 MODULE_STORE_LETTERS: dict[int, ModuleStoreLetter] = {
     0: ModuleStoreLetter.MAIN,

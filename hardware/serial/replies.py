@@ -1,4 +1,5 @@
-"""Typed results of the listening-mode console and the parsers that find them in noisy reply text (reference §4)."""
+"""Typed results of the listening-mode console and the parsers that find them in noisy reply text
+(Device OS system/src/system_setup.cpp; particle-cli src/cmd/serial.js)."""
 
 from __future__ import annotations
 

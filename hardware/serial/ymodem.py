@@ -1,9 +1,10 @@
 """YMODEM sender that flashes one module binary into a listening Device OS (below 6.0.0) device after ``f``.
 
-Facts (reference §4, historical bullet): header block seq 0 ``binary\\0<decimal length> `` zero padded; 128-byte SOH
-blocks (1024-byte STX accepted); mark, seq, 0xFF - seq, data, then CRC-16 (receiver sent ``C``) or an 8-bit
-checksum (receiver sent NAK); EOT -> ACK; a final empty header makes the device validate the module and answer
-ACK + ``Downloaded file successfully!`` or CAN CAN.
+Facts (Device OS v5.9.0 system/src/system_ymodem.cpp, the receiver; Chuck Forsberg's XMODEM/YMODEM Protocol
+Reference): header block seq 0 ``binary\\0<decimal length> `` zero padded; 128-byte SOH blocks (1024-byte STX
+accepted); mark, seq, 0xFF - seq, data, then CRC-16 (receiver sent ``C``) or an 8-bit checksum (receiver sent NAK);
+EOT -> ACK; a final empty header makes the device validate the module and answer ACK + ``Downloaded file
+successfully!`` or CAN CAN.
 """
 
 from __future__ import annotations

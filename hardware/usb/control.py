@@ -1,8 +1,9 @@
 """The control-request channel of a device in normal mode: INIT/CHECK/SEND/RECV/RESET framing over vendor requests.
 
-Facts: reference/particle-device-protocol.md §2 (services, reply layout, statuses, CHECK back-off, host behaviour,
-result codes, raw 0x50 requests, quirk Q). The back-off schedule, the timeouts and the clock are parameters so tests
-can run the real protocol with no waiting.
+Facts: particle-usb 4.1.0 src/usb-protocol.js, src/device-base.js, src/result.js and src/usb-device-node.js (services,
+reply layout, statuses, CHECK back-off, host behaviour, result codes, quirk Q); Device OS 6.2.0
+system/src/usb_control_request_channel.cpp (device side, raw 0x50 requests). The back-off schedule, the timeouts and
+the clock are parameters so tests can run the real protocol with no waiting.
 """
 
 from __future__ import annotations
@@ -330,7 +331,8 @@ class ControlChannel:
         return data.split(b"\0", 1)[0].decode("ascii", errors="replace")
 
     def raw_write(self, index: RawVendorIndex) -> None:
-        """A raw 0x50 OUT request; quirk-Q platforms (RTL872x) need a one-byte data stage instead of none (§2)."""
+        """A raw 0x50 OUT request; quirk-Q platforms (RTL872x) need a one-byte data stage instead of none
+        (particle-usb src/usb-device-node.js, controlOutTransfersRequireDataStage)."""
         data = b"\0" if self.device.platform.control_out_needs_data_stage else b""
         what = f"raw request {index.name}"
         self.device.control_out(

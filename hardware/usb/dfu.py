@@ -1,9 +1,10 @@
 """DfuSe on a device in DFU mode: descriptors and memory layout, erase, download, read-back verify, and leave.
 
-Facts: reference/particle-device-protocol.md §3.1 (requests, states, DfuSe commands, the device state machine),
-§3.2 (descriptors, layout strings, wTransferSize), §3.3 (particle-usb's host sequences and command retries), §8
-(ABORT before UPLOAD, MANIFEST_WAIT_RESET stalls). Progress goes to a callback; cancellation is checked between
-pages and blocks, where stopping leaves the device in a state a retry can recover from.
+Facts: USB DFU 1.1 and DfuSe 1.1a (ST UM0391) (requests, states, DfuSe commands, layout strings); particle-usb 4.1.0
+src/dfu.js (descriptors, wTransferSize, host sequences and command retries); Device OS 6.2.0
+bootloader/src/nRF52840/usbd_dfu.cpp (the device state machine, ABORT before UPLOAD, MANIFEST_WAIT_RESET stalls).
+Progress goes to a callback; cancellation is checked between pages and blocks, where stopping leaves the device in a
+state a retry can recover from.
 """
 
 from __future__ import annotations
@@ -130,7 +131,8 @@ class DfuSession:
     # ---- state handling ----
 
     def ensure_idle(self) -> None:
-        """Bring the device to dfuIDLE: CLRSTATUS out of dfuERROR, ABORT out of any other state (§8)."""
+        """Bring the device to dfuIDLE: CLRSTATUS out of dfuERROR, ABORT out of any other state
+        (Device OS bootloader/src/nRF52840/usbd_dfu.cpp stalls CLRSTATUS outside dfuERROR)."""
         status = self.get_status()
         if status.state == DfuState.DFU_ERROR:
             self.clear_status()
@@ -275,7 +277,7 @@ class DfuSession:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> bytes:
-        """Read ``length`` bytes from ``address`` with UPLOAD (dfuIDLE first, via ABORT; §8)."""
+        """Read ``length`` bytes from ``address`` with UPLOAD (dfuIDLE first, via ABORT; Device OS usbd_dfu.cpp)."""
         self.select(alt)
         self.ensure_idle()
         self._command(DfuseCommand.SET_ADDRESS, address, f"setting the read address 0x{address:08x}")
@@ -345,7 +347,7 @@ class DfuSession:
             try:
                 status = self.get_status()
             except (UsbStallError, DeviceDisconnectedError):
-                return None  # dfuMANIFEST_WAIT_RESET stalls GETSTATUS, or the device already reset (§8)
+                return None  # dfuMANIFEST_WAIT_RESET stalls GETSTATUS, or the device already reset (usbd_dfu.cpp)
             if status.state in (DfuState.DFU_MANIFEST, DfuState.DFU_DNLOAD_IDLE):
                 return DfuState(status.state)
             if status.state == DfuState.DFU_ERROR or status.status != DfuStatus.OK:

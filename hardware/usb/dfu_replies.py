@@ -1,7 +1,8 @@
 """Parsed DFU replies and descriptors: the GETSTATUS reply and what the configuration descriptor says about DFU.
 
-Facts: reference/particle-device-protocol.md §3.1 (GETSTATUS layout), §3.2 (one interface 0 with an alt setting per
-memory, the DFU functional descriptor after the last interface, wTransferSize with particle-usb's 1024 fallback).
+Facts: USB DFU 1.1 (GETSTATUS layout, the DFU functional descriptor); Device OS 6.2.0 bootloader/src/nRF52840/
+usbd_dfu.cpp (one interface 0 with an alt setting per memory, the functional descriptor after the last interface);
+particle-usb 4.1.0 src/dfu.js (wTransferSize, with its 1024 fallback).
 """
 
 from __future__ import annotations

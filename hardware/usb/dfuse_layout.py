@@ -1,8 +1,8 @@
 """Parse a DfuSe memory-layout string (an alt setting's interface name) into segments with page sizes and rights.
 
-Facts: reference/particle-device-protocol.md §3.2: ``@Name   /0xSTART/N*SSSUp,…``; unit `` ``/B/K/M; the property
-letter a–g is a bit mask (letter − 'a' + 1): 1 readable, 2 erasable, 4 writable. The simulated devices describe
-their flash with this same parser (``hardware.simulated.flash``): the format is a fact, parsed in one place.
+Facts: DfuSe 1.1a (ST UM0391) and particle-usb 4.1.0 src/dfu.js: ``@Name   /0xSTART/N*SSSUp,…``; unit `` ``/B/K/M;
+the property letter a–g is a bit mask (letter − 'a' + 1): 1 readable, 2 erasable, 4 writable. The simulated devices
+describe their flash with this same parser (``hardware.simulated.flash``): the format is a fact, parsed in one place.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Find Particle devices on USB in normal and DFU mode, open one by id, and wait for it to re-enumerate.
 
 The pyusb backend is a constructor argument everywhere: libusb-1.0 for real devices, a simulated backend in tests.
-Facts: reference/particle-device-protocol.md §1 (ids, iSerialNumber = lowercase device id, re-open by id).
+Facts: VID/PIDs from @particle/device-constants 4.2.1 (src/constants.json); iSerialNumber = lowercase device id in
+Device OS 6.2.0 bootloader/src/nRF52840/usbd_device.cpp and hal/src/rtl872x/usbd_device.cpp; open and re-open by id
+as particle-usb 4.1.0 src/device-base.js (openDeviceById) does.
 """
 
 from __future__ import annotations
@@ -225,7 +227,7 @@ class UsbDevice:
 
 
 def read_string_descriptor(device: usb.core.Device, index: int, *, who: str, what: str) -> str:
-    """String descriptor ``index`` decoded as UTF-16LE from byte 2, as particle-usb reads it (§1)."""
+    """String descriptor ``index`` decoded as UTF-16LE from byte 2, as particle-usb reads it (usb-device-node.js)."""
     wvalue = (DESCRIPTOR_STRING << 8) | index
     try:
         raw = bytes(

@@ -1,7 +1,8 @@
 """Flash application firmware (a user part) over DFU and confirm the device runs it; shared mode-change steps.
 
-Facts: reference/particle-device-protocol.md §3.3/§3.4 (placement from the prefix, the 0xD4000-beats-0xB4000 rule,
-DROP_MODULE_INFO), §2.4 (enter DFU, re-open by id), §2.1/§2.2 (module info 90 to confirm). A unit is reported good
+Facts: particle-cli 3.43.1 src/lib/flash-helper.js (placement from the prefix, the 0xD4000-beats-0xB4000 rule,
+DROP_MODULE_INFO); particle-usb 4.1.0 src/dfu.js (the DFU write) and src/device.js (enter DFU, re-open by id);
+request 90 GetModuleInfo from device-os-protobuf control/storage.proto to confirm. A unit is reported good
 only after the device, back in normal mode, reports the new user part valid with the expected version and hash.
 """
 
@@ -25,10 +26,12 @@ from hardware.usb.requests import DeviceControl
 from hardware.usb.timing import HostTiming
 
 LEGACY_SLOT_INVALIDATION_SIZE = 4096
-"""particle-cli blanks one 4 KB page (0xFF) at 0xD4000 so an old 128 K app cannot win over the new one (§3.4)."""
+"""particle-cli blanks one 4 KB page (0xFF) at 0xD4000 so an old 128 K app cannot win over the new one
+(src/lib/flash-helper.js, 'invalidate-128k-user-part')."""
 
 AUTO_DFU_MIN_GEN2_VERSION = (2, 0, 0)
-"""particle-cli refuses to switch a Gen 2 device below Device OS 2.0.0 into DFU mode by request (§3.4)."""
+"""particle-cli refuses to switch a Gen 2 device below Device OS 2.0.0 into DFU mode by request
+(src/cmd/device-util.js)."""
 
 
 @dataclass(frozen=True)

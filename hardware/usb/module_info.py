@@ -1,8 +1,8 @@
 """The firmware modules a device reports (request 90) as typed records, decoded from either reply format.
 
-Facts: reference/particle-device-protocol.md §2.2: field 2 ``modules`` (particle.cloud.FirmwareModule, since
-Device OS 5.6.0) and the deprecated field 1 (particle.ctrl Module with its own type enum); particle-usb uses field 1
-whenever it is not empty.
+Facts: device-os-protobuf 2.9.0 control/storage.proto (GetModuleInfoReply): field 2 ``modules``
+(particle.cloud.FirmwareModule of cloud/describe.proto, since Device OS 5.6.0) and the deprecated field 1
+(particle.ctrl Module with its own type enum); particle-usb 4.1.0 src/device.js uses field 1 whenever it is not empty.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from hardware.usb import protobuf as pb
 
 log = logging.getLogger(__name__)
 
-# particle.ctrl ModuleType of the deprecated format -> module function (§2.2).
+# particle.ctrl FirmwareModuleType of the deprecated format -> module function (device-os-protobuf storage.proto).
 _DEPRECATED_TYPES = {
     1: ModuleFunction.BOOTLOADER,
     2: ModuleFunction.SYSTEM_PART,

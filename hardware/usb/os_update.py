@@ -1,6 +1,6 @@
 """Update a device's Device OS from a bundle of modules, in particle-cli's order, skipping what is already current.
 
-Facts: reference/particle-device-protocol.md §3.4: bootloader and (external-MCU) NCP go in normal mode with
+Facts: particle-cli 3.43.1 src/lib/flash-helper.js: bootloader and (external-MCU) NCP go in normal mode with
 250/253/251 and a re-open after each; system parts and the radio stack over DFU at their prefix address
 (DROP_MODULE_INFO modules without their first 24 bytes); encrypted modules are always skipped; normal-mode modules
 first, unless the device is already in DFU mode; dependency order within each group; before a normal-mode step the
@@ -94,7 +94,8 @@ def _is_current(module: FirmwareModule, installed: list[ModuleInfo] | None) -> b
 
 
 def _enter_listening(device: UsbDevice, timing: HostTiming) -> None:
-    """Request 70, then poll 72 until LISTENING so the device stays off the cloud while it updates (§2.4)."""
+    """Request 70, then poll 72 until LISTENING so the device stays off the cloud while it updates
+    (particle-usb src/device.js enterListeningMode; particle-cli src/lib/flash-helper.js)."""
     control = open_control(device, timing)
     with contextlib.suppress(UsbRequestError):
         control.start_listening()

@@ -1,7 +1,8 @@
 """A small proto3 wire-format encoder and decoder, and the message field numbers of the control requests.
 
-The field numbers below are written by hand from reference/particle-device-protocol.md §2.2 (``particle.ctrl`` and
-``particle.cloud`` messages); they are the only protobuf schema the station needs, so no generated code is used.
+The field numbers below are written by hand from device-os-protobuf 2.9.0 (``particle.ctrl`` messages in
+control/*.proto, ``particle.cloud`` in cloud/describe.proto); they are the only protobuf schema the station needs,
+so no generated code is used.
 """
 
 from __future__ import annotations
@@ -233,7 +234,7 @@ def _fixed(data: bytes, offset: int, size: int, field: int) -> tuple[int, int]:
     return int.from_bytes(data[offset : offset + size], "little"), offset + size
 
 
-# ---- Field numbers (§2.2). One class per message; names follow the .proto files. ----
+# ---- Field numbers (device-os-protobuf 2.9.0). One class per message; names follow the .proto files. ----
 
 
 class StringReply:

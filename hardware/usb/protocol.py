@@ -1,7 +1,9 @@
 """Numbers of the Particle USB protocols (USB requests, control-request framing, result codes, request types, DfuSe).
 
-Every value is written from reference/particle-device-protocol.md: §1 and USB 2.0 ch. 9 for standard requests and
-descriptors, §2 for the control-request channel and its result codes, §2.1 for request types, §3.1 for DFU/DfuSe.
+Every value comes from a public source: USB 2.0 ch. 9 for standard requests and descriptors; particle-usb 4.1.0
+(src/usb-protocol.js, src/device-base.js, src/result.js) and Device OS 6.2.0 system/src/usb_control_request_channel.cpp
+for the control-request channel and its result codes; Device OS system/inc/system_control.h for request types;
+USB DFU 1.1, DfuSe 1.1a (ST UM0391) and particle-usb src/dfu.js for DFU/DfuSe.
 The host code and the simulated devices both import these, so a number lives in exactly one place; each side
 implements its own behaviour around them (the simulator keeps only device-side choices of its own).
 """
@@ -63,7 +65,7 @@ class DescriptorType(enum.IntEnum):
     DFU_FUNCTIONAL = 0x21
 
 
-# bmRequestType values the host sends (§2, §3.1, §1 "how the host reads them").
+# bmRequestType values the host sends (particle-usb src/usb-protocol.js, src/dfu.js; USB 2.0 ch. 9 GET_DESCRIPTOR).
 VENDOR_IN = request_type(True, RequestKind.VENDOR, Recipient.DEVICE)
 VENDOR_OUT = request_type(False, RequestKind.VENDOR, Recipient.DEVICE)
 DFU_CLASS_IN = request_type(True, RequestKind.CLASS, Recipient.INTERFACE)
@@ -79,29 +81,30 @@ DESCRIPTOR_DFU_FUNCTIONAL = int(DescriptorType.DFU_FUNCTIONAL)
 LANGID_EN_US = 0x0409
 STRING_DESCRIPTOR_MAX_LENGTH = 255
 
-# --- Control-request channel (§2) ----------------------------------------------------------------------------------
+# --- Control-request channel (particle-usb src/usb-protocol.js; Device OS system/src/usb_control_request_channel.cpp)
 
 TRANSFER_TIMEOUT_MS = 5000
-"""libusb timeout of one control transfer (§2)."""
+"""libusb timeout of one control transfer (particle-usb src/usb-device-node.js)."""
 
 SERVICE_REPLY_LENGTH = 64
-"""wLength of INIT, CHECK and RESET: the device stalls a shorter buffer (§2)."""
+"""wLength of INIT, CHECK and RESET: the device stalls a shorter buffer (Device OS usb_control_request_channel.cpp)."""
 
 MAX_CHUNK_SIZE = 4096
-"""Largest SEND/RECV data stage (§2)."""
+"""Largest SEND/RECV data stage (particle-usb src/usb-device-node.js, MAX_CONTROL_TRANSFER_DATA_SIZE)."""
 
 MAX_PAYLOAD_SIZE = 65535
-"""Largest request payload: INIT carries the size in the 16-bit wValue (§2)."""
+"""Largest request payload: INIT carries the size in the 16-bit wValue (particle-usb src/usb-protocol.js)."""
 
 DEFAULT_REQUEST_TIMEOUT_S = 60.0
-"""particle-usb's default per-request timeout (§2)."""
+"""particle-usb's default per-request timeout (src/config.js, requestTimeout)."""
 
 CHECK_DELAYS_S: tuple[float, ...] = (0.05, 0.05, 0.1, 0.1, 0.25, 0.25, 0.5, 0.5, 1.0)
-"""particle-usb's CHECK polling back-off; the last delay repeats, the schedule restarts after SEND (§2)."""
+"""particle-usb's CHECK polling back-off; the last delay repeats, the schedule restarts after SEND
+(src/device-base.js, DEFAULT_CHECK_INTERVALS)."""
 
 
 class ServiceRequest(enum.IntEnum):
-    """bRequest of the control-request framing services (§2)."""
+    """bRequest of the control-request framing services (particle-usb src/usb-protocol.js, ServiceType)."""
 
     INIT = 1
     CHECK = 2
@@ -111,11 +114,11 @@ class ServiceRequest(enum.IntEnum):
 
 
 RAW_VENDOR_REQUEST = 0x50
-"""bRequest of the raw (unframed) vendor requests (§2)."""
+"""bRequest of the raw (unframed) vendor requests (particle-usb src/usb-protocol.js, PARTICLE_BREQUEST)."""
 
 
 class RawVendorIndex(enum.IntEnum):
-    """wIndex of the raw 0x50 vendor requests (§2)."""
+    """wIndex of the raw 0x50 vendor requests (Device OS usb_control_request_channel.cpp, processVendorRequest)."""
 
     DEVICE_ID = 20
     SYSTEM_VERSION = 30
@@ -124,13 +127,14 @@ class RawVendorIndex(enum.IntEnum):
 
 
 RAW_VENDOR_MAX_LENGTH = 64
-"""Raw vendor IN requests need 1 <= wLength <= 64; the device stalls rather than truncate its reply (§2, §8)."""
+"""Raw vendor IN requests need 1 <= wLength <= 64; the device stalls rather than truncate its reply
+(Device OS system/src/usb_control_request_channel.cpp, processVendorRequest)."""
 RAW_VENDOR_REPLY_LENGTH = RAW_VENDOR_MAX_LENGTH
-"""wLength the host asks raw IN requests with: the most allowed, as particle-usb does (§2)."""
+"""wLength the host asks raw IN requests with: the most allowed, as particle-usb does (src/device-base.js)."""
 
 
 class ServiceStatus(enum.IntEnum):
-    """Status field of a service reply (§2)."""
+    """Status field of a service reply (particle-usb src/usb-protocol.js, Status)."""
 
     OK = 0
     ERROR = 1
@@ -141,7 +145,7 @@ class ServiceStatus(enum.IntEnum):
 
 
 class ReplyField(enum.IntFlag):
-    """Field flags of a service reply: which optional fields follow the status (§2)."""
+    """Field flags of a service reply: which optional fields follow the status (particle-usb src/usb-protocol.js)."""
 
     STATUS = 0x01
     ID = 0x02
@@ -150,7 +154,7 @@ class ReplyField(enum.IntFlag):
 
 
 class ResultCode(enum.IntEnum):
-    """System result codes a request can finish with (§2, particle-usb ``result.js``)."""
+    """System result codes a request can finish with (particle-usb src/result.js)."""
 
     OK = 0
     ERROR = -100
@@ -179,11 +183,12 @@ class ResultCode(enum.IntEnum):
 
 
 SERIAL_NUMBER_NOT_PROVISIONED = -1
-"""Result of request 21 on a device whose serial number was never written (§2.1)."""
+"""Result of request 21 on a device whose serial number was never written (Device OS system_control_internal.cpp)."""
 
 
 class RequestType(enum.IntEnum):
-    """Control request types (wIndex of INIT, §2.1): those the station sends and those a simulated device serves."""
+    """Control request types (wIndex of INIT; Device OS system/inc/system_control.h): those the station sends and those
+a simulated device serves."""
 
     ECHO = 1
     DEVICE_ID = 20
@@ -230,17 +235,17 @@ class RequestType(enum.IntEnum):
 
 
 class DeviceModeValue(enum.IntEnum):
-    """``particle.ctrl.DeviceMode`` of requests 72 (reply) and 75 (request) (§2.2)."""
+    """``particle.ctrl.DeviceMode`` of requests 72 (reply) and 75 (request) (device-os-protobuf config.proto)."""
 
     NORMAL = 0
     LISTENING = 1
 
 
-# --- DFU / DfuSe (§3) ----------------------------------------------------------------------------------------------
+# --- DFU / DfuSe (USB DFU 1.1; DfuSe 1.1a, ST UM0391; particle-usb src/dfu.js) ---------------------------------------
 
 
 class DfuRequest(enum.IntEnum):
-    """DFU class requests, recipient interface 0 (§3.1)."""
+    """DFU class requests, recipient interface 0 (USB DFU 1.1; particle-usb src/dfu.js)."""
 
     DETACH = 0
     DNLOAD = 1
@@ -252,7 +257,7 @@ class DfuRequest(enum.IntEnum):
 
 
 class DfuState(enum.IntEnum):
-    """bState of a DFU GETSTATUS reply (§3.1)."""
+    """bState of a DFU GETSTATUS reply (USB DFU 1.1)."""
 
     APP_IDLE = 0
     APP_DETACH = 1
@@ -268,7 +273,7 @@ class DfuState(enum.IntEnum):
 
 
 class DfuStatus(enum.IntEnum):
-    """bStatus of a DFU GETSTATUS reply (DFU 1.1, §3.1)."""
+    """bStatus of a DFU GETSTATUS reply (USB DFU 1.1)."""
 
     OK = 0x00
     ERR_TARGET = 0x01
@@ -289,7 +294,7 @@ class DfuStatus(enum.IntEnum):
 
 
 class DfuseCommand(enum.IntEnum):
-    """First byte of a DfuSe command download (wValue 0, §3.1)."""
+    """First byte of a DfuSe command download (wValue 0; DfuSe 1.1a; Particle's 0xFA/0xFB: particle-usb src/dfu.js)."""
 
     GET_COMMANDS = 0x00
     SET_ADDRESS = 0x21
@@ -302,7 +307,7 @@ class DfuseCommand(enum.IntEnum):
 DFU_STATUS_LENGTH = 6
 DFU_COMMAND_BLOCK = 0
 DFU_FIRST_DATA_BLOCK = 2
-"""Data blocks start at wBlockNum 2: address = (block − 2) × transfer size + pointer (§3.1)."""
+"""Data blocks start at wBlockNum 2: address = (block − 2) × transfer size + pointer (DfuSe 1.1a, ST UM0391)."""
 DFU_DEFAULT_TRANSFER_SIZE = 1024
-"""particle-usb's wTransferSize when the device has no DFU functional descriptor (§3.2)."""
+"""particle-usb's wTransferSize when the device has no DFU functional descriptor (src/dfu.js)."""
 DFU_INTERFACE = 0

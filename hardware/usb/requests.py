@@ -1,7 +1,9 @@
 """Typed control requests to a Particle device in normal mode: identity, versions, modules, modes, claim, Wi-Fi, OTA.
 
-Facts: reference/particle-device-protocol.md §2.1 (request types and behaviour by Device OS version), §2.2
-(messages), §2.3 (normal-mode firmware update), §1 (generation decides setup-done and Wi-Fi request sets).
+Facts: Device OS 6.2.0 system/inc/system_control.h, system/src/system_control_internal.cpp and system/src/control/
+(request types and behaviour by version); device-os-protobuf 2.9.0 control/*.proto (messages); particle-usb 4.1.0
+src/device.js (normal-mode firmware update) and src/set-device-prototype.js (generation decides the setup-done and
+Wi-Fi request sets).
 """
 
 from __future__ import annotations
@@ -31,13 +33,13 @@ SETUP_DONE_DEPRECATED_FROM = (4, 0, 0)
 """From Device OS 4.0.0 set-setup-done(true) is a no-op, (false) is NOT_SUPPORTED and is-setup-done is always true."""
 
 FIRMWARE_UPDATE_TIMEOUT_S = 240.0
-"""particle-cli's overall limit for a normal-mode firmware update (§2.3)."""
+"""particle-cli's overall limit for a normal-mode firmware update (src/lib/flash-helper.js, FLASH_TIMEOUT)."""
 
 CLAIM_CODE_MAX_LENGTH = 64
 
 
 class WifiSecurity(enum.IntEnum):
-    """wifi.Security of requests 500/507 (§2.2)."""
+    """wifi.Security of requests 500/507 (device-os-protobuf control/wifi_new.proto)."""
 
     NO_SECURITY = 0
     WEP = 1
@@ -49,7 +51,7 @@ class WifiSecurity(enum.IntEnum):
 
 
 class LegacyWifiSecurity(enum.IntEnum):
-    """WiFiAccessPoint.security of the Gen 1/2 request 113 (§2.2)."""
+    """WiFiAccessPoint.security of the Gen 1/2 request 113 (device-os-protobuf control/wifi.proto)."""
 
     UNSEC = 0
     WEP = 1

@@ -1,7 +1,8 @@
 """The host side's timing knobs in one record: polling schedules, timeouts, retry delays, and the clock to use.
 
-Defaults are particle-usb's and particle-cli's (reference/particle-device-protocol.md §2, §2.4, §3.3, §3.4); tests
-and simulated runs shrink them with ``HostTiming.fast()`` so the real protocol runs without waiting.
+Defaults are particle-usb 4.1.0's (src/device-base.js, src/device.js, src/dfu.js) and particle-cli 3.43.1's
+(src/cmd/usb-util.js, src/lib/flash-helper.js); tests and simulated runs shrink them with ``HostTiming.fast()`` so
+the real protocol runs without waiting.
 """
 
 from __future__ import annotations
@@ -21,19 +22,19 @@ class HostTiming:
     transfer_timeout_ms: int = TRANSFER_TIMEOUT_MS
     """libusb timeout of one control transfer (a busy device NAKs until its flash work is done)."""
     dfu_command_retries: int = 4
-    """A stalled DfuSe command is retried this many more times (§3.3)."""
+    """A stalled DfuSe command is retried this many more times (particle-usb src/dfu.js)."""
     dfu_command_retry_delay: float = 1.0
     dfu_busy_timeout: float = 60.0
     """Longest a single erase or write may keep the device in dfuDNBUSY."""
     reenumerate_timeout: float = 60.0
-    """How long to wait for a device to come back after a mode change or reset (§3.4: 60 s)."""
+    """How long to wait for a device to come back after a mode change or reset (particle-cli usb-util.js: 60 s)."""
     reenumerate_poll: float = 0.1
     """particle-cli polls every 500 ms; listing the bus is cheap, and a shorter poll saves up to 0.4 s per mode
     change (a few percent of a flash)."""
     listening_poll: float = 0.5
-    """Polling interval of request 72 while waiting for listening mode (§2.4)."""
+    """Polling interval of request 72 while waiting for listening mode (particle-usb src/device.js)."""
     settle_delay: float = 1.0
-    """Wait before a normal-mode update step, as particle-cli does (§3.4)."""
+    """Wait before a normal-mode update step, as particle-cli does (src/lib/flash-helper.js)."""
     apply_delay: float = 3.0
     """Wait after a normal-mode update while the device applies it and resets."""
     firmware_update_timeout: float = 240.0

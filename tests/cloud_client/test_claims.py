@@ -1,4 +1,8 @@
-"""Claiming, unclaiming, claim codes and the serial-number look-up against the emulator (reference §5, §6, §8)."""
+"""Claiming, unclaiming, claim codes and the serial-number look-up against the emulator.
+
+Facts: docs.particle.io Cloud API, 'Claim a device', 'Create a claim code', 'Look up device identification from a
+serial number'.
+"""
 
 from __future__ import annotations
 

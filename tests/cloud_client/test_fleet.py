@@ -1,4 +1,5 @@
-"""Product groups and product firmware against the emulator (reference §9, §4.9)."""
+"""Product groups and product firmware against the emulator (docs.particle.io Cloud API, device groups and product
+firmware)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Product device calls against the emulator: import, list, get, update and remove (reference §4)."""
+"""Product device calls against the emulator: import, list, get, update and remove
+(docs.particle.io Cloud API, product device endpoints)."""
 
 from __future__ import annotations
 

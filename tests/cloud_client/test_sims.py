@@ -1,4 +1,4 @@
-"""SIM calls against the emulator: HEAD check, import-and-activate, status (reference §7, §11.4)."""
+"""SIM calls against the emulator: HEAD check, import-and-activate, status (docs.particle.io Cloud API, 'SIM cards')."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Claiming, claim codes, customers and the serial-number look-up (reference §5, §6, §8, §10.10–§10.13)."""
+"""Claiming, claim codes, customers and the serial-number look-up.
+
+Facts: docs.particle.io Cloud API, 'Claim a device', 'Create a claim code', customer endpoints, 'Look up device
+identification from a serial number'; particle-cli 3.43.1 src/cmd/cloud.js and test/e2e/cloud.e2e.js.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""POST /v1/products/:p/devices: request forms, identifier kinds and the five reply lists (reference §4.1, §10.5)."""
+"""POST /v1/products/:p/devices: request forms, identifier kinds and the five reply lists.
+
+Facts: docs.particle.io Cloud API, 'Import devices into product'; particle-cli 3.43.1 src/cmd/product.js and
+src/cmd/setup-tachyon.js.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Injected faults, rate limits and the admin routes (reference §2, §10.14)."""
+"""Injected faults, rate limits and the admin routes (docs.particle.io Cloud API, 'API rate limits')."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Device groups and product firmware (reference §9)."""
+"""Device groups and product firmware (docs.particle.io Cloud API, device group and product firmware endpoints)."""
 
 from __future__ import annotations
 

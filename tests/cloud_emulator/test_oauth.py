@@ -1,4 +1,5 @@
-"""POST /oauth/token: grants, reply shape and the OAuth error bodies (reference §3, §10.2)."""
+"""POST /oauth/token: grants, reply shape and the OAuth error bodies (Particle's node-oauth2-server lib/grant.js;
+docs.particle.io Cloud API, 'Generate an access token'; the clients particle-cli and particle-api-js send)."""
 
 from __future__ import annotations
 

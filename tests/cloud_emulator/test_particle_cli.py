@@ -1,4 +1,4 @@
-"""Particle's own CLI against the emulator: `product device add --file` and `product device list` (reference §10).
+"""Particle's own CLI against the emulator: `product device add --file` and `product device list` (particle-cli 3.43.1).
 
 Needs a `particle` binary on PATH or in .cache/particle-cli (installed by hand with
 `npm install --prefix .cache/particle-cli particle-cli@3.43.1`); skipped with the reason when there is none.

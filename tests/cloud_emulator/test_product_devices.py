@@ -1,4 +1,8 @@
-"""Product device list, get, update, remove/deny and unclaim (reference §4.2–§4.7, §10.6–§10.9)."""
+"""Product device list, get, update, remove/deny and unclaim.
+
+Facts: docs.particle.io Cloud API, product device endpoints; particle-cli 3.43.1 src/cmd/product.js and
+test/e2e/product.e2e.js.
+"""
 
 from __future__ import annotations
 

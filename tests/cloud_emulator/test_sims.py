@@ -1,4 +1,7 @@
-"""SIM routes: asynchronous import, HEAD check codes, get, release, cellular status (reference §7, §10.12)."""
+"""SIM routes: asynchronous import, HEAD check codes, get, release, cellular status.
+
+Facts: docs.particle.io Cloud API, 'SIM cards'; the HEAD codes from the Particle Android SDK (ParticleSimStatus.kt).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Token checks on API routes and the token routes (reference §1, §3, §10.3)."""
+"""Token checks on API routes and the token routes (Particle's node-oauth2-server lib/authorise.js; docs.particle.io
+Cloud API, 'Authentication'; particle-cli 3.43.1)."""
 
 from __future__ import annotations
 

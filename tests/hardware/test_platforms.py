@@ -1,4 +1,4 @@
-"""The platform table: every platform of the reference, with its USB ids and user-part rule."""
+"""The platform table: every platform of @particle/device-constants 4.2.1, with its USB ids and user-part rule."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from hardware.simulated import SimulatedDevice, usb_backend
 from hardware.usb import DeviceControl, HostTiming, UsbDevice, open_control, open_device
 
 SYSTEM_DEPENDENCY_INDEX = {"photon": 2, "p1": 2, "electron": 2}
-"""Gen 2 user parts depend on system part 2, Gen 3 ones on system part 1 (reference §3.4)."""
+"""Gen 2 user parts depend on system part 2, Gen 3 ones on system part 1 (particle-cli assets/knownApps binaries)."""
 DEVICE_OS_MODULE = {"photon": 3302, "p1": 3302, "electron": 3302}
 """Simulated Gen 2 devices run Device OS 3.3.1; everything else 6.2.0 (6200)."""
 

@@ -1,5 +1,6 @@
 """The control-request channel against a simulated device through pyusb: framing, back-off, BUSY, timeouts and RESET,
-faults, result codes and the raw 0x50 requests (reference §2, §8)."""
+faults, result codes and the raw 0x50 requests (particle-usb 4.1.0 src/device-base.js, src/result.js; Device OS 6.2.0
+system/src/usb_control_request_channel.cpp)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """DfuSe against simulated bootloaders through pyusb: layout, erase, download, read-back verify, leave, faults,
-progress and cancellation (reference §3, §8)."""
+progress and cancellation (particle-usb 4.1.0 src/dfu.js; Device OS 6.2.0 bootloader/src/nRF52840/usbd_dfu.cpp)."""
 
 from __future__ import annotations
 
@@ -190,7 +190,7 @@ def test_disconnect_mid_download_raises_disconnected(boron: SimulatedDevice, dfu
 def test_device_in_dfu_error_is_recovered_with_clrstatus(boron: SimulatedDevice, dfu_session: SessionOf) -> None:
     session = dfu_session(boron)
     with pytest.raises(UsbStallError):
-        session.clear_status()  # outside dfuERROR the bootloader stalls and enters dfuERROR (§8)
+        session.clear_status()  # outside dfuERROR the bootloader stalls and enters dfuERROR (usbd_dfu.cpp)
     assert session.get_status().state == DfuState.DFU_ERROR
     session.write(NRF_USER, pattern(PAGE))
     assert boron.read_flash(NRF_USER, PAGE) == pattern(PAGE)
@@ -248,7 +248,7 @@ def test_status_poll_timeout_is_slept_before_the_next_getstatus(
     photon = device_factory("photon")
     slept: list[float] = []
     session = dfu_session(photon, replace(timing, sleep=slept.append))
-    session.write(0, pattern(64), alt=1)  # Gen 2 DCT: 1 ms erase and 500 ms write poll timeouts (§3.1)
+    session.write(0, pattern(64), alt=1)  # Gen 2 DCT: 1 ms erase, 500 ms write polls (Device OS v2.3.1 usbd_dct_if.c)
     assert 0.5 in slept and photon.read_flash(0, 64, alt=1) == pattern(64)
 
 

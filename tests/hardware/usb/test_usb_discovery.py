@@ -1,4 +1,5 @@
-"""Finding Particle devices on USB through pyusb, opening one by id, and waiting for re-enumeration (§1, §2.4)."""
+"""Finding Particle devices on USB through pyusb, opening one by id, and waiting for re-enumeration
+(particle-usb 4.1.0 src/device-base.js; particle-cli 3.43.1 src/cmd/usb-util.js)."""
 
 from __future__ import annotations
 

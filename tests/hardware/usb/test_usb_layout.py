@@ -1,4 +1,5 @@
-"""DfuSe memory-layout strings (reference §3.2): parsing, read-only segments, and which pages an image erases."""
+"""DfuSe memory-layout strings (DfuSe 1.1a; particle-usb src/dfu.js): parsing, read-only segments, and which pages an
+image erases."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Device OS updates from a bundle against simulated devices: particle-cli's order, skipping, DFU and normal-mode
-steps, DROP_MODULE_INFO, and confirmation of the new versions (reference §3.4, §2.3)."""
+steps, DROP_MODULE_INFO, and confirmation of the new versions (particle-cli 3.43.1 src/lib/flash-helper.js;
+particle-usb 4.1.0 src/device.js updateFirmware)."""
 
 from __future__ import annotations
 

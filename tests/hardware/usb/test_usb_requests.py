@@ -1,4 +1,5 @@
-"""Every typed control request against simulated devices through pyusb (reference §2.1–§2.3)."""
+"""Every typed control request against simulated devices through pyusb (Device OS system/inc/system_control.h;
+device-os-protobuf 2.9.0 control/*.proto; particle-usb 4.1.0 src/device.js)."""
 
 from __future__ import annotations
 
