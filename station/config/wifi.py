@@ -37,7 +37,8 @@ class WifiSettingsError(StationError):
 
 
 class Security(enum.Enum):
-    """The security names a profile uses, each with its ``wifi.Security`` number (reference §2.2)."""
+    """The security names a profile uses, each with its ``wifi.Security`` number (device-os-protobuf
+    control/wifi_new.proto)."""
 
     OPEN = "open"
     WEP = "wep"
@@ -53,8 +54,8 @@ class Security(enum.Enum):
 
     @property
     def console_value(self) -> ConsoleSecurity:
-        """The answer to the serial console's security prompt (§4): mixed modes answer with the older standard,
-        which the access point also accepts."""
+        """The answer to the serial console's security prompt (Device OS system/src/system_setup.cpp): mixed modes
+        answer with the older standard, which the access point also accepts."""
         return _CONSOLE[self]
 
     @property

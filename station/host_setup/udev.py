@@ -4,8 +4,8 @@ without root and ModemManager leaves their serial ports alone.
     python -m station.host_setup.udev --print                # show the rules
     sudo .venv/bin/python -m station.host_setup.udev --install
 
-Facts: reference/particle-device-protocol.md §1 (VID 0x2B04 with PIDs 0xC000/0xD000 + platform id, the Spark Core
-on 1D50:607D/607F, MODE 0666 and ENV{ID_MM_DEVICE_IGNORE}="1" as particle-cli's 50-particle.rules has them).
+Facts: particle-cli 3.43.1 assets/50-particle.rules and @particle/device-constants: VID 0x2B04 with PIDs
+0xC000/0xD000 plus the platform id, the Spark Core on 1D50:607D/607F, MODE 0666 and ENV{ID_MM_DEVICE_IGNORE}="1".
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Product firmware from the cloud: fetch and cache a version, what the product delivers over the air, and a lot's plan.
 
-Facts: reference/particle-cloud-api.md §9 (product firmware), §4.5 (locks, development devices) and §11.6 (a released
-product firmware wins over what was flashed unless the device is locked or a development device).
+Facts: docs.particle.io Cloud API, product firmware ('List all versions of product firmware', 'Release product
+firmware'), 'Lock product device' and 'Mark product development device': a released product firmware wins over what
+was flashed unless the device is locked or a development device.
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ def _checked(
                     "the product") from None
     problems = [str(p) for p in validate_for(module, platform, require_user_part=True,
                                              expected_product_version=version)]
-    # Since Device OS 4 PRODUCT_VERSION(x) stores product id = platform id (reference: device protocol §5), so the
+    # Since Device OS 4 PRODUCT_VERSION(x) stores product id = platform id (Device OS
+    # wiring/inc/spark_wiring_version.h), so the
     # platform id is accepted as well as the product's own id.
     if module.product_id is None:
         problems.append("the binary carries no product id and version: it was not built with PRODUCT_VERSION; "

@@ -4,7 +4,8 @@
 day not yet used by the product's groups, so each lot that expands it gets a group of its own; pass ``seq`` (e.g. the
 lot's own sequence number) for a per-lot choice that stays the same when the station restarts in the middle of a lot.
 Expand once per lot and keep the names for its units: expanding again after the group exists picks the next number.
-Names follow the API's rule for groups (reference §9): lowercase letters, digits, ``-`` and ``_``.
+Names follow the API's rule for groups (docs.particle.io, 'Create device group'): lowercase letters, digits, ``-`` and
+``_``.
 """
 
 from __future__ import annotations

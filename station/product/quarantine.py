@@ -2,7 +2,8 @@
 
 A product with quarantine on holds back a device the product does not know when it connects running the product's
 firmware (Device OS 3 and earlier builds carry the PRODUCT_ID); it is listed with ``quarantined`` set and is not a
-member until approved (reference §4.8). Approving imports it by id; denying removes it with ``deny=true``, after
+member until approved (docs.particle.io, 'Approve a quarantined device'). Approving imports it by id; denying removes
+it with ``deny=true``, after
 which it stays out. The API has no documented way to list denied devices, so this module offers none.
 """
 

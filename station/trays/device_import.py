@@ -132,7 +132,8 @@ def import_tray(
             continue
         outcome = ImportOutcome(stored)
         if outcome is ImportOutcome.UNREPORTED and device_id is not None:
-            # The API answers a serial number with the device id it imported (reference §11.2).
+            # The API answers a serial number with the device id it imported (docs.particle.io, 'Import devices into
+            # product').
             outcome = ImportOutcome(outcomes.get(device_id, ImportOutcome.EXISTING.value))
         line_result, reason = _FROM_OUTCOME[outcome]
         lines.append(ReportLine(entry.line, entry.value, entry.kind.value, device_id, line_result, reason))

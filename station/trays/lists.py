@@ -24,7 +24,7 @@ _HEADER_WORDS = {
     "iccid": ("iccid", "sim", "sim iccid"),
     "imei": ("imei",),
 }
-# Device id prefixes by MCU family (reference §1, device id construction).
+# Device id prefixes by MCU family (Device OS hal/src/*/deviceid_hal.cpp).
 _ID_PREFIX = {McuFamily.NRF52840: "e00fce68", McuFamily.RTL872X: "0a10aced2021"}
 
 

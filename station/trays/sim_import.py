@@ -2,7 +2,8 @@
 per-line report shaped like the device tray import's.
 
 Every ICCID is checked before any call (``station.trays.lists``). Then each one is asked about with
-``HEAD /v1/sims/:iccid`` (reference §7, §11.4); the ones ready to activate are imported in one call, and each SIM's
+``HEAD /v1/sims/:iccid`` (docs.particle.io, 'Import and activate product SIMs'); the ones ready to activate are
+imported in one call, and each SIM's
 state is read back. The API only queues an activation, so "activation pending" is a normal result, not a failure.
 """
 

@@ -38,7 +38,8 @@ from station.workflow.device import (
 log = logging.getLogger(__name__)
 
 SETUP_DONE_FIXED_FROM = SystemVersion(4, 0, 0)
-"""From Device OS 4.0.0 the device always reports setup done (reference §2.1, request 73/74)."""
+"""From Device OS 4.0.0 the device always reports setup done (Device OS system/src/system_control_internal.cpp,
+73/74)."""
 REAPPEAR_TIMEOUT_S = 30.0
 """How long a device may take to come back as a serial port after the reset that ends a flash."""
 

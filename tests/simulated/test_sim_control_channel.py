@@ -1,5 +1,5 @@
 """The control-request framing of a simulated device (INIT/CHECK/SEND/RECV/RESET, raw 0x50) at the wire level
-(reference §2, §8)."""
+(particle-usb src/usb-protocol.js; Device OS usb_control_request_channel.cpp)."""
 
 from __future__ import annotations
 

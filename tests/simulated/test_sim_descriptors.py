@@ -1,4 +1,5 @@
-"""USB descriptors of simulated devices as pyusb and a particle-usb-like host read them (reference §1, §3.2, §8)."""
+"""USB descriptors of simulated devices as pyusb and a particle-usb-like host read them (Device OS bootloader
+usbd_device.cpp; particle-usb src/dfu.js)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The DfuSe bootloader of a simulated device at the wire level: state machine, erase/write/upload, manifest and
-re-enumeration, and the fine points of reference §3 and §8."""
+re-enumeration, and the fine points of particle-usb src/dfu.js and Device OS bootloader usbd_dfu.cpp."""
 
 from __future__ import annotations
 

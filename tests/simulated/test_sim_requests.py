@@ -1,4 +1,5 @@
-"""Control-request types a simulated device answers, checked through the wire-level host (reference §2.1–§2.3)."""
+"""Control-request types a simulated device answers, checked through the wire-level host (Device OS system_control.h;
+particle-usb src/device.js)."""
 
 from __future__ import annotations
 

@@ -33,7 +33,8 @@ from station.workflow.usb_link import UsbLink
 
 PASSWORD = "Line7-Wifi-Pa55phrase"
 LEGACY_WPA2, LEGACY_AES = 3, 1
-"""WiFiAccessPoint.security WPA2 and cipher AES as the legacy request 113 carries them (reference §2.2)."""
+"""WiFiAccessPoint.security WPA2 and cipher AES as the legacy request 113 carries them (device-os-protobuf
+control/wifi.proto)."""
 
 
 def make_device(platform: str, **options: object) -> SimulatedDevice:
