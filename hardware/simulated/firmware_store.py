@@ -37,17 +37,13 @@ class FirmwareStore:
         try:
             return self.memories[alt]
         except KeyError:
-            raise SimulationError(
-                f"{self.label} has DFU alt settings 0..{len(self.memories) - 1}, not {alt}"
-            ) from None
+            raise SimulationError(f"{self.label} has DFU alt settings 0..{len(self.memories) - 1}, not {alt}") from None
 
     # --- what the module table says ------------------------------------------------------------------------------
 
     @property
     def bootloader_version(self) -> int | None:
-        return next(
-            (m.version for m in self.modules if m.function is ModuleFunction.BOOTLOADER and m.index == 0), None
-        )
+        return next((m.version for m in self.modules if m.function is ModuleFunction.BOOTLOADER and m.index == 0), None)
 
     @property
     def running_user_part(self) -> ModuleRecord | None:

@@ -99,7 +99,6 @@ def bootloader_module_version(device_os: str) -> int:
     return best[1] if best else PRE_5_BOOTLOADER_VERSION
 
 
-
 def release_of_system_version(version: int) -> str | None:
     """The release whose system part has this module version, or None when the table does not list it."""
     return _RELEASE_OF_SYSTEM_VERSION.get(version)
