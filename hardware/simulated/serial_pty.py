@@ -85,6 +85,8 @@ class SimulatedSerialConsole:
         self._hang_up = threading.Event()
         self._ending = threading.Event()
         self._thread = threading.Thread(target=self._serve, name=f"serial-pty {device.device_id}", daemon=True)
+        with _LIVE_LOCK:
+            _LIVE.add(self)  # before the thread starts: it removes the session when it ends
         self._thread.start()
 
     @property
@@ -218,13 +220,6 @@ _LIVE: set[SimulatedSerialConsole] = set()
 _LIVE_LOCK = threading.Lock()
 
 
-def _start(device: ConsoleDevice, faults: SerialFaults | None) -> SimulatedSerialConsole:
-    console = SimulatedSerialConsole(device, faults)
-    with _LIVE_LOCK:
-        _LIVE.add(console)
-    return console
-
-
 class SerialConsolePort:
     """A device's USB serial (CDC) function: at most one console session per USB session, started on demand.
 
@@ -249,7 +244,7 @@ class SerialConsolePort:
                 return console.port_path
             if console is not None:
                 console.hang_up_later()  # a stale session: its thread ends on its own
-            self._session = _start(self._device, faults)
+            self._session = SimulatedSerialConsole(self._device, faults)
             return self._session.port_path
 
     @property
