@@ -3,12 +3,18 @@ backend (and, via ``SimulatedDevice.serial_port()``, a pty serial console).
 
     device = SimulatedDevice("boron", seed=1)
     found = usb.core.find(backend=usb_backend(device), idVendor=0x2B04)
+
+The simulator stands for the device: every number and text it puts on the wire is its own copy, written from the
+public specifications and Particle's sources (``usb_facts``, ``control_facts``, ``control_messages``, ``dfu_facts``,
+``flash_layout``, ``serial_facts``, ``module_format``, ``platform_facts``, ``versions``), never imported from the host
+packages (``hardware.usb``, ``hardware.serial``, ``hardware.firmware``), so a host that gets one wrong is caught.
 """
 
 from hardware.simulated.backend import SimulatedUsbBackend, usb_backend
 from hardware.simulated.device import DeviceMode, SimulatedDevice
 from hardware.simulated.errors import SimulationError
-from hardware.simulated.faults import Faults
+from hardware.simulated.faults import Faults, SerialFaults
+from hardware.simulated.module_format import ModuleFunction
 from hardware.simulated.module_image import Dependency, ModuleImage
 from hardware.simulated.module_table import ModuleRecord
 from hardware.simulated.timing import Timing
@@ -21,8 +27,10 @@ __all__ = [
     "DeviceMode",
     "FaultPlan",
     "Faults",
+    "ModuleFunction",
     "ModuleImage",
     "ModuleRecord",
+    "SerialFaults",
     "SimulatedDevice",
     "SimulatedUsbBackend",
     "SimulationError",

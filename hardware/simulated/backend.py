@@ -20,8 +20,8 @@ import usb.core
 from hardware.simulated.descriptors import UsbDescriptors
 from hardware.simulated.device import SimulatedDevice
 from hardware.simulated.errors import UsbNoDevice, UsbStall, UsbTimeout
+from hardware.simulated.usb_facts import Recipient, StandardRequest
 from hardware.simulated.usb_function import Setup, UsbFunction, usb_function
-from hardware.usb.protocol import Recipient, StandardRequest
 
 # libusb error codes and the strings pyusb's libusb1 backend attaches to them.
 LIBUSB_ERROR_NO_DEVICE = -4

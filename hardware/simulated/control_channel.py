@@ -1,5 +1,6 @@
 """The normal-mode USB control-request channel of a simulated device: INIT/CHECK/SEND/RECV/RESET framing with
-Device OS's reply layouts, statuses and stalls, and the raw 0x50 vendor requests (reference §2, §8)."""
+Device OS's reply layouts, statuses and stalls, and the raw 0x50 vendor requests (Device OS
+``system/src/usb_control_request_channel.{h,cpp}``; numbers in ``control_facts``)."""
 
 from __future__ import annotations
 
@@ -8,23 +9,23 @@ import struct
 import time
 from dataclasses import dataclass, field
 
-from hardware.simulated.control_reply import Reply
-from hardware.simulated.control_requests import ControlRequestHandlers
-from hardware.simulated.device import SimulatedDevice
-from hardware.simulated.errors import UsbStall
-from hardware.simulated.protocol import MAX_ACTIVE_REQUESTS, POOLED_PAYLOAD_SIZE
-from hardware.usb.protocol import (
+from hardware.simulated.control_facts import (
+    MAX_ACTIVE_REQUESTS,
     MAX_CHUNK_SIZE,
+    MIN_SERVICE_WLENGTH,
+    POOLED_PAYLOAD_SIZE,
     RAW_VENDOR_MAX_LENGTH,
     RAW_VENDOR_REQUEST,
-    SERVICE_REPLY_LENGTH,
+    REQUEST_ID_LIMIT,
     RawVendorIndex,
     ReplyField,
     ServiceRequest,
     ServiceStatus,
 )
-
-_ID_LIMIT = 0x10000
+from hardware.simulated.control_reply import Reply
+from hardware.simulated.control_requests import ControlRequestHandlers
+from hardware.simulated.device import SimulatedDevice
+from hardware.simulated.errors import UsbStall
 
 
 class _Stage(enum.Enum):
@@ -176,13 +177,13 @@ class ControlChannel:
                 reply = device.device_os.encode("ascii")
             else:
                 raise UsbStall(f"raw vendor IN request {w_index} is not defined")
-            # The device stalls rather than truncate (§8).
+            # The device stalls rather than truncate (usb_control_request_channel.cpp processVendorRequest).
             if not len(reply) <= w_length <= RAW_VENDOR_MAX_LENGTH:
                 raise UsbStall(
                     f"raw vendor request {w_index} needs wLength {len(reply)}..{RAW_VENDOR_MAX_LENGTH}, got {w_length}"
                 )
             return reply
-        if device.platform.control_out_needs_data_stage and not data:
+        if device.board.control_out_needs_data_stage and not data:
             raise UsbStall("this platform needs a data stage on control OUT transfers")
         if w_index == RawVendorIndex.RESET:
             device.reset(0.0)
@@ -197,7 +198,7 @@ class ControlChannel:
     def _next_id(self) -> int:
         candidate = self._last_id
         while True:
-            candidate = candidate + 1 if candidate + 1 < _ID_LIMIT else 1
+            candidate = candidate + 1 if candidate + 1 < REQUEST_ID_LIMIT else 1
             if candidate not in self._requests:
                 self._last_id = candidate
                 return candidate
@@ -223,5 +224,5 @@ class ControlChannel:
 
 
 def _require_length(w_length: int) -> None:
-    if w_length < SERVICE_REPLY_LENGTH:
-        raise UsbStall(f"service request with wLength {w_length}; the device needs at least {SERVICE_REPLY_LENGTH}")
+    if w_length < MIN_SERVICE_WLENGTH:
+        raise UsbStall(f"service request with wLength {w_length}; the device needs at least {MIN_SERVICE_WLENGTH}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hardware.usb.protocol import ResultCode
+from hardware.simulated.control_facts import ResultCode
 
 
 @dataclass(frozen=True)

@@ -1,92 +1,108 @@
-"""Device OS's system control-request handlers as a simulated device runs them: request type + payload → result,
-reply and after-reply action (reference §2.1–§2.3). Transport-independent; the USB control channel calls it."""
+"""Device OS's system control-request handlers as a simulated device runs them: request type + payload -> result,
+reply and after-reply action (Device OS ``system/src/system_control_internal.cpp``, ``system/src/control/*.cpp``).
+Transport-independent; the USB control channel calls it. Request types, result codes and message field numbers are
+the simulator's own (``control_facts``, ``control_messages``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from hardware.firmware.format import ModuleFunction, ModuleValidity
-from hardware.platforms import McuFamily
+from hardware.simulated import control_messages as msg
 from hardware.simulated import wifi_requests, wire
+from hardware.simulated.control_facts import (
+    FIRMWARE_UPDATE_CHUNK_SIZE,
+    FIRMWARE_UPDATE_FORMAT_BIN,
+    SERIAL_NUMBER_NOT_PROVISIONED,
+    RequestType,
+    ResultCode,
+)
 from hardware.simulated.control_reply import NOT_SUPPORTED, OK, Handler, Reply
 from hardware.simulated.device import MAX_CLAIM_CODE, DeviceMode, SimulatedDevice
 from hardware.simulated.errors import SimulationError
+from hardware.simulated.module_format import ModuleFunction, ModuleValidity
 from hardware.simulated.module_image import ModuleImage
 from hardware.simulated.module_table import ModuleRecord
-from hardware.simulated.protocol import FIRMWARE_UPDATE_CHUNK_SIZE, LegacyModuleType
+from hardware.simulated.platform_facts import Family
 from hardware.simulated.versions import version_tuple
-from hardware.usb.protocol import SERIAL_NUMBER_NOT_PROVISIONED, DeviceModeValue, RequestType, ResultCode
 
 MODULES_FIELD_FROM = (5, 6, 0)
-"""Module info moves from the deprecated field 1 to field 2 (particle.cloud.FirmwareModule) in 5.6.0."""
+"""Module info moves from the deprecated field 1 to field 2 (particle.cloud.FirmwareModule) in 5.6.0 (Device OS
+``system/src/control/storage.cpp``)."""
 SETUP_DONE_FIXED_FROM = (4, 0, 0)
+"""From 4.0.0 set-setup-done(true) is a no-op, (false) NOT_SUPPORTED, and is-setup-done always true."""
 PROTECTION_FROM = (6, 0, 0)
-UPDATE_FORMAT_BIN = 0
-_PROTECTION_RESET, _PROTECTION_PREPARE = 0, 1
-_LEGACY_TYPES: dict[int, LegacyModuleType] = {
-    ModuleFunction.BOOTLOADER: LegacyModuleType.BOOTLOADER,
-    ModuleFunction.SYSTEM_PART: LegacyModuleType.SYSTEM_PART,
-    ModuleFunction.USER_PART: LegacyModuleType.USER_PART,
-    ModuleFunction.MONOLITHIC: LegacyModuleType.MONO_FIRMWARE,
-    ModuleFunction.NCP: LegacyModuleType.NCP_FIRMWARE,
-    ModuleFunction.RADIO_STACK: LegacyModuleType.RADIO_STACK,
+"""Device Protection requests (76/77) exist from 6.0.0 (Device OS ``system/src/control/config.cpp``)."""
+_LEGACY_TYPES: dict[int, int] = {
+    ModuleFunction.BOOTLOADER: msg.LegacyModuleType.BOOTLOADER,
+    ModuleFunction.SYSTEM_PART: msg.LegacyModuleType.SYSTEM_PART,
+    ModuleFunction.USER_PART: msg.LegacyModuleType.USER_PART,
+    ModuleFunction.MONOLITHIC: msg.LegacyModuleType.MONO_FIRMWARE,
+    ModuleFunction.NCP: msg.LegacyModuleType.NCP_FIRMWARE,
+    ModuleFunction.RADIO_STACK: msg.LegacyModuleType.RADIO_STACK,
 }
-_LEGACY_INTEGRITY_FAILED, _LEGACY_DEPENDENCY_FAILED = 1, 2
 
 
 def imei_reported(device_os: tuple[int, int, int]) -> bool:
-    """Request 554 fills ``imei`` in 5.8.x/5.9.x and from 6.1.0 on; it is empty in <= 5.7 and 6.0.0 (§2.1)."""
+    """Request 554 fills ``imei`` in 5.8.x/5.9.x and from 6.1.0 on; it is empty in <= 5.7 and 6.0.0 (Device OS
+    ``system/src/control/cellular.cpp`` across those tags)."""
     return (5, 8, 0) <= device_os < (6, 0, 0) or device_os >= (6, 1, 0)
 
 
 def firmware_module_message(module: ModuleRecord) -> bytes:
-    """``particle.cloud.FirmwareModule`` (hash always present: particle-usb reads it unconditionally)."""
+    """``particle.cloud.FirmwareModule`` (hash always present: particle-usb reads it unconditionally). Its type and
+    store enums number modules as the prefix does, so function and store go out as they are."""
+    f, d = msg.FirmwareModule, msg.FirmwareModuleDependency
     deps = (
-        wire.varint_field(1, d.function) + wire.varint_field(2, d.index) + wire.varint_field(3, d.version)
-        for d in module.dependencies
+        wire.varint_field(d.TYPE, dep.function)
+        + wire.varint_field(d.INDEX, dep.index)
+        + wire.varint_field(d.VERSION, dep.version)
+        for dep in module.dependencies
     )
     return (
-        wire.varint_field(1, module.function)
-        + wire.varint_field(2, module.index)
-        + wire.varint_field(3, module.version)
-        + wire.varint_field(4, module.store)
-        + wire.varint_field(5, module.max_size)
-        + wire.fixed32_field(6, module.checked)
-        + wire.fixed32_field(7, module.passed)
-        + wire.bytes_field(8, module.sha256, always=True)
-        + wire.repeated_messages(9, deps)
-        + wire.varint_field(11, module.size)
+        wire.varint_field(f.TYPE, module.function)
+        + wire.varint_field(f.INDEX, module.index)
+        + wire.varint_field(f.VERSION, module.version)
+        + wire.varint_field(f.STORE, module.store)
+        + wire.varint_field(f.MAX_SIZE, module.max_size)
+        + wire.fixed32_field(f.CHECKED_FLAGS, module.checked)
+        + wire.fixed32_field(f.PASSED_FLAGS, module.passed)
+        + wire.bytes_field(f.HASH, module.sha256, always=True)
+        + wire.repeated_messages(f.DEPENDENCIES, deps)
+        + wire.varint_field(f.SIZE, module.size)
     )
 
 
 def legacy_module_message(module: ModuleRecord) -> bytes:
     """Deprecated ``particle.ctrl.Module`` (field 1 of the module-info reply below 5.6.0)."""
+    m, d = msg.LegacyModule, msg.LegacyModuleDependency
     validity = 0
     if ModuleValidity.INTEGRITY not in module.passed:
-        validity |= _LEGACY_INTEGRITY_FAILED
+        validity |= m.INTEGRITY_FAILED
     if ModuleValidity.DEPENDENCIES not in module.passed:
-        validity |= _LEGACY_DEPENDENCY_FAILED
+        validity |= m.DEPENDENCY_FAILED
     deps = (
-        wire.varint_field(1, _LEGACY_TYPES.get(d.function, LegacyModuleType.INVALID))
-        + wire.varint_field(2, d.index)
-        + wire.varint_field(3, d.version)
-        for d in module.dependencies
+        wire.varint_field(d.TYPE, _LEGACY_TYPES.get(dep.function, msg.LegacyModuleType.INVALID))
+        + wire.varint_field(d.INDEX, dep.index)
+        + wire.varint_field(d.VERSION, dep.version)
+        for dep in module.dependencies
     )
     return (
-        wire.varint_field(1, _LEGACY_TYPES.get(module.function, LegacyModuleType.INVALID))
-        + wire.varint_field(2, module.index)
-        + wire.varint_field(3, module.version)
-        + wire.varint_field(4, module.size)
-        + wire.varint_field(5, validity)
-        + wire.repeated_messages(6, deps)
+        wire.varint_field(m.TYPE, _LEGACY_TYPES.get(module.function, msg.LegacyModuleType.INVALID))
+        + wire.varint_field(m.INDEX, module.index)
+        + wire.varint_field(m.VERSION, module.version)
+        + wire.varint_field(m.SIZE, module.size)
+        + wire.varint_field(m.VALIDITY, validity)
+        + wire.repeated_messages(m.DEPENDENCIES, deps)
     )
 
 
 def module_info_reply(modules: Iterable[ModuleRecord], device_os: tuple[int, int, int]) -> bytes:
     if device_os >= MODULES_FIELD_FROM:
-        return wire.repeated_messages(2, (firmware_module_message(m) for m in modules))
-    return wire.repeated_messages(1, (legacy_module_message(m) for m in modules))
+        return wire.repeated_messages(msg.GetModuleInfoReply.MODULES, (firmware_module_message(m) for m in modules))
+    legacy = (legacy_module_message(m) for m in modules)
+    return wire.repeated_messages(msg.GetModuleInfoReply.MODULES_DEPRECATED, legacy)
 
 
 @dataclass
@@ -108,9 +124,9 @@ class ControlRequestHandlers:
         t = RequestType
         self._table: dict[int, Handler] = {
             t.ECHO: lambda payload: Reply(data=payload),
-            t.DEVICE_ID: lambda _: Reply(data=wire.string_field(1, device.device_id.value)),
+            t.DEVICE_ID: lambda _: Reply(data=wire.string_field(msg.GetDeviceIdReply.ID, device.device_id.value)),
             t.SERIAL_NUMBER: self._serial_number,
-            t.SYSTEM_VERSION: lambda _: Reply(data=wire.string_field(1, device.device_os)),
+            t.SYSTEM_VERSION: self._system_version,
             t.NCP_FIRMWARE_VERSION: self._ncp_version,
             t.RESET: lambda _: Reply(after_reply=device.reset),
             t.FACTORY_RESET: self._factory_reset,
@@ -126,22 +142,23 @@ class ControlRequestHandlers:
             t.SET_PROTECTED_STATE: self._set_protected_state,
             t.GET_MODULE_INFO: lambda _: Reply(data=module_info_reply(device.modules, self._version)),
             t.SET_CLAIM_CODE: self._set_claim_code,
-            t.IS_CLAIMED: lambda _: Reply(data=wire.bool_field(1, device.claimed)),
+            t.IS_CLAIMED: lambda _: Reply(data=wire.bool_field(msg.IsClaimedReply.CLAIMED, device.claimed)),
             t.START_FIRMWARE_UPDATE: self._start_update,
             t.FIRMWARE_UPDATE_DATA: self._update_data,
             t.FINISH_FIRMWARE_UPDATE: self._finish_update,
             t.CANCEL_FIRMWARE_UPDATE: self._cancel_update,
-            t.CLOUD_GET_STATUS: lambda _: Reply(data=wire.varint_field(1, 2 if device.cloud_connected else 0)),
+            t.CLOUD_GET_STATUS: self._cloud_status,
             t.CLOUD_CONNECT: self._cloud(True),
             t.CLOUD_DISCONNECT: self._cloud(False),
         }
-        if device.platform.is_cellular:
+        board = device.board
+        if board.cellular:
             self._table[t.CELLULAR_GET_ICCID] = self._iccid
-        if device.platform.is_wifi and device.platform.gen3_or_later:
-            rtl = device.platform.mcu is McuFamily.RTL872X
+        if board.wifi and board.gen3_or_later:
+            rtl = board.family is Family.RTL872X
             refused = wifi_requests.RTL872X_REFUSED_SECURITY if rtl else frozenset()
             self._table.update(wifi_requests.gen3_handlers(device.wifi, refused))
-        elif device.platform.is_wifi:
+        elif board.wifi:
             self._table.update(wifi_requests.legacy_handlers(device.wifi))
 
     @property
@@ -164,13 +181,17 @@ class ControlRequestHandlers:
         serial = self._device.serial
         if serial is None:
             return Reply(SERIAL_NUMBER_NOT_PROVISIONED)
-        return Reply(data=wire.string_field(1, serial.value))
+        return Reply(data=wire.string_field(msg.GetSerialNumberReply.SERIAL, serial.value))
+
+    def _system_version(self, payload: bytes) -> Reply:
+        return Reply(data=wire.string_field(msg.GetSystemVersionReply.VERSION, self._device.device_os))
 
     def _ncp_version(self, payload: bytes) -> Reply:
-        version = self._device.ncp_version
+        version = self._device.firmware.ncp_version
         if version is None:
             return NOT_SUPPORTED
-        return Reply(data=wire.string_field(1, f"0.0.{version}") + wire.varint_field(2, version))
+        r = msg.GetNcpFirmwareVersionReply
+        return Reply(data=wire.string_field(r.VERSION, f"0.0.{version}") + wire.varint_field(r.MODULE_VERSION, version))
 
     def _factory_reset(self, payload: bytes) -> Reply:
         def wipe_and_reset() -> None:
@@ -190,11 +211,11 @@ class ControlRequestHandlers:
 
     def _device_mode(self, payload: bytes) -> Reply:
         listening = self._device.mode is DeviceMode.LISTENING
-        mode = DeviceModeValue.LISTENING if listening else DeviceModeValue.NORMAL
-        return Reply(data=wire.varint_field(1, mode))
+        mode = msg.DeviceMode.LISTENING if listening else msg.DeviceMode.NORMAL
+        return Reply(data=wire.varint_field(msg.GetDeviceModeReply.MODE, mode))
 
     def _set_setup_done(self, payload: bytes) -> Reply:
-        done = bool(wire.get_int(wire.decode(payload), 1))
+        done = bool(wire.get_int(wire.decode(payload), msg.SetDeviceSetupDoneRequest.DONE))
         if self._version >= SETUP_DONE_FIXED_FROM:
             return OK if done else NOT_SUPPORTED
         self._device.setup_done = done
@@ -202,11 +223,11 @@ class ControlRequestHandlers:
 
     def _is_setup_done(self, payload: bytes) -> Reply:
         done = True if self._version >= SETUP_DONE_FIXED_FROM else self._device.setup_done
-        return Reply(data=wire.bool_field(1, done))
+        return Reply(data=wire.bool_field(msg.IsDeviceSetupDoneReply.DONE, done))
 
     def _set_startup_mode(self, payload: bytes) -> Reply:
-        mode = wire.get_int(wire.decode(payload), 1)
-        self._device.startup_listening = mode == DeviceModeValue.LISTENING
+        mode = wire.get_int(wire.decode(payload), msg.SetStartupModeRequest.MODE)
+        self._device.startup_listening = mode == msg.DeviceMode.LISTENING
         return OK
 
     def _protected_state(self, payload: bytes) -> Reply:
@@ -216,15 +237,22 @@ class ControlRequestHandlers:
     def _set_protected_state(self, payload: bytes) -> Reply:
         if self._version < PROTECTION_FROM:
             return NOT_SUPPORTED
-        action = wire.get_int(wire.decode(payload), 1)
-        return OK if action in (_PROTECTION_RESET, _PROTECTION_PREPARE) else Reply(ResultCode.INVALID_STATE)
+        r = msg.SetProtectedStateRequest
+        action = wire.get_int(wire.decode(payload), r.ACTION)
+        # PREPARE on an unprotected device returns no ``prepare`` (Device OS services/src/security_mode.cpp).
+        return OK if action in (r.RESET, r.PREPARE) else Reply(ResultCode.INVALID_STATE)
 
     def _set_claim_code(self, payload: bytes) -> Reply:
-        code = wire.get_str(wire.decode(payload), 1)
+        code = wire.get_str(wire.decode(payload), msg.SetClaimCodeRequest.CODE)
         if len(code) > MAX_CLAIM_CODE:
             return Reply(ResultCode.BAD_DATA)
         self._device.set_claim_code(code)
         return OK
+
+    def _cloud_status(self, payload: bytes) -> Reply:
+        r = msg.GetConnectionStatusReply
+        status = r.CONNECTED if self._device.cloud_connected else r.DISCONNECTED
+        return Reply(data=wire.varint_field(r.STATUS, status))
 
     def _cloud(self, connect: bool) -> Handler:
         def handler(payload: bytes) -> Reply:
@@ -235,31 +263,33 @@ class ControlRequestHandlers:
 
     def _iccid(self, payload: bytes) -> Reply:
         iccid, imei = self._device.iccid, self._device.imei
-        data = wire.string_field(1, iccid.value if iccid else "")
+        data = wire.string_field(msg.GetIccidReply.ICCID, iccid.value if iccid else "")
         if imei is not None and imei_reported(self._version):
-            data += wire.string_field(2, imei.value)
+            data += wire.string_field(msg.GetIccidReply.IMEI, imei.value)
         return Reply(data=data)
 
-    # --- normal-mode firmware update (§2.3) ----------------------------------------------------------------------
+    # --- normal-mode firmware update (Device OS system/src/control/storage.cpp) -----------------------------------
 
     def _start_update(self, payload: bytes) -> Reply:
         fields = wire.decode(payload)
         self._update = None
-        size, fmt = wire.get_int(fields, 1), wire.get_int(fields, 2)
-        if fmt != UPDATE_FORMAT_BIN:
+        r = msg.StartFirmwareUpdateRequest
+        size, fmt = wire.get_int(fields, r.SIZE), wire.get_int(fields, r.FORMAT)
+        if fmt != FIRMWARE_UPDATE_FORMAT_BIN:
             return NOT_SUPPORTED
-        capacity = self._device.memory(0).layout.end - self._device.memory(0).layout.start
+        layout = self._device.firmware.memory(0).layout
+        capacity = layout.end - layout.start
         if size == 0:
             return Reply(ResultCode.INVALID_ARGUMENT)
         if size > capacity:
             return Reply(ResultCode.TOO_LARGE)
         self._update = _Update(size)
-        return Reply(data=wire.varint_field(1, FIRMWARE_UPDATE_CHUNK_SIZE))
+        return Reply(data=wire.varint_field(msg.StartFirmwareUpdateReply.CHUNK_SIZE, FIRMWARE_UPDATE_CHUNK_SIZE))
 
     def _update_data(self, payload: bytes) -> Reply:
         if self._update is None:
             return Reply(ResultCode.INVALID_STATE)
-        data = wire.get_bytes(wire.decode(payload), 1)
+        data = wire.get_bytes(wire.decode(payload), msg.FirmwareUpdateDataRequest.DATA)
         if not 1 <= len(data) <= self._update.remaining:
             self._update = None
             return Reply(ResultCode.OUT_OF_RANGE)
@@ -267,7 +297,7 @@ class ControlRequestHandlers:
         return OK
 
     def _finish_update(self, payload: bytes) -> Reply:
-        validate_only = bool(wire.get_int(wire.decode(payload), 1))
+        validate_only = bool(wire.get_int(wire.decode(payload), msg.FinishFirmwareUpdateRequest.VALIDATE_ONLY))
         update, self._update = self._update, None
         if update is None or update.remaining:
             return Reply(ResultCode.INVALID_STATE)
@@ -276,7 +306,7 @@ class ControlRequestHandlers:
             parsed = ModuleImage.parse(image)
         except SimulationError:
             return Reply(ResultCode.BAD_DATA)
-        platform_ok = parsed.prefix.platform_id == self._device.platform.id
+        platform_ok = parsed.prefix.platform_id == self._device.board.id
         if not parsed.crc_ok or not (platform_ok or parsed.prefix.function == ModuleFunction.ASSET):
             return Reply(ResultCode.BAD_DATA)
         if validate_only:

@@ -1,31 +1,28 @@
 """USB descriptors a simulated device presents in normal and in DFU mode: device, configuration (interfaces, alt
-settings, endpoints, DFU functional descriptor) and string descriptors, as objects and as wire bytes (§1, §3.2)."""
+settings, endpoints, DFU functional descriptor) and string descriptors, as objects and as wire bytes.
+
+Layouts from USB 2.0 §9.6, USB CDC 1.2 and DFU 1.1 §4; what Particle puts in them from Device OS
+``bootloader/src/{nRF52840,rtl872x}/usbd_device.cpp``, ``usbd_dfu.{h,cpp}`` and ``hal/src/rtl872x/usbd_device.cpp``
+(manufacturer "Particle", product "<Name>" / "<Name> DFU Mode", serial = lowercase device id). Every number comes from
+the simulator's own ``usb_facts``, ``dfu_facts`` and ``platform_facts``.
+"""
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
 
-from hardware.platforms import Platform
-from hardware.simulated import memory_map
-from hardware.simulated.protocol import (
-    DEVICE_STATE_STRING_INDEX,
-    DFU_DETACH_TIMEOUT_MS,
-    DFU_FUNCTIONAL_ATTRIBUTES,
-    DFU_INTERFACE_CLASS,
-    DFU_TRANSFER_SIZE,
-    DFU_VERSION_BCD,
-    MS_OS_STRING_INDEX,
-    MS_OS_VENDOR_CODE,
-)
+from hardware.simulated import dfu_facts, memory_map
+from hardware.simulated import usb_facts as usb
+from hardware.simulated.platform_facts import Board
+from hardware.simulated.usb_facts import DescriptorType
 from hardware.simulated.versions import BOOTLOADER_6_2_0
-from hardware.usb.protocol import LANGID_EN_US, DescriptorType
 
 MANUFACTURER, PRODUCT, SERIAL_NUMBER = 1, 2, 3
 CONTROL_INTERFACE_STRING = 4
 CONFIGURATION_VALUE = 1
-DEVICE_STATE_OPEN = "sm=o"
-"""Device Protection is not simulated: every 6.2.0+ bootloader reports an open device."""
+MANUFACTURER_NAME = "Particle"
+DFU_PRODUCT_SUFFIX = " DFU Mode"
 
 
 @dataclass(frozen=True)
@@ -34,7 +31,7 @@ class EndpointDescriptor:
     bmAttributes: int
     wMaxPacketSize: int
     bInterval: int = 0
-    bLength: int = 7
+    bLength: int = usb.ENDPOINT_DESCRIPTOR_LENGTH
     bDescriptorType: int = DescriptorType.ENDPOINT
     bRefresh: int = 0
     bSynchAddress: int = 0
@@ -64,7 +61,7 @@ class InterfaceDescriptor:
     endpoints: tuple[EndpointDescriptor, ...] = ()
     extra: bytes = b""
     """Class-specific descriptors that follow this interface (libusb reports them as the alt setting's extra)."""
-    bLength: int = 9
+    bLength: int = usb.INTERFACE_DESCRIPTOR_LENGTH
     bDescriptorType: int = DescriptorType.INTERFACE
 
     @property
@@ -93,9 +90,9 @@ class ConfigurationDescriptor:
     """Per interface number, its alternate settings in order."""
     bConfigurationValue: int = CONFIGURATION_VALUE
     iConfiguration: int = 0
-    bmAttributes: int = 0x80
+    bmAttributes: int = usb.CONFIGURATION_BUS_POWERED
     bMaxPower: int = 250
-    bLength: int = 9
+    bLength: int = usb.CONFIGURATION_DESCRIPTOR_LENGTH
     bDescriptorType: int = DescriptorType.CONFIGURATION
     extra: bytes = b""
 
@@ -131,13 +128,13 @@ class DeviceDescriptor:
     bDeviceClass: int = 0
     bDeviceSubClass: int = 0
     bDeviceProtocol: int = 0
-    bcdUSB: int = 0x0200
+    bcdUSB: int = usb.USB_2_0_BCD
     bMaxPacketSize0: int = 64
     iManufacturer: int = MANUFACTURER
     iProduct: int = PRODUCT
     iSerialNumber: int = SERIAL_NUMBER
     bNumConfigurations: int = 1
-    bLength: int = 18
+    bLength: int = usb.DEVICE_DESCRIPTOR_LENGTH
     bDescriptorType: int = DescriptorType.DEVICE
 
     def to_bytes(self) -> bytes:
@@ -161,13 +158,16 @@ class DeviceDescriptor:
 
 
 def string_descriptor(text: str) -> bytes:
-    """bLength = 2 + 2 × characters exactly: no NUL padding (§8)."""
+    """UTF-16LE text with bLength = 2 + 2 × characters exactly: no NUL padding (USB 2.0 §9.6.7; Particle's
+    bootloaders send the serial unpadded, and particle-usb ``openDeviceById`` compares it as is)."""
     encoded = text.encode("utf-16-le")
     return bytes([2 + len(encoded), DescriptorType.STRING]) + encoded
 
 
 def ms_os_string_descriptor() -> bytes:
-    return bytes([18, DescriptorType.STRING]) + "MSFT100".encode("utf-16-le") + bytes([MS_OS_VENDOR_CODE, 0])
+    """Microsoft OS 1.0 string descriptor: "MSFT100", the vendor code, a pad byte."""
+    body = usb.MS_OS_SIGNATURE.encode("utf-16-le") + bytes([usb.MS_OS_VENDOR_CODE, 0])
+    return bytes([2 + len(body), DescriptorType.STRING]) + body
 
 
 @dataclass(frozen=True)
@@ -180,8 +180,8 @@ class UsbDescriptors:
 
     def string_bytes(self, index: int) -> bytes | None:
         if index == 0:
-            return bytes([4, DescriptorType.STRING]) + struct.pack("<H", LANGID_EN_US)
-        if index == MS_OS_STRING_INDEX:
+            return bytes([4, DescriptorType.STRING]) + struct.pack("<H", usb.LANGID_EN_US)
+        if index == usb.MS_OS_STRING_INDEX:
             return ms_os_string_descriptor()
         text = self.strings.get(index)
         return None if text is None else string_descriptor(text)
@@ -195,59 +195,67 @@ class UsbDescriptors:
 
 
 def _cdc_functional(control: int, data: int) -> bytes:
-    header = bytes([5, 0x24, 0x00]) + struct.pack("<H", 0x0110)
-    call_management = bytes([5, 0x24, 0x01, 0x00, data])
-    acm = bytes([4, 0x24, 0x02, 0x02])
-    union = bytes([5, 0x24, 0x06, control, data])
+    """Header, call management, ACM and union functional descriptors (USB CDC 1.2 §5.2.3, PSTN 1.2 §5.3)."""
+    header = bytes([5, usb.CDC_CS_INTERFACE, usb.CDC_HEADER]) + struct.pack("<H", usb.CDC_VERSION_BCD)
+    call_management = bytes([5, usb.CDC_CS_INTERFACE, usb.CDC_CALL_MANAGEMENT, 0x00, data])
+    acm = bytes([4, usb.CDC_CS_INTERFACE, usb.CDC_ACM, 0x02])
+    union = bytes([5, usb.CDC_CS_INTERFACE, usb.CDC_UNION, control, data])
     return header + call_management + acm + union
 
 
-def normal_mode(platform: Platform, device_id: str) -> UsbDescriptors:
+def normal_mode(board: Board, device_id: str) -> UsbDescriptors:
     """CDC ACM serial (interfaces 0 and 1) and the vendor "<Name> Control Interface" (interface 2)."""
     comm = InterfaceDescriptor(
-        0, 0, 0x02, 0x02, 0x01, endpoints=(EndpointDescriptor(0x82, 0x03, 8, 16),), extra=_cdc_functional(0, 1)
+        0,
+        0,
+        usb.CDC_COMMUNICATION_CLASS,
+        usb.CDC_ACM_SUBCLASS,
+        usb.CDC_AT_COMMANDS_PROTOCOL,
+        endpoints=(EndpointDescriptor(0x82, usb.ENDPOINT_INTERRUPT, 8, 16),),
+        extra=_cdc_functional(0, 1),
     )
-    data = InterfaceDescriptor(
-        1, 0, 0x0A, 0x00, 0x00, endpoints=(EndpointDescriptor(0x81, 0x02, 64), EndpointDescriptor(0x01, 0x02, 64))
-    )
-    control = InterfaceDescriptor(2, 0, 0xFF, 0xFF, 0xFF, iInterface=CONTROL_INTERFACE_STRING)
+    bulk = (EndpointDescriptor(0x81, usb.ENDPOINT_BULK, 64), EndpointDescriptor(0x01, usb.ENDPOINT_BULK, 64))
+    data = InterfaceDescriptor(1, 0, usb.CDC_DATA_CLASS, 0x00, 0x00, endpoints=bulk)
+    vendor = usb.VENDOR_SPECIFIC_CLASS
+    control = InterfaceDescriptor(2, 0, vendor, vendor, vendor, iInterface=CONTROL_INTERFACE_STRING)
+    device_class, device_subclass, device_protocol = usb.MISC_DEVICE_CLASS
     return UsbDescriptors(
         device=DeviceDescriptor(
-            platform.usb_vendor_id,
-            platform.usb_product_id,
+            board.vendor_id,
+            board.product_id,
             0x0250,
-            bDeviceClass=0xEF,
-            bDeviceSubClass=0x02,
-            bDeviceProtocol=0x01,
+            bDeviceClass=device_class,
+            bDeviceSubClass=device_subclass,
+            bDeviceProtocol=device_protocol,
         ),
         configuration=ConfigurationDescriptor(((comm,), (data,), (control,))),
         strings={
-            MANUFACTURER: "Particle",
-            PRODUCT: platform.display_name,
+            MANUFACTURER: MANUFACTURER_NAME,
+            PRODUCT: board.product,
             SERIAL_NUMBER: device_id,
-            CONTROL_INTERFACE_STRING: f"{platform.display_name} Control Interface",
+            CONTROL_INTERFACE_STRING: f"{board.product} Control Interface",
         },
     )
 
 
 def dfu_functional_descriptor() -> bytes:
+    """bLength, bDescriptorType, bmAttributes, wDetachTimeOut, wTransferSize, bcdDFUVersion (DFU 1.1 Table 4.2)."""
     return struct.pack(
         "<BBBHHH",
-        9,
-        DescriptorType.DFU_FUNCTIONAL,
-        DFU_FUNCTIONAL_ATTRIBUTES,
-        DFU_DETACH_TIMEOUT_MS,
-        DFU_TRANSFER_SIZE,
-        DFU_VERSION_BCD,
+        dfu_facts.FUNCTIONAL_DESCRIPTOR_LENGTH,
+        dfu_facts.FUNCTIONAL_DESCRIPTOR_TYPE,
+        dfu_facts.FUNCTIONAL_ATTRIBUTES,
+        dfu_facts.DETACH_TIMEOUT_MS,
+        dfu_facts.TRANSFER_SIZE,
+        dfu_facts.DFUSE_VERSION_BCD,
     )
 
 
-def dfu_mode(platform: Platform, device_id: str, bootloader_version: int | None) -> UsbDescriptors:
+def dfu_mode(board: Board, device_id: str, bootloader_version: int | None) -> UsbDescriptors:
     """One DfuSe interface with an alt setting per memory; the functional descriptor follows the last one."""
-    assert platform.dfu_product_id is not None
-    indexes = memory_map.dfu_strings(platform)
-    layouts = memory_map.dfu_layouts(platform)
-    cls, sub, proto = DFU_INTERFACE_CLASS
+    indexes = memory_map.dfu_strings(board)
+    layouts = [memory.describe() for memory in memory_map.dfu_layouts(board)]
+    cls, sub, proto = dfu_facts.INTERFACE_CLASS
     alts = [
         InterfaceDescriptor(0, alt, cls, sub, proto, iInterface=indexes.first_interface + alt)
         for alt in range(len(layouts))
@@ -256,12 +264,12 @@ def dfu_mode(platform: Platform, device_id: str, bootloader_version: int | None)
     alts[-1] = InterfaceDescriptor(
         0, last.bAlternateSetting, cls, sub, proto, iInterface=last.iInterface, extra=dfu_functional_descriptor()
     )
-    strings = {MANUFACTURER: "Particle", PRODUCT: f"{platform.display_name} DFU Mode", SERIAL_NUMBER: device_id}
+    strings = {MANUFACTURER: MANUFACTURER_NAME, PRODUCT: board.product + DFU_PRODUCT_SUFFIX, SERIAL_NUMBER: device_id}
     strings.update({indexes.first_interface + alt: text for alt, text in enumerate(layouts)})
-    if platform.gen3_or_later and (bootloader_version or 0) >= BOOTLOADER_6_2_0:
-        strings[DEVICE_STATE_STRING_INDEX] = DEVICE_STATE_OPEN + "\0" * 4
+    if board.gen3_or_later and (bootloader_version or 0) >= BOOTLOADER_6_2_0:
+        strings[dfu_facts.DEVICE_STATE_STRING_INDEX] = dfu_facts.DEVICE_STATE_OPEN + dfu_facts.DEVICE_STATE_PADDING
     return UsbDescriptors(
-        device=DeviceDescriptor(platform.usb_vendor_id, platform.dfu_product_id, 0x0251),
+        device=DeviceDescriptor(board.vendor_id, board.dfu_product_id, 0x0251),
         configuration=ConfigurationDescriptor((tuple(alts),)),
         strings=strings,
     )

@@ -1,5 +1,10 @@
 """The DFU-mode bootloader of a simulated device: the DfuSe state machine over the device's flash, with erase and
-write done after the dfuDNBUSY status and taking the timing model's time (reference §3.1, §3.3, §8)."""
+write done after the dfuDNBUSY status and taking the timing model's time.
+
+Behaviour of Particle's bootloaders (Device OS ``bootloader/src/{nRF52840,rtl872x}/usbd_dfu*.{h,cpp}``; STM32:
+v2.3.1 ``platform/MCU/STM32F2xx/STM32_USB_Device_Driver/*``) on the DFU 1.1 / DfuSe 1.1a state machine; the numbers
+are the simulator's own (``dfu_facts``).
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,29 @@ import struct
 from dataclasses import dataclass
 from typing import NoReturn
 
-from hardware.firmware.format import ModuleFunction
-from hardware.platforms import McuFamily
 from hardware.simulated import memory_map
 from hardware.simulated.device import SimulatedDevice
+from hardware.simulated.dfu_facts import (
+    COMMAND_BLOCK,
+    COMMAND_WITH_ADDRESS_LENGTH,
+    DIRECTION_IN_REQUESTS,
+    FIRST_DATA_BLOCK,
+    TRANSFER_SIZE,
+    DfuRequest,
+    DfuseCommand,
+    DfuState,
+    DfuStatus,
+)
 from hardware.simulated.errors import UsbStall
 from hardware.simulated.faults import damage
+from hardware.simulated.flash_layout import Access
+from hardware.simulated.module_format import ModuleFunction
 from hardware.simulated.module_table import scan_slot
-from hardware.simulated.protocol import DFU_TRANSFER_SIZE
+from hardware.simulated.platform_facts import Family
 from hardware.simulated.versions import BOOTLOADER_6_2_0
-from hardware.usb.dfuse_layout import SegmentAccess
-from hardware.usb.protocol import DFU_FIRST_DATA_BLOCK, DfuRequest, DfuseCommand, DfuState, DfuStatus
 
-_COMMAND_WITH_ADDRESS = 5
 _STM32_DCT_POLL_MS = {"erase": 1, "write": 500}
-"""Gen 2 DCT (alt 1) bwPollTimeout (§3.1); internal flash and every Gen 3 memory report 0."""
+"""Gen 2 DCT (alt 1) bwPollTimeout (Device OS v2.3.1 ``usbd_dct_if.c``); every other memory reports 0."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +69,7 @@ class _Failure(Exception):
 
 
 def status_reply(status: DfuStatus, poll_ms: int, state: DfuState, i_string: int = 0) -> bytes:
-    """GETSTATUS: bStatus, bwPollTimeout (u24 LE, ms), bState, iString."""
+    """GETSTATUS: bStatus, bwPollTimeout (u24 LE, ms), bState, iString (DFU 1.1 §6.1.2)."""
     return struct.pack("<B", status) + poll_ms.to_bytes(3, "little") + struct.pack("<BB", state, i_string)
 
 
@@ -65,7 +78,7 @@ class DfuBootloader:
 
     def __init__(self, device: SimulatedDevice) -> None:
         self._device = device
-        self._gen3 = device.platform.gen3_or_later
+        self._gen3 = device.board.gen3_or_later
         self.state = DfuState.DFU_IDLE
         self.status = DfuStatus.OK
         self.alt = 0
@@ -74,7 +87,7 @@ class DfuBootloader:
         self._wrote_user_slot = False
 
     def set_alt(self, alt: int) -> None:
-        if not 0 <= alt < self._device.memory_count:
+        if not 0 <= alt < len(self._device.firmware.memories):
             raise UsbStall(f"no DFU alternate setting {alt}")
         self.alt = alt
 
@@ -82,7 +95,7 @@ class DfuBootloader:
         """One DFU class request on interface 0; returns the IN data (empty for OUT) or raises UsbStall."""
         if self.state is DfuState.DFU_MANIFEST_WAIT_RESET:
             raise UsbStall("the bootloader is waiting to reset after manifestation")
-        expected_in = b_request in (DfuRequest.UPLOAD, DfuRequest.GETSTATUS, DfuRequest.GETSTATE)
+        expected_in = b_request in DIRECTION_IN_REQUESTS
         if direction_in != expected_in or b_request not in _KNOWN_REQUESTS:
             self._stall_with_error(f"DFU request {b_request} with the wrong direction or unknown")
         if b_request == DfuRequest.GETSTATUS:
@@ -117,20 +130,20 @@ class DfuBootloader:
     # --- requests ------------------------------------------------------------------------------------------------
 
     def _dnload(self, w_value: int, data: bytes) -> None:
-        if self.state not in (DfuState.DFU_IDLE, DfuState.DFU_DNLOAD_IDLE) or len(data) > DFU_TRANSFER_SIZE:
+        if self.state not in (DfuState.DFU_IDLE, DfuState.DFU_DNLOAD_IDLE) or len(data) > TRANSFER_SIZE:
             self._stall_with_error(f"DNLOAD of {len(data)} bytes in {self.state.name}")
         if not data:
             self._pending, self.state = _Leave(safe_mode=False), DfuState.DFU_MANIFEST_SYNC
             return
-        if w_value == 0 and data[0] == DfuseCommand.ENTER_SAFE_MODE and self._gen3:
+        if w_value == COMMAND_BLOCK and data[0] == DfuseCommand.ENTER_SAFE_MODE and self._gen3:
             self._pending, self.state = _Leave(safe_mode=True), DfuState.DFU_MANIFEST_SYNC
             return
-        if w_value == 0:
+        if w_value == COMMAND_BLOCK:
             self._pending = _Command(data)
-        elif w_value < DFU_FIRST_DATA_BLOCK:
+        elif w_value < FIRST_DATA_BLOCK:
             self._pending = _Fail(DfuStatus.ERR_TARGET)
         else:
-            address = (w_value - DFU_FIRST_DATA_BLOCK) * DFU_TRANSFER_SIZE + self.pointer
+            address = (w_value - FIRST_DATA_BLOCK) * TRANSFER_SIZE + self.pointer
             self._pending = _Write(address, data)
         self.state = DfuState.DFU_DNLOAD_SYNC
 
@@ -149,16 +162,16 @@ class DfuBootloader:
         return status_reply(self.status, 0, self.state)
 
     def _upload(self, w_value: int, w_length: int) -> bytes:
-        if self.state not in (DfuState.DFU_IDLE, DfuState.DFU_UPLOAD_IDLE) or w_length > DFU_TRANSFER_SIZE:
+        if self.state not in (DfuState.DFU_IDLE, DfuState.DFU_UPLOAD_IDLE) or w_length > TRANSFER_SIZE:
             self._stall_with_error(f"UPLOAD of {w_length} bytes in {self.state.name}")
-        if w_value == 0:
+        if w_value == COMMAND_BLOCK:
             self.state = DfuState.DFU_UPLOAD_IDLE
-            return memory_map.dfuse_commands(self._device.platform)[:w_length]
-        if w_value < DFU_FIRST_DATA_BLOCK:
+            return memory_map.dfuse_commands(self._device.board)[:w_length]
+        if w_value < FIRST_DATA_BLOCK:
             self._stall_with_error(f"UPLOAD block {w_value} is reserved")
-        address = (w_value - DFU_FIRST_DATA_BLOCK) * DFU_TRANSFER_SIZE + self.pointer
-        memory = self._device.memory(self.alt)
-        if not memory.allows(address, w_length, SegmentAccess.READABLE):
+        address = (w_value - FIRST_DATA_BLOCK) * TRANSFER_SIZE + self.pointer
+        memory = self._device.firmware.memory(self.alt)
+        if not memory.allows(address, w_length, Access.READABLE):
             self._stall_with_error(f"UPLOAD at unreadable 0x{address:08X}+{w_length}")
         self.state = DfuState.DFU_UPLOAD_IDLE
         return memory.read(address, w_length)
@@ -181,13 +194,13 @@ class DfuBootloader:
     def _command(self, data: bytes) -> None:
         command = data[0]
         if command == DfuseCommand.SET_ADDRESS:
-            if len(data) != _COMMAND_WITH_ADDRESS:
+            if len(data) != COMMAND_WITH_ADDRESS_LENGTH:
                 raise _Failure(DfuStatus.ERR_UNKNOWN)
             self.pointer = int.from_bytes(data[1:5], "little")
         elif command == DfuseCommand.ERASE:
             if len(data) == 1:
                 raise _Failure(DfuStatus.ERR_TARGET)  # mass erase is refused
-            if len(data) != _COMMAND_WITH_ADDRESS:
+            if len(data) != COMMAND_WITH_ADDRESS_LENGTH:
                 raise _Failure(DfuStatus.ERR_UNKNOWN)
             self._erase(int.from_bytes(data[1:5], "little"))
         elif command == DfuseCommand.READ_UNPROTECT:
@@ -198,21 +211,23 @@ class DfuBootloader:
             raise _Failure(DfuStatus.ERR_STALLEDPKT)
 
     def _erase(self, address: int) -> None:
-        memory = self._device.memory(self.alt)
+        device = self._device
+        memory = device.firmware.memory(self.alt)
         segment = memory.layout.segment_at(address)
         if segment is None or not segment.erasable:
             raise _Failure(DfuStatus.ERR_UNKNOWN)
         size = memory.erase_sector(address)
-        self._device.occupy(self._device.timing.erase_seconds(size, self._device.faults.erase_factor))
+        device.lifecycle.occupy(device.timing.erase_seconds(size, device.faults.erase_factor))
 
     def _write(self, address: int, data: bytes) -> None:
-        memory = self._device.memory(self.alt)
-        if not memory.allows(address, len(data), SegmentAccess.WRITABLE):
+        device = self._device
+        memory = device.firmware.memory(self.alt)
+        if not memory.allows(address, len(data), Access.WRITABLE):
             raise _Failure(DfuStatus.ERR_UNKNOWN)
-        if self._device.faults.take_corrupt_write():
+        if device.faults.take_corrupt_write():
             data = damage(data)
         memory.program(address, data)
-        self._device.occupy(self._device.timing.write_seconds(len(data)))
+        device.lifecycle.occupy(device.timing.write_seconds(len(data)))
         if self.alt == 0 and address <= memory_map.NRF_USER_START < address + len(data):
             self._wrote_user_slot = True
 
@@ -223,22 +238,23 @@ class DfuBootloader:
         self._device.reset(self._device.timing.manifest_s, safe=safe)
 
     def _invalidate_legacy_user_part(self) -> None:
-        """The 6.2.0 nRF bootloader erases the 0xD4000 page after a valid DFU write at 0xB4000 (§3.4)."""
+        """The 6.2.0 nRF bootloader erases the 0xD4000 page after a valid DFU write at 0xB4000 (Device OS
+        ``bootloader/src/nRF52840/usbd_dfu_mal.cpp``)."""
         device = self._device
-        if not self._wrote_user_slot or device.platform.mcu is not McuFamily.NRF52840:
+        if not self._wrote_user_slot or device.board.family is not Family.NRF52840:
             return
-        if (device.bootloader_version or 0) < BOOTLOADER_6_2_0:
+        if (device.firmware.bootloader_version or 0) < BOOTLOADER_6_2_0:
             return
         slot = next(
             s
-            for s in memory_map.module_slots(device.platform)
+            for s in memory_map.module_slots(device.board)
             if s.function is ModuleFunction.USER_PART and s.start == memory_map.NRF_USER_START
         )
-        module = scan_slot(device.memory(0).read, slot, device.platform)
+        module = scan_slot(device.firmware.memory(0).read, slot, device.board)
         # An app larger than 128 K itself covers the 0xD4000 page: erasing it would destroy the new app.
         covers_legacy_page = module is not None and module.start + module.size > memory_map.NRF_LEGACY_USER_START
         if module is not None and module.integrity_ok and not covers_legacy_page:
-            device.memory(0).erase(memory_map.NRF_LEGACY_USER_START, 4096)
+            device.firmware.memory(0).erase(memory_map.NRF_LEGACY_USER_START, 4096)
 
     # --- helpers -------------------------------------------------------------------------------------------------
 

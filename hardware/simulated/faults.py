@@ -1,5 +1,6 @@
 """Faults injected into one simulated device at run time: stalls, timeouts, unplugs mid-transfer, slow erases,
-corrupted writes and BUSY replies. Each one-shot fault fires once per count and is then spent."""
+corrupted writes and BUSY replies (each one-shot fault fires once per count and is then spent), and the line faults
+of its serial console (noise, slow or dribbling replies, YMODEM NAKs, silence and drops)."""
 
 from __future__ import annotations
 
@@ -125,3 +126,27 @@ class Faults:
                 self._busy_inits -= 1
                 return True
             return False
+
+
+@dataclass
+class SerialFaults:
+    """Faults of one simulated serial console session; change them at any time from the test."""
+
+    garbage_before: bytes = b""
+    """Written before every text reply (line noise)."""
+    garbage_after: bytes = b""
+    reply_delay: float = 0.0
+    """Seconds before every text reply starts."""
+    dribble: float = 0.0
+    """Seconds between the 5-byte pieces a text reply is sent in (partial lines reach the host)."""
+    drop_after_bytes: int | None = None
+    """Hang up once this many more YMODEM data bytes have arrived (one shot)."""
+    nak_blocks: int = 0
+    """NAK this many of the next data blocks, as after line errors."""
+    ignore_blocks: int = 0
+    """Leave this many of the next data blocks unanswered, so the sender times out."""
+    ymodem_noise: bytes = b""
+    """Written before every YMODEM ACK."""
+    checksum_mode: bool = False
+    """Start YMODEM with NAK (8-bit checksums) instead of ``C`` (CRC-16)."""
+    wifi_save_fails: bool = False

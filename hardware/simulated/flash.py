@@ -1,14 +1,14 @@
 """Sparse NOR flash described by a DfuSe memory-layout string: 4 KB pages kept only once written, erased bytes
 read 0xFF, and programming can only clear bits (so writing without erasing corrupts, as on real flash).
 
-The layout string is parsed by the host's parser (``hardware.usb.dfuse_layout``): its format is a fact of the
-protocol, not device behaviour; what the memory does with it is the simulator's own.
+The memory is described by the simulator's own ``FlashLayout`` (the bootloader reports it as a DfuSe string; only the
+host parses that string).
 """
 
 from __future__ import annotations
 
 from hardware.simulated.errors import SimulationError
-from hardware.usb.dfuse_layout import MemoryLayout, MemorySegment, SegmentAccess
+from hardware.simulated.flash_layout import Access, FlashLayout, Segment
 
 PAGE_SIZE = 4096
 ERASED = 0xFF
@@ -18,7 +18,7 @@ class FlashAccessError(SimulationError):
     """An address range lies outside the memory, or in a segment that does not allow the operation."""
 
 
-def _sector_start(segment: MemorySegment, address: int) -> int:
+def _sector_start(segment: Segment, address: int) -> int:
     return segment.start + (address - segment.start) // segment.page_size * segment.page_size
 
 
@@ -28,7 +28,7 @@ class FlashMemory:
     ``nor=False`` models memories that Device OS rewrites in place (the DCT): writes replace bytes.
     """
 
-    def __init__(self, layout: MemoryLayout, *, nor: bool = True) -> None:
+    def __init__(self, layout: FlashLayout, *, nor: bool = True) -> None:
         self.layout = layout
         self.nor = nor
         self._pages: dict[int, bytearray] = {}
@@ -37,7 +37,7 @@ class FlashMemory:
     def pages_in_use(self) -> int:
         return len(self._pages)
 
-    def allows(self, start: int, length: int, access: SegmentAccess) -> bool:
+    def allows(self, start: int, length: int, access: Access) -> bool:
         """True when every byte of [start, start+length) lies in segments with ``access``."""
         address, end = start, start + max(length, 1)
         while address < end:

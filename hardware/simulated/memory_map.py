@@ -1,47 +1,70 @@
-"""Where things live on each simulated MCU family: DFU memory layouts (§3.2), module slots (§3.4), DFU string
-indexes and the DfuSe command list."""
+"""Where things live on each simulated MCU family: DFU memory layouts, module slots, DFU string indexes and the
+DfuSe command list (Device OS ``bootloader/src/{nRF52840,rtl872x}/usbd_dfu*.{h,cpp}``, the STM32 bootloader of
+Device OS v2.3.1 ``platform/MCU/STM32F2xx/STM32_USB_Device_Driver/*``, and the linker scripts
+``build/arm/linker/{nrf52840,rtl872x}/platform_flash.ld``, ``modules/{photon,electron}/*/linker.ld``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hardware.firmware.format import ModuleFunction
-from hardware.platforms import McuFamily, Platform
+from hardware.simulated.dfu_facts import DfuseCommand
 from hardware.simulated.errors import SimulationError
-from hardware.usb.protocol import DfuseCommand
+from hardware.simulated.flash_layout import READ_ERASE_WRITE, READ_ONLY, READ_WRITE, FlashLayout, layout
+from hardware.simulated.module_format import ModuleFunction
+from hardware.simulated.platform_facts import Board, Family
 
 _K = 1024
+_PAGE = 4 * _K
 
-NRF_INTERNAL = "@Internal Flash   /0x00000000/1*004Ka,47*004Kg,192*004Kg,4*004Kg,4*004Kg,8*004Ka"
-NRF_EXTERNAL = "@External Flash   /0x80000000/{pages}*004Kg"
-RTL_INTERNAL = "@Internal Flash   /0x08000000/2048*004Kg"
-STM32_INTERNAL = "@Internal Flash   /0x08000000/03*016Ka,01*016Kg,01*064Kg,07*128Kg"
-DCT_GEN3 = "@DCT Flash   /0x00000000/1*016Ke"
-DCT_STM32 = "@DCT Flash   /0x00000000/01*016Kg"
-P1_SERIAL_FLASH = "@Serial Flash   /0x00000000/256*004Kg"
+NRF_INTERNAL = layout(
+    "Internal Flash",
+    0x00000000,
+    [
+        (1, _PAGE, READ_ONLY),  # MBR
+        (47, _PAGE, READ_ERASE_WRITE),
+        (192, _PAGE, READ_ERASE_WRITE),
+        (4, _PAGE, READ_ERASE_WRITE),
+        (4, _PAGE, READ_ERASE_WRITE),
+        (8, _PAGE, READ_ONLY),  # 0xF8000-0xFFFFF: the end of the bootloader cannot be rewritten over DFU
+    ],
+)
+RTL_INTERNAL = layout("Internal Flash", 0x08000000, [(2048, _PAGE, READ_ERASE_WRITE)])
+STM32_INTERNAL = layout(
+    "Internal Flash",
+    0x08000000,
+    [
+        (3, 16 * _K, READ_ONLY),  # 0x08000000-0x0800BFFF: the bootloader
+        (1, 16 * _K, READ_ERASE_WRITE),
+        (1, 64 * _K, READ_ERASE_WRITE),
+        (7, 128 * _K, READ_ERASE_WRITE),
+    ],
+    count_digits=2,
+)
+DCT_GEN3 = layout("DCT Flash", 0x00000000, [(1, 16 * _K, READ_WRITE)])
+DCT_STM32 = layout("DCT Flash", 0x00000000, [(1, 16 * _K, READ_ERASE_WRITE)], count_digits=2)
+P1_SERIAL_FLASH = layout("Serial Flash", 0x00000000, [(256, _PAGE, READ_ERASE_WRITE)], count_digits=2)
 
 _NRF_8MB_EXTERNAL = frozenset({"b5som", "tracker", "esomx"})
-"""nRF platforms whose external flash has 2048 pages instead of 1024 (§3.2)."""
+"""nRF platforms whose external flash has 2048 pages instead of 1024."""
 
 NRF_LEGACY_USER_START = 0xD4000
 NRF_USER_START = 0xB4000
 RTL_USER_END = 0x08600000
 
 
-def dfu_layouts(platform: Platform) -> tuple[str, ...]:
-    """The iInterface strings of DFU alt settings 0, 1, (2) for this platform."""
-    if platform.mcu is McuFamily.NRF52840:
-        pages = 2048 if platform.name in _NRF_8MB_EXTERNAL else 1024
-        return NRF_INTERNAL, DCT_GEN3, NRF_EXTERNAL.format(pages=pages)
-    if platform.mcu is McuFamily.RTL872X:
+def nrf_external(pages: int) -> FlashLayout:
+    return layout("External Flash", 0x80000000, [(pages, _PAGE, READ_ERASE_WRITE)])
+
+
+def dfu_layouts(board: Board) -> tuple[FlashLayout, ...]:
+    """The memories behind DFU alt settings 0, 1, (2) of this platform."""
+    if board.family is Family.NRF52840:
+        return NRF_INTERNAL, DCT_GEN3, nrf_external(2048 if board.name in _NRF_8MB_EXTERNAL else 1024)
+    if board.family is Family.RTL872X:
         return RTL_INTERNAL, DCT_GEN3
-    if platform.mcu is McuFamily.STM32F2:
-        if platform.name == "p1":
-            return STM32_INTERNAL, DCT_STM32, P1_SERIAL_FLASH
-        return STM32_INTERNAL, DCT_STM32
-    raise SimulationError(
-        f"{platform} cannot be simulated: only nRF52840, RTL872x and STM32F2 (Gen 2) platforms are modelled"
-    )
+    if board.name == "p1":
+        return STM32_INTERNAL, DCT_STM32, P1_SERIAL_FLASH
+    return STM32_INTERNAL, DCT_STM32
 
 
 @dataclass(frozen=True)
@@ -53,18 +76,21 @@ class DfuStrings:
     error: int
 
 
-def dfu_strings(platform: Platform) -> DfuStrings:
-    if platform.mcu is McuFamily.NRF52840:
+def dfu_strings(board: Board) -> DfuStrings:
+    """nRF52840: iInterface 6/7/8, error string 10; RTL872x: 5/6, error 7 (Device OS
+    ``bootloader/src/{nRF52840,rtl872x}/usbd_dfu.h``)."""
+    if board.family is Family.NRF52840:
         return DfuStrings(first_interface=6, error=10)
-    if platform.mcu is McuFamily.RTL872X:
+    if board.family is Family.RTL872X:
         return DfuStrings(first_interface=5, error=7)
-    # STM32 bootloader string indexes are not in the reference (§7); these are the simulator's choice.
+    # The STM32 bootloader's string indexes are the simulator's choice (not confirmed in a public source).
     return DfuStrings(first_interface=4, error=7)
 
 
-def dfuse_commands(platform: Platform) -> bytes:
-    """What UPLOAD wValue 0 returns: the DfuSe commands the bootloader supports."""
-    if platform.gen3_or_later:
+def dfuse_commands(board: Board) -> bytes:
+    """What UPLOAD wValue 0 returns: the DfuSe commands the bootloader supports (``00 21 41 FA FB`` on nRF/RTL,
+    Device OS ``bootloader/src/nRF52840/usbd_dfu.cpp``; the DfuSe 1.1a basic set on STM32)."""
+    if board.gen3_or_later:
         return bytes(
             [
                 DfuseCommand.GET_COMMANDS,
@@ -89,10 +115,10 @@ class ModuleSlot:
     end: int | None = None
 
 
-def module_slots(platform: Platform) -> tuple[ModuleSlot, ...]:
+def module_slots(board: Board) -> tuple[ModuleSlot, ...]:
     """Module slots in boot-scan order: bootloader(s), system part(s), user part(s)."""
     boot, system, user = ModuleFunction.BOOTLOADER, ModuleFunction.SYSTEM_PART, ModuleFunction.USER_PART
-    if platform.mcu is McuFamily.NRF52840:
+    if board.family is Family.NRF52840:
         return (
             ModuleSlot(boot, 0xF4000, 48 * _K, 0x200),
             ModuleSlot(system, 0x28000, 560 * _K, 0x200),  # Device OS 6.2.0+
@@ -100,8 +126,9 @@ def module_slots(platform: Platform) -> tuple[ModuleSlot, ...]:
             ModuleSlot(user, NRF_LEGACY_USER_START, 128 * _K, 0),
             ModuleSlot(user, NRF_USER_START, 256 * _K, 0),
         )
-    if platform.mcu is McuFamily.RTL872X:
-        # Prebootloader sizes are the simulator's choice: the reference gives only their start addresses.
+    if board.family is Family.RTL872X:
+        # Prebootloader sizes are the simulator's choice: only their start addresses are public
+        # (Device OS bootloader/prebootloader/src/rtl872x/*/build.mk).
         return (
             ModuleSlot(boot, 0x08004000, 64 * _K, 0x20),
             ModuleSlot(boot, 0x08000000, 16 * _K, 0x20),
@@ -109,8 +136,8 @@ def module_slots(platform: Platform) -> tuple[ModuleSlot, ...]:
             ModuleSlot(system, 0x08060000, 1536 * _K, 0),
             ModuleSlot(user, None, 2048 * _K, 0, end=RTL_USER_END),
         )
-    if platform.mcu is McuFamily.STM32F2:
-        if platform.name == "electron":
+    if board.family is Family.STM32F2:
+        if board.name == "electron":
             return (
                 ModuleSlot(boot, 0x08000000, 16 * _K, 0x184),
                 ModuleSlot(system, 0x08020000, 128 * _K, 0x184),
@@ -124,19 +151,21 @@ def module_slots(platform: Platform) -> tuple[ModuleSlot, ...]:
             ModuleSlot(system, 0x08060000, 256 * _K, 0x184),
             ModuleSlot(user, 0x080A0000, 128 * _K, 0),
         )
-    raise SimulationError(f"{platform} has no simulated module layout")
+    raise SimulationError(f"{board.name} has no simulated module layout")
 
 
-def user_part_dependency_index(platform: Platform) -> int:
-    """The system part index a user part depends on: 2 on Gen 2, 1 elsewhere (§3.4)."""
-    return 2 if platform.mcu is McuFamily.STM32F2 else 1
+def user_part_dependency_index(board: Board) -> int:
+    """The system part index a user part depends on: 2 on Gen 2, 1 elsewhere (the Tinker binaries in particle-cli
+    ``assets/knownApps``)."""
+    return 2 if board.family is Family.STM32F2 else 1
 
 
-def has_ncp(platform: Platform) -> bool:
-    """Argon and Tracker carry an ESP32 network co-processor reported as an NCP module (dc ``ncpFirmware``)."""
-    return platform.name in ("argon", "tracker")
+def has_ncp(board: Board) -> bool:
+    """Argon and Tracker carry an ESP32 network co-processor reported as an NCP module (device-constants
+    ``ncpFirmware``)."""
+    return board.name in ("argon", "tracker")
 
 
-def has_radio_stack(platform: Platform) -> bool:
+def has_radio_stack(board: Board) -> bool:
     """nRF52840 platforms report the SoftDevice as a radio-stack module."""
-    return platform.mcu is McuFamily.NRF52840
+    return board.family is Family.NRF52840

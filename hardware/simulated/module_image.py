@@ -1,13 +1,19 @@
-"""How a simulated device reads a Particle module binary: 24-byte prefix, suffix fields, CRC (reference §5)."""
+"""How a simulated device reads a Particle module binary: 24-byte prefix, suffix fields, CRC (the format facts are
+in ``module_format``, from Device OS ``dynalib/inc/module_info.h`` and binary-version-reader)."""
 
 from __future__ import annotations
 
 import struct
-import zlib
 from dataclasses import dataclass
 
-from hardware.firmware.format import (
+from hardware.simulated.errors import SimulationError
+from hardware.simulated.module_format import (
     CRC_SIZE,
+    DEPENDENCY,
+    DEPENDENCY_OFFSETS,
+    EXTENSION_HEADER,
+    PREFIX,
+    PREFIX_OFFSETS,
     PREFIX_SIZE,
     PRODUCT_ID_FROM_END,
     SHA256_FROM_END,
@@ -16,15 +22,8 @@ from hardware.firmware.format import (
     SUFFIX_WITH_PRODUCT_SIZE,
     ExtensionType,
     ModuleFunction,
+    crc_matches,
 )
-from hardware.simulated.errors import SimulationError
-
-PREFIX_OFFSETS = (0, 0x200, 0x184, 0x20, 0x10C)
-"""Where a device's module can have its prefix (user part/NCP/RTL system, nRF system/bootloader, STM32, RTL boot,
-Core); unlike binary-version-reader, a device never looks at 0xC0."""
-
-_PREFIX = struct.Struct("<IIBBHHBB")
-_DEPENDENCY = struct.Struct("<BBH")
 
 
 @dataclass(frozen=True)
@@ -51,19 +50,19 @@ class ModulePrefix:
     def unpack(cls, raw: bytes) -> ModulePrefix:
         if len(raw) < PREFIX_SIZE:
             raise SimulationError(f"module prefix needs {PREFIX_SIZE} bytes, got {len(raw)}")
-        start, end, target, flags, version, platform_id, function, index = _PREFIX.unpack_from(raw, 0)
+        start, end, target, flags, version, platform_id, function, index = PREFIX.unpack_from(raw, 0)
         deps = tuple(
-            Dependency(*_DEPENDENCY.unpack_from(raw, offset))
-            for offset in (16, 20)
+            Dependency(*DEPENDENCY.unpack_from(raw, offset))
+            for offset in DEPENDENCY_OFFSETS
             if raw[offset : offset + 4] != b"\x00\x00\x00\x00"
         )
         return cls(start, end, target, flags, version, platform_id, function, index, deps)
 
     def pack(self) -> bytes:
-        head = _PREFIX.pack(
+        head = PREFIX.pack(
             self.start, self.end, self.mcu_target, self.flags, self.version, self.platform_id, self.function, self.index
         )
-        deps = [_DEPENDENCY.pack(d.function, d.index, d.version) for d in self.dependencies[:2]]
+        deps = [DEPENDENCY.pack(d.function, d.index, d.version) for d in self.dependencies[:2]]
         deps += [b"\x00" * 4] * (2 - len(deps))
         return head + b"".join(deps)
 
@@ -75,13 +74,6 @@ class ModulePrefix:
         """The sanity test binary-version-reader applies before trusting a prefix."""
         known = {int(f) for f in ModuleFunction}
         return self.end > self.start and self.function != 0 and self.function in known
-
-
-def crc_matches(image: bytes) -> bool:
-    """CRC-32 over everything but the last four bytes, stored big-endian in them."""
-    if len(image) < CRC_SIZE:
-        return False
-    return zlib.crc32(image[:-CRC_SIZE]) == int.from_bytes(image[-CRC_SIZE:], "big")
 
 
 @dataclass(frozen=True)
@@ -136,7 +128,7 @@ def dynamic_start(tail: bytes) -> int | None:
     region = tail[len(tail) - CRC_SIZE - suffix_size : len(tail) - CRC_SIZE - SUFFIX_BASE_SIZE]
     position = 0
     while position + 4 <= len(region):
-        kind, length = struct.unpack_from("<HH", region, position)
+        kind, length = EXTENSION_HEADER.unpack_from(region, position)
         if kind in (ExtensionType.END, ExtensionType.INVALID) or length < 4:
             return None
         if kind == ExtensionType.DYNAMIC_LOCATION and length >= 8:

@@ -7,12 +7,12 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from hardware.firmware.format import CRC_SIZE, PREFIX_SIZE, ModuleFunction, ModuleStore, ModuleValidity
-from hardware.platforms import Platform
 from hardware.simulated import memory_map, versions
 from hardware.simulated.flash import FlashAccessError
 from hardware.simulated.memory_map import ModuleSlot
+from hardware.simulated.module_format import CRC_SIZE, PREFIX_SIZE, ModuleFunction, ModuleStore, ModuleValidity
 from hardware.simulated.module_image import Dependency, ModuleImage, ModulePrefix, dynamic_start
+from hardware.simulated.platform_facts import Board
 
 ReadFlash = Callable[[int, int], bytes]
 
@@ -48,16 +48,16 @@ class ModuleRecord:
         return ModuleValidity.INTEGRITY in self.passed
 
 
-def virtual_module(function: ModuleFunction, index: int, version: int, platform: Platform) -> ModuleRecord:
+def virtual_module(function: ModuleFunction, index: int, version: int, board: Board) -> ModuleRecord:
     """A module that lives outside the scanned flash (SoftDevice, NCP firmware on a co-processor)."""
-    digest = hashlib.sha256(f"{platform.name}/{function.name}/{index}/{version}".encode()).digest()
+    digest = hashlib.sha256(f"{board.name}/{function.name}/{index}/{version}".encode()).digest()
     return ModuleRecord(function, index, version, 0, 0, 0, (), digest, ALL_CHECKS, ALL_CHECKS)
 
 
-def _record(image_data: bytes, prefix: ModulePrefix, slot: ModuleSlot, platform: Platform) -> ModuleRecord:
+def _record(image_data: bytes, prefix: ModulePrefix, slot: ModuleSlot, board: Board) -> ModuleRecord:
     image = ModuleImage(image_data, prefix, slot.prefix_offset)
     passed = ModuleValidity.RANGE | ModuleValidity.DEPENDENCIES
-    if prefix.platform_id == platform.id:
+    if prefix.platform_id == board.id:
         passed |= ModuleValidity.PLATFORM
     if image.crc_ok:
         passed |= ModuleValidity.INTEGRITY
@@ -76,7 +76,7 @@ def _record(image_data: bytes, prefix: ModulePrefix, slot: ModuleSlot, platform:
     )
 
 
-def _read_at(read: ReadFlash, start: int, slot: ModuleSlot, platform: Platform) -> ModuleRecord | None:
+def _read_at(read: ReadFlash, start: int, slot: ModuleSlot, board: Board) -> ModuleRecord | None:
     try:
         prefix = ModulePrefix.unpack(read(start + slot.prefix_offset, PREFIX_SIZE))
     except FlashAccessError:  # the slot lies outside this memory: nothing there
@@ -85,7 +85,7 @@ def _read_at(read: ReadFlash, start: int, slot: ModuleSlot, platform: Platform) 
         return None
     if prefix.image_size > slot.max_size:
         return None
-    return _record(read(start, prefix.image_size), prefix, slot, platform)
+    return _record(read(start, prefix.image_size), prefix, slot, board)
 
 
 def _end_anchored_start(read: ReadFlash, slot: ModuleSlot) -> int | None:
@@ -101,11 +101,11 @@ def _end_anchored_start(read: ReadFlash, slot: ModuleSlot) -> int | None:
     return None
 
 
-def scan_slot(read: ReadFlash, slot: ModuleSlot, platform: Platform) -> ModuleRecord | None:
+def scan_slot(read: ReadFlash, slot: ModuleSlot, board: Board) -> ModuleRecord | None:
     start = slot.start if slot.start is not None else _end_anchored_start(read, slot)
     if start is None:
         return None
-    return _read_at(read, start, slot, platform)
+    return _read_at(read, start, slot, board)
 
 
 def resolve_dependencies(records: Iterable[ModuleRecord]) -> tuple[ModuleRecord, ...]:
@@ -128,10 +128,10 @@ def resolve_dependencies(records: Iterable[ModuleRecord]) -> tuple[ModuleRecord,
     return tuple(resolved)
 
 
-def read_module_table(read: ReadFlash, platform: Platform, ncp_version: int | None) -> tuple[ModuleRecord, ...]:
+def read_module_table(read: ReadFlash, board: Board, ncp_version: int | None) -> tuple[ModuleRecord, ...]:
     """What the device reports at boot: bootloaders, the best system part per index, the user part that runs
     (the first intact one in slot order, so nRF52840's 0xD4000 app beats 0xB4000), then off-flash modules."""
-    found = [r for slot in memory_map.module_slots(platform) if (r := scan_slot(read, slot, platform))]
+    found = [r for slot in memory_map.module_slots(board) if (r := scan_slot(read, slot, board))]
     rows: list[ModuleRecord] = [m for m in found if m.function is ModuleFunction.BOOTLOADER]
     systems: dict[int, ModuleRecord] = {}
     for row in (m for m in found if m.function is ModuleFunction.SYSTEM_PART):
@@ -142,8 +142,8 @@ def read_module_table(read: ReadFlash, platform: Platform, ncp_version: int | No
     users = [m for m in found if m.function is ModuleFunction.USER_PART]
     user = next((m for m in users if m.integrity_ok), users[0] if users else None)
     rows += [user] if user else []
-    if memory_map.has_radio_stack(platform):
-        rows.append(virtual_module(ModuleFunction.RADIO_STACK, 0, versions.RADIO_STACK_VERSION, platform))
+    if memory_map.has_radio_stack(board):
+        rows.append(virtual_module(ModuleFunction.RADIO_STACK, 0, versions.RADIO_STACK_VERSION, board))
     if ncp_version is not None:
-        rows.append(virtual_module(ModuleFunction.NCP, 0, ncp_version, platform))
+        rows.append(virtual_module(ModuleFunction.NCP, 0, ncp_version, board))
     return resolve_dependencies(rows)

@@ -1,9 +1,12 @@
-"""A simulated device's USB serial (CDC) console on a pty, served by a thread: baud triggers, listening-mode
-commands, YMODEM receive with validation, and injectable line faults (reference §4).
+"""A simulated device's USB serial (CDC) console on a pty, served by a thread: line-coding triggers, the
+listening-mode commands (``serial_commands``), YMODEM receive (``ymodem_receiver``) and injectable line faults.
 
-The host opens ``port_path`` with pyserial. Like the real device, the console reacts to the line coding the host
-sets (read here from the pty with TCGETS2, polled), exists only in normal and listening mode, and disappears (the
-pty hangs up) when the device resets, enters DFU or is unplugged.
+The host opens the port path with pyserial. Like the real device (Device OS ``system/src/system_listening_mode.cpp``,
+``system_update.cpp``), the console reacts to the line coding the host sets (read here from the pty with TCGETS2,
+polled), exists only in normal and listening mode, and disappears (the pty hangs up) when the device resets, enters
+DFU or is unplugged.
+
+Each device owns one ``SerialConsolePort`` (``device.console``), which starts a session per USB session on demand.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
-import json
 import os
 import select
 import struct
@@ -20,16 +22,14 @@ import termios
 import threading
 import time
 import tty
-from dataclasses import dataclass
 
-from hardware.firmware.format import ModuleFunction
-from hardware.serial import protocol as p
-from hardware.simulated.device import DeviceMode, SimulatedDevice
+from hardware.simulated import serial_facts as sf
 from hardware.simulated.errors import SimulationError
+from hardware.simulated.faults import SerialFaults
+from hardware.simulated.lifecycle import DeviceMode
+from hardware.simulated.serial_commands import ConsoleDevice, run_command
 from hardware.simulated.versions import version_tuple
-from hardware.simulated.wifi import WifiCredentials
-from hardware.simulated.ymodem_receiver import HangUp as _HangUp
-from hardware.simulated.ymodem_receiver import YmodemReceive
+from hardware.simulated.ymodem_receiver import HangUp
 
 _TCGETS2 = 0x802C542A
 """Linux ioctl reading ``struct termios2`` (44 bytes; c_ospeed at offset 40), as pyserial uses it to set rates."""
@@ -41,41 +41,11 @@ _STANDARD_SPEEDS = {
     if hasattr(termios, f"B{rate}")
 }
 POLL_INTERVAL = 0.01
-"""Seconds the receiver waits for a block before asking again (Device OS NAK_TIMEOUT is about a second)."""
-CELL_RADIO_VERSION = "SIM-MODEM-1.00"
-"""``cellfw`` value the simulator reports (its own choice; real ones name the modem firmware)."""
-WIFI_SUCCESS_TEXT = "Awesome. Now we'll connect!\r\n\r\n    Particle <3 you!\r\n\r\n"
-"""Only the ending is from the reference; the first line is the simulator's wording."""
-_CONSOLE_TO_WIFI_SECURITY = {0: 0, 1: 1, 2: 2, 3: 3, 6: 5}
-"""Console security answer -> wifi.Security number stored in the model (WPA3: 6 on the console, 5 in the enum)."""
+"""Seconds the console waits for input before looking at the device and the line coding again."""
 
 
 class _Stopped(Exception):
     """close() was called."""
-
-
-@dataclass
-class SerialFaults:
-    """Faults of one simulated console; change them at any time from the test."""
-
-    garbage_before: bytes = b""
-    """Written before every text reply (line noise)."""
-    garbage_after: bytes = b""
-    reply_delay: float = 0.0
-    """Seconds before every text reply starts."""
-    dribble: float = 0.0
-    """Seconds between the 5-byte pieces a text reply is sent in (partial lines reach the host)."""
-    drop_after_bytes: int | None = None
-    """Hang up once this many more YMODEM data bytes have arrived (one shot)."""
-    nak_blocks: int = 0
-    """NAK this many of the next data blocks, as after line errors."""
-    ignore_blocks: int = 0
-    """Leave this many of the next data blocks unanswered, so the sender times out."""
-    ymodem_noise: bytes = b""
-    """Written before every YMODEM ACK."""
-    checksum_mode: bool = False
-    """Start YMODEM with NAK (8-bit checksums) instead of ``C`` (CRC-16)."""
-    wifi_save_fails: bool = False
 
 
 def line_speed(fd: int) -> int:
@@ -92,9 +62,9 @@ def line_speed(fd: int) -> int:
 
 
 class SimulatedSerialConsole:
-    """One USB session of a device's CDC console. Use ``open_serial_console(device)`` to get its path."""
+    """One USB session of a device's CDC console; ``SerialConsolePort.open()`` starts it."""
 
-    def __init__(self, device: SimulatedDevice, faults: SerialFaults | None = None) -> None:
+    def __init__(self, device: ConsoleDevice, faults: SerialFaults | None = None) -> None:
         if not device.present or device.mode is DeviceMode.DFU:
             raise SimulationError(
                 f"{device.device_id} has no serial port now ({'DFU mode' if device.present else 'not on the bus'})"
@@ -108,13 +78,15 @@ class SimulatedSerialConsole:
         tty.setraw(self._slave)  # no echo or line editing before the host has configured the port
         os.set_blocking(self._master, False)
         self.port_path = os.ttyname(self._slave)
-        self._session = device.usb_session
+        self._usb_session = device.usb_session
         self._speed = line_speed(self._slave)
         self._inbox = bytearray()
         self._stop = threading.Event()
         self._hang_up = threading.Event()
         self._ending = threading.Event()
         self._thread = threading.Thread(target=self._serve, name=f"serial-pty {device.device_id}", daemon=True)
+        with _LIVE_LOCK:
+            _LIVE.add(self)  # before the thread starts: it removes the session when it ends
         self._thread.start()
 
     @property
@@ -124,12 +96,16 @@ class SimulatedSerialConsole:
     @property
     def current(self) -> bool:
         """True while the device is still in the USB session this console belongs to, outside DFU mode."""
-        return self.device.usb_session == self._session and self.device.mode is not DeviceMode.DFU
+        return self.device.usb_session == self._usb_session and self.device.mode is not DeviceMode.DFU
 
     def hang_up(self) -> None:
         """Drop the connection now, as a pulled cable would (the device itself keeps its state)."""
         self._hang_up.set()
         self._join()
+
+    def hang_up_later(self) -> None:
+        """Drop the connection without waiting for the serving thread to end."""
+        self._hang_up.set()
 
     def close(self) -> None:
         self._stop.set()
@@ -144,34 +120,35 @@ class SimulatedSerialConsole:
     def _serve(self) -> None:
         try:
             while True:
-                key = self._next_byte()
+                key = self.read_byte()
                 if key is not None and self.device.mode is DeviceMode.LISTENING:
-                    self._command(chr(key))
-        except (_HangUp, _Stopped, OSError):
+                    run_command(self, self.device, chr(key))
+        except (HangUp, _Stopped, OSError):
             pass
         finally:
-            self._ending.set()  # before the hang-up becomes visible, so open_serial_console starts a new session
+            self._ending.set()  # before the hang-up becomes visible, so the port starts a new session
             for fd in (self._master, self._slave):
                 with contextlib.suppress(OSError):
                     os.close(fd)
-            _forget(self)
+            with _LIVE_LOCK:
+                _LIVE.discard(self)
 
     def _tick(self) -> None:
         if self._stop.is_set():
             raise _Stopped
         device = self.device
         if self._hang_up.is_set():
-            raise _HangUp
-        if device.usb_session != self._session or device.mode is DeviceMode.DFU:
+            raise HangUp
+        if device.usb_session != self._usb_session or device.mode is DeviceMode.DFU:
             self._let_host_read()
-            raise _HangUp
+            raise HangUp
         speed = line_speed(self._slave)
         if speed == self._speed:
             return
         self._speed = speed
-        if speed == p.TriggerBaud.DFU:
+        if speed == sf.DFU_TRIGGER_BAUD:
             device.enter_dfu()
-        elif speed == p.TriggerBaud.LISTENING and self._os_release() < p.LISTENING_TRIGGER_REMOVED_IN:
+        elif speed == sf.LISTENING_TRIGGER_BAUD and version_tuple(device.device_os) < sf.LISTENING_TRIGGER_REMOVED_IN:
             device.start_listening()
             self._inbox.clear()
 
@@ -194,7 +171,10 @@ class SimulatedSerialConsole:
                 return
             self._stop.wait(POLL_INTERVAL)
 
-    def _next_byte(self, timeout: float | None = None) -> int | None:
+    # -- the line, as the commands and YMODEM use it (serial_commands.ConsoleLink) ------------------------------------
+
+    def read_byte(self, timeout: float | None = None) -> int | None:
+        """The next byte from the host; None after ``timeout`` seconds (None: wait as long as the session lasts)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self._inbox:
             self._tick()
@@ -209,7 +189,7 @@ class SimulatedSerialConsole:
         del self._inbox[0]
         return byte
 
-    def _write(self, data: bytes) -> None:
+    def write(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
             self._tick()
@@ -218,202 +198,78 @@ class SimulatedSerialConsole:
                 with contextlib.suppress(BlockingIOError):
                     view = view[os.write(self._master, view) :]
 
-    def _pause(self, seconds: float) -> None:
+    def pause(self, seconds: float) -> None:
         if seconds > 0 and self._stop.wait(seconds):
             raise _Stopped
 
-    def _reply(self, text: str) -> None:
-        self._pause(self.faults.reply_delay)
+    def discard_input(self) -> None:
+        self._inbox.clear()
+
+    def reply(self, text: str) -> None:
+        """Text output, with the reply faults applied (delay, noise around it, 5-byte pieces)."""
+        self.pause(self.faults.reply_delay)
         data = self.faults.garbage_before + text.encode() + self.faults.garbage_after
         step = 5 if self.faults.dribble > 0 else len(data)
         for offset in range(0, len(data), step):
-            self._pause(self.faults.dribble if offset else 0.0)
-            self._write(data[offset : offset + step])
-
-    def _os_release(self) -> tuple[int, int, int]:
-        return version_tuple(self.device.device_os)
-
-    # -- listening-mode commands -------------------------------------------------------------------------------------
-
-    def _command(self, key: str) -> None:
-        device = self.device
-        if key == p.ConsoleKey.IDENTIFY.value:
-            self._reply(self._identify_text())
-        elif key == p.ConsoleKey.MAC_ADDRESS.value:
-            self._reply(f"{p.MAC_REPLY_PREFIX}\r\n{device.mac.hex(':')}\r\n")
-        elif key == p.ConsoleKey.VERSION.value:
-            self._reply(f"{p.VERSION_REPLY_PREFIX}{device.device_os}\n\r\n")
-        elif key == p.ConsoleKey.SYSTEM_INFO.value:
-            self._reply(self._system_info_text())
-        elif key == p.ConsoleKey.CLAIMED.value:
-            self._reply(f"{p.CLAIMED_REPLY_PREFIX}{'yes' if device.claimed else 'no'}\r\n")
-        elif key == p.ConsoleKey.SET_CLAIM_CODE.value:
-            self._claim_code()
-        elif key == p.ConsoleKey.DIAGNOSTICS.value:
-            self._reply(
-                json.dumps({"sys:uptime": 1, "sys:boot_count": device.boot_count}, separators=(",", ":")) + "\r\n"
-            )
-        elif key == p.ConsoleKey.WIFI.value and device.platform.is_wifi:
-            self._wifi()
-        elif key == p.ConsoleKey.SAFE_MODE_LISTEN.value:
-            device.startup_listening = True
-            device.reset(0.0, safe=True)
-        elif key == p.ConsoleKey.EXIT.value:
-            device.stop_listening()
-        elif key == p.ConsoleKey.FLASH.value:
-            self._flash()
-
-    def _key_values(self, *, secrets: bool) -> list[tuple[str, str]]:
-        device, values = self.device, []
-        if secrets and device.platform.gen3_or_later:
-            if device.mobile_secret is not None:
-                values.append(("ms", device.mobile_secret.value))
-            if device.serial is not None:
-                values.append(("sn", device.serial.value))
-        if device.platform.is_cellular:
-            values += [("imei", str(device.imei or "")), ("iccid", str(device.iccid or ""))]
-            values.append(("cellfw", CELL_RADIO_VERSION))
-        return values
-
-    def _identify_text(self) -> str:
-        names = {"ms": p.IdentifyKey.DEVICE_SECRET, "sn": p.IdentifyKey.SERIAL_NUMBER, "imei": p.IdentifyKey.IMEI}
-        names |= {"iccid": p.IdentifyKey.ICCID, "cellfw": p.IdentifyKey.CELL_RADIO_VERSION}
-        values = self._key_values(secrets=True)
-        if not values:
-            return f"{p.IDENTIFY_PLAIN_PREFIX}{self.device.device_id}\r\n"
-        lines = [f"{p.IdentifyKey.DEVICE_ID.value}: {self.device.device_id}"]
-        lines += [f"{names[key].value}: {value}" for key, value in values]
-        return "".join(line + "\r\n" for line in lines)
-
-    def _system_info_text(self) -> str:
-        document: dict[str, object] = {"p": self.device.platform.id}
-        document.update(self._key_values(secrets=False))
-        modules = []
-        for module in self.device.modules:
-            entry: dict[str, object] = {
-                "s": module.max_size,
-                "l": p.MODULE_STORE_LETTERS[int(module.store)].value,
-                "vc": int(module.checked),
-                "vv": int(module.passed),
-            }
-            if module.function is ModuleFunction.USER_PART:
-                entry["u"] = module.sha256.hex().upper()
-            entry |= {"f": _letter(module.function), "n": str(module.index), "v": module.version}
-            entry["d"] = [{"f": _letter(d.function), "n": str(d.index), "v": d.version} for d in module.dependencies]
-            modules.append(entry)
-        document["m"] = modules
-        return json.dumps(document, separators=(",", ":")) + "\r\n"
-
-    def _read_line(self) -> str:
-        """A prompt's answer: echo each character, end at CR or LF, print CR LF, discard pending input."""
-        received = bytearray()
-        while (byte := self._next_byte()) not in (0x0D, 0x0A):
-            assert byte is not None
-            received.append(byte)
-            self._write(bytes((byte,)))
-        self._write(b"\r\n")
-        self._inbox.clear()
-        return received.decode("utf-8", errors="replace")
-
-    def _prompt(self, prompt: str) -> str:
-        self._reply(prompt)
-        return self._read_line()
-
-    def _claim_code(self) -> None:
-        code = self._prompt(p.CLAIM_CODE_PROMPT)
-        if len(code) == p.CLAIM_CODE_LENGTH:
-            self.device.set_claim_code(code)
-            self._write(f"{p.CLAIM_CODE_SET_PREFIX}{code}\r\n".encode())
-        else:
-            self._write(f"{p.CLAIM_CODE_REJECTED}\r\n".encode())
-
-    def _wifi(self) -> None:
-        device = self.device
-        ssid = ""
-        while not ssid:
-            ssid = self._prompt(p.WIFI_SSID_PROMPT)
-        visible = next((n for n in device.wifi.visible if n.ssid == ssid), None)
-        cipher = 0
-        if visible is not None:
-            security = visible.security
-        else:
-            answer = ""
-            while answer not in ("0", "1", "2", "3", "6"):
-                answer = self._prompt(p.WIFI_SECURITY_PROMPT)
-            security = _CONSOLE_TO_WIFI_SECURITY[int(answer)]
-            # Gen 2 (WICED) needs the cipher of a network it could not scan; Gen 3+ radios work it out.
-            if not device.platform.gen3_or_later and answer in ("1", "2", "3"):
-                answer = ""
-                while answer not in ("1", "2", "3"):
-                    answer = self._prompt(p.WIFI_CIPHER_PROMPT)
-                cipher = int(answer)
-        password = self._prompt(p.WIFI_PASSWORD_PROMPT) if security != 0 else ""
-        self._write(p.WIFI_SAVING.encode())
-        if self.faults.wifi_save_fails:
-            self._write(p.WIFI_FAILURE.encode())
-            return
-        device.wifi.store(
-            WifiCredentials(ssid, security, password, cipher=cipher, credentials_type=int(bool(password)))
-        )
-        self._write(WIFI_SUCCESS_TEXT.encode())
-        device.stop_listening()
-
-    # -- YMODEM receive (f) ------------------------------------------------------------------------------------------
-
-    def _flash(self) -> None:
-        self._reply(p.YMODEM_WAITING + "\r\n")
-        if self._os_release() >= p.YMODEM_REMOVED_IN:
-            self._pause(0.1)
-            self._write(bytes([p.YmodemByte.CAN] * 4) + f"{p.YMODEM_UNSUPPORTED}\r\n".encode())
-            return
-        YmodemReceive(self).run()
+            self.pause(self.faults.dribble if offset else 0.0)
+            self.write(data[offset : offset + step])
 
 
-def _letter(function: int) -> str:
-    return p.MODULE_FUNCTION_LETTERS.get(int(function), p.ModuleFunctionLetter.OTHER).value
-
-
-_LIVE: dict[int, SimulatedSerialConsole] = {}
+_LIVE: set[SimulatedSerialConsole] = set()
+"""Sessions whose thread still runs, only so that ``close_all_serial_consoles`` can stop them at exit."""
 _LIVE_LOCK = threading.Lock()
 
 
-def open_serial_console(device: SimulatedDevice, faults: SerialFaults | None = None) -> str:
-    """The pty path of the device's serial console, starting one if its current USB session has none.
+class SerialConsolePort:
+    """A device's USB serial (CDC) function: at most one console session per USB session, started on demand.
 
-    SimulationError when the device has no serial port now (DFU mode, or off the bus).
+    The device owns its port (``device.console``); a test injects line faults or hangs up through ``session``.
     """
-    with _LIVE_LOCK:
-        console = _LIVE.get(id(device))
-        if console is not None and console.alive and console.device is device and console.current:
-            if faults is not None:
-                console.faults = faults
-            return console.port_path
+
+    def __init__(self, device: ConsoleDevice) -> None:
+        self._device = device
+        self._lock = threading.Lock()
+        self._session: SimulatedSerialConsole | None = None
+
+    def open(self, faults: SerialFaults | None = None) -> str:
+        """The pty path of the console of the device's current USB session, starting one if there is none.
+
+        SimulationError when the device has no serial port now (DFU mode, or off the bus).
+        """
+        with self._lock:
+            console = self._session
+            if console is not None and console.alive and console.current:
+                if faults is not None:
+                    console.faults = faults
+                return console.port_path
+            if console is not None:
+                console.hang_up_later()  # a stale session: its thread ends on its own
+            self._session = SimulatedSerialConsole(self._device, faults)
+            return self._session.port_path
+
+    @property
+    def session(self) -> SimulatedSerialConsole:
+        """The live console session (to inject faults or hang up); SimulationError when there is none."""
+        with self._lock:
+            console = self._session
+        if console is None or not console.alive:
+            raise SimulationError(
+                f"{self._device.device_id} has no open serial console; call device.serial_port() first"
+            )
+        return console
+
+    def close(self) -> None:
+        """Stop the session's thread and close its pty, if there is one."""
+        with self._lock:
+            console, self._session = self._session, None
         if console is not None:
-            console._hang_up.set()  # a stale session: its thread ends on its own
-        console = SimulatedSerialConsole(device, faults)
-        _LIVE[id(device)] = console
-        return console.port_path
-
-
-def serial_console_of(device: SimulatedDevice) -> SimulatedSerialConsole:
-    """The live console of ``device`` (to inject faults or hang up); SimulationError when there is none."""
-    with _LIVE_LOCK:
-        console = _LIVE.get(id(device))
-    if console is None or not console.alive or console.device is not device:
-        raise SimulationError(f"{device.device_id} has no open serial console; call device.serial_port() first")
-    return console
-
-
-def _forget(console: SimulatedSerialConsole) -> None:
-    with _LIVE_LOCK:
-        if _LIVE.get(id(console.device)) is console:
-            del _LIVE[id(console.device)]
+            console.close()
 
 
 @atexit.register
 def close_all_serial_consoles() -> None:
-    """Stop every console thread and close its pty (tests call it at teardown; it also runs at exit)."""
+    """Stop every console thread and close its pty (test teardown; it also runs at exit)."""
     with _LIVE_LOCK:
-        consoles = list(_LIVE.values())
+        consoles = list(_LIVE)
     for console in consoles:
         console.close()

@@ -43,7 +43,8 @@ class Timing:
         Sources of the numbers: nRF52840 product specification (page erase up to 85 ms, 41 µs per 32-bit word
         → 42 ms per 4 KB); RTL872x external QSPI NOR (4 KB sector erase ~45 ms, 256 B page program ~0.7 ms);
         STM32F2 reference manual (128 KB sector erase ~1 s, 16 KB ~0.25 s, 16 µs per word). Device OS resets
-        1000 ms after replying to requests 40/50/60 (reference §2.1) and ~500 ms after dfuMANIFEST (§3.1).
+        1000 ms after replying to requests 40/50/60 (Device OS ``system/src/system_control_internal.cpp``) and
+        ~500 ticks after dfuMANIFEST (``bootloader/src/nRF52840/usbd_dfu.cpp``).
         Full-speed endpoint 0 moves roughly 500 KB/s in practice; a boot plus USB enumeration takes about a second.
         """
         erase, write = {

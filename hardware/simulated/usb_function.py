@@ -14,14 +14,19 @@ from hardware.simulated.device import DeviceMode, SimulatedDevice
 from hardware.simulated.dfu import DfuBootloader
 from hardware.simulated.errors import UsbNoDevice, UsbStall, UsbTimeout
 from hardware.simulated.faults import TransferFault
-from hardware.usb.protocol import (
-    DFU_INTERFACE,
+from hardware.simulated.usb_facts import (
     DIRECTION_IN,
     DescriptorType,
     Recipient,
     RequestKind,
     StandardRequest,
+    recipient,
+    request_kind,
 )
+
+DFU_INTERFACE = 0
+"""The DfuSe interface number: DFU class requests carry it in wIndex (DFU 1.1 §3; Particle's bootloaders have one
+interface)."""
 
 NO_TIMEOUT_WAIT_S = 5.0
 """How long a transfer with no timeout (0) hangs on an injected timeout before giving up."""
@@ -41,11 +46,11 @@ class Setup:
 
     @property
     def kind(self) -> int:
-        return (self.bmRequestType >> 5) & 0x03
+        return request_kind(self.bmRequestType)
 
     @property
     def recipient(self) -> int:
-        return self.bmRequestType & 0x1F
+        return recipient(self.bmRequestType)
 
 
 @dataclass(frozen=True)
@@ -91,10 +96,10 @@ class UsbFunction:
             self._configuration = 1
             if device.mode is DeviceMode.DFU:
                 self._dfu, self._channel = DfuBootloader(device), None
-                self._descriptors = dfu_mode(device.platform, device.device_id.value, device.bootloader_version)
+                self._descriptors = dfu_mode(device.board, device.device_id.value, device.bootloader_version)
             else:
                 self._dfu, self._channel = None, ControlChannel(device)
-                self._descriptors = normal_mode(device.platform, device.device_id.value)
+                self._descriptors = normal_mode(device.board, device.device_id.value)
         return self._descriptors
 
     # --- transfers -----------------------------------------------------------------------------------------------
@@ -107,7 +112,7 @@ class UsbFunction:
         with device.lock:
             self.require(session)
             fault = device.faults.take_transfer_fault(setup.bRequest)
-            wait = device.busy_remaining()
+            wait = device.lifecycle.busy_remaining()
         if fault is TransferFault.TIMEOUT:
             time.sleep(limit if limit is not None else NO_TIMEOUT_WAIT_S)
             raise UsbTimeout(f"injected timeout on request 0x{setup.bRequest:02X}")

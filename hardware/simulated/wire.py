@@ -1,17 +1,17 @@
-"""The device side's proto3 fields for the control requests: defaults omitted when encoding, and a field map when
-decoding (varint, fixed32, fixed64, bytes).
+"""The device side's protobuf codec for the control requests, as nanopb in Device OS encodes and decodes them:
+proto3 defaults omitted when encoding, a field map when decoding (varint, fixed32, fixed64, length-delimited).
 
-The wire primitives (varints, wire types) are the host's ``hardware.usb.protobuf``: an encoding, not protocol
-knowledge. The field-level rules here (omitted defaults, last value wins whatever its wire type) are the device's own.
+Written from the Protocol Buffers encoding specification (protobuf.dev "Encoding": base-128 varints, field key =
+number << 3 | wire type), not the host's ``hardware.usb.protobuf``: the two codecs check each other.
 """
 
 from __future__ import annotations
 
+import enum
 import struct
 from collections.abc import Iterable
 
 from hardware.simulated.errors import SimulationError
-from hardware.usb.protobuf import ProtobufError, WireType, decode_varint, encode_varint
 
 FieldValue = int | bytes
 Fields = dict[int, list[FieldValue]]
@@ -19,6 +19,45 @@ Fields = dict[int, list[FieldValue]]
 
 class WireError(SimulationError):
     """A request payload is not a valid protobuf message."""
+
+
+class WireType(enum.IntEnum):
+    """The low three bits of a field key (protobuf encoding spec, "Message Structure")."""
+
+    VARINT = 0
+    I64 = 1
+    LEN = 2
+    I32 = 5
+
+
+_MAX_VARINT_BYTES = 10
+_UINT64 = (1 << 64) - 1
+
+
+def encode_varint(value: int) -> bytes:
+    """Seven bits per byte, least significant group first, high bit set on every byte but the last; negative
+    int32/int64 values go out as their 64-bit two's complement (ten bytes)."""
+    value &= _UINT64
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def decode_varint(data: bytes, pos: int) -> tuple[int, int]:
+    """The varint at ``pos`` and the position after it."""
+    value = 0
+    for count in range(_MAX_VARINT_BYTES):
+        if pos >= len(data):
+            raise WireError("protobuf payload ends inside a varint")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << (7 * count)
+        if not byte & 0x80:
+            return value & _UINT64, pos
+    raise WireError(f"protobuf varint longer than {_MAX_VARINT_BYTES} bytes")
 
 
 def _key(number: int, wire_type: WireType) -> bytes:
@@ -58,25 +97,18 @@ def repeated_messages(number: int, messages: Iterable[bytes]) -> bytes:
     return b"".join(bytes_field(number, message, always=True) for message in messages)
 
 
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
-    try:
-        return decode_varint(data, pos)
-    except ProtobufError as exc:
-        raise WireError(f"protobuf payload: {exc}") from None
-
-
 def decode(data: bytes) -> Fields:
     """Every field of a message by number, in order; unknown fields are kept like known ones."""
     fields: Fields = {}
     pos = 0
     while pos < len(data):
-        key, pos = _read_varint(data, pos)
+        key, pos = decode_varint(data, pos)
         number, wire_type = key >> 3, key & 7
         if number == 0:
             raise WireError("protobuf field number 0 is invalid")
         value: FieldValue
         if wire_type == WireType.VARINT:
-            value, pos = _read_varint(data, pos)
+            value, pos = decode_varint(data, pos)
         elif wire_type == WireType.I32:
             if pos + 4 > len(data):
                 raise WireError("truncated fixed32 in protobuf payload")
@@ -88,7 +120,7 @@ def decode(data: bytes) -> Fields:
             value = struct.unpack_from("<Q", data, pos)[0]
             pos += 8
         elif wire_type == WireType.LEN:
-            length, pos = _read_varint(data, pos)
+            length, pos = decode_varint(data, pos)
             if pos + length > len(data):
                 raise WireError("truncated length-delimited field in protobuf payload")
             value = bytes(data[pos : pos + length])

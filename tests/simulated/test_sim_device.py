@@ -7,11 +7,10 @@ import time
 
 import pytest
 
-from hardware.firmware import ModuleFunction
 from hardware.firmware_builder import build_module
 from hardware.identifiers import DeviceId, Iccid, Imei, LabelScan, luhn_ok
 from hardware.platforms import McuFamily
-from hardware.simulated import DeviceMode, SimulatedDevice, SimulationError, Timing
+from hardware.simulated import DeviceMode, ModuleFunction, SimulatedDevice, SimulationError, Timing
 
 PAGE = 4096
 

@@ -24,7 +24,6 @@ from hardware.serial.protocol import ModuleFunctionLetter, WifiSecurity
 from hardware.serial.wifi import WifiTimeouts
 from hardware.simulated.device import DeviceMode
 from hardware.simulated.errors import SimulationError
-from hardware.simulated.serial_pty import serial_console_of
 
 from .conftest import ConsoleFactory, DeviceFactory
 
@@ -213,7 +212,7 @@ def test_a_device_that_cannot_save_wifi_credentials_raises_wifi_setup_error(
 ) -> None:
     device = make_device("argon")
     console = console_for(device)
-    serial_console_of(device).faults.wifi_save_fails = True
+    device.console.session.faults.wifi_save_fails = True
     with pytest.raises(WifiSetupError, match="could not save"):
         console.configure_wifi(WifiCredentials("lab-net", WifiSecurity.WPA2, "pw-123456"))
 
@@ -296,7 +295,7 @@ def test_garbage_around_every_reply_does_not_disturb_any_command(
 ) -> None:
     device = make_device("boron")
     console = console_for(device)
-    faults = serial_console_of(device).faults
+    faults = device.console.session.faults
     faults.garbage_before, faults.garbage_after = NOISE, NOISE
     assert console.identify().device_id == device.device_id
     assert console.version() == SystemVersion(5, 9, 0)
@@ -312,8 +311,8 @@ def test_garbage_around_the_plain_identify_reply_is_ignored(
 ) -> None:
     device = make_device("photon", "3.3.1")
     console = console_for(device)
-    serial_console_of(device).faults.garbage_before = NOISE
-    serial_console_of(device).faults.garbage_after = NOISE
+    device.console.session.faults.garbage_before = NOISE
+    device.console.session.faults.garbage_after = NOISE
     assert console.identify().device_id == device.device_id
 
 
@@ -322,7 +321,7 @@ def test_a_slow_reply_within_the_timeout_is_read_completely(
 ) -> None:
     device = make_device("boron")
     console = console_for(device)
-    serial_console_of(device).faults.reply_delay = 0.4
+    device.console.session.faults.reply_delay = 0.4
     identity = console.identify()
     assert identity.iccid == device.iccid
 
@@ -330,7 +329,7 @@ def test_a_slow_reply_within_the_timeout_is_read_completely(
 def test_replies_arriving_in_pieces_are_assembled(make_device: DeviceFactory, console_for: ConsoleFactory) -> None:
     device = make_device("boron")
     console = console_for(device)
-    serial_console_of(device).faults.dribble = 0.005
+    device.console.session.faults.dribble = 0.005
     assert console.identify().iccid == device.iccid
     assert console.system_info().platform_id == device.platform.id
 
@@ -340,7 +339,7 @@ def test_a_reply_slower_than_the_timeout_raises_a_timeout_naming_the_port(
 ) -> None:
     device = make_device("boron")
     console = console_for(device, ConsoleTimeouts(reply=0.3))
-    serial_console_of(device).faults.reply_delay = 1.0
+    device.console.session.faults.reply_delay = 1.0
     with pytest.raises(SerialTimeoutError, match=rf"no reply to 'v' .*{console.port_name}"):
         console.version()
 
@@ -350,7 +349,7 @@ def test_a_dropped_connection_raises_a_disconnect_error_naming_the_port(
 ) -> None:
     device = make_device("boron")
     console = console_for(device)
-    serial_console_of(device).hang_up()
+    device.console.session.hang_up()
     with pytest.raises(SerialDisconnectedError, match=console.port_name):
         console.version()
 
@@ -360,9 +359,9 @@ def test_after_a_drop_the_device_serves_a_new_port_in_the_same_mode(
 ) -> None:
     device = make_device("boron")
     first = device.serial_port()
-    serial_console_of(device).hang_up()
+    device.console.session.hang_up()
     console = console_for(device)
-    assert console.port_name != first or serial_console_of(device).alive
+    assert console.port_name != first or device.console.session.alive
     assert console.version() == SystemVersion(5, 9, 0)
 
 

@@ -12,7 +12,7 @@ from hardware.serial import SerialDisconnectedError, SerialFlashingUnsupportedEr
 from hardware.serial.protocol import YmodemByte
 from hardware.serial.ymodem import BlockCheck, build_block, crc16, header_payload
 from hardware.simulated.device import DeviceMode, SimulatedDevice
-from hardware.simulated.serial_pty import serial_console_of
+from hardware.simulated.errors import SimulationError
 
 from .conftest import FAST_YMODEM, ConsoleFactory, DeviceFactory
 
@@ -46,13 +46,13 @@ def test_a_module_sent_over_ymodem_lands_byte_exact_and_valid_in_the_device(
     assert stored_at_prefix_start(device, image) == image
     running = device.running_user_part
     assert running is not None and running.version == 9 and running.valid
-    assert serial_console_of_or_none(device) is None or serial_console_of(device).block_check_errors == 0
+    assert live_console_or_none(device) is None or device.console.session.block_check_errors == 0
 
 
-def serial_console_of_or_none(device: SimulatedDevice) -> object | None:
+def live_console_or_none(device: SimulatedDevice) -> object | None:
     try:
-        return serial_console_of(device)
-    except Exception:
+        return device.console.session
+    except SimulationError:
         return None
 
 
@@ -61,7 +61,7 @@ def test_every_block_carries_a_correct_crc16(
 ) -> None:
     device = make_device("boron", "5.9.0")
     console = console_for(device)
-    simulated = serial_console_of(device)
+    simulated = device.console.session
     console.flash_module(user_part("boron"), ymodem_timeouts=FAST_YMODEM)
     assert simulated.block_check_errors == 0
 
@@ -71,7 +71,7 @@ def test_a_receiver_asking_for_checksums_gets_checksum_blocks(
 ) -> None:
     device = make_device("boron", "5.9.0")
     console = console_for(device)
-    simulated = serial_console_of(device)
+    simulated = device.console.session
     simulated.faults.checksum_mode = True
     image = user_part("boron", version=10)
     console.flash_module(image, ymodem_timeouts=FAST_YMODEM)
@@ -118,7 +118,7 @@ def test_naked_blocks_are_sent_again_and_the_transfer_completes(
 ) -> None:
     device = make_device("boron", "5.9.0")
     console = console_for(device)
-    serial_console_of(device).faults.nak_blocks = 3
+    device.console.session.faults.nak_blocks = 3
     image = user_part("boron", version=13)
     console.flash_module(image, ymodem_timeouts=FAST_YMODEM)
     assert stored_at_prefix_start(device, image) == image
@@ -129,7 +129,7 @@ def test_an_unanswered_block_is_sent_again_after_the_block_timeout(
 ) -> None:
     device = make_device("boron", "5.9.0")
     console = console_for(device)
-    serial_console_of(device).faults.ignore_blocks = 1
+    device.console.session.faults.ignore_blocks = 1
     image = user_part("boron", version=14)
     console.flash_module(image, ymodem_timeouts=FAST_YMODEM)
     assert stored_at_prefix_start(device, image) == image
@@ -140,7 +140,7 @@ def test_line_noise_before_acks_is_ignored(
 ) -> None:
     device = make_device("boron", "5.9.0")
     console = console_for(device)
-    serial_console_of(device).faults.ymodem_noise = b"\x00\xffxyz"
+    device.console.session.faults.ymodem_noise = b"\x00\xffxyz"
     image = user_part("boron", version=15)
     console.flash_module(image, ymodem_timeouts=FAST_YMODEM)
     assert stored_at_prefix_start(device, image) == image
@@ -152,7 +152,7 @@ def test_a_receiver_that_keeps_naking_fails_the_transfer_and_keeps_the_firmware(
     device = make_device("boron", "5.9.0")
     before = running_sha(device)
     console = console_for(device)
-    serial_console_of(device).faults.nak_blocks = 100
+    device.console.session.faults.nak_blocks = 100
     with pytest.raises(YmodemError, match=rf"{console.port_name}.*did not acknowledge the block 1"):
         console.flash_module(user_part("boron"), ymodem_timeouts=FAST_YMODEM)
     assert running_sha(device) == before
@@ -167,7 +167,7 @@ def test_a_drop_mid_transfer_leaves_the_running_firmware_untouched_and_a_retry_s
     device = make_device("boron", "5.9.0")
     before = running_sha(device)
     console = console_for(device)
-    serial_console_of(device).faults.drop_after_bytes = 2000
+    device.console.session.faults.drop_after_bytes = 2000
     image = user_part("boron", version=16)
     with pytest.raises(SerialDisconnectedError, match=console.port_name):
         console.flash_module(image, ymodem_timeouts=FAST_YMODEM)

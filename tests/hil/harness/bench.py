@@ -7,7 +7,6 @@ pyusb backend (one bus, as on a real hub); a real rig gets the libusb backend. E
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,9 +16,8 @@ from hardware.platforms import Platform
 from hardware.scanner.serial_scanner import SerialScanner, parse_terminator
 from hardware.serial import ConsoleTimeouts, find_port
 from hardware.serial.console import DEFAULT_CONSOLE_TIMEOUTS
-from hardware.simulated import SimulatedDevice, SimulationError, Timing, usb_backend
+from hardware.simulated import SimulatedDevice, Timing, usb_backend
 from hardware.simulated.scanner_pty import SimulatedSerialScanner
-from hardware.simulated.serial_pty import serial_console_of
 from hardware.usb.dfu import DfuSession
 from hardware.usb.discovery import DeviceInfo, DeviceMode, UsbBackend, default_backend, list_devices, open_device
 from hardware.usb.flashing import enter_dfu, leave_dfu, open_control
@@ -126,8 +124,7 @@ class DeviceHandle:
 
     def close(self) -> None:
         if self.simulated is not None:
-            with contextlib.suppress(SimulationError):
-                serial_console_of(self.simulated).close()
+            self.simulated.console.close()
 
 
 class Bench:
