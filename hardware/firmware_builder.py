@@ -1,7 +1,8 @@
 """Build synthetic, format-faithful Particle module binaries in memory for fixtures, simulated devices and tests.
 
-Built from the format facts (reference/particle-device-protocol.md §5, §3.4): a prefix at the platform's usual
-offset, deterministic filler as the "code", a suffix with product data and extensions, a real SHA-256 and CRC-32.
+Built from the format facts (Device OS dynalib/inc/module_info.h and the platforms' linker scripts): a prefix at the
+platform's usual offset, deterministic filler as the "code", a suffix with product data and extensions, a real
+SHA-256 and CRC-32.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from hardware.platforms import McuFamily, Platform, UserPartRule, by_id, parse_p
 _NRF, _RTL = McuFamily.NRF52840, McuFamily.RTL872X
 _STM32 = (McuFamily.STM32F1, McuFamily.STM32F2)
 
-# Flash addresses of the modules other than user parts (reference §3.4); user parts come from the platform table.
+# Flash addresses of the modules other than user parts (Device OS build/arm/linker/ scripts); user parts come from
+# the platform table.
 _SYSTEM_PART_STARTS = {
     (McuFamily.STM32F2, "photon", 1): 0x08020000,
     (McuFamily.STM32F2, "photon", 2): 0x08060000,
@@ -94,7 +96,7 @@ def default_start_address(platform: Platform | int | str, function: ModuleFuncti
 
 
 def default_prefix_offset(platform: Platform | int | str, function: ModuleFunction, index: int) -> int:
-    """Where the prefix sits in the file for this kind of module (reference §5, "Prefix offset in the file")."""
+    """Where the prefix sits in the file for this kind of module (Device OS module_info.h, linker_module_start.ld)."""
     plat = _platform(platform)
     if function is ModuleFunction.MONOLITHIC and plat.mcu is McuFamily.STM32F1:
         return 0x10C

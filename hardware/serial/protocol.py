@@ -2,9 +2,9 @@
 
 Facts: Device OS 6.2.0 system/src/system_setup.cpp (keys and texts), system/src/system_update.cpp and
 build/module-defaults.mk (baud-rate triggers), system/src/system_info.cpp (``s`` reply); Device OS v5.9.0
-system/src/system_ymodem.cpp (YMODEM bytes); particle-cli 3.43.1 src/cmd/serial.js. The host code and the simulated
-console both import these, so a number or a text lives in exactly one place; each side implements its own behaviour
-around them.
+system/src/system_ymodem.cpp (YMODEM bytes); particle-cli 3.43.1 src/cmd/serial.js. The host's one home for these;
+the simulated console keeps its own copy (hardware/simulated/serial_facts.py), so a wrong key, text or byte on either
+side fails a test.
 """
 
 from __future__ import annotations

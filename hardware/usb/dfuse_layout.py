@@ -2,7 +2,8 @@
 
 Facts: DfuSe 1.1a (ST UM0391) and particle-usb 4.1.0 src/dfu.js: ``@Name   /0xSTART/N*SSSUp,…``; unit `` ``/B/K/M;
 the property letter a–g is a bit mask (letter − 'a' + 1): 1 readable, 2 erasable, 4 writable. The simulated devices
-describe their flash with this same parser (``hardware.simulated.flash``): the format is a fact, parsed in one place.
+write their layout strings with their own model (``hardware.simulated.flash_layout``), so this parser is tested
+against an independent writer.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ Every value comes from a public source: USB 2.0 ch. 9 for standard requests and 
 (src/usb-protocol.js, src/device-base.js, src/result.js) and Device OS 6.2.0 system/src/usb_control_request_channel.cpp
 for the control-request channel and its result codes; Device OS system/inc/system_control.h for request types;
 USB DFU 1.1, DfuSe 1.1a (ST UM0391) and particle-usb src/dfu.js for DFU/DfuSe.
-The host code and the simulated devices both import these, so a number lives in exactly one place; each side
-implements its own behaviour around them (the simulator keeps only device-side choices of its own).
+The host's one home for these numbers. The simulated devices keep their own copy, written from the same sources
+(hardware/simulated/*_facts.py), so that a wrong number on either side fails a test instead of passing on both.
 """
 
 from __future__ import annotations
