@@ -44,10 +44,6 @@ class UnitResult:
     cycle_seconds: float | None = None
     failed_step: str | None = None
 
-    @property
-    def passed(self) -> bool:
-        return self.state in (UnitState.PASS, UnitState.CLOUD_PENDING)
-
 
 RETRY_LATER = (UnavailableError, RateLimitedError)
 """Cloud failures that pass by themselves: the work goes to the outbox and the unit is 'cloud pending'."""
