@@ -26,7 +26,7 @@ from hardware.firmware import load_module  # noqa: E402
 from hardware.simulated import SimulatedDevice, Timing  # noqa: E402
 from hardware.usb import flash_user_firmware, open_device  # noqa: E402
 from station.demo.simulated_line import SimulatedLine, build_simulated_line  # noqa: E402
-from station.records.journal import UnitState  # noqa: E402
+from station.records.unit_table import UnitState  # noqa: E402
 from station.workflow.line import Line  # noqa: E402
 
 

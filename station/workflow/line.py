@@ -23,8 +23,9 @@ from station.config.profile import FirmwareVersionPolicy, StationProfile
 from station.errors import StationError
 from station.product.firmware import FirmwarePlan, delivered_version, fetch_product_firmware, firmware_plan
 from station.product.groups import ensure_groups, expand_groups
-from station.records.journal import Journal, UnitState
+from station.records.journal import JOURNAL_NAME, Journal
 from station.records.sheet_writer import SpreadsheetWriter, WorkbookState, WorkbookStatus
+from station.records.unit_table import UnitState
 from station.workflow.device import DeviceLink
 from station.workflow.events import EventBus, EventKind, UnitEvent
 from station.workflow.outbox import OutboxWorker
@@ -32,9 +33,6 @@ from station.workflow.outcome import RETRY_LATER, UnitResult
 from station.workflow.runner import SlotClaims, UnitRunner
 
 log = logging.getLogger(__name__)
-
-JOURNAL_NAME = "journal.sqlite3"
-
 
 class LineError(StationError):
     """The line cannot start or cannot take this scan."""
@@ -129,7 +127,7 @@ class Line:
         self.module = module or load_product_firmware(profile, cloud)
         self.journal = journal or Journal(Path(profile.log_folder) / JOURNAL_NAME)
         self.lot = lot or self._todays_lot(today())
-        self.journal.open_lot(
+        self.journal.lot_table.open(
             self.lot, station=profile.station_name, product_id=profile.product_id, profile=str(profile.path),
             operator=operator,
         )
@@ -151,8 +149,10 @@ class Line:
             lock_version=self.firmware_plan.lock_version if self.firmware_plan else None,
             expected_online_version=expected_online,
         )
-        self.outbox = OutboxWorker(self.journal, cloud, profile.product_id, self.events,
-                                   poll_interval=outbox_poll, base_delay=outbox_base_delay)
+        self.outbox = OutboxWorker(
+            self.journal.outbox_table, self.journal.unit_table, self.journal.step_table, cloud, profile.product_id,
+            self.events, poll_interval=outbox_poll, base_delay=outbox_base_delay,
+        )
         self.outbox.start()
         if self.firmware_plan is not None and self.firmware_plan.needs_attention:
             self._startup_notices.append(self.firmware_plan.message)
@@ -226,7 +226,7 @@ class Line:
 
     def _todays_lot(self, today: datetime.date) -> str:
         date = today.strftime("%Y%m%d")
-        existing = {lot.name for lot in self.journal.lots()}
+        existing = {lot.name for lot in self.journal.lot_table.all()}
         seq = 1  # continue today's latest lot, or start the first one
         while self.profile.lot_name(date=date, seq=seq + 1) in existing:
             seq += 1
@@ -285,7 +285,7 @@ class Line:
 
     # --- lot facts ----------------------------------------------------------------------------------------------
     def counts(self) -> LotCounts:
-        units = self.journal.units(self.lot)
+        units = self.journal.unit_table.all(self.lot)
         by_state = {state: sum(1 for u in units if u.state is state) for state in UnitState}
         return LotCounts(
             total=len(units), passed=by_state[UnitState.PASS], failed=by_state[UnitState.FAIL],
@@ -293,7 +293,7 @@ class Line:
         )
 
     def retry_cloud_work(self) -> int:
-        count = self.journal.retry_failed_operations()
+        count = self.journal.outbox_table.retry_failed()
         self.outbox.wake()
         return count
 

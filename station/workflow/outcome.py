@@ -19,7 +19,7 @@ from hardware.errors import FirmwareError, HardwareError, IdentifierError
 from hardware.progress import Cancelled
 from station.config.wifi import WifiSettingsError
 from station.errors import StationError
-from station.records.journal import UnitState
+from station.records.unit_table import UnitState
 from station.workflow.device import WifiRefusedError
 
 

@@ -26,7 +26,9 @@ from hardware.identifiers import LabelScan, SerialNumber
 from hardware.progress import CancelToken, ProgressEvent
 from station.config.profile import ClaimMode, SimActivation, StationProfile
 from station.config.wifi import wifi_settings
-from station.records.journal import Journal, StepStatus, UnitRecord, UnitState
+from station.records.journal import Journal
+from station.records.step_table import StepStatus
+from station.records.unit_table import UnitRecord, UnitState
 from station.workflow.cloud_ops import CHECKS, Payload, plan_cloud_work
 from station.workflow.device import SETUP_DONE_SKIPPED, ConnectedDevice, DeviceFacts, DeviceLink
 from station.workflow.events import EventBus, EventKind, UnitEvent
@@ -103,7 +105,9 @@ class UnitRunner:
         lock_version: int | None = None,
     ) -> None:
         self.profile = profile
-        self.journal = journal
+        self.units = journal.unit_table
+        self.steps = journal.step_table
+        self.outbox = journal.outbox_table
         self.link = link
         self.cloud = cloud
         self.module = module
@@ -125,12 +129,12 @@ class UnitRunner:
     # --- one unit -----------------------------------------------------------------------------------------------
     def run(self, label: LabelScan, *, slot: int = 0, cancel: CancelToken | None = None) -> UnitResult:
         key = label.serial.value
-        unit, created = self.journal.begin_unit(
+        unit, created = self.units.begin(
             self.lot, key, serial=key, slot=slot, operator=self.operator, station=self.profile.station_name
         )
         ctx = UnitContext(label, slot, unit, cancel or CancelToken(), started=self.clock())
         if not created:
-            ctx.resumed = dict(self.journal.passed_steps(unit.id))
+            ctx.resumed = dict(self.steps.passed(unit.id))
         self._emit(ctx, EventKind.UNIT_STARTED, message="resuming" if not created else "", data={"new": created})
         cloud_future: Future[list[str]] | None = None
         failure: UnitFailure | None = None
@@ -178,7 +182,7 @@ class UnitRunner:
         else:
             state, reason, action = UnitState.PASS, "All steps passed.", "Put the unit in the PASS tray."
         first = ctx.unit.first_result or (UnitState.FAIL.value if state is UnitState.FAIL else UnitState.PASS.value)
-        unit = self.journal.update_unit(
+        unit = self.units.update(
             ctx.unit.id, state=state, reason=reason, action=action, ended_at=time.time(), cycle_seconds=cycle,
             first_result=first,
         )
@@ -196,18 +200,18 @@ class UnitRunner:
 
     @contextmanager
     def _recorded(self, ctx: UnitContext, step: str) -> Iterator[dict[str, Any]]:
-        step_id = self.journal.step_started(ctx.unit.id, step)
+        step_id = self.steps.started(ctx.unit.id, step)
         self._emit(ctx, EventKind.STEP_STARTED, step=step)
         detail: dict[str, Any] = {}
         try:
             yield detail
         except BaseException as exc:
             failure = explain(exc, step=step)
-            self.journal.step_ended(step_id, StepStatus.FAILED, detail=detail, error=failure.reason)
+            self.steps.ended(step_id, StepStatus.FAILED, detail=detail, error=failure.reason)
             self._emit(ctx, EventKind.STEP_ENDED, step=step, status="failed", message=failure.reason)
             raise failure from exc
         status = detail.pop("_status", StepStatus.PASSED)
-        self.journal.step_ended(step_id, status, detail=detail)
+        self.steps.ended(step_id, status, detail=detail)
         self._emit(ctx, EventKind.STEP_ENDED, step=step, status=status.value, message=detail.get("note", ""))
 
     def _device_step(self, ctx: UnitContext, step: str, work: Callable[[], Any]) -> Any:
@@ -238,7 +242,7 @@ class UnitRunner:
             expired = self.clock() >= deadline
             chosen = self._match(ctx, candidates, serials, last_chance=expired)
             if chosen is not None and self.claims.take(chosen.device_id.value, ctx.slot):
-                self.journal.update_unit(ctx.unit.id, device_id=chosen.device_id.value, platform=chosen.platform.name)
+                self.units.update(ctx.unit.id, device_id=chosen.device_id.value, platform=chosen.platform.name)
                 return chosen
             if expired:
                 break
@@ -283,7 +287,7 @@ class UnitRunner:
     def _identify(self, ctx: UnitContext, device: ConnectedDevice) -> DeviceFacts:
         facts = self.link.identify(device.device_id)
         ctx.facts = facts
-        self.journal.update_unit(
+        self.units.update(
             ctx.unit.id,
             device_id=facts.device_id.value,
             platform=facts.platform.name,
@@ -347,7 +351,7 @@ class UnitRunner:
         flashed = self.link.update_device_os(facts.device_id, list(self.device_os_bundle), progress, ctx.cancel)
         after = self.link.identify(facts.device_id)
         ctx.facts = after
-        self.journal.update_unit(ctx.unit.id, device_os=after.device_os)
+        self.units.update(ctx.unit.id, device_os=after.device_os)
         if after.device_os is None or _version_tuple(after.device_os) < _version_tuple(minimum):
             raise UnitFailure(
                 f"After the Device OS update the unit runs {after.device_os}, still below {minimum}.",
@@ -357,7 +361,7 @@ class UnitRunner:
 
     def _flash(self, ctx: UnitContext, facts: DeviceFacts) -> dict[str, Any]:
         if facts.user_part is not None and facts.user_part.valid and facts.user_part.sha256 == self.module.sha256:
-            self.journal.update_unit(ctx.unit.id, firmware_sha256=self.module.sha256,
+            self.units.update(ctx.unit.id, firmware_sha256=self.module.sha256,
                                      firmware_version=self.module.product_version)
             return {"_status": StepStatus.PASSED, "note": "already runs this firmware (checked, not reflashed)",
                     "checked": True}
@@ -370,7 +374,7 @@ class UnitRunner:
                        total=event.total, eta_seconds=eta)
 
         report = self.link.flash_user_part(facts.device_id, self.module, progress, ctx.cancel)
-        self.journal.update_unit(ctx.unit.id, firmware_sha256=self.module.sha256,
+        self.units.update(ctx.unit.id, firmware_sha256=self.module.sha256,
                                  firmware_version=self.module.product_version)
         return {"bytes": report.bytes_written, "address": report.address, "seconds": round(report.seconds, 3),
                 "verified": report.verified}
@@ -427,7 +431,7 @@ class UnitRunner:
         pending: list[str] = []
         for operation, payload in plan:
             if pending:
-                self.journal.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
+                self.outbox.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
                                      unit_id=ctx.unit.id)
                 pending.append(operation.name)
                 self._record_pending(ctx, operation.name)
@@ -439,7 +443,7 @@ class UnitRunner:
                 try:
                     detail.update(operation.run(self.cloud, self.profile.product_id, payload))
                 except RETRY_LATER as exc:
-                    self.journal.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
+                    self.outbox.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
                                          unit_id=ctx.unit.id)
                     pending.append(operation.name)
                     detail.update({"_status": StepStatus.PENDING, "note": f"cloud unavailable, queued: {exc}"})
@@ -450,7 +454,7 @@ class UnitRunner:
                 "deadline": time.time() + confirm.timeout_s, "timeout_s": confirm.timeout_s,
                 "on_timeout": confirm.on_timeout.value, "poll_s": 1.0,
             }
-            self.journal.enqueue(f"unit{ctx.unit.id}:confirm_online:{ctx.unit.attempts}", "confirm_online",
+            self.outbox.enqueue(f"unit{ctx.unit.id}:confirm_online:{ctx.unit.attempts}", "confirm_online",
                                  confirmation, unit_id=ctx.unit.id)
             pending.append("confirm_online")
             self._record_pending(ctx, "confirm_online")
@@ -466,8 +470,8 @@ class UnitRunner:
             return False
 
     def _record_pending(self, ctx: UnitContext, step: str) -> None:
-        step_id = self.journal.step_started(ctx.unit.id, step)
-        self.journal.step_ended(step_id, StepStatus.PENDING, detail={"note": "queued behind an earlier cloud step"})
+        step_id = self.steps.started(ctx.unit.id, step)
+        self.steps.ended(step_id, StepStatus.PENDING, detail={"note": "queued behind an earlier cloud step"})
         self._emit(ctx, EventKind.STEP_ENDED, step=step, status=StepStatus.PENDING.value)
 
 

@@ -15,7 +15,7 @@ from cloud_client.client import ParticleCloud
 from hardware.platforms import parse_platform
 from hardware.simulated import SimulatedDevice, WifiCredentials
 from station.demo.simulated_line import CloudConnectivity, SimulatedLine, build_simulated_line, product_firmware
-from station.records.journal import UnitState
+from station.records.unit_table import UnitState
 from station.workflow.line import Line
 
 PRODUCT = 12345

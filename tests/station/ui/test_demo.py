@@ -27,7 +27,7 @@ from station.commands.demo import (
 )
 from station.config.profile import StationProfile
 from station.demo.simulated_line import SimulatedLine, build_simulated_line
-from station.records.journal import UnitState
+from station.records.unit_table import UnitState
 from station.ui.main_window import OperatorWindow
 from station.ui.screenshots import run_screenshot_script
 from station.ui.slot_state import Phase
@@ -168,8 +168,8 @@ def test_demo_line_of_a_wifi_platform_sets_the_demo_network_and_its_wifi_step_pa
         with Line(profile, link=sim.link(), cloud=sim.cloud(), operator="demo") as line:
             result = line.scan(sim.devices[0].label).result(timeout=60)
             assert result.state is UnitState.PASS, result.reason
-            unit = line.journal.search_units(sim.devices[0].device_id.value)[0]
-            steps = {step.step: step.status.value for step in line.journal.steps(unit.id)}
+            unit = line.journal.unit_table.search(sim.devices[0].device_id.value)[0]
+            steps = {step.step: step.status.value for step in line.journal.step_table.of_unit(unit.id)}
         assert steps.get("wifi") == "passed"
     finally:
         sim.close()
@@ -192,8 +192,8 @@ def test_demo_line_of_electron_units_passes_with_sim_activation(tmp_path: Path) 
         with Line(demo_profile(sim, pin=None), link=sim.link(), cloud=sim.cloud(), operator="demo") as line:
             result = line.scan(sim.devices[0].label).result(timeout=60)
             assert result.state is UnitState.PASS, result.reason
-            unit = line.journal.search_units(sim.devices[0].device_id.value)[0]
-            steps = {step.step: step.status.value for step in line.journal.steps(unit.id)}
+            unit = line.journal.unit_table.search(sim.devices[0].device_id.value)[0]
+            steps = {step.step: step.status.value for step in line.journal.step_table.of_unit(unit.id)}
         assert steps.get("activate_sim") == "passed"
     finally:
         sim.close()

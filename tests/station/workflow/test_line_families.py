@@ -9,7 +9,7 @@ import pytest
 from hardware.platforms import parse_platform
 from hardware.simulated import SimulatedDevice
 from station.demo.simulated_line import build_simulated_line, product_firmware, register_device
-from station.records.journal import UnitState
+from station.records.unit_table import UnitState
 from station.workflow.line import Line, LineError, load_product_firmware
 
 from .conftest import make_line

@@ -13,7 +13,7 @@ from cloud_client.credentials import Credentials
 from hardware.usb import list_devices
 from station.config.profile import ClaimMode, StationProfile
 from station.demo.simulated_line import SimulatedLine, build_simulated_line
-from station.records.journal import UnitState
+from station.records.unit_table import UnitState
 from station.workflow.events import EventKind, UnitEvent
 from station.workflow.line import Line
 
@@ -109,7 +109,7 @@ def test_cancelling_a_unit_mid_flash_ends_it_cleanly_and_a_rescan_passes(sim: Si
     again = line.scan(device.label).result(timeout=60)
     line.close()
     assert again.state is UnitState.PASS, again.reason
-    unit = line.journal.unit_by_key(line.lot, again.unit_key)
+    unit = line.journal.unit_table.by_key(line.lot, again.unit_key)
     assert unit is not None and unit.attempts == 2 and unit.first_result == "FAIL"
 
 
@@ -131,9 +131,9 @@ def test_a_unit_below_the_minimum_device_os_is_updated_from_the_bundle_then_flas
         line.close()
         assert result.state is UnitState.PASS, result.reason  # type: ignore[attr-defined]
         assert device.device_os == "6.1.1"
-        unit = line.journal.unit_by_key(line.lot, device.serial.value)  # type: ignore[union-attr]
+        unit = line.journal.unit_table.by_key(line.lot, device.serial.value)  # type: ignore[union-attr]
         assert unit is not None and unit.device_os == "6.1.1"
-        step = line.journal.passed_steps(unit.id)["device_os"]
+        step = line.journal.step_table.passed(unit.id)["device_os"]
         assert step.detail["from"] == "6.1.0" and step.detail["to"] == "6.1.1"
     finally:
         sim.close()

@@ -10,7 +10,7 @@ import pytest
 
 from station.config.profile import ConfirmFailure, FirmwareVersionPolicy, OnlineConfirmation, StationProfile
 from station.demo.simulated_line import SimulatedLine, build_simulated_line, product_firmware
-from station.records.journal import UnitState
+from station.records.unit_table import UnitState
 from station.workflow.line import Line, LineError
 
 
@@ -39,7 +39,7 @@ def new_line(sim: SimulatedLine, profile: StationProfile) -> Line:
 def wait_for_state(line: Line, key: str, wanted: set[UnitState], timeout: float = 30.0) -> UnitState:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        unit = line.journal.unit_by_key(line.lot, key)
+        unit = line.journal.unit_table.by_key(line.lot, key)
         if unit is not None and unit.state in wanted:
             return unit.state
         time.sleep(0.05)
@@ -95,5 +95,5 @@ def test_an_unplugged_unit_times_out_with_its_reason_while_the_next_unit_passes(
         two = line.scan(second.label).result(timeout=60)
         assert wait_for_state(line, two.unit_key, {UnitState.PASS, UnitState.FAIL}) is UnitState.PASS
         assert wait_for_state(line, one.unit_key, {UnitState.NOT_CONFIRMED, UnitState.PASS}) is UnitState.NOT_CONFIRMED
-        unit = line.journal.unit_by_key(line.lot, one.unit_key)
+        unit = line.journal.unit_table.by_key(line.lot, one.unit_key)
         assert unit is not None and "did not see the unit online within 2 s" in (unit.reason or "")
