@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from station.config.profile import load_profile
+from station.config.profile_loader import load_profile
 from station.errors import StationError
 from station.records.journal import JOURNAL_NAME, Journal
 from station.records.spreadsheet import WorkbookLockedError, write_workbook

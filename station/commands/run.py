@@ -16,7 +16,8 @@ from cloud_client.credentials import Credentials
 from cloud_client.emulator import EmulatorServer
 from hardware.identifiers import LabelScan
 from station.config.cloud import cloud_for
-from station.config.profile import StationProfile, load_profile
+from station.config.profile import StationProfile
+from station.config.profile_loader import load_profile
 from station.demo.simulated_line import OWNER, register_device
 from station.errors import StationError
 from station.workflow.events import EventKind, UnitEvent

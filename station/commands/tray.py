@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from station.config.cloud import cloud_for
-from station.config.profile import StationProfile, load_profile
+from station.config.profile import StationProfile
+from station.config.profile_loader import load_profile
 from station.errors import StationError
 from station.records.journal import JOURNAL_NAME, Journal
 from station.trays.device_import import ImportReport, LineResult, import_tray, write_report_xlsx

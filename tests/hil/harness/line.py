@@ -7,7 +7,8 @@ import hashlib
 from pathlib import Path
 
 from cloud_client.client import ParticleCloud
-from station.config.profile import ClaimMode, SimActivation, StationProfile, load_profile
+from station.config.profile import ClaimMode, SimActivation, StationProfile
+from station.config.profile_loader import load_profile
 from station.workflow.line import Line
 from station.workflow.usb_link import UsbLink
 from tests.hil.harness.bench import DeviceHandle
