@@ -22,6 +22,7 @@ from station.demo.simulated_line import OWNER, register_device
 from station.errors import StationError
 from station.workflow.events import EventKind, UnitEvent
 from station.workflow.line import Line, LineError
+from station.workflow.lot import prepare_lot
 from station.workflow.usb_link import UsbLink
 
 STEP_WORDS = {
@@ -151,7 +152,8 @@ def run_line(args: argparse.Namespace) -> int:
         else:
             link = UsbLink()
         cloud = _cloud(profile, args, devices, stack)
-        line = stack.enter_context(Line(profile, link=link, cloud=cloud, operator=args.operator, lot=args.lot))
+        prepared = prepare_lot(profile, cloud)
+        line = stack.enter_context(Line(prepared, link=link, operator=args.operator, lot=args.lot).start())
         if not args.headless:
             try:
                 from station.ui.app import run_gui

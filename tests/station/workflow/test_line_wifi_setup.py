@@ -17,13 +17,14 @@ from station.demo.simulated_line import SimulatedLine, build_simulated_line
 from station.records.step_table import StepStatus
 from station.records.unit_table import UnitState
 from station.workflow.line import Line
+from station.workflow.lot import prepare_lot
 
 PASSWORD = "Sup3r-Secret-Factory-Key"
 
 
 def line_for(sim: SimulatedLine, profile: StationProfile) -> Line:
-    return Line(profile, link=sim.link(), cloud=sim.cloud(max_retries=1), operator="ann", find_timeout=1.0,
-                outbox_poll=0.05, outbox_base_delay=0.05, workbook_interval=0.1)
+    return Line(prepare_lot(profile, sim.cloud(max_retries=1)), link=sim.link(), operator="ann", find_timeout=1.0,
+                outbox_poll=0.05, outbox_base_delay=0.05, workbook_interval=0.1).start()
 
 
 def with_wifi(profile: StationProfile, security: str = "wpa2") -> StationProfile:
