@@ -31,7 +31,7 @@ from station.workflow.events import EventBus, EventKind, UnitEvent
 from station.workflow.lot import PreparedLot
 from station.workflow.outbox import OutboxWorker
 from station.workflow.outcome import UnitResult
-from station.workflow.runner import SlotClaims, UnitRunner
+from station.workflow.runner import UnitRunner
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +112,9 @@ class Line:
         self._active: dict[int, tuple[str, CancelToken, Future[UnitResult]]] = {}
         self._lock = threading.Lock()
         self.runner = UnitRunner(
-            profile=profile, journal=self.journal, link=link, cloud=self.cloud, module=self.module,
-            events=self.events, lot=self.lot, operator=operator, cloud_pool=self._cloud_pool, claims=SlotClaims(),
-            find_timeout=find_timeout, today=today, device_os_bundle=prepared.device_os_bundle,
-            groups=list(prepared.groups), lock_version=prepared.lock_version,
-            expected_online_version=prepared.expected_online_version,
+            prepared, units=self.journal.unit_table, steps=self.journal.step_table,
+            outbox=self.journal.outbox_table, link=link, events=self.events, lot=lot, operator=operator,
+            cloud_pool=self._cloud_pool, find_timeout=find_timeout, today=today,
         )
         self.outbox = OutboxWorker(
             self.journal.outbox_table, self.journal.unit_table, self.journal.step_table, self.cloud,
