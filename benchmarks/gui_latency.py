@@ -48,6 +48,7 @@ def main() -> int:
     from station.ui.slot_state import Phase
     from station.ui.sounds import ResultSounds
     from station.workflow.line import Line
+    from station.workflow.lot import prepare_lot
 
     app = application()
     platform = parse_platform(args.platform)
@@ -55,7 +56,7 @@ def main() -> int:
         sim = build_simulated_line(Path(folder) / "line", platform=platform, devices=args.slots,
                                    slots=args.slots, timing=Timing.realistic(platform.mcu))
         scanner = DemoScanner(sim)
-        line = scanner.watch(Line(sim.profile, link=sim.link(), cloud=sim.cloud(), operator="bench"))
+        line = scanner.watch(Line(prepare_lot(sim.profile, sim.cloud()), link=sim.link(), operator="bench").start())
         warm_up_workbook(line).join(60)  # as run_gui does when the station opens
         window = OperatorWindow(line, simulator=scanner, sounds=ResultSounds(Path(folder) / "sounds"),
                                 cameras=[])

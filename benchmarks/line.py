@@ -26,8 +26,9 @@ from hardware.firmware import load_module  # noqa: E402
 from hardware.simulated import SimulatedDevice, Timing  # noqa: E402
 from hardware.usb import flash_user_firmware, open_device  # noqa: E402
 from station.demo.simulated_line import SimulatedLine, build_simulated_line  # noqa: E402
-from station.records.journal import UnitState  # noqa: E402
+from station.records.unit_table import UnitState  # noqa: E402
 from station.workflow.line import Line  # noqa: E402
+from station.workflow.lot import prepare_lot  # noqa: E402
 
 
 def pure_flash_seconds(sim: SimulatedLine, timing: Timing) -> float:
@@ -51,8 +52,8 @@ def run_line(sim: SimulatedLine, slots: int, units: int, timing: Timing) -> tupl
         device.unplug()
         devices.append(device)
     cloud = sim.cloud()
-    line = Line(sim.profile, link=sim.link(), cloud=cloud, operator="bench", lot=f"bench-{slots}-slots",
-                find_timeout=30.0)
+    line = Line(prepare_lot(sim.profile, cloud), link=sim.link(), operator="bench", lot=f"bench-{slots}-slots",
+                find_timeout=30.0).start()
     futures = []
     started = time.perf_counter()
     for device in devices:

@@ -27,9 +27,11 @@ from pathlib import Path  # noqa: E402
 
 import openpyxl  # noqa: E402
 
-from station.records.journal import Journal, StepStatus, UnitState  # noqa: E402
+from station.records.journal import Journal  # noqa: E402
 from station.records.sheet_writer import SpreadsheetWriter  # noqa: E402
 from station.records.spreadsheet import COLUMNS  # noqa: E402
+from station.records.step_table import StepStatus  # noqa: E402
+from station.records.unit_table import UnitState  # noqa: E402
 
 LOT = "12345-20260101-001"
 STEPS = ("identify", "flash", "verify")
@@ -89,12 +91,12 @@ def prefill_journal(path: Path, units: int) -> Journal:
 
 
 def record_one_unit(journal: Journal, writer: SpreadsheetWriter, index: int) -> None:
-    unit, _ = journal.begin_unit(LOT, f"new-{index}", **_unit_values(100_000 + index))
+    unit, _ = journal.unit_table.begin(LOT, f"new-{index}", **_unit_values(100_000 + index))
     for step in STEPS:
-        step_id = journal.step_started(unit.id, step)
-        journal.step_ended(step_id, StepStatus.PASSED)
-    journal.update_unit(unit.id, state=UnitState.PASS, first_result=UnitState.PASS.value,
-                        ended_at=time.time(), cycle_seconds=42.0)
+        step_id = journal.step_table.started(unit.id, step)
+        journal.step_table.ended(step_id, StepStatus.PASSED)
+    journal.unit_table.update(unit.id, state=UnitState.PASS, first_result=UnitState.PASS.value,
+                              ended_at=time.time(), cycle_seconds=42.0)
     writer.notify()
 
 

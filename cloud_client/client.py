@@ -24,7 +24,6 @@ from cloud_client.retry import RetryPolicy
 from cloud_client.session import ApiSession
 from cloud_client.sims import SimCalls
 
-DEFAULT_BASE_URL = "https://api.particle.io"
 DEFAULT_TIMEOUT_S = 30.0
 USER_AGENT = "particle-station cloud_client"
 

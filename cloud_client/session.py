@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import httpx
 
@@ -131,10 +131,6 @@ class ApiSession:
             if 200 <= status < 300 or status in accept:
                 return Reply(status, body, response.headers, response.content, operation)
             raise error_for_reply(operation, status, body, response.text)
-
-    def request_object(self, operation: str, method: str, path: str, **kwargs: Any) -> JsonObject:
-        """``request`` for the usual case of a JSON object reply."""
-        return self.request(operation, method, path, **kwargs).json_object()
 
     def _wait(
         self, operation: str, shown: str, why: str, retry_number: int, *, rate_limited: bool,

@@ -28,6 +28,7 @@ from station.config.profile import OperatorLock, StationProfile, hash_pin
 from station.demo.simulated_line import SimulatedLine, build_simulated_line
 from station.workflow.events import EventKind, UnitEvent
 from station.workflow.line import Line
+from station.workflow.lot import prepare_lot
 
 SCREENSHOT_ENV = "PARTICLE_STATION_SCREENSHOTS"
 DEMO_PIN = "4321"
@@ -167,7 +168,8 @@ def _run_in_terminal(root: Path, platform: Platform, devices: int, timing: Timin
                                timing=timing, host_timing=demo_host_timing(timing), station_name="Demo station")
     os.environ.setdefault(DEMO_WIFI_PASSWORD_ENV, "demo-" + secrets.token_urlsafe(12))
     try:
-        with Line(demo_profile(sim, pin=None), link=sim.link(), cloud=sim.cloud(), operator=DEMO_OPERATOR) as line:
+        prepared = prepare_lot(demo_profile(sim, pin=None), sim.cloud())
+        with Line(prepared, link=sim.link(), operator=DEMO_OPERATOR).start() as line:
             report = TerminalReport(sys.stderr.isatty())
             line.events.subscribe(report)
             print(f"{devices} simulated {platform.display_name} units, cloud emulator at {sim.base_url}, "
@@ -217,7 +219,8 @@ def run_demo(args: argparse.Namespace) -> int:
         profile = demo_profile(sim, pin=pin)
 
         def make_line(chosen: StationProfile) -> Line:
-            return scanner.watch(Line(chosen, link=sim.link(), cloud=sim.cloud(), operator=DEMO_OPERATOR))
+            prepared = prepare_lot(chosen, sim.cloud())
+            return scanner.watch(Line(prepared, link=sim.link(), operator=DEMO_OPERATOR).start())
 
         line = make_line(profile)
         if screenshot_dir is None:

@@ -9,12 +9,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from station.config.profile import load_profile
+from station.config.profile_loader import load_profile
 from station.errors import StationError
-from station.records.journal import Journal
+from station.records.journal import JOURNAL_NAME, Journal
 from station.records.spreadsheet import WorkbookLockedError, write_workbook
 
-JOURNAL_NAME = "journal.sqlite3"
 LOCKED_RETRIES = (1.0, 2.0, 4.0)
 """Seconds to wait before each new try while the output workbook is open in another program."""
 

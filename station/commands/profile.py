@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from station.config.profile import hash_pin, load_profile
+from station.config.profile import hash_pin
+from station.config.profile_loader import load_profile
 from station.errors import StationError
-from station.workflow.line import load_device_os_bundle, load_product_firmware
+from station.workflow.lot import load_device_os_bundle, load_product_firmware
 
 
 def register(subparsers: Any) -> None:

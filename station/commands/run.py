@@ -16,11 +16,13 @@ from cloud_client.credentials import Credentials
 from cloud_client.emulator import EmulatorServer
 from hardware.identifiers import LabelScan
 from station.config.cloud import cloud_for
-from station.config.profile import StationProfile, load_profile
+from station.config.profile import StationProfile
+from station.config.profile_loader import load_profile
 from station.demo.simulated_line import OWNER, register_device
 from station.errors import StationError
 from station.workflow.events import EventKind, UnitEvent
 from station.workflow.line import Line, LineError
+from station.workflow.lot import prepare_lot
 from station.workflow.usb_link import UsbLink
 
 STEP_WORDS = {
@@ -150,7 +152,8 @@ def run_line(args: argparse.Namespace) -> int:
         else:
             link = UsbLink()
         cloud = _cloud(profile, args, devices, stack)
-        line = stack.enter_context(Line(profile, link=link, cloud=cloud, operator=args.operator, lot=args.lot))
+        prepared = prepare_lot(profile, cloud)
+        line = stack.enter_context(Line(prepared, link=link, operator=args.operator, lot=args.lot).start())
         if not args.headless:
             try:
                 from station.ui.app import run_gui

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from station.commands.export import JOURNAL_NAME
 from station.config.cloud import cloud_for
-from station.config.profile import StationProfile, load_profile
+from station.config.profile import StationProfile
+from station.config.profile_loader import load_profile
 from station.errors import StationError
-from station.records.journal import Journal
+from station.records.journal import JOURNAL_NAME, Journal
 from station.trays.device_import import ImportReport, LineResult, import_tray, write_report_xlsx
 from station.trays.lists import EntryKind, read_tray
 from station.trays.reconcile import Reconciliation, attach_tray, reconcile, reconciliation_rows

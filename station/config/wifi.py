@@ -26,8 +26,6 @@ MAX_SSID_BYTES = 32
 """An SSID is at most 32 octets (IEEE 802.11)."""
 WPA_PASSPHRASE_LENGTHS = range(8, 64)
 """A WPA/WPA2/WPA3 personal passphrase has 8 to 63 characters; 64 hex digits is a raw key (IEEE 802.11i)."""
-WEP_KEY_LENGTHS = (5, 13, 10, 26)
-"""WEP keys: 5 or 13 characters, or 10 or 26 hex digits."""
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _REF_HELP = 'use "env:VARIABLE" or "keyring:SERVICE/NAME"'
 

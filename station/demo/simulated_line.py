@@ -35,7 +35,8 @@ from hardware.platforms import McuFamily, Platform, parse_platform
 from hardware.simulated import DeviceMode, ModuleImage, SimulatedDevice, SimulationError, Timing, usb_backend
 from hardware.simulated.factory import TINKER_VERSION
 from hardware.usb.timing import HostTiming
-from station.config.profile import StationProfile, load_profile
+from station.config.profile import StationProfile
+from station.config.profile_loader import load_profile
 from station.workflow.usb_link import UsbLink
 
 log = logging.getLogger(__name__)

@@ -212,7 +212,7 @@ class SpreadsheetWriter:
     def _write_pass(self) -> bool:
         """Rewrite the workbook(s) if the journal changed since the last good write; report and schedule."""
         with self._pass_lock:
-            revision = self.journal.revision
+            revision = self.journal.db.revision
             if revision == self._written_revision:
                 return True
             started = time.monotonic()
@@ -238,7 +238,7 @@ class SpreadsheetWriter:
                               units=report.units)
 
     def _write_days(self) -> WorkbookStatus:
-        changed = self.journal.units_changed_since(self.lot, self._seen_updated_at)
+        changed = self.journal.unit_table.changed_since(self.lot, self._seen_updated_at)
         if changed:
             self._seen_updated_at = max(u.updated_at for u in changed)
         self._pending_days.update(local_datetime(u.started_at, self._tz).date() for u in changed)

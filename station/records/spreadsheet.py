@@ -26,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from station.errors import StationError
-from station.records.journal import Journal, LotRecord, UnitRecord, UnitState
+from station.records import Journal, LotRecord, UnitRecord, UnitState
 
 ReplaceFunction = Callable[[str, str], None]
 """Moves the finished temporary file over the workbook (``os.replace``); a seam for tests."""

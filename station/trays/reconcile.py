@@ -26,7 +26,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from station.errors import StationError
-from station.records.journal import Journal, UnitRecord, UnitState
+from station.records import Journal, UnitRecord, UnitState
 from station.records.spreadsheet import is_formula_like, neutralise
 from station.trays.lists import EntryKind, TrayList
 

@@ -31,7 +31,7 @@ class EngineerDialog(QDialog):
         self._open_url = open_url
         self.tray_dialog: TrayImportDialog | None = None
         self.firmware = FirmwarePanel(line.profile, line.module, tasks, switch_profile)
-        self.history = HistoryPanel(line.journal, tasks)
+        self.history = HistoryPanel(line.journal.unit_table, line.journal.step_table, tasks)
         self.quarantine = QuarantinePanel(line.cloud, line.profile.product_id, tasks)
         self.reconcile = ReconcilePanel(line, tasks)
 
@@ -77,7 +77,7 @@ class EngineerDialog(QDialog):
 
     def refresh_pending(self) -> None:
         journal = self._line.journal
-        self._tasks.submit(journal.count_pending, self._show_pending,
+        self._tasks.submit(journal.outbox_table.count_pending, self._show_pending,
                            lambda error: self.pending.setText(f"✗ The journal could not be read: {error}"))
 
     def _show_pending(self, count: object) -> None:

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 
 from hardware.errors import HardwareError
 from hardware.firmware import FirmwareModule, load_module
-from station.config.profile import StationProfile, load_profile
+from station.config.profile import StationProfile
+from station.config.profile_loader import load_profile
 from station.errors import StationError
 from station.ui.firmware_facts import firmware_rows, firmware_warnings, profile_rows, profile_snippet
 from station.ui.tasks import BackgroundTasks

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.records.journal import Journal, StepRecord, UnitRecord, UnitState
+from station.records.step_table import StepRecord, StepTable
+from station.records.unit_table import UnitRecord, UnitState, UnitTable
 from station.ui.slot_state import step_words
 from station.ui.tables import add_row, read_only_table
 from station.ui.tasks import BackgroundTasks
@@ -36,9 +37,11 @@ def _when(timestamp: float | None) -> str:
 class HistoryPanel(QWidget):
     """Type part of a serial or device id and press Enter; pick a unit to see its steps."""
 
-    def __init__(self, journal: Journal, tasks: BackgroundTasks, parent: QWidget | None = None) -> None:
+    def __init__(self, units: UnitTable, steps: StepTable, tasks: BackgroundTasks, parent: QWidget | None = None
+                 ) -> None:
         super().__init__(parent)
-        self._journal = journal
+        self._units = units
+        self._steps = steps
         self._tasks = tasks
         self.units: list[UnitRecord] = []
         self.query = QLineEdit()
@@ -64,7 +67,7 @@ class HistoryPanel(QWidget):
     def search(self, text: str | None = None) -> None:
         query = (self.query.text() if not isinstance(text, str) else text).strip()
         self.status.setText(f"Searching for “{query}”…" if query else "Showing the latest units…")
-        self._tasks.submit(lambda: self._journal.search_units(query), self._show_units, self._failed)
+        self._tasks.submit(lambda: self._units.search(query), self._show_units, self._failed)
 
     def _show_units(self, units: object) -> None:
         assert isinstance(units, list)
@@ -84,7 +87,7 @@ class HistoryPanel(QWidget):
         if len(rows) != 1:
             return
         unit = self.units[rows.pop()]
-        self._tasks.submit(lambda: self._journal.steps(unit.id), self._show_steps, self._failed)
+        self._tasks.submit(lambda: self._steps.of_unit(unit.id), self._show_steps, self._failed)
 
     def _show_steps(self, steps: object) -> None:
         assert isinstance(steps, list)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from station.records.journal import UnitRecord, UnitState
+from station.records.unit_table import UnitRecord, UnitState
 from station.workflow.line import Line, LotCounts
 
 MAX_CHART_POINTS = 500
@@ -56,14 +56,14 @@ def lot_series(units: list[UnitRecord]) -> tuple[tuple[tuple[int, float], ...], 
 
 def take_snapshot(line: Line) -> LotSnapshot:
     """Read the lot from the journal; runs on a worker thread (it queries SQLite)."""
-    units = line.journal.units(line.lot)
+    units = line.journal.unit_table.all(line.lot)
     yield_points, cycle_points = lot_series(units)
     return LotSnapshot(
         lot=line.lot,
         operator=line.operator,
         station=line.profile.station_name,
         counts=line.counts(),
-        cloud_pending_operations=line.journal.count_pending(),
+        cloud_pending_operations=line.journal.outbox_table.count_pending(),
         yield_points=yield_points,
         cycle_points=cycle_points,
     )

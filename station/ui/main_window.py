@@ -232,7 +232,7 @@ class OperatorWindow(QMainWindow):
             if device_id and panel.state.unit_key == unit_key and panel.state.device_id != device_id:
                 panel.show_state(replace(panel.state, device_id=device_id))
 
-        self.tasks.submit(lambda: journal.unit_by_key(lot, unit_key), show)
+        self.tasks.submit(lambda: journal.unit_table.by_key(lot, unit_key), show)
 
     # --- scanning -----------------------------------------------------------------------------------------------
     def submit_scan(self, label: object, slot: int | None = None) -> bool:

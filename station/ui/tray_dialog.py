@@ -38,7 +38,6 @@ RESULT_COLOURS = {
     LineResult.DUPLICATE: DUPLICATE_COLOUR,
     LineResult.NOT_ATTEMPTED: DUPLICATE_COLOUR,
 }
-TRAY_SUFFIXES = (".txt", ".csv", ".xlsx", ".xlsm")
 
 
 def preview_rows(tray: TrayList) -> list[tuple[int, str, str, str, str | None]]:

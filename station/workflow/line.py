@@ -1,6 +1,11 @@
-"""The provisioning line: a profile, its journal and lot, the cloud, a device link, slots, and the outbox worker.
+"""The provisioning line: a prepared lot (station.workflow.lot), its journal, a device link, slots, the outbox worker
+and the workbook writer.
 
-The same Line object drives the GUI, the headless CLI, the demo and the tests; it never touches Qt.
+The same Line object drives the GUI, the headless CLI, the demo and the tests; it never touches Qt::
+
+    line = Line(prepare_lot(profile, cloud), link=link, operator="ann").start()
+    ...
+    line.close()
 """
 
 from __future__ import annotations
@@ -14,26 +19,21 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from cloud_client.client import ParticleCloud
 from hardware.errors import IdentifierError
-from hardware.firmware import FirmwareModule, load_module
 from hardware.identifiers import LabelScan
 from hardware.progress import CancelToken
-from station.config.profile import FirmwareVersionPolicy, StationProfile
 from station.errors import StationError
-from station.product.firmware import FirmwarePlan, delivered_version, fetch_product_firmware, firmware_plan
-from station.product.groups import ensure_groups, expand_groups
-from station.records.journal import Journal, UnitState
+from station.records.journal import JOURNAL_NAME, Journal
 from station.records.sheet_writer import SpreadsheetWriter, WorkbookState, WorkbookStatus
+from station.records.unit_table import UnitState
 from station.workflow.device import DeviceLink
 from station.workflow.events import EventBus, EventKind, UnitEvent
+from station.workflow.lot import PreparedLot
 from station.workflow.outbox import OutboxWorker
-from station.workflow.outcome import RETRY_LATER, UnitResult
-from station.workflow.runner import SlotClaims, UnitRunner
+from station.workflow.outcome import UnitResult
+from station.workflow.runner import UnitRunner
 
 log = logging.getLogger(__name__)
-
-JOURNAL_NAME = "journal.sqlite3"
 
 
 class LineError(StationError):
@@ -57,113 +57,92 @@ class LotCounts:
         return (self.passed + self.cloud_pending) / self.finished if self.finished else None
 
 
-def load_product_firmware(profile: StationProfile, cloud: ParticleCloud | None = None) -> FirmwareModule:
-    """The profile's firmware: its file (refused unless its SHA-256 is the pinned one and it fits the platform), or
-    the product firmware version it names, downloaded from the product and cached by SHA-256."""
-    spec = profile.firmware
-    if spec.file is None:
-        assert spec.product_version is not None
-        if cloud is None:
-            raise LineError(f"profile {profile.path} names product firmware version {spec.product_version}: "
-                            "the station needs the cloud to download it")
-        return fetch_product_firmware(cloud, profile.product_id, spec.product_version, profile.platform,
-                                      profile.firmware_cache, expected_sha256=spec.sha256)
-    module = load_module(spec.file)
-    if spec.sha256 is not None and module.file_sha256 != spec.sha256:
-        raise LineError(
-            f"firmware {spec.file} has SHA-256 {module.file_sha256}, but the profile pins {spec.sha256}: "
-            "the file changed; check it and update firmware.sha256 in the profile"
-        )
-    if not module.is_intact:
-        raise LineError(f"firmware {spec.file} is damaged (CRC or SHA-256 mismatch); rebuild or re-download it")
-    if module.platform_id != profile.platform.id:
-        raise LineError(
-            f"firmware {spec.file} is for platform {module.platform_name}, but the product is "
-            f"{profile.platform.display_name}"
-        )
-    if not module.is_user_part:
-        raise LineError(f"firmware {spec.file} is a {module.kind.value}, not an application (user part)")
-    return module
-
-
-def _cloud_unreachable(exc: BaseException) -> bool:
-    """The error (or what it wraps) is an outage that passes by itself, not a refusal."""
-    return isinstance(exc, RETRY_LATER) or isinstance(exc.__cause__, RETRY_LATER)
-
-
-def load_device_os_bundle(profile: StationProfile) -> list[FirmwareModule]:
-    """The profile's Device OS modules, each intact and for the product's platform."""
-    modules = []
-    for path in profile.firmware.device_os_bundle:
-        module = load_module(path)
-        if not module.is_intact:
-            raise LineError(f"Device OS module {path} is damaged (CRC or SHA-256 mismatch); download it again")
-        if module.platform_id != profile.platform.id:
-            raise LineError(f"Device OS module {path} is for platform {module.platform_name}, "
-                            f"not {profile.platform.display_name}")
-        modules.append(module)
-    return modules
-
-
 class Line:
-    """One station's line. ``scan()`` starts a unit on a free slot; results arrive as events and futures."""
+    """One station's line for a prepared lot. ``scan()`` starts a unit on a free slot; results arrive as events and
+    futures.
+
+    Constructing a Line opens the journal and records the lot (nothing else: no cloud, no thread, no process);
+    ``start()`` starts the outbox worker and the workbook writer; ``close()`` stops them and closes the journal. A
+    failure while constructing or starting leaves nothing open.
+    """
 
     def __init__(
         self,
-        profile: StationProfile,
+        prepared: PreparedLot,
         *,
         link: DeviceLink,
-        cloud: ParticleCloud,
         operator: str,
         lot: str | None = None,
-        journal: Journal | None = None,
-        module: FirmwareModule | None = None,
         find_timeout: float = 5.0,
         outbox_poll: float = 1.0,
         outbox_base_delay: float = 2.0,
         today: Callable[[], datetime.date] = datetime.date.today,
         workbook_interval: float = 2.0,
     ) -> None:
+        profile = prepared.profile
+        self.prepared = prepared
         self.profile = profile
+        self.module = prepared.module
+        self.cloud = prepared.cloud
+        self.operator = operator
         self.events = EventBus()
-        self.module = module or load_product_firmware(profile, cloud)
-        self.journal = journal or Journal(Path(profile.log_folder) / JOURNAL_NAME)
-        self.lot = lot or self._todays_lot(today())
-        self.journal.open_lot(
-            self.lot, station=profile.station_name, product_id=profile.product_id, profile=str(profile.path),
+        self.journal = Journal(Path(profile.log_folder) / JOURNAL_NAME)
+        try:
+            self._build(link, lot or self._todays_lot(today()), today, find_timeout=find_timeout,
+                        outbox_poll=outbox_poll, outbox_base_delay=outbox_base_delay,
+                        workbook_interval=workbook_interval)
+        except BaseException:
+            self.journal.close()
+            raise
+        self._started = False
+        self._closed = False
+
+    def _build(self, link: DeviceLink, lot: str, today: Callable[[], datetime.date], *, find_timeout: float,
+               outbox_poll: float, outbox_base_delay: float, workbook_interval: float) -> None:
+        """Record the lot, and make (without starting) the slots, the unit runner, the outbox worker and the
+        workbook writer."""
+        profile, prepared, operator = self.profile, self.prepared, self.operator
+        self.lot = lot
+        self.journal.lot_table.open(
+            lot, station=profile.station_name, product_id=profile.product_id, profile=str(profile.path),
             operator=operator,
         )
-        self.cloud = cloud
-        self.operator = operator
         self._slots = ThreadPoolExecutor(max_workers=profile.slots.count, thread_name_prefix="slot")
         self._cloud_pool = ThreadPoolExecutor(max_workers=max(2, profile.slots.count), thread_name_prefix="cloud")
         self._active: dict[int, tuple[str, CancelToken, Future[UnitResult]]] = {}
         self._lock = threading.Lock()
-        bundle = tuple(load_device_os_bundle(profile))
-        self._startup_notices: list[str] = []
-        self.groups = self._lot_groups(cloud, today())
-        self.firmware_plan = self._firmware_plan(cloud)
-        expected_online = self.firmware_plan.updated_to if self.firmware_plan else None
         self.runner = UnitRunner(
-            profile=profile, journal=self.journal, link=link, cloud=cloud, module=self.module, events=self.events,
-            lot=self.lot, operator=operator, cloud_pool=self._cloud_pool, claims=SlotClaims(),
-            find_timeout=find_timeout, today=today, device_os_bundle=bundle, groups=self.groups,
-            lock_version=self.firmware_plan.lock_version if self.firmware_plan else None,
-            expected_online_version=expected_online,
+            prepared, units=self.journal.unit_table, steps=self.journal.step_table,
+            outbox=self.journal.outbox_table, link=link, events=self.events, lot=lot, operator=operator,
+            cloud_pool=self._cloud_pool, find_timeout=find_timeout, today=today,
         )
-        self.outbox = OutboxWorker(self.journal, cloud, profile.product_id, self.events,
-                                   poll_interval=outbox_poll, base_delay=outbox_base_delay)
-        self.outbox.start()
-        if self.firmware_plan is not None and self.firmware_plan.needs_attention:
-            self._startup_notices.append(self.firmware_plan.message)
-        for notice in self._startup_notices:
-            self.events.emit(UnitEvent(EventKind.NOTICE, slot=None, unit_key=None, message=notice))
+        self.outbox = OutboxWorker(
+            self.journal.outbox_table, self.journal.unit_table, self.journal.step_table, self.cloud,
+            profile.product_id, self.events, poll_interval=outbox_poll, base_delay=outbox_base_delay,
+        )
         self.workbook = SpreadsheetWriter(
             self.journal, self.lot, Path(profile.log_folder), scope=profile.workbook,
             min_interval=workbook_interval, on_status=self._workbook_status,
-        ).start()
-        self.events.subscribe(self._record_changed)
-        self._closed = False
+        )
+
+    def start(self) -> Line:
+        """Start the outbox worker and the workbook writer, and tell the operator the lot's notices. On failure
+        everything is closed again (journal included) and the error raised."""
+        if self._closed:
+            raise LineError("the line is closed")
+        if self._started:
+            return self
+        self._started = True
+        try:
+            self.outbox.start()
+            for notice in self.startup_notices:
+                self.events.emit(UnitEvent(EventKind.NOTICE, slot=None, unit_key=None, message=notice))
+            self.workbook.start()
+            self.events.subscribe(self._record_changed)
+        except BaseException:
+            self.close()
+            raise
+        return self
 
     def _record_changed(self, event: UnitEvent) -> None:
         if event.kind in (EventKind.UNIT_FINISHED, EventKind.UNIT_UPDATED):
@@ -177,56 +156,14 @@ class Line:
                 data={"workbook": str(status.path)},
             ))
 
-    def _lot_groups(self, cloud: ParticleCloud, today: datetime.date) -> list[str]:
-        """The profile's groups for this lot: date tokens expanded once, and created in the product when missing."""
-        names = list(self.profile.steps.groups)
-        if not names:
-            return []
-        try:
-            existing = [g.name for g in cloud.list_groups(self.profile.product_id)] if any(
-                "{date_seq}" in n.lower() for n in names) else []
-            groups = expand_groups(names, today, existing)
-            ensure_groups(cloud, self.profile.product_id, groups)
-        except (*RETRY_LATER, StationError) as exc:
-            if not _cloud_unreachable(exc):
-                raise LineError(f"cannot prepare the lot's device groups: {exc}") from None
-            # The line keeps running through a cloud outage; the device update creates missing groups later.
-            groups = expand_groups(names, today, [])
-            self._startup_notices.append(f"Cloud unreachable at lot start ({exc}); groups {', '.join(groups)} will "
-                                         "be created with the first unit's cloud work.")
-        return groups
-
-    def _firmware_plan(self, cloud: ParticleCloud) -> FirmwarePlan | None:
-        """Compare the version this lot flashes with what the product delivers over the air; refuse if told to."""
-        flashed = self.module.product_version
-        if flashed is None:
-            return None
-        try:
-            delivered = delivered_version(cloud, self.profile.product_id, self.groups or None)
-        except (*RETRY_LATER, StationError) as exc:
-            if not _cloud_unreachable(exc):
-                raise LineError(f"cannot read the product's released firmware before the lot starts: {exc}") from None
-            if self.profile.firmware.version_policy is FirmwareVersionPolicy.REFUSE:
-                raise LineError(f"cannot check the product's released firmware (cloud unreachable: {exc}); the "
-                                "profile refuses to start a lot unchecked") from None
-            self._startup_notices.append(
-                f"Could not check which firmware the product releases (cloud unreachable: {exc}); units flash "
-                f"v{flashed} and may be updated over the air on first connection.")
-            return None
-        plan = firmware_plan(flashed, delivered, self.profile.firmware.version_policy,
-                             development=bool(self.profile.steps.development))
-        if not plan.start:
-            raise LineError(plan.message)
-        return plan
-
     @property
     def startup_notices(self) -> tuple[str, ...]:
         """What the operator should read before the first unit (firmware delivered over the air, cloud outage)."""
-        return tuple(self._startup_notices)
+        return self.prepared.notices
 
     def _todays_lot(self, today: datetime.date) -> str:
         date = today.strftime("%Y%m%d")
-        existing = {lot.name for lot in self.journal.lots()}
+        existing = {lot.name for lot in self.journal.lot_table.all()}
         seq = 1  # continue today's latest lot, or start the first one
         while self.profile.lot_name(date=date, seq=seq + 1) in existing:
             seq += 1
@@ -241,8 +178,8 @@ class Line:
 
     def scan(self, label: str | LabelScan, *, slot: int | None = None) -> Future[UnitResult]:
         """Start the unit behind this label on ``slot`` (or the first free slot)."""
-        if self._closed:
-            raise LineError("the line is closed")
+        if self._closed or not self._started:
+            raise LineError("the line is closed" if self._closed else "the line is not started")
         scan = label if isinstance(label, LabelScan) else self.parse_label(label)
         key = scan.serial.value
         with self._lock:
@@ -285,7 +222,7 @@ class Line:
 
     # --- lot facts ----------------------------------------------------------------------------------------------
     def counts(self) -> LotCounts:
-        units = self.journal.units(self.lot)
+        units = self.journal.unit_table.all(self.lot)
         by_state = {state: sum(1 for u in units if u.state is state) for state in UnitState}
         return LotCounts(
             total=len(units), passed=by_state[UnitState.PASS], failed=by_state[UnitState.FAIL],
@@ -293,7 +230,7 @@ class Line:
         )
 
     def retry_cloud_work(self) -> int:
-        count = self.journal.retry_failed_operations()
+        count = self.journal.outbox_table.retry_failed()
         self.outbox.wake()
         return count
 
@@ -314,16 +251,22 @@ class Line:
         return False
 
     def close(self, *, cancel_running: bool = True) -> None:
+        """Stop the slots, the cloud pool, the outbox worker and the workbook writer (after its last write), then
+        close the journal. Safe to call more than once, and on a line that never started."""
         if self._closed:
             return
         self._closed = True
-        if cancel_running:
-            for slot in self.busy_slots():
-                self.cancel(slot)
-        self._slots.shutdown(wait=True)
-        self._cloud_pool.shutdown(wait=True)
-        self.outbox.stop()
-        self.workbook.close(timeout=60)
+        try:
+            if cancel_running:
+                for slot in self.busy_slots():
+                    self.cancel(slot)
+            self._slots.shutdown(wait=True)
+            self._cloud_pool.shutdown(wait=True)
+            self.outbox.stop()
+            if self._started:
+                self.workbook.close(timeout=60)
+        finally:
+            self.journal.close()
 
     def __enter__(self) -> Line:
         return self

@@ -10,7 +10,9 @@ from collections.abc import Callable
 
 from cloud_client.client import ParticleCloud
 from cloud_client.errors import CloudError
-from station.records.journal import Journal, OutboxItem, StepStatus, UnitState
+from station.records.outbox_table import OutboxItem, OutboxTable
+from station.records.step_table import StepStatus, StepTable
+from station.records.unit_table import UnitState, UnitTable
 from station.workflow.cloud_ops import OPERATIONS, NotConfirmed, NotYet
 from station.workflow.events import EventBus, EventKind, UnitEvent
 from station.workflow.outcome import RETRY_LATER, UnitFailure, explain
@@ -23,7 +25,9 @@ class OutboxWorker:
 
     def __init__(
         self,
-        journal: Journal,
+        outbox: OutboxTable,
+        units: UnitTable,
+        steps: StepTable,
         cloud: ParticleCloud,
         product_id: int,
         events: EventBus,
@@ -34,7 +38,9 @@ class OutboxWorker:
         wall_clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
-        self.journal = journal
+        self.outbox = outbox
+        self.units = units
+        self.steps = steps
         self.cloud = cloud
         self.product_id = product_id
         self.events = events
@@ -76,7 +82,7 @@ class OutboxWorker:
         """One pass over the due operations; returns how many finished."""
         finished = 0
         blocked_units: set[int | None] = set()
-        for item in self.journal.due_operations(self.wall_clock()):
+        for item in self.outbox.due(self.wall_clock()):
             if self._stop.is_set():
                 break
             if item.unit_id in blocked_units:
@@ -90,52 +96,52 @@ class OutboxWorker:
     def _run(self, item: OutboxItem) -> bool:
         operation = OPERATIONS.get(item.operation)
         if operation is None:
-            self.journal.operation_failed(item.id, f"unknown operation {item.operation!r}", retry_at=None)
+            self.outbox.failed(item.id, f"unknown operation {item.operation!r}", retry_at=None)
             return False
-        step_id = self.journal.step_started(item.unit_id, operation.name) if item.unit_id is not None else None
+        step_id = self.steps.started(item.unit_id, operation.name) if item.unit_id is not None else None
         try:
             detail = operation.run(self.cloud, self.product_id, dict(item.payload))
         except NotYet as exc:
-            self.journal.operation_failed(item.id, str(exc), retry_at=self.wall_clock() + exc.retry_in)
+            self.outbox.failed(item.id, str(exc), retry_at=self.wall_clock() + exc.retry_in)
             if step_id is not None:
-                self.journal.discard_step(step_id)
+                self.steps.discard(step_id)
             return False
         except NotConfirmed as exc:
-            self.journal.operation_done(item.id)
+            self.outbox.done(item.id)
             if step_id is not None:
-                self.journal.step_ended(step_id, StepStatus.FAILED, error=str(exc))
+                self.steps.ended(step_id, StepStatus.FAILED, error=str(exc))
             if item.unit_id is not None:
                 self._unit_not_confirmed(item.unit_id, str(exc))
             return False
         except RETRY_LATER as exc:
             delay = min(self.max_delay, self.base_delay * 2 ** min(item.attempts, 16))
             delay *= 0.5 + self.rng.random() / 2
-            self.journal.operation_failed(item.id, str(exc), retry_at=self.wall_clock() + delay)
+            self.outbox.failed(item.id, str(exc), retry_at=self.wall_clock() + delay)
             if step_id is not None:
-                self.journal.step_ended(step_id, StepStatus.PENDING, error=str(exc), detail={"note": "retry later"})
+                self.steps.ended(step_id, StepStatus.PENDING, error=str(exc), detail={"note": "retry later"})
             log.info("outbox: %s still unavailable; next try in %.0f s", operation.name, delay)
             return False
         except (UnitFailure, CloudError) as exc:
             failure = explain(exc, step=operation.name)
-            self.journal.operation_failed(item.id, failure.reason, retry_at=None)
+            self.outbox.failed(item.id, failure.reason, retry_at=None)
             if step_id is not None:
-                self.journal.step_ended(step_id, StepStatus.FAILED, error=failure.reason)
+                self.steps.ended(step_id, StepStatus.FAILED, error=failure.reason)
             if item.unit_id is not None:
                 self._unit_failed(item.unit_id, failure)
             return False
-        self.journal.operation_done(item.id)
+        self.outbox.done(item.id)
         if step_id is not None:
             detail["note"] = "completed from the outbox"
-            self.journal.step_ended(step_id, StepStatus.PASSED, detail=detail)
-        if item.unit_id is not None and not self.journal.pending_for_unit(item.unit_id):
+            self.steps.ended(step_id, StepStatus.PASSED, detail=detail)
+        if item.unit_id is not None and not self.outbox.pending_for_unit(item.unit_id):
             self._unit_done(item.unit_id)
         return True
 
     def _unit_done(self, unit_id: int) -> None:
-        unit = self.journal.unit(unit_id)
+        unit = self.units.get(unit_id)
         if unit is None or unit.state is not UnitState.CLOUD_PENDING:
             return
-        unit = self.journal.update_unit(
+        unit = self.units.update(
             unit_id, state=UnitState.PASS, reason="All steps passed (cloud work finished later).",
             action="Nothing to do.",
         )
@@ -143,7 +149,7 @@ class OutboxWorker:
                                    status=UnitState.PASS.value, message=unit.reason or ""))
 
     def _unit_not_confirmed(self, unit_id: int, reason: str) -> None:
-        unit = self.journal.update_unit(
+        unit = self.units.update(
             unit_id, state=UnitState.NOT_CONFIRMED, reason=reason,
             action="The unit is flashed and registered; check it comes online before shipping it.",
         )
@@ -151,7 +157,7 @@ class OutboxWorker:
                                    status=UnitState.NOT_CONFIRMED.value, message=reason, action=unit.action or ""))
 
     def _unit_failed(self, unit_id: int, failure: UnitFailure) -> None:
-        unit = self.journal.update_unit(
+        unit = self.units.update(
             unit_id, state=UnitState.FAIL, reason=failure.reason,
             action="Take this unit out of the PASS tray and set it aside for engineering.",
         )

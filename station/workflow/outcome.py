@@ -19,7 +19,7 @@ from hardware.errors import FirmwareError, HardwareError, IdentifierError
 from hardware.progress import Cancelled
 from station.config.wifi import WifiSettingsError
 from station.errors import StationError
-from station.records.journal import UnitState
+from station.records.unit_table import UnitState
 from station.workflow.device import WifiRefusedError
 
 
@@ -43,10 +43,6 @@ class UnitResult:
     serial: str | None = None
     cycle_seconds: float | None = None
     failed_step: str | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.state in (UnitState.PASS, UnitState.CLOUD_PENDING)
 
 
 RETRY_LATER = (UnavailableError, RateLimitedError)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from hardware.firmware import load_module
-from station.records.journal import UnitState
+from station.records.unit_table import UnitState
 from station.workflow.line import Line
 from tests.hil.harness.bench import DeviceHandle
 from tests.hil.harness.cable import CablePull

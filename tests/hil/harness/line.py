@@ -7,8 +7,10 @@ import hashlib
 from pathlib import Path
 
 from cloud_client.client import ParticleCloud
-from station.config.profile import ClaimMode, SimActivation, StationProfile, load_profile
+from station.config.profile import ClaimMode, SimActivation, StationProfile
+from station.config.profile_loader import load_profile
 from station.workflow.line import Line
+from station.workflow.lot import prepare_lot
 from station.workflow.usb_link import UsbLink
 from tests.hil.harness.bench import DeviceHandle
 from tests.hil.harness.cloud import RigCloudHandle
@@ -69,11 +71,11 @@ def build_rig_line(
     station: str = "HIL rig",
     operator: str = "hil",
 ) -> Line:
-    """A Line for ``handle`` over USB, talking to the rig's cloud through ``client``; the caller closes both."""
+    """A started Line for ``handle`` over USB, talking to the rig's cloud through ``client``; the caller closes both."""
     profile = write_rig_profile(workdir, handle, cloud, station=station)
     fast = handle.simulated is not None
     return Line(
-        profile, link=UsbLink(handle.backend, timing=handle.host_timing), cloud=client, operator=operator,
+        prepare_lot(profile, client), link=UsbLink(handle.backend, timing=handle.host_timing), operator=operator,
         find_timeout=2.0 if fast else 10.0, outbox_poll=0.05 if fast else 1.0,
         outbox_base_delay=0.05 if fast else 2.0,
-    )
+    ).start()

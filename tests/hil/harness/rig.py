@@ -7,19 +7,18 @@ station profile, so an engineer can fix the rig file at once.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cloud_client.credentials import CredentialRef
 from cloud_client.errors import AuthError
-from hardware.errors import IdentifierError, UnknownPlatformError
+from hardware.errors import IdentifierError
 from hardware.identifiers import DeviceId, SerialNumber
-from hardware.platforms import Platform, parse_platform
+from hardware.platforms import Platform
 from hardware.scanner.serial_scanner import SerialScannerError, parse_terminator
 from station.config.profile import ClaimMode, SimActivation
-from station.config.toml_lines import line_of
+from station.config.toml_reader import TomlReader, TomlTable, read_toml
 from station.errors import StationError
 
 EMULATOR = "emulator"
@@ -130,137 +129,40 @@ class Rig:
         return f"{kind} {self.name!r} ({self.path})"
 
 
-class _Reader:
-    """Reads typed values out of the parsed TOML, naming the key and its line in every error."""
-
-    def __init__(self, path: Path, text: str) -> None:
-        self.path = path
-        self.lines = text.splitlines()
-
-    def line_of(self, dotted: str) -> int | None:
-        return line_of(self.lines, dotted)
-
-    def fail(self, dotted: str, message: str) -> RigError:
-        line = self.line_of(dotted)
-        where = f"{self.path}, line {line}" if line else str(self.path)
-        return RigError(f"{where}: {dotted}: {message}")
-
-
-class _Table:
-    """One table of the rig file (``product`` or ``devices[2]``) and the reader that reports its errors."""
-
-    def __init__(self, reader: _Reader, name: str, data: dict[str, Any]) -> None:
-        self.reader, self.name, self.data = reader, name, data
-
-    def fail(self, key: str, message: str) -> RigError:
-        return self.reader.fail(f"{self.name}.{key}", message)
-
-    @property
-    def header(self) -> str:
-        return f"[[devices]] ({self.name})" if self.name.startswith("devices[") else f"[{self.name}]"
-
-    def text(self, key: str, *, required: bool = False) -> str | None:
-        if key not in self.data:
-            if required:
-                raise self.fail(key, f"missing; add `{key} = \"...\"` under {self.header}")
-            return None
-        value = self.data[key]
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, f"must be a non-empty text in quotes, got {value!r}")
-        return value.strip()
-
-    def integer(self, key: str, *, required: bool = False, minimum: int = 1) -> int | None:
-        if key not in self.data:
-            if required:
-                raise self.fail(key, f"missing; add `{key} = ...` under {self.header}")
-            return None
-        value = self.data[key]
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, f"must be a whole number, got {value!r}")
-        if value < minimum:
-            raise self.fail(key, f"must be at least {minimum}, got {value}")
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            raise self.fail(key, f"must be true or false, got {value!r}")
-        return value
-
-    def platform(self) -> Platform:
-        raw = self.data.get("platform")
-        if raw is None:
-            raise self.fail("platform", "missing; add e.g. `platform = \"boron\"`")
-        try:
-            return parse_platform(str(raw))
-        except UnknownPlatformError as exc:
-            raise self.fail("platform", str(exc)) from None
-
-
 def load_rig(path: str | Path) -> Rig:
     """Read and validate a rig file; raise RigError naming the key and line of the first problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RigError(f"rig file {path} does not exist; copy fixtures/rigs/example-real.toml and edit it") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RigError(f"cannot read rig file {path}: {exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RigError(f"{path}: not valid TOML: {exc}") from None
+    text, data = read_toml(path, error=RigError, what="rig file",
+                           missing_hint="; copy fixtures/rigs/example-real.toml and edit it")
     return parse_rig(data, path=path, text=text)
 
 
 def parse_rig(data: dict[str, Any], *, path: Path, text: str = "") -> Rig:
-    reader = _Reader(path, text)
-    _check_keys(reader, data)
-    rig = _Table(reader, "rig", data.get("rig", {}))
+    reader = TomlReader(path, text, data, RigError)
+    reader.check_keys(_KNOWN_KEYS, arrays={"devices": "device"})
+    rig = reader.table("rig")
     name = rig.text("name", required=True)
-    assert name is not None
     simulated = rig.boolean("simulated", False)
     raw_devices = data.get("devices")
     if not raw_devices:
         raise reader.fail("devices", "missing; describe each device in a [[devices]] table")
     devices = tuple(
-        _device(_Table(reader, f"devices[{n}]", raw), simulated, path.parent)
+        _device(reader.table(f"devices[{n}]", raw), simulated, path.parent)
         for n, raw in enumerate(raw_devices, start=1)
     )
     _check_unique(reader, devices)
-    cloud = _cloud(_Table(reader, "cloud", data.get("cloud", {})))
-    product = _product(_Table(reader, "product", data["product"])) if "product" in data else None
+    cloud = _cloud(reader.table("cloud"))
+    product = _product(reader.table("product")) if "product" in data else None
     if product is None and not cloud.is_emulator:
         raise reader.fail("product", f"missing; a rig using the cloud at {cloud.base_url} must name its sandbox "
                                      "product ([product] with id, platform and sandbox = true)")
-    scanner = _scanner(_Table(reader, "scanner", data["scanner"]), simulated) if "scanner" in data else None
+    scanner = _scanner(reader.table("scanner"), simulated) if "scanner" in data else None
     return Rig(path=path.resolve(), name=name, simulated=simulated, devices=devices, cloud=cloud, product=product,
                scanner=scanner)
 
 
-def _check_keys(reader: _Reader, data: dict[str, Any]) -> None:
-    for section, value in data.items():
-        if section not in _KNOWN_KEYS:
-            known = ", ".join(sorted(_KNOWN_KEYS))
-            raise reader.fail(section, f"unknown section [{section}]; known sections: {known}")
-        if section == "devices":
-            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-                raise reader.fail(section, "must be [[devices]] tables, one per device")
-            tables = [(f"devices[{n}]", v) for n, v in enumerate(value, start=1)]
-        elif not isinstance(value, dict):
-            raise reader.fail(section, f"must be a section [{section}], not a single value")
-        else:
-            tables = [(section, value)]
-        for table, entries in tables:
-            for key in entries:
-                if key not in _KNOWN_KEYS[section]:
-                    known = ", ".join(sorted(_KNOWN_KEYS[section]))
-                    raise reader.fail(f"{table}.{key}", f"unknown key; known keys in [{section}]: {known}")
-
-
-def _device(table: _Table, simulated: bool, base: Path) -> RigDevice:
+def _device(table: TomlTable, simulated: bool, base: Path) -> RigDevice:
     name = table.text("name", required=True)
-    assert name is not None
     if not _NAME.fullmatch(name):
         raise table.fail("name", f"{name!r} must be 1-40 letters, digits, '-', '_' or '.' (it names test ids)")
     platform = table.platform()
@@ -291,13 +193,13 @@ def _device(table: _Table, simulated: bool, base: Path) -> RigDevice:
         raise table.fail("firmware", f"file {firmware} does not exist; give the path of an application binary for "
                                      f"{platform.display_name} (relative to the rig file)")
     return RigDevice(
-        name=name, platform=platform, device_id=device_id, serial=serial, slot=table.integer("slot"),
+        name=name, platform=platform, device_id=device_id, serial=serial, slot=table.integer("slot", minimum=1),
         usb_port=table.text("usb_port"), serial_port=table.text("serial_port"), firmware=firmware,
         seed=table.text("seed"), device_os=device_os,
     )
 
 
-def _check_unique(reader: _Reader, devices: tuple[RigDevice, ...]) -> None:
+def _check_unique(reader: TomlReader, devices: tuple[RigDevice, ...]) -> None:
     for attribute, key in (("name", "name"), ("device_id", "id"), ("slot", "slot"), ("usb_port", "usb_port"),
                            ("serial_port", "serial_port")):
         first: dict[object, int] = {}
@@ -311,7 +213,7 @@ def _check_unique(reader: _Reader, devices: tuple[RigDevice, ...]) -> None:
             first[value] = n
 
 
-def _cloud(table: _Table) -> RigCloud:
+def _cloud(table: TomlTable) -> RigCloud:
     base_url = table.text("base_url") or EMULATOR
     if base_url != EMULATOR and not re.match(r"^https?://[^\s/]+", base_url):
         raise table.fail("base_url", f"must be an http(s) URL or \"{EMULATOR}\", got {base_url!r}")
@@ -324,16 +226,10 @@ def _cloud(table: _Table) -> RigCloud:
     return RigCloud(base_url=base_url.rstrip("/"), credentials=credentials)
 
 
-def _product(table: _Table) -> RigProduct:
-    product_id = table.integer("id", required=True)
-    assert product_id is not None
-    sim_text = table.data.get("sim_activation", SimActivation.OFF.value)
+def _product(table: TomlTable) -> RigProduct:
+    product_id = table.integer("id", required=True, minimum=1)
+    sim_activation = table.choice("sim_activation", SimActivation, SimActivation.OFF)
     claim_text = table.data.get("claim", ClaimMode.OFF.value)
-    try:
-        sim_activation = SimActivation(sim_text)
-    except ValueError:
-        options = ", ".join(repr(m.value) for m in SimActivation)
-        raise table.fail("sim_activation", f"must be one of {options}, got {sim_text!r}") from None
     try:
         claim = ClaimMode(claim_text)
     except ValueError:
@@ -344,9 +240,8 @@ def _product(table: _Table) -> RigProduct:
                       sim_activation=sim_activation, claim=claim)
 
 
-def _scanner(table: _Table, simulated: bool) -> RigScanner:
+def _scanner(table: TomlTable, simulated: bool) -> RigScanner:
     port = table.text("port", required=True)
-    assert port is not None
     if port == SIMULATED_SCANNER and not simulated:
         raise table.fail("port", f"\"{SIMULATED_SCANNER}\" is only for a simulated rig; name the scanner's serial "
                                  "port, e.g. \"/dev/ttyACM3\" or \"COM5\"")
@@ -357,4 +252,4 @@ def _scanner(table: _Table, simulated: bool) -> RigScanner:
         parse_terminator(terminator)
     except SerialScannerError as exc:
         raise table.fail("terminator", str(exc)) from None
-    return RigScanner(port=port, baudrate=table.integer("baudrate") or 9600, terminator=terminator)
+    return RigScanner(port=port, baudrate=table.integer("baudrate", 9600, minimum=1), terminator=terminator)

@@ -6,14 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from station.config.profile import (
-    ClaimMode,
-    ProfileError,
-    SimActivation,
-    hash_pin,
-    load_profile,
-    verify_pin,
-)
+from station.config.profile import ClaimMode, ProfileError, SimActivation, hash_pin, verify_pin
+from station.config.profile_loader import load_profile
 
 FIXTURE = Path(__file__).parents[3] / "fixtures" / "profiles" / "boron-line.toml"
 SHA = "ab" * 32

@@ -15,8 +15,9 @@ from cloud_client.client import ParticleCloud
 from hardware.platforms import parse_platform
 from hardware.simulated import SimulatedDevice, WifiCredentials
 from station.demo.simulated_line import CloudConnectivity, SimulatedLine, build_simulated_line, product_firmware
-from station.records.journal import UnitState
+from station.records.unit_table import UnitState
 from station.workflow.line import Line
+from station.workflow.lot import prepare_lot
 
 PRODUCT = 12345
 SPARE_DEVICE = "e00fce68000000000000a001"
@@ -99,8 +100,8 @@ def test_healthy_unit_provisioned_on_the_line_comes_online_with_the_flashed_vers
     sim = make_sim(tmp_path, devices=1, connect_delay=0)
     try:
         device = sim.devices[0]
-        with Line(sim.profile, link=sim.link(), cloud=sim.cloud(max_retries=1), operator="ann", find_timeout=1.0,
-                  outbox_poll=0.05, outbox_base_delay=0.05) as line:
+        with Line(prepare_lot(sim.profile, sim.cloud(max_retries=1)), link=sim.link(), operator="ann", find_timeout=1.0,
+                  outbox_poll=0.05, outbox_base_delay=0.05).start() as line:
             assert line.scan(device.label).result(timeout=60).state is UnitState.PASS
         connectivity = sim.connectivity
         assert connectivity is not None

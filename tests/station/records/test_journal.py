@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from station.records.journal import Journal, JournalError, StepStatus, UnitState
+from station.records.database import JournalError
+from station.records.journal import Journal
+from station.records.step_table import StepStatus
+from station.records.unit_table import UnitState
 
 
 class FakeClock:
@@ -32,10 +35,10 @@ def test_journal_uses_wal_and_full_sync(journal: Journal) -> None:
 
 
 def test_begin_unit_then_scan_again_resumes_the_same_unit(journal: Journal) -> None:
-    unit, created = journal.begin_unit("L1", "P046AAA", serial="P046AAA", slot=0)
+    unit, created = journal.unit_table.begin("L1", "P046AAA", serial="P046AAA", slot=0)
     assert created and unit.state is UnitState.IN_PROGRESS and unit.attempts == 1
-    journal.update_unit(unit.id, state=UnitState.FAIL, reason="cable pulled")
-    again, created_again = journal.begin_unit("L1", "P046AAA", slot=1)
+    journal.unit_table.update(unit.id, state=UnitState.FAIL, reason="cable pulled")
+    again, created_again = journal.unit_table.begin("L1", "P046AAA", slot=1)
     assert not created_again
     assert again.id == unit.id
     assert again.attempts == 2
@@ -47,64 +50,64 @@ def test_records_survive_reopening_the_file(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite3"
     with Journal(path) as j:
         j.open_lot("L", station="S", product_id=1, profile="p", operator="o")
-        unit, _ = j.begin_unit("L", "K", device_id="e00fce68aabbccddeeff0011")
-        step = j.step_started(unit.id, "flash")
-        j.step_ended(step, StepStatus.PASSED, detail={"bytes": 4096})
+        unit, _ = j.unit_table.begin("L", "K", device_id="e00fce68aabbccddeeff0011")
+        step = j.step_table.started(unit.id, "flash")
+        j.step_table.ended(step, StepStatus.PASSED, detail={"bytes": 4096})
     with Journal(path) as reopened:
-        assert reopened.unit_by_key("L", "K") is not None
-        assert reopened.passed_steps(unit.id)["flash"].detail == {"bytes": 4096}
+        assert reopened.unit_table.by_key("L", "K") is not None
+        assert reopened.step_table.passed(unit.id)["flash"].detail == {"bytes": 4096}
 
 
 def test_passed_steps_forgets_a_step_that_failed_later(journal: Journal) -> None:
-    unit, _ = journal.begin_unit("L1", "K")
-    journal.step_ended(journal.step_started(unit.id, "flash"), StepStatus.PASSED)
-    journal.step_ended(journal.step_started(unit.id, "verify"), StepStatus.PASSED)
-    journal.step_ended(journal.step_started(unit.id, "flash"), StepStatus.FAILED, error="stall")
-    assert set(journal.passed_steps(unit.id)) == {"verify"}
+    unit, _ = journal.unit_table.begin("L1", "K")
+    journal.step_table.ended(journal.step_table.started(unit.id, "flash"), StepStatus.PASSED)
+    journal.step_table.ended(journal.step_table.started(unit.id, "verify"), StepStatus.PASSED)
+    journal.step_table.ended(journal.step_table.started(unit.id, "flash"), StepStatus.FAILED, error="stall")
+    assert set(journal.step_table.passed(unit.id)) == {"verify"}
 
 
 def test_outbox_queues_each_key_once_and_tracks_attempts(journal: Journal) -> None:
-    unit, _ = journal.begin_unit("L1", "K")
-    first = journal.enqueue("claim:abc", "claim", {"device_id": "abc"}, unit_id=unit.id)
-    second = journal.enqueue("claim:abc", "claim", {"device_id": "abc"}, unit_id=unit.id)
+    unit, _ = journal.unit_table.begin("L1", "K")
+    first = journal.outbox_table.enqueue("claim:abc", "claim", {"device_id": "abc"}, unit_id=unit.id)
+    second = journal.outbox_table.enqueue("claim:abc", "claim", {"device_id": "abc"}, unit_id=unit.id)
     assert first == second
-    assert [i.operation for i in journal.due_operations()] == ["claim"]
-    journal.operation_failed(first, "503 from cloud", retry_at=2_000.0)
-    assert journal.due_operations(now=1_500.0) == []
-    [item] = journal.due_operations(now=2_000.0)
+    assert [i.operation for i in journal.outbox_table.due()] == ["claim"]
+    journal.outbox_table.failed(first, "503 from cloud", retry_at=2_000.0)
+    assert journal.outbox_table.due(now=1_500.0) == []
+    [item] = journal.outbox_table.due(now=2_000.0)
     assert item.attempts == 1 and item.last_error == "503 from cloud"
-    journal.operation_done(first)
+    journal.outbox_table.done(first)
     assert journal.count_pending() == 0
-    assert journal.pending_for_unit(unit.id) == []
+    assert journal.outbox_table.pending_for_unit(unit.id) == []
 
 
 def test_given_up_operations_can_be_retried_by_an_engineer(journal: Journal) -> None:
-    item = journal.enqueue("k", "pre_add", {}, unit_id=None)
-    journal.operation_failed(item, "invalid product", retry_at=None)
-    assert journal.due_operations(now=10**9) == []
-    assert journal.retry_failed_operations() == 1
-    assert len(journal.due_operations(now=10**9)) == 1
+    item = journal.outbox_table.enqueue("k", "pre_add", {}, unit_id=None)
+    journal.outbox_table.failed(item, "invalid product", retry_at=None)
+    assert journal.outbox_table.due(now=10**9) == []
+    assert journal.outbox_table.retry_failed() == 1
+    assert len(journal.outbox_table.due(now=10**9)) == 1
 
 
 def test_search_finds_units_by_partial_serial_or_device_id(journal: Journal) -> None:
-    journal.begin_unit("L1", "A", serial="P046AAA111", device_id="e00fce68000000000000aaaa")
-    journal.begin_unit("L1", "B", serial="P046BBB222", device_id="e00fce68000000000000bbbb")
-    assert [u.unit_key for u in journal.search_units("bbb")] == ["B"]
-    assert [u.unit_key for u in journal.search_units("AAAA")] == ["A"]
+    journal.unit_table.begin("L1", "A", serial="P046AAA111", device_id="e00fce68000000000000aaaa")
+    journal.unit_table.begin("L1", "B", serial="P046BBB222", device_id="e00fce68000000000000bbbb")
+    assert [u.unit_key for u in journal.unit_table.search("bbb")] == ["B"]
+    assert [u.unit_key for u in journal.unit_table.search("AAAA")] == ["A"]
 
 
 def test_unknown_unit_field_is_refused(journal: Journal) -> None:
-    unit, _ = journal.begin_unit("L1", "K")
+    unit, _ = journal.unit_table.begin("L1", "K")
     with pytest.raises(ValueError, match="unknown unit fields"):
-        journal.update_unit(unit.id, colour="red")
+        journal.unit_table.update(unit.id, colour="red")
 
 
 def test_concurrent_slots_write_without_losing_records(journal: Journal) -> None:
     def slot(n: int) -> None:
         for i in range(50):
-            unit, _ = journal.begin_unit("L1", f"{n}-{i}", slot=n)
-            journal.step_ended(journal.step_started(unit.id, "flash"), StepStatus.PASSED)
-            journal.update_unit(unit.id, state=UnitState.PASS)
+            unit, _ = journal.unit_table.begin("L1", f"{n}-{i}", slot=n)
+            journal.step_table.ended(journal.step_table.started(unit.id, "flash"), StepStatus.PASSED)
+            journal.unit_table.update(unit.id, state=UnitState.PASS)
 
     threads = [threading.Thread(target=slot, args=(n,)) for n in range(4)]
     for t in threads:

@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
-from station.records.journal import Journal, UnitRecord, UnitState
+from station.records.journal import Journal
 from station.records.spreadsheet import (
     COLUMNS,
     DATETIME_FORMAT,
@@ -28,6 +28,7 @@ from station.records.spreadsheet import (
     workbook_name,
     write_workbook,
 )
+from station.records.unit_table import UnitRecord, UnitState
 
 LOT = "12345-20260101-001"
 OTHER_LOT = "12345-20260101-002"
@@ -68,10 +69,10 @@ def record(
     """Run a unit through one attempt per result (the last one is its latest state)."""
     unit = None
     for result in results:
-        unit, _ = journal.begin_unit(lot, key, **fields)
+        unit, _ = journal.unit_table.begin(lot, key, **fields)
         started = clock.now
         clock.now += cycle
-        unit = journal.update_unit(
+        unit = journal.unit_table.update(
             unit.id,
             state=result,
             reason=reason if result is UnitState.FAIL else None,
@@ -151,7 +152,7 @@ def test_units_sheet_has_one_row_per_unit_with_every_identifier_and_its_latest_s
 
 def test_reason_and_action_of_a_failed_unit_are_in_its_row(journal: Journal, clock: Clock, tmp_path: Path) -> None:
     unit = record(journal, clock, "unit-1", UnitState.FAIL, reason="label does not match the device")
-    journal.update_unit(unit.id, action="re-label the unit and scan it again")
+    journal.unit_table.update(unit.id, action="re-label the unit and scan it again")
 
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
 
@@ -273,7 +274,7 @@ def test_control_characters_in_a_device_reply_are_made_visible(
 def test_summary_counts_units_per_state(journal: Journal, clock: Clock, tmp_path: Path) -> None:
     for index, state in enumerate([UnitState.PASS] * 3 + [UnitState.FAIL] * 2 + [UnitState.CLOUD_PENDING]):
         record(journal, clock, f"unit-{index}", state)
-    journal.begin_unit(LOT, "unit-in-progress")
+    journal.unit_table.begin(LOT, "unit-in-progress")
 
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
 
@@ -286,7 +287,7 @@ def test_summary_yield_is_pass_over_finished_units(journal: Journal, clock: Cloc
     states = [UnitState.PASS] * 3 + [UnitState.FAIL, UnitState.NOT_CONFIRMED, UnitState.CLOUD_PENDING]
     for index, state in enumerate(states):
         record(journal, clock, f"unit-{index}", state)
-    journal.begin_unit(LOT, "unit-in-progress")
+    journal.unit_table.begin(LOT, "unit-in-progress")
 
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
 

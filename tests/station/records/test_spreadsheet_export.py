@@ -9,7 +9,8 @@ import openpyxl
 import pytest
 
 from station.cli import main
-from station.records.journal import Journal, UnitState
+from station.records.journal import Journal
+from station.records.unit_table import UnitState
 
 LOT = "12345-20260101-001"
 OTHER_LOT = "12345-20260102-001"
@@ -36,8 +37,9 @@ def fill(journal: Journal) -> None:
     for lot in (LOT, OTHER_LOT):
         journal.open_lot(lot, station="Line 1 Station A", product_id=12345, profile="boron.toml", operator="op-7")
     for key, state in (("unit-1", UnitState.PASS), ("unit-2", UnitState.FAIL)):
-        unit, _ = journal.begin_unit(LOT, key, iccid="89014103211118510720")
-        journal.update_unit(unit.id, state=state, first_result=state.value, ended_at=START + 40, cycle_seconds=40.0)
+        unit, _ = journal.unit_table.begin(LOT, key, iccid="89014103211118510720")
+        journal.unit_table.update(unit.id, state=state, first_result=state.value, ended_at=START + 40,
+                                  cycle_seconds=40.0)
 
 
 @pytest.fixture

@@ -14,9 +14,10 @@ import openpyxl
 import pytest
 
 from station.config.profile import WorkbookScope
-from station.records.journal import Journal, UnitState
+from station.records.journal import Journal
 from station.records.sheet_writer import SpreadsheetWriter, WorkbookState, WorkbookStatus
 from station.records.spreadsheet import day_workbook_path, lot_workbook_path
+from station.records.unit_table import UnitState
 
 LOT = "12345-20260101-001"
 START = 1_767_261_600.0  # 2026-01-01 10:00:00 UTC
@@ -36,8 +37,9 @@ def folder(tmp_path: Path) -> Path:
 
 
 def record(journal: Journal, key: str) -> None:
-    unit, _ = journal.begin_unit(LOT, key, serial=f"P046AB{key}")
-    journal.update_unit(unit.id, state=UnitState.PASS, first_result="PASS", ended_at=START + 30, cycle_seconds=30.0)
+    unit, _ = journal.unit_table.begin(LOT, key, serial=f"P046AB{key}")
+    journal.unit_table.update(unit.id, state=UnitState.PASS, first_result="PASS", ended_at=START + 30,
+                              cycle_seconds=30.0)
 
 
 def unit_keys(path: Path) -> list[str]:

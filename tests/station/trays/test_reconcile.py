@@ -11,7 +11,8 @@ import pytest
 
 from hardware.platforms import parse_platform
 from station.cli import main
-from station.records.journal import Journal, UnitState
+from station.records.journal import Journal
+from station.records.unit_table import UnitState
 from station.trays.lists import EntryKind, read_tray
 from station.trays.reconcile import (
     ListStatus,
@@ -48,8 +49,8 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
 
 def unit(journal: Journal, key: str, device: str | None, state: UnitState, *, lot: str = LOT,
          iccid: str | None = None) -> None:
-    record, _ = journal.begin_unit(lot, key, serial=key, device_id=device, iccid=iccid)
-    journal.update_unit(record.id, state=state)
+    record, _ = journal.unit_table.begin(lot, key, serial=key, device_id=device, iccid=iccid)
+    journal.unit_table.update(record.id, state=state)
 
 
 def tray_file(tmp_path: Path, name: str, lines: list[str]) -> Path:
@@ -107,7 +108,7 @@ def test_entry_says_where_it_is_listed(messy_lot: Journal) -> None:
 
 def test_unit_still_running_is_in_progress_not_missing(tmp_path: Path, journal: Journal) -> None:
     attach_tray(journal, LOT, read_tray(tray_file(tmp_path, "t.txt", [dev(1)])))
-    journal.begin_unit(LOT, serial(1), serial=serial(1), device_id=dev(1))
+    journal.unit_table.begin(LOT, serial(1), serial=serial(1), device_id=dev(1))
     assert reconcile(journal, LOT).counts()["in_progress"] == 1
 
 

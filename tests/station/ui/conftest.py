@@ -18,6 +18,7 @@ from station.demo.simulated_line import SimulatedLine, build_simulated_line
 from station.ui.main_window import OperatorWindow
 from station.ui.sounds import ResultSounds
 from station.workflow.line import Line
+from station.workflow.lot import prepare_lot
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "fixtures"
@@ -37,8 +38,8 @@ def start_line(sim: SimulatedLine, *, pin: str | None = None) -> Line:
     profile = sim.profile
     if pin is not None:  # few PBKDF2 rounds: the tests check the lock, not its cost
         profile = dataclasses.replace(profile, operator=OperatorLock(hash_pin(pin, iterations=1000)))
-    return Line(profile, link=sim.link(), cloud=sim.cloud(max_retries=1), operator="ann", find_timeout=1.0,
-                outbox_poll=0.05, outbox_base_delay=0.05, workbook_interval=0.2)
+    return Line(prepare_lot(profile, sim.cloud(max_retries=1)), link=sim.link(), operator="ann", find_timeout=1.0,
+                outbox_poll=0.05, outbox_base_delay=0.05, workbook_interval=0.2).start()
 
 
 @pytest.fixture

@@ -27,12 +27,13 @@ from station.commands.demo import (
 )
 from station.config.profile import StationProfile
 from station.demo.simulated_line import SimulatedLine, build_simulated_line
-from station.records.journal import UnitState
+from station.records.unit_table import UnitState
 from station.ui.main_window import OperatorWindow
 from station.ui.screenshots import run_screenshot_script
 from station.ui.slot_state import Phase
 from station.ui.sounds import ResultSounds
 from station.workflow.line import Line
+from station.workflow.lot import prepare_lot
 
 from .conftest import ROOT
 
@@ -58,8 +59,8 @@ def test_demo_scanner_wrong_label_is_well_formed_but_matches_no_unit(sim: Simula
 def test_scripted_demo_saves_non_blank_screenshots_of_every_main_state(
         qtbot: QtBot, sim: SimulatedLine, tmp_path: Path, variance: Callable[[QImage], float]) -> None:
     scanner = DemoScanner(sim)
-    line = scanner.watch(Line(demo_profile(sim, pin=None), link=sim.link(), cloud=sim.cloud(), operator="demo",
-                              find_timeout=1.0))
+    line = scanner.watch(Line(prepare_lot(demo_profile(sim, pin=None), sim.cloud()), link=sim.link(), operator="demo",
+                              find_timeout=1.0).start())
     window = OperatorWindow(line, simulator=scanner, cameras=[])
     qtbot.addWidget(window)
     try:
@@ -80,8 +81,8 @@ def test_scripted_demo_saves_non_blank_screenshots_of_every_main_state(
 def test_scripted_demo_stops_at_the_pin_prompt_when_it_does_not_know_the_pin(
         qtbot: QtBot, sim: SimulatedLine, tmp_path: Path) -> None:
     scanner = DemoScanner(sim)
-    line = scanner.watch(Line(demo_profile(sim, pin=DEMO_PIN), link=sim.link(), cloud=sim.cloud(),
-                              operator="demo", find_timeout=1.0))
+    prepared = prepare_lot(demo_profile(sim, pin=DEMO_PIN), sim.cloud())
+    line = scanner.watch(Line(prepared, link=sim.link(), operator="demo", find_timeout=1.0).start())
     window = OperatorWindow(line, simulator=scanner, cameras=[])
     qtbot.addWidget(window)
     try:
@@ -112,7 +113,8 @@ def demo_window(qtbot: QtBot, sim: SimulatedLine, tmp_path: Path) -> Iterator[Op
     scanner = DemoScanner(sim)
 
     def make_line(profile: StationProfile) -> Line:
-        return scanner.watch(Line(profile, link=sim.link(), cloud=sim.cloud(), operator="demo", find_timeout=1.0))
+        prepared = prepare_lot(profile, sim.cloud())
+        return scanner.watch(Line(prepared, link=sim.link(), operator="demo", find_timeout=1.0).start())
 
     window = OperatorWindow(make_line(sim.profile), simulator=scanner, line_factory=make_line,
                             sounds=ResultSounds(tmp_path / "sounds"), cameras=[])
@@ -165,11 +167,11 @@ def test_demo_line_of_a_wifi_platform_sets_the_demo_network_and_its_wifi_step_pa
     try:
         profile = demo_profile(sim, pin=None)
         assert profile.wifi is not None and profile.wifi["ssid"] == "DemoFactoryNet"
-        with Line(profile, link=sim.link(), cloud=sim.cloud(), operator="demo") as line:
+        with Line(prepare_lot(profile, sim.cloud()), link=sim.link(), operator="demo").start() as line:
             result = line.scan(sim.devices[0].label).result(timeout=60)
             assert result.state is UnitState.PASS, result.reason
-            unit = line.journal.search_units(sim.devices[0].device_id.value)[0]
-            steps = {step.step: step.status.value for step in line.journal.steps(unit.id)}
+            unit = line.journal.unit_table.search(sim.devices[0].device_id.value)[0]
+            steps = {step.step: step.status.value for step in line.journal.step_table.of_unit(unit.id)}
         assert steps.get("wifi") == "passed"
     finally:
         sim.close()
@@ -189,11 +191,12 @@ def test_demo_line_of_electron_units_passes_with_sim_activation(tmp_path: Path) 
     sim = build_simulated_line(tmp_path / "electron", platform="electron", devices=1, timing=Timing.zero())
     try:
         assert sim.devices[0].device_os == "3.3.1"
-        with Line(demo_profile(sim, pin=None), link=sim.link(), cloud=sim.cloud(), operator="demo") as line:
+        prepared = prepare_lot(demo_profile(sim, pin=None), sim.cloud())
+        with Line(prepared, link=sim.link(), operator="demo").start() as line:
             result = line.scan(sim.devices[0].label).result(timeout=60)
             assert result.state is UnitState.PASS, result.reason
-            unit = line.journal.search_units(sim.devices[0].device_id.value)[0]
-            steps = {step.step: step.status.value for step in line.journal.steps(unit.id)}
+            unit = line.journal.unit_table.search(sim.devices[0].device_id.value)[0]
+            steps = {step.step: step.status.value for step in line.journal.step_table.of_unit(unit.id)}
         assert steps.get("activate_sim") == "passed"
     finally:
         sim.close()

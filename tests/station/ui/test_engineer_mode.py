@@ -103,9 +103,9 @@ def test_unreadable_firmware_file_says_what_went_wrong(qtbot: QtBot, window: Ope
 
 def test_retry_puts_given_up_cloud_work_back_and_says_how_much(qtbot: QtBot, window: OperatorWindow, line: Line,
                                                                sim: SimulatedLine) -> None:
-    item = line.journal.enqueue("test:pre_add", "pre_add", {"device_id": sim.devices[0].device_id.value},
-                                unit_id=None)
-    line.journal.operation_failed(item, "cloud said no", retry_at=None)
+    item = line.journal.outbox_table.enqueue("test:pre_add", "pre_add",
+                                             {"device_id": sim.devices[0].device_id.value}, unit_id=None)
+    line.journal.outbox_table.failed(item, "cloud said no", retry_at=None)
     engineer = _engineer(qtbot, window)
     qtbot.mouseClick(engineer.retry_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "1 given-up cloud operation put back" in engineer.records_status.text())

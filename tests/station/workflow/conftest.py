@@ -10,6 +10,7 @@ import pytest
 from station.demo.simulated_line import SimulatedLine, build_simulated_line
 from station.workflow.events import UnitEvent
 from station.workflow.line import Line
+from station.workflow.lot import prepare_lot
 
 
 @pytest.fixture
@@ -28,8 +29,8 @@ def events() -> list[UnitEvent]:
 
 def make_line(sim: SimulatedLine, events: list[UnitEvent] | None = None, **options: object) -> Line:
     cloud = sim.cloud(max_retries=1)
-    line = Line(sim.profile, link=sim.link(), cloud=cloud, operator="ann", find_timeout=1.0,
-                outbox_poll=0.05, outbox_base_delay=0.05, **options)  # type: ignore[arg-type]
+    line = Line(prepare_lot(sim.profile, cloud), link=sim.link(), operator="ann", find_timeout=1.0,
+                outbox_poll=0.05, outbox_base_delay=0.05, **options).start()  # type: ignore[arg-type]
     if events is not None:
         line.events.subscribe(events.append)
     return line

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from hardware.identifiers import LabelScan
 from station.demo.simulated_line import SimulatedLine
-from station.records.journal import StepStatus, UnitState
+from station.records.step_table import StepStatus
+from station.records.unit_table import UnitState
 from station.workflow.events import EventKind, UnitEvent
 
 from .conftest import make_line
@@ -15,9 +16,9 @@ def test_happy_path_flashes_adds_activates_claims_and_records(sim: SimulatedLine
     with make_line(sim, events) as line:
         result = line.scan(device.label).result(timeout=60)
         assert result.state is UnitState.PASS, result.reason
-        unit = line.journal.unit_by_key(line.lot, device.serial.value)  # type: ignore[union-attr]
+        unit = line.journal.unit_table.by_key(line.lot, device.serial.value)  # type: ignore[union-attr]
         assert unit is not None
-        steps = {s.step: s.status for s in line.journal.steps(unit.id)}
+        steps = {s.step: s.status for s in line.journal.step_table.of_unit(unit.id)}
     assert steps == {
         "find": StepStatus.PASSED, "identify": StepStatus.PASSED, "check_label": StepStatus.PASSED,
         "validate_firmware": StepStatus.PASSED, "flash": StepStatus.PASSED, "final_check": StepStatus.PASSED,

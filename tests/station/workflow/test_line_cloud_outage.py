@@ -6,7 +6,8 @@ import time
 from collections import Counter
 
 from station.demo.simulated_line import SimulatedLine
-from station.records.journal import StepStatus, UnitState
+from station.records.step_table import StepStatus
+from station.records.unit_table import UnitState
 from station.workflow.events import EventKind, UnitEvent
 
 from .conftest import make_line
@@ -35,17 +36,17 @@ def test_outage_after_pre_add_then_recovery_passes_without_duplicates(sim: Simul
         line.events.subscribe(cut_the_cloud)
         result = line.scan(device.label).result(timeout=60)
         assert result.state is UnitState.CLOUD_PENDING, result.reason
-        unit = line.journal.unit_by_key(line.lot, result.unit_key)
+        unit = line.journal.unit_table.by_key(line.lot, result.unit_key)
         assert unit is not None and unit.state is UnitState.CLOUD_PENDING
-        assert [i.operation for i in line.journal.pending_for_unit(unit.id)] == [
+        assert [i.operation for i in line.journal.outbox_table.pending_for_unit(unit.id)] == [
             "update_device", "activate_sim", "claim"
         ]
         sim.emulator.set_faults(error_rate=0.0)
         wait_for(lambda: line.journal.count_pending() == 0)
         wait_for(lambda: updates)
-        unit = line.journal.unit(unit.id)
+        unit = line.journal.unit_table.get(unit.id)
         assert unit is not None and unit.state is UnitState.PASS
-        latest = line.journal.passed_steps(unit.id)
+        latest = line.journal.step_table.passed(unit.id)
         assert {"activate_sim", "claim", "update_device"} <= {k for k, v in latest.items()
                                                               if v.status is StepStatus.PASSED}
     assert updates[-1].status == "PASS"
@@ -69,8 +70,8 @@ def test_pending_cloud_work_survives_a_restart_of_the_line(sim: SimulatedLine) -
     sim.emulator.set_faults(error_rate=0.0)
     with make_line(sim, lot=lot) as again:
         wait_for(lambda: again.journal.count_pending() == 0)
-        unit = again.journal.unit_by_key(lot, result.unit_key)
+        unit = again.journal.unit_table.by_key(lot, result.unit_key)
         assert unit is not None
-        wait_for(lambda: again.journal.unit(unit.id).state is UnitState.PASS)  # type: ignore[union-attr]
+        wait_for(lambda: again.journal.unit_table.get(unit.id).state is UnitState.PASS)  # type: ignore[union-attr]
     cloud_device = next(d for d in sim.emulator.snapshot()["devices"] if d["id"] == device.device_id.value)
     assert cloud_device["product_id"] == sim.profile.product_id

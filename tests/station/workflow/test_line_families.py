@@ -9,8 +9,8 @@ import pytest
 from hardware.platforms import parse_platform
 from hardware.simulated import SimulatedDevice
 from station.demo.simulated_line import build_simulated_line, product_firmware, register_device
-from station.records.journal import UnitState
-from station.workflow.line import Line, LineError, load_product_firmware
+from station.records.unit_table import UnitState
+from station.workflow.lot import LotPreparationError, load_product_firmware, prepare_lot
 
 from .conftest import make_line
 
@@ -40,8 +40,8 @@ def test_firmware_for_another_platform_refuses_to_start_the_line(tmp_path: Path)
         sim.profile.firmware.file.write_bytes(  # type: ignore[union-attr]
             product_firmware(parse_platform("p2"), sim.profile.product_id, 7)
         )
-        with pytest.raises(LineError, match="SHA-256"):
-            Line(sim.profile, link=sim.link(), cloud=sim.cloud(), operator="ann")
+        with pytest.raises(LotPreparationError, match="SHA-256"):
+            prepare_lot(sim.profile, sim.cloud())
     finally:
         sim.close()
 

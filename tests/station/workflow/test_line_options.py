@@ -13,9 +13,10 @@ from cloud_client.credentials import Credentials
 from hardware.usb import list_devices
 from station.config.profile import ClaimMode, StationProfile
 from station.demo.simulated_line import SimulatedLine, build_simulated_line
-from station.records.journal import UnitState
+from station.records.unit_table import UnitState
 from station.workflow.events import EventKind, UnitEvent
 from station.workflow.line import Line
+from station.workflow.lot import prepare_lot
 
 
 def with_steps(profile: StationProfile, **changes: object) -> StationProfile:
@@ -27,8 +28,8 @@ def cloud_device(sim: SimulatedLine, device_id: str) -> dict[str, object]:
 
 
 def run_one(sim: SimulatedLine, profile: StationProfile, cloud: ParticleCloud | None = None) -> tuple[Line, object]:
-    line = Line(profile, link=sim.link(), cloud=cloud or sim.cloud(max_retries=1), operator="ann", find_timeout=1.0,
-                outbox_poll=0.05, outbox_base_delay=0.05)
+    line = Line(prepare_lot(profile, cloud or sim.cloud(max_retries=1)), link=sim.link(), operator="ann",
+                find_timeout=1.0, outbox_poll=0.05, outbox_base_delay=0.05).start()
     return line, line.scan(sim.devices[0].label).result(timeout=60)
 
 
@@ -91,7 +92,8 @@ def test_cancelling_a_unit_mid_flash_ends_it_cleanly_and_a_rescan_passes(sim: Si
 
     device = sim.devices[0]
     device.timing = Timing.zero().with_changes(page_erase_s=0.05, block_write_s=0.05)
-    line = Line(sim.profile, link=sim.link(), cloud=sim.cloud(max_retries=1), operator="ann", find_timeout=1.0)
+    line = Line(prepare_lot(sim.profile, sim.cloud(max_retries=1)), link=sim.link(), operator="ann",
+                find_timeout=1.0).start()
     flashing = threading.Event()
 
     def on_event(event: UnitEvent) -> None:
@@ -107,9 +109,9 @@ def test_cancelling_a_unit_mid_flash_ends_it_cleanly_and_a_rescan_passes(sim: Si
     assert "Stopped by the operator" in result.reason
     device.timing = Timing.zero()
     again = line.scan(device.label).result(timeout=60)
+    unit = line.journal.unit_table.by_key(line.lot, again.unit_key)
     line.close()
     assert again.state is UnitState.PASS, again.reason
-    unit = line.journal.unit_by_key(line.lot, again.unit_key)
     assert unit is not None and unit.attempts == 2 and unit.first_result == "FAIL"
 
 
@@ -128,12 +130,13 @@ def test_a_unit_below_the_minimum_device_os_is_updated_from_the_bundle_then_flas
             firmware=dataclasses.replace(sim.profile.firmware, minimum_device_os="6.1.1", device_os_bundle=(part,)),
         )
         line, result = run_one(sim, profile)
+        unit = line.journal.unit_table.by_key(line.lot, device.serial.value)  # type: ignore[union-attr]
+        steps = line.journal.step_table.passed(unit.id) if unit is not None else {}
         line.close()
         assert result.state is UnitState.PASS, result.reason  # type: ignore[attr-defined]
         assert device.device_os == "6.1.1"
-        unit = line.journal.unit_by_key(line.lot, device.serial.value)  # type: ignore[union-attr]
         assert unit is not None and unit.device_os == "6.1.1"
-        step = line.journal.passed_steps(unit.id)["device_os"]
+        step = steps["device_os"]
         assert step.detail["from"] == "6.1.0" and step.detail["to"] == "6.1.1"
     finally:
         sim.close()
@@ -146,7 +149,8 @@ def test_slots_are_mapped_to_usb_ports(tmp_path: Path) -> None:
         ports = {str(i.device_id): i.port for i in list_devices(backend=sim.backend)}
         profile = dataclasses.replace(sim.profile, slots=dataclasses.replace(
             sim.profile.slots, count=2, ports=(ports[first.device_id.value], ports[second.device_id.value])))
-        line = Line(profile, link=sim.link(), cloud=sim.cloud(max_retries=1), operator="ann", find_timeout=0.5)
+        line = Line(prepare_lot(profile, sim.cloud(max_retries=1)), link=sim.link(), operator="ann",
+                    find_timeout=0.5).start()
         wrong = line.scan(second.label, slot=0).result(timeout=60)
         right = line.scan(second.label, slot=1).result(timeout=60)
         line.close()

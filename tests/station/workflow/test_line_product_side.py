@@ -10,8 +10,9 @@ import pytest
 
 from station.config.profile import ConfirmFailure, FirmwareVersionPolicy, OnlineConfirmation, StationProfile
 from station.demo.simulated_line import SimulatedLine, build_simulated_line, product_firmware
-from station.records.journal import UnitState
-from station.workflow.line import Line, LineError
+from station.records.unit_table import UnitState
+from station.workflow.line import Line
+from station.workflow.lot import LotPreparationError, prepare_lot
 
 
 def release_v8(sim: SimulatedLine) -> None:
@@ -32,14 +33,14 @@ def profile_with(sim: SimulatedLine, policy: FirmwareVersionPolicy, *, confirm_s
 
 
 def new_line(sim: SimulatedLine, profile: StationProfile) -> Line:
-    return Line(profile, link=sim.link(), cloud=sim.cloud(max_retries=1), operator="ann", find_timeout=1.0,
-                outbox_poll=0.05, outbox_base_delay=0.05)
+    return Line(prepare_lot(profile, sim.cloud(max_retries=1)), link=sim.link(), operator="ann", find_timeout=1.0,
+                outbox_poll=0.05, outbox_base_delay=0.05).start()
 
 
 def wait_for_state(line: Line, key: str, wanted: set[UnitState], timeout: float = 30.0) -> UnitState:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        unit = line.journal.unit_by_key(line.lot, key)
+        unit = line.journal.unit_table.by_key(line.lot, key)
         if unit is not None and unit.state in wanted:
             return unit.state
         time.sleep(0.05)
@@ -55,7 +56,7 @@ def online_sim(tmp_path: Path) -> SimulatedLine:
 
 def test_refuse_policy_will_not_start_a_lot_that_the_product_would_update(online_sim: SimulatedLine) -> None:
     release_v8(online_sim)
-    with pytest.raises(LineError, match="v8.*v7|v7.*v8"):
+    with pytest.raises(LotPreparationError, match="v8.*v7|v7.*v8"):
         new_line(online_sim, profile_with(online_sim, FirmwareVersionPolicy.REFUSE))
 
 
@@ -95,5 +96,5 @@ def test_an_unplugged_unit_times_out_with_its_reason_while_the_next_unit_passes(
         two = line.scan(second.label).result(timeout=60)
         assert wait_for_state(line, two.unit_key, {UnitState.PASS, UnitState.FAIL}) is UnitState.PASS
         assert wait_for_state(line, one.unit_key, {UnitState.NOT_CONFIRMED, UnitState.PASS}) is UnitState.NOT_CONFIRMED
-        unit = line.journal.unit_by_key(line.lot, one.unit_key)
+        unit = line.journal.unit_table.by_key(line.lot, one.unit_key)
         assert unit is not None and "did not see the unit online within 2 s" in (unit.reason or "")

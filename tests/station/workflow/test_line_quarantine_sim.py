@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from station.demo.simulated_line import SimulatedLine
 from station.product.quarantine import approve, quarantined
-from station.records.journal import UnitState
+from station.records.unit_table import UnitState
 
 from .conftest import make_line
 

@@ -14,15 +14,17 @@ from hardware.firmware import ModuleFunction
 from hardware.firmware_builder import build_module
 from station.config.profile import StationProfile
 from station.demo.simulated_line import SimulatedLine, build_simulated_line
-from station.records.journal import StepStatus, UnitState
+from station.records.step_table import StepStatus
+from station.records.unit_table import UnitState
 from station.workflow.line import Line
+from station.workflow.lot import prepare_lot
 
 PASSWORD = "Sup3r-Secret-Factory-Key"
 
 
 def line_for(sim: SimulatedLine, profile: StationProfile) -> Line:
-    return Line(profile, link=sim.link(), cloud=sim.cloud(max_retries=1), operator="ann", find_timeout=1.0,
-                outbox_poll=0.05, outbox_base_delay=0.05, workbook_interval=0.1)
+    return Line(prepare_lot(profile, sim.cloud(max_retries=1)), link=sim.link(), operator="ann", find_timeout=1.0,
+                outbox_poll=0.05, outbox_base_delay=0.05, workbook_interval=0.1).start()
 
 
 def with_wifi(profile: StationProfile, security: str = "wpa2") -> StationProfile:
@@ -40,8 +42,8 @@ def test_wifi_credentials_are_stored_in_the_device(
         with line_for(sim, with_wifi(sim.profile)) as line:
             result = line.scan(sim.devices[0].label).result(timeout=60)
             assert result.state is UnitState.PASS, result.reason
-            unit = line.journal.unit_by_key(line.lot, result.unit_key)
-            assert unit is not None and "wifi" in line.journal.passed_steps(unit.id)
+            unit = line.journal.unit_table.by_key(line.lot, result.unit_key)
+            assert unit is not None and "wifi" in line.journal.step_table.passed(unit.id)
         [stored] = sim.devices[0].wifi.credentials
         assert stored.ssid == "FactoryNet" and stored.password == PASSWORD
     finally:
@@ -75,7 +77,8 @@ def test_no_wifi_password_in_any_log_line_journal_entry_or_workbook_cell(
         with line_for(sim, with_wifi(sim.profile)) as line:
             for device in sim.devices:
                 assert line.scan(device.label).result(timeout=60).state is UnitState.PASS
-            journal_text = [str(step) for unit in line.journal.units(line.lot) for step in line.journal.steps(unit.id)]
+            steps = line.journal.step_table
+            journal_text = [str(step) for unit in line.journal.units(line.lot) for step in steps.of_unit(unit.id)]
             journal_text += [str(unit) for unit in line.journal.units(line.lot)]
             lot, folder = line.lot, sim.profile.log_folder
         workbook = openpyxl.load_workbook(folder / f"{lot}.xlsx")
@@ -107,9 +110,9 @@ def test_setup_done_is_set_below_device_os_4_and_skipped_from_4(
         with line_for(sim, profile) as line:
             result = line.scan(device.label).result(timeout=60)
             assert result.state is UnitState.PASS, result.reason
-            unit = line.journal.unit_by_key(line.lot, result.unit_key)
+            unit = line.journal.unit_table.by_key(line.lot, result.unit_key)
             assert unit is not None
-            step = line.journal.passed_steps(unit.id)["setup_done"]
+            step = line.journal.step_table.passed(unit.id)["setup_done"]
         assert step.status is expected
         if expected is StepStatus.PASSED:
             assert device.setup_done is True

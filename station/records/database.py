@@ -1,0 +1,131 @@
+"""The journal's database: one SQLite connection (WAL, ``synchronous=FULL``), its schema, reads and write transactions.
+
+Every write is committed before the call returns (``synchronous=FULL``), so a unit's record is durable before the
+station moves on. SQL stays portable (plain tables, ``?`` parameters, no SQLite-only functions in queries) so a
+line with several stations can later move the journal to PostgreSQL: what is SQLite-specific (the pragmas,
+``BEGIN IMMEDIATE``) lives here, and the tables (lot_table, unit_table, step_table, outbox_table, lot_list_table)
+only read and write through ``query`` and ``transaction``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from station.errors import StationError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS lots (
+        name TEXT PRIMARY KEY, station TEXT NOT NULL, product_id INTEGER NOT NULL, profile TEXT NOT NULL,
+        operator TEXT NOT NULL, created_at REAL NOT NULL, closed_at REAL)""",
+    """CREATE TABLE IF NOT EXISTS units (
+        id INTEGER PRIMARY KEY, lot TEXT NOT NULL REFERENCES lots(name), unit_key TEXT NOT NULL,
+        serial TEXT, device_id TEXT, platform TEXT, device_os TEXT, iccid TEXT, imei TEXT,
+        firmware_version INTEGER, firmware_sha256 TEXT, slot INTEGER, operator TEXT, station TEXT,
+        state TEXT NOT NULL, reason TEXT, action TEXT, attempts INTEGER NOT NULL DEFAULT 1,
+        started_at REAL NOT NULL, ended_at REAL, first_result TEXT, cycle_seconds REAL, updated_at REAL NOT NULL,
+        UNIQUE (lot, unit_key))""",
+    """CREATE INDEX IF NOT EXISTS units_device ON units (device_id)""",
+    """CREATE INDEX IF NOT EXISTS units_serial ON units (serial)""",
+    """CREATE TABLE IF NOT EXISTS steps (
+        id INTEGER PRIMARY KEY, unit_id INTEGER NOT NULL REFERENCES units(id), step TEXT NOT NULL,
+        status TEXT NOT NULL, started_at REAL NOT NULL, ended_at REAL, detail TEXT, error TEXT)""",
+    """CREATE INDEX IF NOT EXISTS steps_unit ON steps (unit_id)""",
+    """CREATE TABLE IF NOT EXISTS outbox (
+        id INTEGER PRIMARY KEY, unit_id INTEGER REFERENCES units(id), operation TEXT NOT NULL,
+        payload TEXT NOT NULL, idem_key TEXT NOT NULL UNIQUE, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+        next_attempt_at REAL NOT NULL, last_error TEXT, created_at REAL NOT NULL, done_at REAL)""",
+    """CREATE TABLE IF NOT EXISTS lot_lists (
+        id INTEGER PRIMARY KEY, lot TEXT NOT NULL REFERENCES lots(name), source TEXT NOT NULL,
+        line INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL)""",
+)
+
+
+class JournalError(StationError):
+    """The journal cannot be opened or written."""
+
+
+class JournalDatabase:
+    """One journal file, opened once; safe to use from several threads (slots, the outbox worker, the workbook)."""
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._revision = 0
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"cannot open the journal {self.path}: {exc}") from None
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise JournalError(f"cannot open the journal {self.path}: {exc}") from None
+        except BaseException:
+            self.close()
+            raise
+
+    def _migrate(self) -> None:
+        """Create what a new file lacks and record the schema version (one version so far)."""
+        with self.transaction() as db:
+            for statement in _SCHEMA:
+                db.execute(statement)
+            db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+
+    def now(self) -> float:
+        """The time stamp the journal writes (seconds since the epoch; tests give a fake clock)."""
+        return self._clock()
+
+    @property
+    def revision(self) -> int:
+        """Grows on every write in this process; readers (the workbook writer) use it to skip needless work."""
+        return self._revision
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                raise JournalError(f"journal {self.path}: write failed: {exc}") from None
+            self._revision += 1
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                cursor = self._db.execute(sql, params)
+                cursor.row_factory = sqlite3.Row
+                return list(cursor.fetchall())
+            except sqlite3.DatabaseError as exc:
+                raise JournalError(f"journal {self.path}: read failed: {exc}") from None

@@ -1,0 +1,105 @@
+"""A unit's cloud work (pre-add, SIM, claim, name/groups/flags, online confirmation), run on the cloud pool while the
+device is flashed; a cloud outage sends the rest of the work to the outbox and the unit ends "cloud pending"."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import time
+from collections.abc import Callable
+
+from cloud_client.client import ParticleCloud
+from station.config.profile import SimActivation, StationProfile
+from station.records.outbox_table import OutboxTable
+from station.records.step_table import StepStatus
+from station.workflow.cloud_ops import CHECKS, Payload, plan_cloud_work
+from station.workflow.device import DeviceFacts
+from station.workflow.outcome import RETRY_LATER, UnitFailure
+from station.workflow.unit_steps import StepRecorder, UnitContext
+
+
+def outbox_key(unit_id: int, operation: str, payload: Payload) -> str:
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    return f"unit{unit_id}:{operation}:{digest}"
+
+
+class CloudSteps:
+    """The cloud side of a unit; shared by every slot (it holds no per-unit state)."""
+
+    def __init__(
+        self,
+        *,
+        profile: StationProfile,
+        cloud: ParticleCloud,
+        outbox: OutboxTable,
+        recorder: StepRecorder,
+        lot: str,
+        today: Callable[[], datetime.date],
+        firmware_version: int | None,
+        groups: list[str],
+        lock_version: int | None,
+        expected_online_version: int | None,
+    ) -> None:
+        self.profile = profile
+        self.cloud = cloud
+        self.outbox = outbox
+        self.recorder = recorder
+        self.lot = lot
+        self.today = today
+        self.firmware_version = firmware_version
+        self.groups = groups
+        self.lock_version = lock_version
+        self.expected_online_version = expected_online_version
+
+    def run(self, ctx: UnitContext, facts: DeviceFacts) -> list[str]:
+        """Runs on the cloud pool. Returns the operations left to the outbox; raises UnitFailure on a refusal."""
+        iccid = facts.iccid.value if facts.iccid else None
+        if self.profile.steps.sim_activation is SimActivation.ALWAYS and iccid is None:
+            raise UnitFailure("The profile needs a SIM activated, but the unit reported no ICCID.",
+                              "Check the SIM card is fitted; set the unit aside.", step="activate_sim")
+        plan = plan_cloud_work(
+            self.profile, device_id=facts.device_id.value, iccid=iccid, serial=ctx.label.serial.value,
+            lot=self.lot, today=self.today(), firmware_version=self.firmware_version,
+            groups=self.groups, lock_version=self.lock_version,
+        )
+        pending: list[str] = []
+        for operation, payload in plan:
+            if pending:
+                self.outbox.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
+                                    unit_id=ctx.unit.id)
+                pending.append(operation.name)
+                self.recorder.pending(ctx, operation.name)
+                continue
+            with self.recorder.recorded(ctx, operation.name) as detail:
+                if operation.name in ctx.resumed and self._confirmed(operation.name, payload):
+                    detail.update({"note": "done on an earlier attempt (checked)", "checked": True})
+                    continue
+                try:
+                    detail.update(operation.run(self.cloud, self.profile.product_id, payload))
+                except RETRY_LATER as exc:
+                    self.outbox.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
+                                        unit_id=ctx.unit.id)
+                    pending.append(operation.name)
+                    detail.update({"_status": StepStatus.PENDING, "note": f"cloud unavailable, queued: {exc}"})
+        if self.profile.confirm.enabled:
+            confirm = self.profile.confirm
+            confirmation: Payload = {
+                "device_id": facts.device_id.value, "firmware_version": self.expected_online_version,
+                "deadline": time.time() + confirm.timeout_s, "timeout_s": confirm.timeout_s,
+                "on_timeout": confirm.on_timeout.value, "poll_s": 1.0,
+            }
+            self.outbox.enqueue(f"unit{ctx.unit.id}:confirm_online:{ctx.unit.attempts}", "confirm_online",
+                                confirmation, unit_id=ctx.unit.id)
+            pending.append("confirm_online")
+            self.recorder.pending(ctx, "confirm_online")
+        return pending
+
+    def _confirmed(self, name: str, payload: Payload) -> bool:
+        check = CHECKS.get(name)
+        if check is None:
+            return True
+        try:
+            return check(self.cloud, self.profile.product_id, payload)
+        except RETRY_LATER:
+            return False
