@@ -198,7 +198,7 @@ def _mutate(tree: Path, mutant: Mutant) -> None:
 def _pytest(tree: Path, tests: tuple[str, ...]) -> Run:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "COV_"))}
     env |= {"PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1", "QT_QPA_PLATFORM": "offscreen"}
-    # The subsets use neither Hypothesis nor the HIL rig plugin (tests.hil.harness.plugin, which the root conftest names);
+    # The subsets use neither Hypothesis nor the HIL rig plugin (tests.hil.harness.plugin, named by the root conftest);
     # not loading them saves about two seconds per run, and station/ need not be copied.
     plugins = ["-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:tests.hil.harness.plugin"]
     command = [sys.executable, "-m", "pytest", *tests, "-x", "-q", *plugins]
