@@ -47,13 +47,13 @@ from hardware.firmware.validation import ProblemCode, ValidationProblem, check_i
 from hardware.firmware.versions import (
     BOOTLOADER_MODULE_VERSIONS,
     SYSTEM_MODULE_VERSIONS,
+    DeviceOsVersion,
     bootloader_version_to_device_os,
     describe_system_version,
     device_os_to_bootloader_version,
     device_os_to_module_version,
     estimate_module_version,
     module_version_to_device_os,
-    parse_semver,
 )
 
 __all__ = [
@@ -72,6 +72,7 @@ __all__ = [
     "AssetTypeExtension",
     "Dependency",
     "DependencyExtension",
+    "DeviceOsVersion",
     "DynamicLocationExtension",
     "EndExtension",
     "ExtensionType",
@@ -104,6 +105,5 @@ __all__ = [
     "load_module",
     "module_version_to_device_os",
     "parse_module",
-    "parse_semver",
     "validate_for",
 ]

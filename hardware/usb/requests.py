@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hardware.errors import IdentifierError
-from hardware.firmware.versions import parse_semver
+from hardware.firmware.versions import DeviceOsVersion
 from hardware.identifiers import DeviceId, Iccid, Imei, SerialNumber
 from hardware.progress import CancelToken, ProgressCallback, ProgressEvent
 from hardware.usb import protobuf as pb
@@ -144,12 +144,13 @@ class DeviceControl:
         self._system_version = self._string(RequestType.SYSTEM_VERSION)
         return self._system_version
 
-    def _version_tuple(self) -> tuple[int, int, int]:
+    def device_os(self) -> DeviceOsVersion:
+        """The Device OS version as a value (the one read before, else asked for)."""
         text = self._system_version or self.system_version()
-        parsed = parse_semver(text)
-        if parsed is None:
+        version = DeviceOsVersion.parse_or_none(text)
+        if version is None:
             raise ControlProtocolError(f"{self.who} reported Device OS version {text!r}, which is not a version")
-        return parsed
+        return version
 
     def module_info(self) -> list[ModuleInfo]:
         return parse_module_info_reply(self.channel.request(RequestType.GET_MODULE_INFO))
@@ -195,7 +196,7 @@ class DeviceControl:
     def _setup_done_applies(self, request: RequestType) -> bool:
         if self.channel.device.platform.generation != 3:
             raise self._unsupported("the setup-done flag (a Gen 3 feature)", request)
-        return self._version_tuple() < SETUP_DONE_DEPRECATED_FROM
+        return not self.device_os().reaches(SETUP_DONE_DEPRECATED_FROM)
 
     def set_setup_done(self, done: bool = True) -> None:
         """Set the Gen 3 setup-done flag; from Device OS 4.0.0 only ``True`` is accepted, as a no-op."""

@@ -18,6 +18,7 @@ from typing import Any
 from cloud_client.credentials import CredentialRef
 from cloud_client.errors import AuthError
 from hardware.errors import UnknownPlatformError
+from hardware.firmware.versions import DeviceOsVersion
 from hardware.platforms import Platform, parse_platform
 from station.config.toml_lines import line_of
 from station.errors import StationError
@@ -332,7 +333,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
     if fw_file is not None and sha256 is None:
         raise r.fail("firmware.sha256", "missing; the station refuses a firmware file whose SHA-256 is not pinned")
     min_os = r.string("firmware.minimum_device_os", None)
-    if min_os is not None and not re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?", min_os):
+    if min_os is not None and DeviceOsVersion.parse_or_none(min_os) is None:
         raise r.fail("firmware.minimum_device_os", f"must be a version such as \"6.2.0\", got {min_os!r}")
     firmware = FirmwareSpec(
         file=(base / fw_file).resolve() if fw_file else None,

@@ -21,7 +21,7 @@ from typing import Any
 
 from cloud_client.client import ParticleCloud
 from hardware.errors import HardwareError
-from hardware.firmware import FirmwareModule, validate_for
+from hardware.firmware import DeviceOsVersion, FirmwareModule, validate_for
 from hardware.identifiers import LabelScan, SerialNumber
 from hardware.progress import CancelToken, ProgressEvent
 from station.config.profile import ClaimMode, SimActivation, StationProfile
@@ -331,7 +331,7 @@ class UnitRunner:
     def _device_os(self, ctx: UnitContext, facts: DeviceFacts) -> dict[str, Any]:
         minimum = self.profile.firmware.minimum_device_os
         assert minimum is not None
-        if facts.device_os and _version_tuple(facts.device_os) >= _version_tuple(minimum):
+        if facts.device_os and DeviceOsVersion.parse(facts.device_os) >= DeviceOsVersion.parse(minimum):
             return {"_status": StepStatus.SKIPPED, "note": f"Device OS {facts.device_os} meets the minimum {minimum}"}
         if not self.profile.steps.device_os_update:
             raise UnitFailure(
@@ -348,7 +348,7 @@ class UnitRunner:
         after = self.link.identify(facts.device_id)
         ctx.facts = after
         self.journal.update_unit(ctx.unit.id, device_os=after.device_os)
-        if after.device_os is None or _version_tuple(after.device_os) < _version_tuple(minimum):
+        if after.device_os is None or DeviceOsVersion.parse(after.device_os) < DeviceOsVersion.parse(minimum):
             raise UnitFailure(
                 f"After the Device OS update the unit runs {after.device_os}, still below {minimum}.",
                 "Call engineering: the profile's Device OS bundle does not reach the minimum.",
@@ -470,9 +470,3 @@ class UnitRunner:
         self.journal.step_ended(step_id, StepStatus.PENDING, detail={"note": "queued behind an earlier cloud step"})
         self._emit(ctx, EventKind.STEP_ENDED, step=step, status=StepStatus.PENDING.value)
 
-
-def _version_tuple(text: str) -> tuple[int, ...]:
-    parts = []
-    for piece in text.split("-")[0].split("."):
-        parts.append(int(piece) if piece.isdigit() else 0)
-    return tuple(parts)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 
 from hardware.firmware import FirmwareModule, ModuleFunction
-from hardware.firmware.versions import parse_semver
 from hardware.identifiers import DeviceId, SerialNumber
 from hardware.progress import CancelToken, ProgressCallback
 from hardware.usb.dfu import DfuSession
@@ -162,9 +161,8 @@ class UsbLink:
             if platform.generation < 3:
                 return (f"{SETUP_DONE_SKIPPED}: {platform.display_name} is a Gen {platform.generation} device, which "
                         "has no setup-done flag")
-            version = control.system_version()
-            parsed = parse_semver(version)
-            if parsed is not None and parsed >= SETUP_DONE_DEPRECATED_FROM:
+            version = control.device_os()
+            if version.reaches(SETUP_DONE_DEPRECATED_FROM):
                 return f"{SETUP_DONE_SKIPPED}: Device OS {version} >= 4.0 always reports setup done"
             control.set_setup_done(True)
             if not control.is_setup_done():

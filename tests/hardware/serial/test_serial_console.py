@@ -8,6 +8,7 @@ import time
 import pytest
 import serial
 
+from hardware.firmware.versions import DeviceOsVersion
 from hardware.identifiers import Iccid, Imei
 from hardware.serial import (
     ClaimCodeError,
@@ -15,7 +16,6 @@ from hardware.serial import (
     ListeningModeError,
     SerialDisconnectedError,
     SerialTimeoutError,
-    SystemVersion,
     WifiCredentials,
     WifiSetupError,
 )
@@ -110,7 +110,7 @@ def test_the_identity_repr_never_shows_the_mobile_secret(
 
 def test_version_reads_the_device_os_version(make_device: DeviceFactory, console_for: ConsoleFactory) -> None:
     device = make_device("boron", "5.9.0")
-    assert console_for(device).version() == SystemVersion(5, 9, 0)
+    assert console_for(device).version() == DeviceOsVersion(5, 9, 0)
 
 
 def test_mac_address_is_the_devices_mac_in_lowercase_colon_form(
@@ -259,7 +259,7 @@ def test_a_known_device_os_6_fails_at_once_without_trying_the_trigger(
     device = make_device("boron", "6.2.0", listening=False)
     started = time.monotonic()
     with pytest.raises(ListeningModeError, match="6.2.0.*MODE button"):
-        console_for(device).enter_listening_mode(device_os=SystemVersion(6, 2, 0))
+        console_for(device).enter_listening_mode(device_os=DeviceOsVersion(6, 2, 0))
     assert time.monotonic() - started < 1.5
 
 
@@ -299,7 +299,7 @@ def test_garbage_around_every_reply_does_not_disturb_any_command(
     faults = serial_console_of(device).faults
     faults.garbage_before, faults.garbage_after = NOISE, NOISE
     assert console.identify().device_id == device.device_id
-    assert console.version() == SystemVersion(5, 9, 0)
+    assert console.version() == DeviceOsVersion(5, 9, 0)
     assert console.system_info().platform_id == device.platform.id
     assert console.mac_address().value == device.mac.hex(":")
     assert console.is_claimed() is False
@@ -363,7 +363,7 @@ def test_after_a_drop_the_device_serves_a_new_port_in_the_same_mode(
     serial_console_of(device).hang_up()
     console = console_for(device)
     assert console.port_name != first or serial_console_of(device).alive
-    assert console.version() == SystemVersion(5, 9, 0)
+    assert console.version() == DeviceOsVersion(5, 9, 0)
 
 
 def test_the_port_cannot_be_opened_twice_at_once(make_device: DeviceFactory, console_for: ConsoleFactory) -> None:
