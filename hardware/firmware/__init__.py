@@ -46,8 +46,10 @@ from hardware.firmware.parser import MIN_MODULE_SIZE, load_module, parse_module
 from hardware.firmware.validation import ProblemCode, ValidationProblem, check_integrity, validate_for
 from hardware.firmware.versions import (
     BOOTLOADER_MODULE_VERSIONS,
+    SETUP_DONE_ALWAYS_FROM,
     SYSTEM_MODULE_VERSIONS,
     DeviceOsVersion,
+    always_reports_setup_done,
     bootloader_version_to_device_os,
     describe_system_version,
     device_os_to_bootloader_version,
@@ -64,6 +66,7 @@ __all__ = [
     "PREFIX_SIZE",
     "RTL872X_EXTENDED_SUFFIX_SIZE",
     "RTL872X_USER_PART_END",
+    "SETUP_DONE_ALWAYS_FROM",
     "SUFFIX_BASE_SIZE",
     "SUFFIX_WITH_PRODUCT_SIZE",
     "SYSTEM_MODULE_VERSIONS",
@@ -92,6 +95,7 @@ __all__ = [
     "SecurityModeExtension",
     "UnknownExtension",
     "ValidationProblem",
+    "always_reports_setup_done",
     "bootloader_version_to_device_os",
     "check_integrity",
     "decode_extensions",

@@ -1,5 +1,5 @@
-"""Device OS versions: the one parser and value type (``DeviceOsVersion``), and the map from releases (``6.2.0``)
-to the module versions in binaries and on devices (``6200``).
+"""Device OS versions: the one parser and value type (``DeviceOsVersion``), the version cut-offs of device
+behaviour, and the map from releases (``6.2.0``) to the module versions in binaries and on devices (``6200``).
 
 The module-version mapping is a lookup table from Device OS's build files (reference §5, "Module versions"), not a
 formula: e.g. 3.0.0 is 3005 and 1.5.2 is 1512.
@@ -88,6 +88,15 @@ class DeviceOsVersion:
             text += f"-{self.prerelease}"
         return f"{text}+{self.build}" if self.build else text
 
+
+SETUP_DONE_ALWAYS_FROM: Release = (4, 0, 0)
+"""From Device OS 4.0.0 a Gen 3 device always reports setup done: set-setup-done(true) is a no-op, (false) is
+NOT_SUPPORTED and is-setup-done is always true (reference §2.1, requests 73/74)."""
+
+
+def always_reports_setup_done(device_os: DeviceOsVersion) -> bool:
+    """Whether a Gen 3 device on ``device_os`` has no setup-done flag left to set (Device OS 4.0.0 and later)."""
+    return device_os.reaches(SETUP_DONE_ALWAYS_FROM)
 
 
 SYSTEM_MODULE_VERSIONS: dict[str, int] = {

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hardware.errors import IdentifierError
-from hardware.firmware.versions import DeviceOsVersion
+from hardware.firmware.versions import DeviceOsVersion, always_reports_setup_done
 from hardware.identifiers import DeviceId, Iccid, Imei, SerialNumber
 from hardware.progress import CancelToken, ProgressCallback, ProgressEvent
 from hardware.usb import protobuf as pb
@@ -26,9 +26,6 @@ from hardware.usb.protocol import (
     RequestType,
     ResultCode,
 )
-
-SETUP_DONE_DEPRECATED_FROM = (4, 0, 0)
-"""From Device OS 4.0.0 set-setup-done(true) is a no-op, (false) is NOT_SUPPORTED and is-setup-done is always true."""
 
 FIRMWARE_UPDATE_TIMEOUT_S = 240.0
 """particle-cli's overall limit for a normal-mode firmware update (§2.3)."""
@@ -196,7 +193,7 @@ class DeviceControl:
     def _setup_done_applies(self, request: RequestType) -> bool:
         if self.channel.device.platform.generation != 3:
             raise self._unsupported("the setup-done flag (a Gen 3 feature)", request)
-        return not self.device_os().reaches(SETUP_DONE_DEPRECATED_FROM)
+        return not always_reports_setup_done(self.device_os())
 
     def set_setup_done(self, done: bool = True) -> None:
         """Set the Gen 3 setup-done flag; from Device OS 4.0.0 only ``True`` is accepted, as a no-op."""

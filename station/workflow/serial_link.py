@@ -27,19 +27,17 @@ from hardware.serial.replies import SerialIdentity, SystemInfo
 from hardware.serial.wifi import DEFAULT_WIFI_TIMEOUTS, WifiTimeouts
 from station.config.wifi import WifiSettings
 from station.workflow.device import (
-    SETUP_DONE_SKIPPED,
     ConnectedDevice,
     DeviceFacts,
     FlashReport,
     SetupDoneError,
     UserPart,
     WifiRefusedError,
+    setup_done_skipped,
 )
 
 log = logging.getLogger(__name__)
 
-SETUP_DONE_FIXED_FROM = (4, 0, 0)
-"""From Device OS 4.0.0 the device always reports setup done (reference §2.1, request 73/74)."""
 REAPPEAR_TIMEOUT_S = 30.0
 """How long a device may take to come back as a serial port after the reset that ends a flash."""
 
@@ -169,11 +167,9 @@ class SerialLink:
         with self._console(device_id) as (console, _):
             version = console.version()
             platform = console.system_info().platform
-        if platform is not None and platform.generation < 3:
-            return (f"{SETUP_DONE_SKIPPED}: {platform.display_name} is a Gen {platform.generation} device, which has "
-                    "no setup-done flag")
-        if version.reaches(SETUP_DONE_FIXED_FROM):
-            return f"{SETUP_DONE_SKIPPED}: Device OS {version} >= 4.0 always reports setup done"
+        skipped = setup_done_skipped(platform, version)
+        if skipped is not None:
+            return skipped
         raise SetupDoneError(
             f"{device_id} runs Device OS {version}, which needs the setup-done flag, and the serial console cannot "
             "set it; connect the unit where USB control requests work (UsbLink) or update its Device OS to 4.0+"

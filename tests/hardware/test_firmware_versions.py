@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hardware.firmware import (
     DeviceOsVersion,
     ModuleFunction,
+    always_reports_setup_done,
     bootloader_version_to_device_os,
     describe_system_version,
     device_os_to_bootloader_version,
@@ -77,6 +78,13 @@ def test_a_prerelease_sorts_before_its_release_but_reaches_its_cutoffs():
     rc = DeviceOsVersion.parse("6.0.0-rc.1")
     assert rc < DeviceOsVersion(6, 0, 0)
     assert rc.reaches((6, 0, 0)) and not rc.reaches((6, 0, 1))
+
+
+def test_setup_done_is_always_reported_from_device_os_4():
+    assert not always_reports_setup_done(DeviceOsVersion(3, 3, 1))
+    assert always_reports_setup_done(DeviceOsVersion(4, 0, 0))
+    assert always_reports_setup_done(DeviceOsVersion.parse("4.0.0-rc.1"))
+    assert always_reports_setup_done(DeviceOsVersion(6, 2, 0))
 
 
 _NUMBER = st.integers(min_value=0, max_value=30)
