@@ -100,7 +100,7 @@ def write_report_xlsx(report: TabularReport, path: Path) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from station.records.spreadsheet import is_formula_like, neutralise
+    from station.records.cells import safe_row
 
     workbook = Workbook()
     sheet = workbook.active
@@ -110,18 +110,14 @@ def write_report_xlsx(report: TabularReport, path: Path) -> Path:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for line in report.lines:
-        sheet.append([line.line, neutralise(line.text), line.kind, line.device_id or "", line.result.value,
-                      neutralise(line.reason)])
-        for cell in sheet[sheet.max_row][1:]:
-            if isinstance(cell.value, str) and is_formula_like(cell.value):
-                # Tray files come from outside: a line like "=HYPERLINK(...)" must stay text.
-                cell.data_type = "s"
-                cell.quotePrefix = True
+        # Tray files come from outside: a line like "=HYPERLINK(...)" must stay text.
+        sheet.append(safe_row(sheet, [line.line, line.text, line.kind, line.device_id or "", line.result.value,
+                                      line.reason]))
     sheet.freeze_panes = "A2"
     for column, width in zip("ABCDEF", (6, 28, 14, 28, 24, 70), strict=True):
         sheet.column_dimensions[column].width = width
     summary = workbook.create_sheet("Summary")
-    summary.append(["Tray file", report.source])
+    summary.append(safe_row(summary, ["Tray file", report.source]))
     summary.append(["Product", report.product_id])
     summary.append(["Complete", "yes" if report.complete else "no: run the import again to finish"])
     summary.append([])

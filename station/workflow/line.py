@@ -25,6 +25,7 @@ from station.product.firmware import FirmwarePlan, delivered_version, fetch_prod
 from station.product.groups import ensure_groups, expand_groups
 from station.records.journal import Journal, UnitState
 from station.records.sheet_writer import SpreadsheetWriter, WorkbookState, WorkbookStatus
+from station.trays.reconcile import reconciliation_sheets
 from station.workflow.device import DeviceLink
 from station.workflow.events import EventBus, EventKind, UnitEvent
 from station.workflow.outbox import OutboxWorker
@@ -160,7 +161,7 @@ class Line:
             self.events.emit(UnitEvent(EventKind.NOTICE, slot=None, unit_key=None, message=notice))
         self.workbook = SpreadsheetWriter(
             self.journal, self.lot, Path(profile.log_folder), scope=profile.workbook,
-            min_interval=workbook_interval, on_status=self._workbook_status,
+            min_interval=workbook_interval, on_status=self._workbook_status, lot_sheets=reconciliation_sheets,
         ).start()
         self.events.subscribe(self._record_changed)
         self._closed = False
