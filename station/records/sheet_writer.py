@@ -26,11 +26,11 @@ from pathlib import Path
 
 from station.config.profile import WorkbookScope
 from station.errors import StationError
+from station.files import ReplaceFunction
 from station.records.cells import local_datetime
 from station.records.journal import Journal
 from station.records.spreadsheet import (
     LotSheets,
-    ReplaceFunction,
     SpreadsheetError,
     WorkbookLockedError,
     WorkbookReport,

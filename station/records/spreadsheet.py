@@ -6,10 +6,8 @@ from outside the station (labels, device replies, failure reasons) is written as
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
@@ -21,12 +19,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from station.errors import StationError
+from station.files import FsyncFunction, ReplaceFunction, write_atomically
 from station.records.cells import SECONDS_FORMAT, TEXT_FORMAT, SheetCells, SheetData, local_datetime, write_sheet
 from station.records.journal import Journal, LotRecord, UnitRecord
 from station.records.summary import SUMMARY_SHEET, write_summary_sheet
 
-ReplaceFunction = Callable[[str, str], None]
-"""Moves the finished temporary file over the workbook (``os.replace``); a seam for tests."""
 LotSheets = Callable[[Journal, str], Sequence[SheetData]]
 """More sheets for a lot's workbook, from a part of the station above the records (the reconciliation against the
 lot's tray lists: ``station.trays.reconcile.reconciliation_sheets``). A module-level function, so it can be sent to
@@ -147,62 +144,33 @@ def save_atomically(
     path: str | Path,
     *,
     replace: ReplaceFunction = os.replace,
-    fsync: Callable[[int], None] = os.fsync,
+    fsync: FsyncFunction = os.fsync,
 ) -> None:
-    """Save to a temporary file in the same folder, fsync it, then move it over ``path`` in one step.
+    """Save through ``station.files.write_atomically``: a failure at any point leaves the previous workbook as it
+    was and no temporary file behind.
 
-    A failure at any point leaves the previous workbook as it was and no temporary file behind.
     Raises WorkbookLockedError when another program holds ``path`` and WorkbookWriteError for other failures.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".~{path.stem}.", suffix=".xlsx.tmp", dir=path.parent)
-    except OSError as exc:
-        raise WorkbookWriteError(
-            f"cannot write the workbook {path}: cannot create a file in {path.parent} ({exc.strerror or exc}); "
-            "check the folder exists and the station may write to it"
-        ) from None
-    stage = "write"
-    try:
-        with os.fdopen(handle, "w+b") as stream:
-            workbook.save(stream)
-            stream.flush()
-            fsync(stream.fileno())
-        stage = "replace"
-        replace(temporary, str(path))
-    except BaseException as exc:
-        _remove_quietly(temporary)
-        if stage == "replace" and isinstance(exc, PermissionError):
+
+    def replace_unless_locked(temporary: str, target: str) -> None:
+        try:
+            replace(temporary, target)
+        except PermissionError:
             raise WorkbookLockedError(
                 f"workbook {path} is open in another program; close it there (the journal keeps every unit and "
                 "the next write includes them all)",
                 path,
             ) from None
-        if isinstance(exc, OSError):
-            raise WorkbookWriteError(
-                f"cannot write the workbook {path}: {exc.strerror or exc}; the previous workbook is unchanged and "
-                "the journal keeps every unit; free disk space or fix the folder, then write again"
-            ) from None
-        raise
-    _sync_folder(path.parent)
 
-
-def _remove_quietly(temporary: str) -> None:
-    # A stray temporary file is better than hiding the error that brought us here.
-    with contextlib.suppress(OSError):
-        os.unlink(temporary)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); Windows cannot open a folder and commits renames on its own."""
-    if os.name == "posix":
-        with contextlib.suppress(OSError):
-            descriptor = os.open(folder, os.O_RDONLY)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+    try:
+        write_atomically(path, workbook.save, replace=replace_unless_locked, fsync=fsync)
+    except OSError as exc:
+        raise WorkbookWriteError(
+            f"cannot write the workbook {path}: {exc.strerror or exc}; the previous workbook is unchanged and the "
+            "journal keeps every unit; free disk space or fix the folder (it must exist and the station may write "
+            "to it), then write again"
+        ) from None
 
 
 def workbook_name(text: str) -> str:

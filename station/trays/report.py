@@ -7,13 +7,13 @@ subclasses ``LineReport`` with its enum, and ``write_report_xlsx`` takes anythin
 from __future__ import annotations
 
 import enum
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import ClassVar, Generic, Protocol, TypeVar
+
+from station.files import write_atomically
 
 ResultT = TypeVar("ResultT", bound=enum.Enum)
 
@@ -96,7 +96,7 @@ class TabularReport(Protocol):
 
 
 def write_report_xlsx(report: TabularReport, path: Path) -> Path:
-    """The per-line report as a workbook (written to a temporary file, then renamed into place)."""
+    """The per-line report as a workbook, written atomically."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -123,13 +123,5 @@ def write_report_xlsx(report: TabularReport, path: Path) -> Path:
     summary.append([])
     for result, count in report.summary().items():
         summary.append([result, count])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".xlsx.tmp")
-    os.close(fd)
-    try:
-        workbook.save(temp)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    write_atomically(path, workbook.save)
     return path
