@@ -32,7 +32,7 @@ from hardware.serial.protocol import (
     ConsoleKey,
     TriggerBaud,
 )
-from hardware.serial.reading import PORT_ERRORS, Clock, SerialLink, SerialPortLike
+from hardware.serial.reading import PORT_ERRORS, Clock, SerialPortIO, SerialPortLike
 from hardware.serial.replies import (
     MacAddress,
     SerialIdentity,
@@ -106,7 +106,7 @@ class ListeningConsole:
         clock: Clock = time.monotonic,
     ) -> None:
         self._port = port
-        self._link = SerialLink(port, clock=clock)
+        self._link = SerialPortIO(port, clock=clock)
         self._timeouts = timeouts
         self._version: DeviceOsVersion | None = None
 
@@ -115,7 +115,7 @@ class ListeningConsole:
         return self._link.name
 
     @property
-    def link(self) -> SerialLink:
+    def link(self) -> SerialPortIO:
         return self._link
 
     # -- modes ---------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from hardware.serial.protocol import (
     WifiCipher,
     WifiSecurity,
 )
-from hardware.serial.reading import SerialLink
+from hardware.serial.reading import SerialPortIO
 from hardware.serial.replies import decode
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ DEFAULT_WIFI_TIMEOUTS = WifiTimeouts()
 
 
 def configure_wifi(
-    link: SerialLink, credentials: WifiCredentials, timeouts: WifiTimeouts = DEFAULT_WIFI_TIMEOUTS
+    link: SerialPortIO, credentials: WifiCredentials, timeouts: WifiTimeouts = DEFAULT_WIFI_TIMEOUTS
 ) -> None:
     """Run the ``w`` dialogue; on success the device saves the credentials and leaves listening mode."""
     link.discard_input()
