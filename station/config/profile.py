@@ -33,7 +33,7 @@ class ProfileError(StationError):
     """The station profile cannot be used; the message names the file, the key and the line."""
 
 
-class SimActivation(enum.Enum):
+class SimActivationPolicy(enum.Enum):
     AUTO = "auto"
     """Activate the SIM when the platform is cellular (and it is not already active in this product)."""
     ALWAYS = "always"
@@ -89,7 +89,7 @@ class StepOptions:
     check_label: bool = True
     flash: bool = True
     pre_add: bool = True
-    sim_activation: SimActivation = SimActivation.AUTO
+    sim_activation: SimActivationPolicy = SimActivationPolicy.AUTO
     claim: ClaimMode = ClaimMode.OFF
     claim_account: str | None = None
     customer_email: str | None = None
@@ -374,7 +374,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         check_label=r.boolean("steps.check_label", True),
         flash=r.boolean("steps.flash", True),
         pre_add=r.boolean("steps.pre_add", True),
-        sim_activation=r.choice("steps.sim_activation", SimActivation, SimActivation.AUTO),
+        sim_activation=r.choice("steps.sim_activation", SimActivationPolicy, SimActivationPolicy.AUTO),
         claim=claim,
         claim_account=claim_account,
         customer_email=customer_email,
@@ -387,7 +387,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
     )
     if steps.device_os_update and not (firmware.device_os_bundle and firmware.minimum_device_os):
         raise r.fail("steps.device_os_update", "needs firmware.minimum_device_os and firmware.device_os_bundle")
-    if steps.sim_activation is SimActivation.ALWAYS and not platform.is_cellular:
+    if steps.sim_activation is SimActivationPolicy.ALWAYS and not platform.is_cellular:
         raise r.fail("steps.sim_activation", f"is \"always\" but {platform} has no cellular modem")
 
     base_url = r.string("cloud.base_url", "https://api.particle.io")

@@ -24,7 +24,7 @@ from hardware.errors import HardwareError
 from hardware.firmware import DeviceOsVersion, FirmwareModule, validate_for
 from hardware.identifiers import LabelScan, SerialNumber
 from hardware.progress import CancelToken, ProgressEvent
-from station.config.profile import ClaimMode, SimActivation, StationProfile
+from station.config.profile import ClaimMode, SimActivationPolicy, StationProfile
 from station.config.wifi import wifi_settings
 from station.records.journal import Journal, StepStatus, UnitRecord, UnitState
 from station.workflow.cloud_ops import CHECKS, Payload, plan_cloud_work
@@ -416,7 +416,7 @@ class UnitRunner:
     def _cloud_work(self, ctx: UnitContext, facts: DeviceFacts) -> list[str]:
         """Runs on the cloud pool. Returns the operations left to the outbox; raises UnitFailure on a refusal."""
         iccid = facts.iccid.value if facts.iccid else None
-        if self.profile.steps.sim_activation is SimActivation.ALWAYS and iccid is None:
+        if self.profile.steps.sim_activation is SimActivationPolicy.ALWAYS and iccid is None:
             raise UnitFailure("The profile needs a SIM activated, but the unit reported no ICCID.",
                               "Check the SIM card is fitted; set the unit aside.", step="activate_sim")
         plan = plan_cloud_work(

@@ -18,7 +18,7 @@ from hardware.errors import IdentifierError, UnknownPlatformError
 from hardware.identifiers import DeviceId, SerialNumber
 from hardware.platforms import Platform, parse_platform
 from hardware.scanner.serial_scanner import SerialScannerError, parse_terminator
-from station.config.profile import ClaimMode, SimActivation
+from station.config.profile import ClaimMode, SimActivationPolicy
 from station.config.toml_lines import line_of
 from station.errors import StationError
 
@@ -80,7 +80,7 @@ class RigProduct:
     id: int
     platform: Platform
     sandbox: bool
-    sim_activation: SimActivation
+    sim_activation: SimActivationPolicy
     claim: ClaimMode
 
 
@@ -327,12 +327,12 @@ def _cloud(table: _Table) -> RigCloud:
 def _product(table: _Table) -> RigProduct:
     product_id = table.integer("id", required=True)
     assert product_id is not None
-    sim_text = table.data.get("sim_activation", SimActivation.OFF.value)
+    sim_text = table.data.get("sim_activation", SimActivationPolicy.OFF.value)
     claim_text = table.data.get("claim", ClaimMode.OFF.value)
     try:
-        sim_activation = SimActivation(sim_text)
+        sim_activation = SimActivationPolicy(sim_text)
     except ValueError:
-        options = ", ".join(repr(m.value) for m in SimActivation)
+        options = ", ".join(repr(m.value) for m in SimActivationPolicy)
         raise table.fail("sim_activation", f"must be one of {options}, got {sim_text!r}") from None
     try:
         claim = ClaimMode(claim_text)

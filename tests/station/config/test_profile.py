@@ -9,7 +9,7 @@ import pytest
 from station.config.profile import (
     ClaimMode,
     ProfileError,
-    SimActivation,
+    SimActivationPolicy,
     hash_pin,
     load_profile,
     verify_pin,
@@ -59,7 +59,7 @@ def test_minimal_profile_gets_defaults_and_resolves_paths(tmp_path: Path) -> Non
     profile = load_profile(write(tmp_path, GOOD))
     assert profile.firmware.file == (tmp_path / "fw.bin").resolve()
     assert profile.firmware.sha256 == SHA
-    assert profile.steps.sim_activation is SimActivation.AUTO
+    assert profile.steps.sim_activation is SimActivationPolicy.AUTO
     assert profile.steps.groups == ("line-a", "{date}")
     assert profile.cloud.base_url == "https://api.particle.io"
     assert profile.log_folder == (tmp_path / "station-data").resolve()
