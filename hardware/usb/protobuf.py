@@ -233,7 +233,8 @@ def _fixed(data: bytes, offset: int, size: int, field: int) -> tuple[int, int]:
     return int.from_bytes(data[offset : offset + size], "little"), offset + size
 
 
-# ---- Field numbers (§2.2). One class per message; names follow the .proto files. ----
+# ---- Field numbers (§2.2). One class per message; names follow the .proto files, with the package in front
+# (Cloud…, Ctrl…) where the bare message name would clash with a station type. ----
 
 
 class StringReply:
@@ -272,7 +273,7 @@ class GetModuleInfoReply:
     MODULES = 2
 
 
-class FirmwareModule:
+class CloudFirmwareModule:
     """particle.cloud.FirmwareModule (the ``modules`` format of request 90)."""
 
     TYPE = 1
@@ -289,7 +290,9 @@ class FirmwareModule:
     SECURITY = 12
 
 
-class FirmwareModuleDependency:
+class CloudFirmwareModuleDependency:
+    """particle.cloud.FirmwareModuleDependency."""
+
     TYPE = 1
     INDEX = 2
     VERSION = 3
