@@ -51,7 +51,7 @@ from hardware.serial.replies import (
     system_info_reply_complete,
     version_reply_complete,
 )
-from hardware.serial.wifi import DEFAULT_WIFI_TIMEOUTS, WifiCredentials, WifiTimeouts, configure_wifi
+from hardware.serial.wifi import DEFAULT_WIFI_TIMEOUTS, ConsoleWifiCredentials, WifiTimeouts, configure_wifi
 from hardware.serial.ymodem import DEFAULT_YMODEM_TIMEOUTS, YmodemSender, YmodemTimeouts, unsupported_message
 
 log = logging.getLogger(__name__)
@@ -252,7 +252,9 @@ class ListeningConsole:
                 port=self.port_name,
             )
 
-    def configure_wifi(self, credentials: WifiCredentials, timeouts: WifiTimeouts = DEFAULT_WIFI_TIMEOUTS) -> None:
+    def configure_wifi(
+        self, credentials: ConsoleWifiCredentials, timeouts: WifiTimeouts = DEFAULT_WIFI_TIMEOUTS
+    ) -> None:
         """``w``: give the device Wi-Fi credentials; afterwards it leaves listening mode to connect."""
         configure_wifi(self._link, credentials, timeouts)
         self._version = None

@@ -27,7 +27,7 @@ from hardware.serial import protocol as p
 from hardware.simulated.device import DeviceMode, SimulatedDevice
 from hardware.simulated.errors import SimulationError
 from hardware.simulated.versions import version_tuple
-from hardware.simulated.wifi import WifiCredentials
+from hardware.simulated.wifi import StoredWifiNetwork
 from hardware.simulated.ymodem_receiver import HangUp as _HangUp
 from hardware.simulated.ymodem_receiver import YmodemReceive
 
@@ -353,7 +353,7 @@ class SimulatedSerialConsole:
             self._write(p.WIFI_FAILURE.encode())
             return
         device.wifi.store(
-            WifiCredentials(ssid, security, password, cipher=cipher, credentials_type=int(bool(password)))
+            StoredWifiNetwork(ssid, security, password, cipher=cipher, credentials_type=int(bool(password)))
         )
         self._write(WIFI_SUCCESS_TEXT.encode())
         device.stop_listening()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hardware.simulated import wire
 from hardware.simulated.control_reply import NOT_SUPPORTED, OK, Handler, Reply
-from hardware.simulated.wifi import WifiCredentials, WifiStore
+from hardware.simulated.wifi import StoredWifiNetwork, WifiStore
 from hardware.usb.protocol import RequestType, ResultCode
 
 _CREDENTIALS_PASSWORD = 1
@@ -18,10 +18,10 @@ RTL872X_REFUSED_SECURITY = frozenset({WEP})
 """The simulator's choice (not in the reference): RTL872x devices (P2, Photon 2, M-SoM) refuse WEP networks."""
 
 
-def _credentials_from_join(fields: wire.Fields) -> WifiCredentials:
+def _credentials_from_join(fields: wire.Fields) -> StoredWifiNetwork:
     credentials = wire.get_messages(fields, 4)
     inner = credentials[-1] if credentials else {}
-    return WifiCredentials(
+    return StoredWifiNetwork(
         ssid=wire.get_str(fields, 1),
         security=wire.get_int(fields, 3),
         password=wire.get_str(inner, 2),
@@ -33,7 +33,7 @@ def _credentials_from_join(fields: wire.Fields) -> WifiCredentials:
 def gen3_handlers(store: WifiStore, refused_security: frozenset[int] = frozenset()) -> dict[int, Handler]:
     """Requests 500–507 (``particle.ctrl.wifi``); a security type in ``refused_security`` is NOT_SUPPORTED."""
 
-    def refusal(credentials: WifiCredentials) -> Reply | None:
+    def refusal(credentials: StoredWifiNetwork) -> Reply | None:
         if not credentials.ssid or credentials.security not in SECURITY_VALUES:
             return Reply(ResultCode.INVALID_ARGUMENT)
         if credentials.security in refused_security:
@@ -135,7 +135,7 @@ def legacy_handlers(store: WifiStore) -> dict[int, Handler]:
             return Reply(ResultCode.INVALID_ARGUMENT)
         password = wire.get_str(ap, 8)
         store.store(
-            WifiCredentials(
+            StoredWifiNetwork(
                 ssid=ssid,
                 security=wire.get_int(ap, 3),
                 cipher=wire.get_int(ap, 4),

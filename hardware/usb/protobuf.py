@@ -337,7 +337,9 @@ class WifiNetworkRequest:
     HIDDEN = 6
 
 
-class WifiCredentials:
+class CtrlWifiCredentials:
+    """particle.ctrl.wifi.Credentials."""
+
     TYPE = 1
     PASSWORD = 2
 

@@ -72,7 +72,7 @@ _CREDENTIALS_PASSWORD = 1
 
 
 @dataclass(frozen=True)
-class WifiCredentials:
+class ControlWifiCredentials:
     """A network to store on a device. The password never appears in repr or logs."""
 
     ssid: str
@@ -239,14 +239,14 @@ class DeviceControl:
 
     # ---- Wi-Fi ----
 
-    def _wifi_message(self, creds: WifiCredentials) -> bytes:
+    def _wifi_message(self, creds: ControlWifiCredentials) -> bytes:
         f = pb.WifiNetworkRequest
         writer = pb.MessageWriter().string(f.SSID, creds.ssid)
         if creds.security == WifiSecurity.NO_SECURITY or not creds.password:
             # particle-usb sends {ssid, security: 0} for an open network.
             return writer.uint(f.SECURITY, WifiSecurity.NO_SECURITY).to_bytes()
-        secret = pb.MessageWriter().uint(pb.WifiCredentials.TYPE, _CREDENTIALS_PASSWORD)
-        secret.string(pb.WifiCredentials.PASSWORD, creds.password)
+        secret = pb.MessageWriter().uint(pb.CtrlWifiCredentials.TYPE, _CREDENTIALS_PASSWORD)
+        secret.string(pb.CtrlWifiCredentials.PASSWORD, creds.password)
         writer.boolean(f.HIDDEN, creds.hidden).uint(f.SECURITY, creds.security).message(f.CREDENTIALS, secret)
         return writer.to_bytes()
 
@@ -254,14 +254,14 @@ class DeviceControl:
         if not self.channel.device.platform.is_wifi:
             raise self._unsupported("Wi-Fi credentials (it has no Wi-Fi)", request)
 
-    def join_new_network(self, creds: WifiCredentials, *, timeout: float = 60.0) -> None:
+    def join_new_network(self, creds: ControlWifiCredentials, *, timeout: float = 60.0) -> None:
         """Join a network and store it (request 500, Gen 3 and later)."""
         self._require_wifi(RequestType.WIFI_JOIN_NEW_NETWORK)
         if self.channel.device.platform.generation < 3:
             raise self._unsupported("joining a network over USB (a Gen 3 request)", RequestType.WIFI_JOIN_NEW_NETWORK)
         self.channel.request(RequestType.WIFI_JOIN_NEW_NETWORK, self._wifi_message(creds), timeout=timeout)
 
-    def set_wifi_credentials(self, creds: WifiCredentials, *, cipher: LegacyWifiCipher | None = None) -> None:
+    def set_wifi_credentials(self, creds: ControlWifiCredentials, *, cipher: LegacyWifiCipher | None = None) -> None:
         """Store a network without joining: request 507 on Gen 3 and later, legacy 113 on Gen 1/2."""
         self._require_wifi(RequestType.WIFI_SET_NETWORK_CREDENTIALS)
         if self.channel.device.platform.generation >= 3:

@@ -12,15 +12,15 @@ from hardware.firmware.versions import DeviceOsVersion
 from hardware.identifiers import Iccid, Imei
 from hardware.serial import (
     ClaimCodeError,
+    ConsoleWifiCredentials,
     ListeningEntry,
     ListeningModeError,
     SerialDisconnectedError,
     SerialTimeoutError,
-    WifiCredentials,
     WifiSetupError,
 )
 from hardware.serial.console import ConsoleTimeouts
-from hardware.serial.protocol import ModuleFunctionLetter, WifiSecurity
+from hardware.serial.protocol import ConsoleWifiSecurity, ModuleFunctionLetter
 from hardware.serial.wifi import WifiTimeouts
 from hardware.simulated.device import DeviceMode
 from hardware.simulated.errors import SimulationError
@@ -174,7 +174,7 @@ def test_wifi_for_an_unscanned_network_answers_security_and_password(
     make_device: DeviceFactory, console_for: ConsoleFactory
 ) -> None:
     device = make_device("argon")
-    console_for(device).configure_wifi(WifiCredentials("lab-net", WifiSecurity.WPA2, "s3cret-pass"))
+    console_for(device).configure_wifi(ConsoleWifiCredentials("lab-net", ConsoleWifiSecurity.WPA2, "s3cret-pass"))
     stored = device.wifi.credentials[-1]
     assert (stored.ssid, stored.security, stored.password) == ("lab-net", 3, "s3cret-pass")
     wait_for(lambda: device.mode is DeviceMode.NORMAL, "the device to leave listening mode after Wi-Fi set-up")
@@ -184,7 +184,7 @@ def test_wifi_on_a_photon_also_answers_the_cipher_prompt(
     make_device: DeviceFactory, console_for: ConsoleFactory
 ) -> None:
     device = make_device("photon", "3.3.1")
-    console_for(device).configure_wifi(WifiCredentials("lab-net", WifiSecurity.WPA2, "pw-123456"))
+    console_for(device).configure_wifi(ConsoleWifiCredentials("lab-net", ConsoleWifiSecurity.WPA2, "pw-123456"))
     assert device.wifi.credentials[-1].cipher == 1
 
 
@@ -193,7 +193,7 @@ def test_wifi_for_a_network_the_device_can_see_skips_the_security_prompt(
 ) -> None:
     device = make_device("argon")
     visible = device.wifi.visible[0]
-    console_for(device).configure_wifi(WifiCredentials(visible.ssid, WifiSecurity.WPA2, "pw-123456"))
+    console_for(device).configure_wifi(ConsoleWifiCredentials(visible.ssid, ConsoleWifiSecurity.WPA2, "pw-123456"))
     assert device.wifi.credentials[-1].security == visible.security
 
 
@@ -201,7 +201,7 @@ def test_the_wifi_password_never_appears_in_logs_or_repr(
     make_device: DeviceFactory, console_for: ConsoleFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     device = make_device("argon")
-    credentials = WifiCredentials("lab-net", WifiSecurity.WPA2, "do-not-log-me")
+    credentials = ConsoleWifiCredentials("lab-net", ConsoleWifiSecurity.WPA2, "do-not-log-me")
     with caplog.at_level(logging.DEBUG):
         console_for(device).configure_wifi(credentials)
     assert "do-not-log-me" not in caplog.text
@@ -215,7 +215,7 @@ def test_a_device_that_cannot_save_wifi_credentials_raises_wifi_setup_error(
     console = console_for(device)
     serial_console_of(device).faults.wifi_save_fails = True
     with pytest.raises(WifiSetupError, match="could not save"):
-        console.configure_wifi(WifiCredentials("lab-net", WifiSecurity.WPA2, "pw-123456"))
+        console.configure_wifi(ConsoleWifiCredentials("lab-net", ConsoleWifiSecurity.WPA2, "pw-123456"))
 
 
 def test_wifi_on_a_cellular_only_device_times_out_naming_the_port(
@@ -224,7 +224,7 @@ def test_wifi_on_a_cellular_only_device_times_out_naming_the_port(
     device = make_device("boron")
     console = console_for(device)
     with pytest.raises(SerialTimeoutError, match=console.port_name):
-        console.configure_wifi(WifiCredentials("lab-net", password="pw-123456"), WifiTimeouts(first_prompt=0.3))
+        console.configure_wifi(ConsoleWifiCredentials("lab-net", password="pw-123456"), WifiTimeouts(first_prompt=0.3))
 
 
 # -- modes and baud-rate triggers -------------------------------------------------------------------------------------
