@@ -35,11 +35,8 @@ def emulator() -> Iterator[EmulatorServer]:
     server.add_device(MEMBER.value, "boron", product_id=PRODUCT)
     server.add_device(FOREIGN.value, "boron", owner=OTHER)
     server.add_device(ARGON.value, "argon")
-    server.start()
-    try:
+    with server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -58,11 +58,8 @@ def emulator() -> Iterator[EmulatorServer]:
     server.add_sim(ACTIVE_HERE, product_id=PRODUCT, status="active")
     server.add_sim(OTHER_ACCOUNT, owner=OTHER, status="active")
     server.add_sim(SISTER, product_id=SISTER_PRODUCT, status="active")
-    server.start()
-    try:
+    with server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

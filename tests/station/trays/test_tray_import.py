@@ -30,11 +30,8 @@ def emulator() -> Iterator[EmulatorServer]:
     for n in (1, 2, 3, 4):
         server.add_device(f"e00fce68a1b2c3d4e5f6000{n}", "boron", serial=f"B40KAA00000000{n}")
     server.add_device("e00fce68a1b2c3d4e5f60005", "boron", owner="other@example.com")
-    server.start()
-    try:
+    with server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
