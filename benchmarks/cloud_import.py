@@ -95,8 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     latency_s = args.latency_ms / 1000.0
 
     server = EmulatorServer(host="127.0.0.1", port=0, state_file=None, seed=0)
-    server.add_user(OWNER, None)
-    server.add_product(PRODUCT_ID, PLATFORM, owner=OWNER)
+    server.add_owned_product(PRODUCT_ID, PLATFORM, OWNER)
     server.add_client(CLIENT_ID, CLIENT_SECRET, product_id=PRODUCT_ID)
     seeding = time.perf_counter()
     ids = [d.id for d in server.add_factory_devices(args.ids, platforms=(PLATFORM,))]

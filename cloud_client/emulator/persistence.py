@@ -122,7 +122,11 @@ def load_state(path: Path) -> CloudState:
 
 
 def save_state(state: CloudState, path: Path) -> None:
-    """Write ``state`` to ``path`` atomically: a reader sees the old file or the new one, never half of one."""
+    """Write ``state`` to ``path`` atomically: a reader sees the old file or the new one, never half of one.
+
+    The station's writes share ``station.files.write_atomically``; cloud_client may not import station, so the
+    emulator keeps these few lines of its own.
+    """
     document = to_document(state)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)

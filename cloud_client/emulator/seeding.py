@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import copy
 import re
+import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from cloud_client.emulator.catalog import (
     COMMON_PLATFORMS,
@@ -34,8 +36,22 @@ _HEX24 = re.compile(r"[0-9a-fA-F]{24}")
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 
 
+@dataclass(frozen=True)
+class OwnedProduct:
+    """A product, the account that owns it and a never-expiring token of that account: what a station provisions
+    into the emulator with."""
+
+    product: Product
+    owner: str
+    access_token: str
+
+
 class Seeder:
-    """Adds records straight into the state (thread-safe); every method returns a copy of what it stored."""
+    """Adds records straight into the state (thread-safe); every method returns a copy of what it stored.
+
+    The one place that seeds an emulator: the emulator's command line, the simulated line, the HIL harness and the
+    tests all go through these methods (``add_owned_product`` for the usual owner + token + product).
+    """
 
     def __init__(self, cloud: EmulatedCloud, factory: DeviceFactory) -> None:
         self.cloud = cloud
@@ -112,6 +128,29 @@ class Seeder:
             self.cloud.state.products[product_id] = product
             self._commit()
         return copy.deepcopy(product)
+
+    def add_owned_product(
+        self,
+        product_id: int,
+        platform: str | int,
+        owner: str,
+        *,
+        password: str | None = None,
+        access_token: str | None = None,
+        name: str | None = None,
+        slug: str | None = None,
+        quarantine: bool = True,
+    ) -> OwnedProduct:
+        """``owner``'s account (made unless it exists; it logs in with ``password`` when given), a never-expiring
+        token of it (``access_token``, else a random one) and a product of ``platform`` it owns."""
+        with self.cloud.state.lock:
+            known = owner.strip().lower() in self.cloud.state.users
+        if not known:
+            self.add_user(owner, password)
+        token = access_token or secrets.token_hex(20)
+        stored = self.add_access_token(token, owner)
+        product = self.add_product(product_id, platform, owner, name, slug=slug, quarantine=quarantine)
+        return OwnedProduct(product, product.owner, stored.token)
 
     def add_client(self, client_id: str, secret: str, product_id: int | None = None) -> OAuthClient:
         """An OAuth client; with ``product_id`` its client-credentials tokens reach that product only."""

@@ -48,14 +48,16 @@ from hardware.firmware.parser import MIN_MODULE_SIZE, load_module, parse_module
 from hardware.firmware.validation import ProblemCode, ValidationProblem, check_integrity, validate_for
 from hardware.firmware.versions import (
     BOOTLOADER_MODULE_VERSIONS,
+    SETUP_DONE_ALWAYS_FROM,
     SYSTEM_MODULE_VERSIONS,
+    DeviceOsVersion,
+    always_reports_setup_done,
     bootloader_version_to_device_os,
     describe_system_version,
     device_os_to_bootloader_version,
     device_os_to_module_version,
     estimate_module_version,
     module_version_to_device_os,
-    parse_semver,
 )
 
 __all__ = [
@@ -66,6 +68,7 @@ __all__ = [
     "PREFIX_SIZE",
     "RTL872X_EXTENDED_SUFFIX_SIZE",
     "RTL872X_USER_PART_END",
+    "SETUP_DONE_ALWAYS_FROM",
     "SUFFIX_BASE_SIZE",
     "SUFFIX_WITH_PRODUCT_SIZE",
     "SYSTEM_MODULE_VERSIONS",
@@ -74,6 +77,7 @@ __all__ = [
     "AssetTypeExtension",
     "Dependency",
     "DependencyExtension",
+    "DeviceOsVersion",
     "DynamicLocationExtension",
     "EndExtension",
     "ExtensionType",
@@ -93,6 +97,7 @@ __all__ = [
     "SecurityModeExtension",
     "UnknownExtension",
     "ValidationProblem",
+    "always_reports_setup_done",
     "bootloader_version_to_device_os",
     "check_integrity",
     "decode_extensions",
@@ -106,6 +111,5 @@ __all__ = [
     "load_module",
     "module_version_to_device_os",
     "parse_module",
-    "parse_semver",
     "validate_for",
 ]

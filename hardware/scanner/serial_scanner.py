@@ -16,7 +16,7 @@ from hardware.identifiers import LabelScan
 from hardware.progress import CancelToken
 from hardware.scanner.labels import LabelRejection, read_label
 from hardware.serial.ports import open_port
-from hardware.serial.reading import Clock, SerialLink, SerialPortLike
+from hardware.serial.reading import Clock, SerialPortIO, SerialPortLike
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class SerialScanner:
         """``idle_flush``: seconds after which an unterminated line counts as complete (scanners set to no suffix)."""
         if not terminator:
             raise SerialScannerError("scanner terminator is empty; use CR, LF, CRLF, TAB or another character")
-        self._link = SerialLink(port, clock=clock)
+        self._link = SerialPortIO(port, clock=clock)
         self._port = port
         self._terminator = terminator
         self._idle_flush = idle_flush

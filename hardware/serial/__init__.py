@@ -17,13 +17,14 @@ from hardware.serial.errors import (
 )
 from hardware.serial.operations import SerialDeviceReport, flash_over_serial, identify_over_serial
 from hardware.serial.ports import ParticleSerialPort, find_port, list_particle_ports, open_port
-from hardware.serial.replies import MacAddress, ModuleInfo, SerialIdentity, SystemInfo, SystemVersion
-from hardware.serial.wifi import WifiCredentials
+from hardware.serial.replies import MacAddress, ModuleInfo, SerialIdentity, SystemInfo
+from hardware.serial.wifi import ConsoleWifiCredentials
 from hardware.serial.ymodem import YmodemSender, YmodemTimeouts
 
 __all__ = [
     "ClaimCodeError",
     "ConsoleTimeouts",
+    "ConsoleWifiCredentials",
     "ListeningConsole",
     "ListeningEntry",
     "ListeningModeError",
@@ -39,8 +40,6 @@ __all__ = [
     "SerialReplyError",
     "SerialTimeoutError",
     "SystemInfo",
-    "SystemVersion",
-    "WifiCredentials",
     "WifiSetupError",
     "YmodemError",
     "YmodemSender",

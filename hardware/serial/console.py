@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from hardware.firmware.versions import DeviceOsVersion
 from hardware.progress import CancelToken, ProgressCallback, no_progress
 from hardware.serial.errors import (
     ClaimCodeError,
@@ -32,14 +33,14 @@ from hardware.serial.protocol import (
     ConsoleKey,
     TriggerBaud,
 )
-from hardware.serial.reading import PORT_ERRORS, Clock, SerialLink, SerialPortLike
+from hardware.serial.reading import PORT_ERRORS, Clock, SerialPortIO, SerialPortLike
 from hardware.serial.replies import (
     MacAddress,
     SerialIdentity,
     SystemInfo,
-    SystemVersion,
     claimed_reply_complete,
     decode,
+    has_listening_baud_trigger,
     identify_reply_complete,
     mac_reply_complete,
     parse_claimed,
@@ -47,10 +48,11 @@ from hardware.serial.replies import (
     parse_mac,
     parse_system_info,
     parse_version,
+    supports_ymodem,
     system_info_reply_complete,
     version_reply_complete,
 )
-from hardware.serial.wifi import DEFAULT_WIFI_TIMEOUTS, WifiCredentials, WifiTimeouts, configure_wifi
+from hardware.serial.wifi import DEFAULT_WIFI_TIMEOUTS, ConsoleWifiCredentials, WifiTimeouts, configure_wifi
 from hardware.serial.ymodem import DEFAULT_YMODEM_TIMEOUTS, YmodemSender, YmodemTimeouts, unsupported_message
 
 log = logging.getLogger(__name__)
@@ -105,16 +107,16 @@ class ListeningConsole:
         clock: Clock = time.monotonic,
     ) -> None:
         self._port = port
-        self._link = SerialLink(port, clock=clock)
+        self._link = SerialPortIO(port, clock=clock)
         self._timeouts = timeouts
-        self._version: SystemVersion | None = None
+        self._version: DeviceOsVersion | None = None
 
     @property
     def port_name(self) -> str:
         return self._link.name
 
     @property
-    def link(self) -> SerialLink:
+    def link(self) -> SerialPortIO:
         return self._link
 
     # -- modes ---------------------------------------------------------------------------------------------------
@@ -128,7 +130,7 @@ class ListeningConsole:
         return True
 
     def enter_listening_mode(
-        self, *, start_listening: StartListening | None = None, device_os: SystemVersion | None = None
+        self, *, start_listening: StartListening | None = None, device_os: DeviceOsVersion | None = None
     ) -> ListeningEntry:
         """Put the device in listening mode: a given request first, else the 28800-baud trigger (Device OS < 6)."""
         if self.is_listening():
@@ -142,7 +144,7 @@ class ListeningConsole:
                 f"{self._timeouts.enter_listening:g} s of the start-listening request; {HOLD_MODE_ADVICE}",
                 port=self.port_name,
             )
-        if device_os is not None and not device_os.has_listening_baud_trigger:
+        if device_os is not None and not has_listening_baud_trigger(device_os):
             raise ListeningModeError(
                 f"the device on {self.port_name} runs Device OS {device_os}, which has no serial trigger for "
                 f"listening mode and USB control is not available; {HOLD_MODE_ADVICE}",
@@ -199,7 +201,7 @@ class ListeningConsole:
         )
         return parse_identify(data, self.port_name)
 
-    def version(self) -> SystemVersion:
+    def version(self) -> DeviceOsVersion:
         """``v``: the Device OS version."""
         self._version = self._ask(ConsoleKey.VERSION, parse_version, self._timeouts.reply, version_reply_complete)
         return self._version
@@ -251,7 +253,9 @@ class ListeningConsole:
                 port=self.port_name,
             )
 
-    def configure_wifi(self, credentials: WifiCredentials, timeouts: WifiTimeouts = DEFAULT_WIFI_TIMEOUTS) -> None:
+    def configure_wifi(
+        self, credentials: ConsoleWifiCredentials, timeouts: WifiTimeouts = DEFAULT_WIFI_TIMEOUTS
+    ) -> None:
         """``w``: give the device Wi-Fi credentials; afterwards it leaves listening mode to connect."""
         configure_wifi(self._link, credentials, timeouts)
         self._version = None
@@ -262,7 +266,7 @@ class ListeningConsole:
         *,
         progress: ProgressCallback = no_progress,
         cancel: CancelToken | None = None,
-        device_os: SystemVersion | None = None,
+        device_os: DeviceOsVersion | None = None,
         block_size: int = YMODEM_SMALL_BLOCK,
         ymodem_timeouts: YmodemTimeouts = DEFAULT_YMODEM_TIMEOUTS,
     ) -> None:
@@ -271,7 +275,7 @@ class ListeningConsole:
         Refused up front on Device OS 6.0.0 and later, naming DFU as the way to flash.
         """
         version = device_os or self._version or self.version()
-        if not version.supports_ymodem:
+        if not supports_ymodem(version):
             raise SerialFlashingUnsupportedError(unsupported_message(self.port_name, str(version)), port=self.port_name)
         self._link.discard_input()
         self._link.write(ConsoleKey.FLASH.byte)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from hardware import platforms
+from hardware.firmware.versions import DeviceOsVersion
 from hardware.progress import CancelToken, ProgressCallback, no_progress
 from hardware.serial.console import (
     DEFAULT_CONSOLE_TIMEOUTS,
@@ -19,7 +20,7 @@ from hardware.serial.console import (
 from hardware.serial.errors import ListeningModeError, SerialFlashingUnsupportedError
 from hardware.serial.ports import open_port
 from hardware.serial.reading import SerialPortLike, port_name
-from hardware.serial.replies import SerialIdentity, SystemInfo, SystemVersion
+from hardware.serial.replies import SerialIdentity, SystemInfo, supports_ymodem
 from hardware.serial.ymodem import DEFAULT_YMODEM_TIMEOUTS, YmodemTimeouts, unsupported_message
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class SerialDeviceReport:
 
     port: str
     identity: SerialIdentity
-    version: SystemVersion
+    version: DeviceOsVersion
     system: SystemInfo
     listening_entry: ListeningEntry = ListeningEntry.ALREADY
     """How the device came into listening mode; unless ALREADY, it was sent back to normal operation."""
@@ -61,7 +62,7 @@ def identify_over_serial(
     port: PortArg,
     *,
     start_listening: StartListening | None = None,
-    device_os: SystemVersion | None = None,
+    device_os: DeviceOsVersion | None = None,
     timeouts: ConsoleTimeouts = DEFAULT_CONSOLE_TIMEOUTS,
 ) -> SerialDeviceReport:
     """Identify the device on ``port`` with ``i``, ``v`` and ``s``.
@@ -87,7 +88,7 @@ def flash_over_serial(
     cancel: CancelToken | None = None,
     *,
     start_listening: StartListening | None = None,
-    device_os: SystemVersion | None = None,
+    device_os: DeviceOsVersion | None = None,
     block_size: int = 128,
     timeouts: ConsoleTimeouts = DEFAULT_CONSOLE_TIMEOUTS,
     ymodem_timeouts: YmodemTimeouts = DEFAULT_YMODEM_TIMEOUTS,
@@ -97,7 +98,7 @@ def flash_over_serial(
     With ``device_os`` 6.0.0 or later this refuses before touching the port; otherwise the version is read with
     ``v`` and a 6.x device is refused before ``f`` is sent.
     """
-    if device_os is not None and not device_os.supports_ymodem:
+    if device_os is not None and not supports_ymodem(device_os):
         name = port if isinstance(port, str) else port_name(port)
         raise SerialFlashingUnsupportedError(unsupported_message(name, str(device_os)), port=name)
     with _console(port, timeouts) as console:

@@ -88,7 +88,7 @@ WIFI_SUCCESS_MARKERS = ("Particle <3 you!", "Spark <3 you!")
 WIFI_FAILURE = "Derp. Sorry, we couldn't save the credentials.\r\n\r\n"
 
 
-class WifiSecurity(enum.IntEnum):
+class ConsoleWifiSecurity(enum.IntEnum):
     """Answers to the console's security prompt (6 = WPA3 is accepted though the prompt does not list it)."""
 
     UNSECURED = 0
@@ -98,7 +98,7 @@ class WifiSecurity(enum.IntEnum):
     WPA3 = 6
 
 
-class WifiCipher(enum.IntEnum):
+class ConsoleWifiCipher(enum.IntEnum):
     """Answers to the console's cipher prompt, asked only when the network was not found by a scan."""
 
     AES = 1

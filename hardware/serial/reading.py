@@ -57,7 +57,7 @@ def port_name(port: SerialPortLike) -> str:
     return port.port or "<unnamed serial port>"
 
 
-class SerialLink:
+class SerialPortIO:
     """Reads and writes one open port with deadlines; converts pyserial failures into errors naming the port."""
 
     def __init__(self, port: SerialPortLike, *, clock: Clock = time.monotonic) -> None:

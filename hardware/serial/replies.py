@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from typing import Any, TypeVar
 
 from hardware import platforms
 from hardware.errors import IdentifierError, UnknownPlatformError
+from hardware.firmware.versions import DeviceOsVersion
 from hardware.identifiers import DeviceId, Iccid, Imei, MobileSecret, SerialNumber
 from hardware.serial.errors import SerialReplyError
 from hardware.serial.protocol import (
@@ -27,7 +27,6 @@ from hardware.serial.protocol import (
 
 _T = TypeVar("_T")
 
-_VERSION = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)(?:-([0-9A-Za-z][0-9A-Za-z.]*))?")
 _VERSION_REPLY = re.compile(re.escape(VERSION_REPLY_PREFIX) + r"(\S+?)\r?\n")
 _PLAIN_ID = re.compile(r"Your (?:core|device) id is\s+([0-9A-Fa-f]{24})\b")
 _KEY_VALUE = re.compile("(" + "|".join(re.escape(k.value) for k in IdentifyKey) + r"): ?([^\r\n]*)")
@@ -42,47 +41,14 @@ def decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-@functools.total_ordering
-@dataclass(frozen=True)
-class SystemVersion:
-    """A Device OS version such as ``5.9.0`` or ``6.0.0-rc.1``."""
+def has_listening_baud_trigger(version: DeviceOsVersion) -> bool:
+    """Whether setting 28800 baud puts the device into listening mode; a pre-release counts as its release."""
+    return not version.reaches(LISTENING_TRIGGER_REMOVED_IN)
 
-    major: int
-    minor: int
-    patch: int
-    prerelease: str = ""
 
-    @classmethod
-    def parse(cls, text: str) -> SystemVersion:
-        match = _VERSION.fullmatch(text.strip())
-        if match is None:
-            raise ValueError(f"{text!r} is not a Device OS version (expected X.Y.Z or X.Y.Z-tag)")
-        return cls(int(match[1]), int(match[2]), int(match[3]), match[4] or "")
-
-    @property
-    def release(self) -> tuple[int, int, int]:
-        return (self.major, self.minor, self.patch)
-
-    @property
-    def has_listening_baud_trigger(self) -> bool:
-        """Whether setting 28800 baud puts the device into listening mode; a pre-release counts as its release."""
-        return self.release < LISTENING_TRIGGER_REMOVED_IN
-
-    @property
-    def supports_ymodem(self) -> bool:
-        return self.release < YMODEM_REMOVED_IN
-
-    def _key(self) -> tuple[int, int, int, int, str]:
-        return (self.major, self.minor, self.patch, 0 if self.prerelease else 1, self.prerelease)
-
-    def __lt__(self, other: object) -> bool:
-        if not isinstance(other, SystemVersion):
-            return NotImplemented
-        return self._key() < other._key()
-
-    def __str__(self) -> str:
-        base = f"{self.major}.{self.minor}.{self.patch}"
-        return f"{base}-{self.prerelease}" if self.prerelease else base
+def supports_ymodem(version: DeviceOsVersion) -> bool:
+    """Whether the console still accepts YMODEM flashing with ``f``; a pre-release counts as its release."""
+    return not version.reaches(YMODEM_REMOVED_IN)
 
 
 @dataclass(frozen=True)
@@ -175,12 +141,12 @@ def version_reply_complete(data: bytes) -> bool:
     return _VERSION_REPLY.search(decode(data)) is not None
 
 
-def parse_version(data: bytes, port: str) -> SystemVersion:
+def parse_version(data: bytes, port: str) -> DeviceOsVersion:
     match = _VERSION_REPLY.search(decode(data))
     if match is None:
         raise _reply_error(port, "v", "no 'system firmware version: X.Y.Z' line")
     try:
-        return SystemVersion.parse(match[1])
+        return DeviceOsVersion.parse(match[1])
     except ValueError as exc:
         raise _reply_error(port, "v", str(exc)) from None
 

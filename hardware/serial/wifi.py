@@ -15,10 +15,10 @@ from hardware.serial.protocol import (
     WIFI_SSID_PROMPT,
     WIFI_SUCCESS_MARKERS,
     ConsoleKey,
-    WifiCipher,
-    WifiSecurity,
+    ConsoleWifiCipher,
+    ConsoleWifiSecurity,
 )
-from hardware.serial.reading import SerialLink
+from hardware.serial.reading import SerialPortIO
 from hardware.serial.replies import decode
 
 log = logging.getLogger(__name__)
@@ -27,13 +27,13 @@ _MAX_SSID_BYTES = 32
 
 
 @dataclass(frozen=True)
-class WifiCredentials:
+class ConsoleWifiCredentials:
     """A network for the device to join; the password never appears in repr, logs or error messages."""
 
     ssid: str
-    security: WifiSecurity = WifiSecurity.WPA2
+    security: ConsoleWifiSecurity = ConsoleWifiSecurity.WPA2
     password: str = field(default="", repr=False)
-    cipher: WifiCipher = WifiCipher.AES
+    cipher: ConsoleWifiCipher = ConsoleWifiCipher.AES
 
     def __post_init__(self) -> None:
         if not self.ssid.strip():
@@ -43,11 +43,11 @@ class WifiCredentials:
         for name, value in (("SSID", self.ssid), ("password", self.password)):
             if any(c in value for c in "\r\n"):
                 raise WifiSetupError(f"Wi-Fi {name} contains a line break, which the device console cannot take")
-        if self.security is not WifiSecurity.UNSECURED and not self.password:
+        if self.security is not ConsoleWifiSecurity.UNSECURED and not self.password:
             raise WifiSetupError(f"Wi-Fi network {self.ssid!r} uses {self.security.name} but no password was given")
 
     def __repr__(self) -> str:
-        return f"WifiCredentials(ssid={self.ssid!r}, security={self.security.name}, password='***')"
+        return f"ConsoleWifiCredentials(ssid={self.ssid!r}, security={self.security.name}, password='***')"
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ DEFAULT_WIFI_TIMEOUTS = WifiTimeouts()
 
 
 def configure_wifi(
-    link: SerialLink, credentials: WifiCredentials, timeouts: WifiTimeouts = DEFAULT_WIFI_TIMEOUTS
+    link: SerialPortIO, credentials: ConsoleWifiCredentials, timeouts: WifiTimeouts = DEFAULT_WIFI_TIMEOUTS
 ) -> None:
     """Run the ``w`` dialogue; on success the device saves the credentials and leaves listening mode."""
     link.discard_input()
@@ -131,7 +131,7 @@ def _next_prompt(tail: str) -> tuple[int, str, str] | None:
     return min(found) if found else None
 
 
-def _answer(prompt: tuple[int, str, str], credentials: WifiCredentials, port: str) -> tuple[int, str, str]:
+def _answer(prompt: tuple[int, str, str], credentials: ConsoleWifiCredentials, port: str) -> tuple[int, str, str]:
     position, name, text = prompt
     end = position + len(text)
     if name == "SSID":

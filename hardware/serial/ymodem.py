@@ -25,7 +25,7 @@ from hardware.serial.protocol import (
     YMODEM_VALIDATION_FAILED,
     YmodemByte,
 )
-from hardware.serial.reading import SerialLink
+from hardware.serial.reading import SerialPortIO
 from hardware.serial.replies import decode
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class YmodemSender:
 
     def __init__(
         self,
-        link: SerialLink,
+        link: SerialPortIO,
         *,
         timeouts: YmodemTimeouts = DEFAULT_YMODEM_TIMEOUTS,
         block_size: int = YMODEM_SMALL_BLOCK,

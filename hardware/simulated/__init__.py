@@ -18,7 +18,7 @@ from hardware.simulated.module_format import ModuleFunction
 from hardware.simulated.module_image import Dependency, ModuleImage
 from hardware.simulated.module_table import ModuleRecord
 from hardware.simulated.timing import Timing
-from hardware.simulated.wifi import VisibleNetwork, WifiCredentials
+from hardware.simulated.wifi import StoredWifiNetwork, VisibleNetwork
 
 FaultPlan = Faults
 
@@ -34,8 +34,8 @@ __all__ = [
     "SimulatedDevice",
     "SimulatedUsbBackend",
     "SimulationError",
+    "StoredWifiNetwork",
     "Timing",
     "VisibleNetwork",
-    "WifiCredentials",
     "usb_backend",
 ]

@@ -19,7 +19,7 @@ from hardware.simulated.module_format import ModuleFunction
 from hardware.simulated.module_table import ModuleRecord
 from hardware.simulated.platform_facts import Board
 from hardware.simulated.versions import version_tuple
-from hardware.simulated.wifi import WifiCredentials, WifiStore
+from hardware.simulated.wifi import StoredWifiNetwork, WifiStore
 from hardware.simulated.ymodem_receiver import YmodemReceive
 
 CELL_RADIO_VERSION = "SIM-MODEM-1.00"
@@ -217,7 +217,7 @@ def _wifi(link: ConsoleLink, device: ConsoleDevice) -> None:
     if link.faults.wifi_save_fails:
         link.write(sf.WIFI_FAILURE.encode())
         return
-    device.wifi.store(WifiCredentials(ssid, security, password, cipher=cipher, credentials_type=int(bool(password))))
+    device.wifi.store(StoredWifiNetwork(ssid, security, password, cipher=cipher, credentials_type=int(bool(password))))
     link.write((WIFI_SAVED_FIRST_LINE + sf.WIFI_SAVED_ENDING).encode())
     device.stop_listening()
 

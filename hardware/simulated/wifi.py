@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
-class WifiCredentials:
+class StoredWifiNetwork:
     """One stored network. ``security`` uses the numbering of the request that stored it: ``wifi.Security`` for
     the 500-series (Gen 3+), ``WiFiAccessPoint.security`` for legacy 113 (Gen 2)."""
 
@@ -42,14 +42,14 @@ class WifiStore:
 
     def __init__(self, visible: tuple[VisibleNetwork, ...] = DEFAULT_VISIBLE) -> None:
         self._lock = threading.Lock()
-        self._known: list[WifiCredentials] = []
+        self._known: list[StoredWifiNetwork] = []
         self._joined: str | None = None
         self.visible = visible
         self.antenna = 0
         """Legacy (Gen 2) antenna selection: 0 none, 1 internal, 2 external, 3 auto."""
 
     @property
-    def credentials(self) -> tuple[WifiCredentials, ...]:
+    def credentials(self) -> tuple[StoredWifiNetwork, ...]:
         with self._lock:
             return tuple(self._known)
 
@@ -58,7 +58,7 @@ class WifiStore:
         with self._lock:
             return self._joined
 
-    def store(self, credentials: WifiCredentials) -> None:
+    def store(self, credentials: StoredWifiNetwork) -> None:
         """Add a network, replacing a stored one with the same SSID."""
         with self._lock:
             self._known = [c for c in self._known if c.ssid != credentials.ssid] + [credentials]

@@ -8,18 +8,18 @@ from hardware.simulated import control_messages as msg
 from hardware.simulated import wire
 from hardware.simulated.control_facts import RequestType, ResultCode
 from hardware.simulated.control_reply import NOT_SUPPORTED, OK, Handler, Reply
-from hardware.simulated.wifi import WifiCredentials, WifiStore
+from hardware.simulated.wifi import StoredWifiNetwork, WifiStore
 
 WEP = 1
 RTL872X_REFUSED_SECURITY = frozenset({WEP})
 """The simulator's choice (not confirmed in a public source): RTL872x devices (P2, Photon 2, M-SoM) refuse WEP."""
 
 
-def _credentials_from_join(fields: wire.Fields) -> WifiCredentials:
+def _credentials_from_join(fields: wire.Fields) -> StoredWifiNetwork:
     r, c = msg.JoinNewNetworkRequest, msg.Credentials
     credentials = wire.get_messages(fields, r.CREDENTIALS)
     inner = credentials[-1] if credentials else {}
-    return WifiCredentials(
+    return StoredWifiNetwork(
         ssid=wire.get_str(fields, r.SSID),
         security=wire.get_int(fields, r.SECURITY),
         password=wire.get_str(inner, c.PASSWORD),
@@ -31,7 +31,7 @@ def _credentials_from_join(fields: wire.Fields) -> WifiCredentials:
 def gen3_handlers(store: WifiStore, refused_security: frozenset[int] = frozenset()) -> dict[int, Handler]:
     """Requests 500–507 (``particle.ctrl.wifi``); a security type in ``refused_security`` is NOT_SUPPORTED."""
 
-    def refusal(credentials: WifiCredentials) -> Reply | None:
+    def refusal(credentials: StoredWifiNetwork) -> Reply | None:
         if not credentials.ssid or credentials.security not in msg.SECURITY_VALUES:
             return Reply(ResultCode.INVALID_ARGUMENT)
         if credentials.security in refused_security:
@@ -146,7 +146,7 @@ def legacy_handlers(store: WifiStore) -> dict[int, Handler]:
             return Reply(ResultCode.INVALID_ARGUMENT)
         password = wire.get_str(ap, ap_field.PASSWORD)
         store.store(
-            WifiCredentials(
+            StoredWifiNetwork(
                 ssid=ssid,
                 security=security,
                 cipher=wire.get_int(ap, ap_field.CIPHER),

@@ -23,13 +23,14 @@ from hardware.usb.discovery import (
 from hardware.usb.flashing import FlashResult, PhaseTime, flash_user_firmware, open_control
 from hardware.usb.module_info import ModuleDependency, ModuleInfo
 from hardware.usb.os_update import OsUpdateResult, SkippedModule, update_device_os
-from hardware.usb.requests import CellularIds, DeviceControl, WifiCredentials, WifiSecurity
+from hardware.usb.requests import CellularIds, ControlWifiCredentials, DeviceControl, WifiSecurity
 from hardware.usb.timing import HostTiming
 
 __all__ = [
     "CellularIds",
     "ControlChannel",
     "ControlReply",
+    "ControlWifiCredentials",
     "DeviceControl",
     "DeviceInfo",
     "DeviceMode",
@@ -44,7 +45,6 @@ __all__ = [
     "PhaseTime",
     "SkippedModule",
     "UsbDevice",
-    "WifiCredentials",
     "WifiSecurity",
     "default_backend",
     "flash_user_firmware",

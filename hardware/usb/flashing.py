@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from hardware.firmware import FirmwareModule, ModuleFunction, validate_for
-from hardware.firmware.versions import parse_semver
+from hardware.firmware.versions import DeviceOsVersion
 from hardware.identifiers import DeviceId
 from hardware.platforms import Platform, UserPartRule
 from hardware.progress import CancelToken, ProgressCallback, ProgressEvent
@@ -92,8 +92,8 @@ def enter_dfu(device: UsbDevice, timing: HostTiming, control: DeviceControl | No
         return device
     control = control or open_control(device, timing)
     if device.platform.generation == 2:
-        version = parse_semver(control.system_version())
-        if version is not None and version < AUTO_DFU_MIN_GEN2_VERSION:
+        version = DeviceOsVersion.parse_or_none(control.system_version())
+        if version is not None and not version.reaches(AUTO_DFU_MIN_GEN2_VERSION):
             raise IncompatibleFirmwareError(
                 f"{device.describe()} runs Device OS below 2.0.0 and cannot be switched to DFU mode over USB; "
                 "hold MODE while tapping RESET until it blinks yellow, then retry"

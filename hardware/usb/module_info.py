@@ -85,12 +85,12 @@ def _validity(value: int) -> ModuleValidity:
 
 
 def _from_firmware_module(msg: pb.Message) -> ModuleInfo:
-    f = pb.FirmwareModule
+    f = pb.CloudFirmwareModule
     deps = tuple(
         ModuleDependency(
-            _function(d.uint(pb.FirmwareModuleDependency.TYPE)),
-            d.uint(pb.FirmwareModuleDependency.INDEX),
-            d.uint(pb.FirmwareModuleDependency.VERSION),
+            _function(d.uint(pb.CloudFirmwareModuleDependency.TYPE)),
+            d.uint(pb.CloudFirmwareModuleDependency.INDEX),
+            d.uint(pb.CloudFirmwareModuleDependency.VERSION),
         )
         for d in msg.messages(f.DEPENDENCIES)
     )
@@ -123,9 +123,9 @@ def _from_deprecated_module(msg: pb.Message) -> ModuleInfo:
         passed &= ~ModuleValidity.DEPENDENCIES
     deps = tuple(
         ModuleDependency(
-            _deprecated_function(d.uint(pb.FirmwareModuleDependency.TYPE)),
-            d.uint(pb.FirmwareModuleDependency.INDEX),
-            d.uint(pb.FirmwareModuleDependency.VERSION),
+            _deprecated_function(d.uint(pb.CloudFirmwareModuleDependency.TYPE)),
+            d.uint(pb.CloudFirmwareModuleDependency.INDEX),
+            d.uint(pb.CloudFirmwareModuleDependency.VERSION),
         )
         for d in msg.messages(f.DEPENDENCIES)
     )

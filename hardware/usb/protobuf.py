@@ -234,7 +234,8 @@ def _fixed(data: bytes, offset: int, size: int, field: int) -> tuple[int, int]:
     return int.from_bytes(data[offset : offset + size], "little"), offset + size
 
 
-# ---- Field numbers (device-os-protobuf 2.9.0). One class per message; names follow the .proto files. ----
+# ---- Field numbers (device-os-protobuf 2.9.0). One class per message; names follow the .proto files, with the
+# package in front (Cloud…, Ctrl…) where the bare message name would clash with a station type. ----
 
 
 class StringReply:
@@ -273,7 +274,7 @@ class GetModuleInfoReply:
     MODULES = 2
 
 
-class FirmwareModule:
+class CloudFirmwareModule:
     """particle.cloud.FirmwareModule (the ``modules`` format of request 90)."""
 
     TYPE = 1
@@ -290,7 +291,9 @@ class FirmwareModule:
     SECURITY = 12
 
 
-class FirmwareModuleDependency:
+class CloudFirmwareModuleDependency:
+    """particle.cloud.FirmwareModuleDependency."""
+
     TYPE = 1
     INDEX = 2
     VERSION = 3
@@ -335,7 +338,9 @@ class WifiNetworkRequest:
     HIDDEN = 6
 
 
-class WifiCredentials:
+class CtrlWifiCredentials:
+    """particle.ctrl.wifi.Credentials."""
+
     TYPE = 1
     PASSWORD = 2
 

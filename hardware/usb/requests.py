@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hardware.errors import IdentifierError
-from hardware.firmware.versions import parse_semver
+from hardware.firmware.versions import DeviceOsVersion, always_reports_setup_done
 from hardware.identifiers import DeviceId, Iccid, Imei, SerialNumber
 from hardware.progress import CancelToken, ProgressCallback, ProgressEvent
 from hardware.usb import protobuf as pb
@@ -28,9 +28,6 @@ from hardware.usb.protocol import (
     RequestType,
     ResultCode,
 )
-
-SETUP_DONE_DEPRECATED_FROM = (4, 0, 0)
-"""From Device OS 4.0.0 set-setup-done(true) is a no-op, (false) is NOT_SUPPORTED and is-setup-done is always true."""
 
 FIRMWARE_UPDATE_TIMEOUT_S = 240.0
 """particle-cli's overall limit for a normal-mode firmware update (src/lib/flash-helper.js, FLASH_TIMEOUT)."""
@@ -77,7 +74,7 @@ _CREDENTIALS_PASSWORD = 1
 
 
 @dataclass(frozen=True)
-class WifiCredentials:
+class ControlWifiCredentials:
     """A network to store on a device. The password never appears in repr or logs."""
 
     ssid: str
@@ -146,12 +143,13 @@ class DeviceControl:
         self._system_version = self._string(RequestType.SYSTEM_VERSION)
         return self._system_version
 
-    def _version_tuple(self) -> tuple[int, int, int]:
+    def device_os(self) -> DeviceOsVersion:
+        """The Device OS version as a value (the one read before, else asked for)."""
         text = self._system_version or self.system_version()
-        parsed = parse_semver(text)
-        if parsed is None:
+        version = DeviceOsVersion.parse_or_none(text)
+        if version is None:
             raise ControlProtocolError(f"{self.who} reported Device OS version {text!r}, which is not a version")
-        return parsed
+        return version
 
     def module_info(self) -> list[ModuleInfo]:
         return parse_module_info_reply(self.channel.request(RequestType.GET_MODULE_INFO))
@@ -197,7 +195,7 @@ class DeviceControl:
     def _setup_done_applies(self, request: RequestType) -> bool:
         if self.channel.device.platform.generation != 3:
             raise self._unsupported("the setup-done flag (a Gen 3 feature)", request)
-        return self._version_tuple() < SETUP_DONE_DEPRECATED_FROM
+        return not always_reports_setup_done(self.device_os())
 
     def set_setup_done(self, done: bool = True) -> None:
         """Set the Gen 3 setup-done flag; from Device OS 4.0.0 only ``True`` is accepted, as a no-op."""
@@ -243,14 +241,14 @@ class DeviceControl:
 
     # ---- Wi-Fi ----
 
-    def _wifi_message(self, creds: WifiCredentials) -> bytes:
+    def _wifi_message(self, creds: ControlWifiCredentials) -> bytes:
         f = pb.WifiNetworkRequest
         writer = pb.MessageWriter().string(f.SSID, creds.ssid)
         if creds.security == WifiSecurity.NO_SECURITY or not creds.password:
             # particle-usb sends {ssid, security: 0} for an open network.
             return writer.uint(f.SECURITY, WifiSecurity.NO_SECURITY).to_bytes()
-        secret = pb.MessageWriter().uint(pb.WifiCredentials.TYPE, _CREDENTIALS_PASSWORD)
-        secret.string(pb.WifiCredentials.PASSWORD, creds.password)
+        secret = pb.MessageWriter().uint(pb.CtrlWifiCredentials.TYPE, _CREDENTIALS_PASSWORD)
+        secret.string(pb.CtrlWifiCredentials.PASSWORD, creds.password)
         writer.boolean(f.HIDDEN, creds.hidden).uint(f.SECURITY, creds.security).message(f.CREDENTIALS, secret)
         return writer.to_bytes()
 
@@ -258,14 +256,14 @@ class DeviceControl:
         if not self.channel.device.platform.is_wifi:
             raise self._unsupported("Wi-Fi credentials (it has no Wi-Fi)", request)
 
-    def join_new_network(self, creds: WifiCredentials, *, timeout: float = 60.0) -> None:
+    def join_new_network(self, creds: ControlWifiCredentials, *, timeout: float = 60.0) -> None:
         """Join a network and store it (request 500, Gen 3 and later)."""
         self._require_wifi(RequestType.WIFI_JOIN_NEW_NETWORK)
         if self.channel.device.platform.generation < 3:
             raise self._unsupported("joining a network over USB (a Gen 3 request)", RequestType.WIFI_JOIN_NEW_NETWORK)
         self.channel.request(RequestType.WIFI_JOIN_NEW_NETWORK, self._wifi_message(creds), timeout=timeout)
 
-    def set_wifi_credentials(self, creds: WifiCredentials, *, cipher: LegacyWifiCipher | None = None) -> None:
+    def set_wifi_credentials(self, creds: ControlWifiCredentials, *, cipher: LegacyWifiCipher | None = None) -> None:
         """Store a network without joining: request 507 on Gen 3 and later, legacy 113 on Gen 1/2."""
         self._require_wifi(RequestType.WIFI_SET_NETWORK_CREDENTIALS)
         if self.channel.device.platform.generation >= 3:

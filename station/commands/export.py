@@ -13,6 +13,7 @@ from station.config.profile_loader import load_profile
 from station.errors import StationError
 from station.records.journal import JOURNAL_NAME, Journal
 from station.records.spreadsheet import WorkbookLockedError, write_workbook
+from station.trays.reconcile import reconciliation_sheets
 
 LOCKED_RETRIES = (1.0, 2.0, 4.0)
 """Seconds to wait before each new try while the output workbook is open in another program."""
@@ -63,7 +64,8 @@ def run_export(args: argparse.Namespace, *, sleep: Callable[[float], None] = tim
     with Journal(journal_path(args)) as journal:
         for delay in (*LOCKED_RETRIES, None):
             try:
-                report = write_workbook(journal, out, lot=args.lot, day=args.day, now=time.time())
+                report = write_workbook(journal, out, lot=args.lot, day=args.day, now=time.time(),
+                                        lot_sheets=reconciliation_sheets)
                 break
             except WorkbookLockedError as exc:
                 if delay is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 import threading
 from collections.abc import Iterator
@@ -61,10 +60,7 @@ def _simulated_devices(profile: StationProfile, args: argparse.Namespace) -> lis
 def _cloud(profile: StationProfile, args: argparse.Namespace, devices: list[Any], stack: ExitStack) -> ParticleCloud:
     if args.simulate and not args.cloud_url:
         emulator = EmulatorServer()
-        token = secrets.token_hex(20)
-        emulator.add_user(OWNER, secrets.token_hex(8))
-        emulator.add_access_token(token, user=OWNER)
-        emulator.add_product(profile.product_id, profile.platform.name, owner=OWNER)
+        token = emulator.add_owned_product(profile.product_id, profile.platform.name, OWNER).access_token
         for device in devices:
             register_device(emulator, device)
         url = emulator.start()

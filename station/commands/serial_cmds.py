@@ -14,12 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from hardware.firmware import load_module
+from hardware.firmware import DeviceOsVersion, load_module
 from hardware.platforms import parse_platform
 from hardware.serial import (
     ListeningEntry,
     ModuleInfo,
-    SystemVersion,
     flash_over_serial,
     identify_over_serial,
     list_particle_ports,
@@ -49,9 +48,9 @@ def register_serial_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _version(text: str) -> SystemVersion:
+def _version(text: str) -> DeviceOsVersion:
     try:
-        return SystemVersion.parse(text)
+        return DeviceOsVersion.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

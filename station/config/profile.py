@@ -25,7 +25,7 @@ class ProfileError(StationError):
     """The station profile cannot be used; the message names the file, the key and the line."""
 
 
-class SimActivation(enum.Enum):
+class SimActivationPolicy(enum.Enum):
     AUTO = "auto"
     """Activate the SIM when the platform is cellular (and it is not already active in this product)."""
     ALWAYS = "always"
@@ -81,7 +81,7 @@ class StepOptions:
     check_label: bool = True
     flash: bool = True
     pre_add: bool = True
-    sim_activation: SimActivation = SimActivation.AUTO
+    sim_activation: SimActivationPolicy = SimActivationPolicy.AUTO
     claim: ClaimMode = ClaimMode.OFF
     claim_account: str | None = None
     customer_email: str | None = None

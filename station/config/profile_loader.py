@@ -11,6 +11,7 @@ from typing import Any
 
 from cloud_client.credentials import CredentialRef
 from cloud_client.errors import AuthError
+from hardware.firmware.versions import DeviceOsVersion
 from hardware.platforms import Platform
 from station.config.profile import (
     ClaimMode,
@@ -21,7 +22,7 @@ from station.config.profile import (
     OnlineConfirmation,
     OperatorLock,
     ProfileError,
-    SimActivation,
+    SimActivationPolicy,
     SlotSettings,
     StationProfile,
     StepOptions,
@@ -115,7 +116,7 @@ def _firmware(table: TomlTable, base: Path) -> FirmwareSpec:
     if fw_file is not None and sha256 is None:
         raise table.fail("sha256", "missing; the station refuses a firmware file whose SHA-256 is not pinned")
     min_os = table.text("minimum_device_os")
-    if min_os is not None and not re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?", min_os):
+    if min_os is not None and DeviceOsVersion.parse_or_none(min_os) is None:
         raise table.fail("minimum_device_os", f"must be a version such as \"6.2.0\", got {min_os!r}")
     return FirmwareSpec(
         file=(base / fw_file).resolve() if fw_file else None,
@@ -158,7 +159,7 @@ def _steps(table: TomlTable, firmware: FirmwareSpec, platform: Platform) -> Step
         check_label=table.boolean("check_label", True),
         flash=table.boolean("flash", True),
         pre_add=table.boolean("pre_add", True),
-        sim_activation=table.choice("sim_activation", SimActivation, SimActivation.AUTO),
+        sim_activation=table.choice("sim_activation", SimActivationPolicy, SimActivationPolicy.AUTO),
         claim=claim,
         claim_account=claim_account,
         customer_email=customer_email,
@@ -171,7 +172,7 @@ def _steps(table: TomlTable, firmware: FirmwareSpec, platform: Platform) -> Step
     )
     if steps.device_os_update and not (firmware.device_os_bundle and firmware.minimum_device_os):
         raise table.fail("device_os_update", "needs firmware.minimum_device_os and firmware.device_os_bundle")
-    if steps.sim_activation is SimActivation.ALWAYS and not platform.is_cellular:
+    if steps.sim_activation is SimActivationPolicy.ALWAYS and not platform.is_cellular:
         raise table.fail("sim_activation", f"is \"always\" but {platform} has no cellular modem")
     return steps
 

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cloud_client.credentials import Secret
-from hardware.serial.protocol import WifiCipher as ConsoleCipher
-from hardware.serial.protocol import WifiSecurity as ConsoleSecurity
-from hardware.serial.wifi import WifiCredentials as ConsoleWifiCredentials
-from hardware.usb.requests import LegacyWifiCipher, WifiCredentials, WifiSecurity
+from hardware.serial.protocol import ConsoleWifiCipher, ConsoleWifiSecurity
+from hardware.serial.wifi import ConsoleWifiCredentials
+from hardware.usb.requests import ControlWifiCredentials, LegacyWifiCipher, WifiSecurity
 from station.errors import StationError
 
 SECTION = "wifi"
@@ -51,7 +50,7 @@ class Security(enum.Enum):
         return _CONTROL[self]
 
     @property
-    def console_value(self) -> ConsoleSecurity:
+    def console_value(self) -> ConsoleWifiSecurity:
         """The answer to the serial console's security prompt (Device OS system/src/system_setup.cpp): mixed modes
         answer with the older standard, which the access point also accepts."""
         return _CONSOLE[self]
@@ -80,13 +79,13 @@ _CONTROL = {
     Security.WPA2_WPA3: WifiSecurity.WPA2_WPA3_PSK,
 }
 _CONSOLE = {
-    Security.OPEN: ConsoleSecurity.UNSECURED,
-    Security.WEP: ConsoleSecurity.WEP,
-    Security.WPA: ConsoleSecurity.WPA,
-    Security.WPA2: ConsoleSecurity.WPA2,
-    Security.WPA_WPA2: ConsoleSecurity.WPA2,
-    Security.WPA3: ConsoleSecurity.WPA3,
-    Security.WPA2_WPA3: ConsoleSecurity.WPA2,
+    Security.OPEN: ConsoleWifiSecurity.UNSECURED,
+    Security.WEP: ConsoleWifiSecurity.WEP,
+    Security.WPA: ConsoleWifiSecurity.WPA,
+    Security.WPA2: ConsoleWifiSecurity.WPA2,
+    Security.WPA_WPA2: ConsoleWifiSecurity.WPA2,
+    Security.WPA3: ConsoleWifiSecurity.WPA3,
+    Security.WPA2_WPA3: ConsoleWifiSecurity.WPA2,
 }
 
 
@@ -102,8 +101,8 @@ class Cipher(enum.Enum):
         return LegacyWifiCipher[self.name]
 
     @property
-    def console_value(self) -> ConsoleCipher:
-        return ConsoleCipher[self.name]
+    def console_value(self) -> ConsoleWifiCipher:
+        return ConsoleWifiCipher[self.name]
 
 
 @dataclass(frozen=True)
@@ -176,9 +175,9 @@ class WifiSettings:
         if self.password is not None:
             _check_password(self.password.reveal(), self.security, self.ssid)
 
-    def control_credentials(self) -> WifiCredentials:
+    def control_credentials(self) -> ControlWifiCredentials:
         """For USB control requests 500/507 (Gen 3+) and legacy 113 (Gen 2)."""
-        return WifiCredentials(
+        return ControlWifiCredentials(
             ssid=self.ssid,
             password=self.password.reveal() if self.password is not None else "",
             security=self.security.control_value,

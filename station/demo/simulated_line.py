@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -147,10 +146,8 @@ def build_simulated_line(
     firmware_path = workdir / f"{plat.name}-product-v{firmware_version}.bin"
     firmware_path.write_bytes(firmware)
     emulator = EmulatorServer(port=emulator_port)
-    token = secrets.token_hex(20)
-    emulator.add_user(OWNER, secrets.token_hex(8))
-    emulator.add_access_token(token, user=OWNER)
-    emulator.add_product(product_id, plat.name, owner=OWNER, name=f"Simulated {plat.display_name} product")
+    token = emulator.add_owned_product(product_id, plat.name, OWNER,
+                                       name=f"Simulated {plat.display_name} product").access_token
     base_url = emulator.start()
     profile_path = workdir / "station.toml"
     profile_path.write_text(

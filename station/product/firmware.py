@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from hardware.firmware import FirmwareModule, parse_module, validate_for
 from hardware.platforms import Platform
 from station.config.profile import FirmwareVersionPolicy
 from station.errors import StationError
+from station.files import write_bytes_atomically
 
 log = logging.getLogger(__name__)
 
@@ -173,17 +172,7 @@ def _read_index(cache: Path) -> dict[str, dict[str, Any]]:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_bytes_atomically(path, data)
     except OSError as exc:
         raise ProductFirmwareError(f"cannot write the firmware cache file {path}: {exc.strerror or exc}; check the "
                                    "folder's free space and permissions") from None

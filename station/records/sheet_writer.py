@@ -26,14 +26,15 @@ from pathlib import Path
 
 from station.config.profile import WorkbookScope
 from station.errors import StationError
+from station.files import ReplaceFunction
+from station.records.cells import local_datetime
 from station.records.journal import Journal
 from station.records.spreadsheet import (
-    ReplaceFunction,
+    LotSheets,
     SpreadsheetError,
     WorkbookLockedError,
     WorkbookReport,
     day_workbook_path,
-    local_datetime,
     lot_workbook_path,
     write_workbook,
 )
@@ -70,7 +71,7 @@ class SpreadsheetWriter:
     rewrite that took ``d`` seconds the next waits at least ``d * (1 / duty - 1)`` seconds, so the line keeps the
     processor while the lot grows. ``first_retry``/``max_retry``: back-off after a failed write. ``isolate``:
     build and save in a child process (the default); ``False`` runs in the writer thread, which the ``replace``
-    seam needs.
+    seam needs. ``lot_sheets``: more sheets for a lot workbook (see ``write_workbook``).
     """
 
     def __init__(
@@ -88,6 +89,7 @@ class SpreadsheetWriter:
         replace: ReplaceFunction = os.replace,
         tz: tzinfo | None = None,
         isolate: bool = True,
+        lot_sheets: LotSheets | None = None,
     ) -> None:
         if not 0 < duty <= 1:
             raise ValueError(f"duty must be in (0, 1], got {duty}")
@@ -105,6 +107,7 @@ class SpreadsheetWriter:
         self._replace = replace
         self._tz = tz
         self.isolate = isolate
+        self._lot_sheets = lot_sheets
         self._pool: ProcessPoolExecutor | None = None
         self._cond = threading.Condition()
         self._pass_lock = threading.Lock()
@@ -257,15 +260,14 @@ class SpreadsheetWriter:
     def _run_job(self, day: date | None, path: Path) -> WorkbookReport:
         if not self.isolate:
             lot = self.lot if day is None else None
-            return write_workbook(
-                self.journal, path, lot=lot, day=day, replace=self._replace, tz=self._tz, now=time.time()
-            )
+            return write_workbook(self.journal, path, lot=lot, day=day, replace=self._replace, tz=self._tz,
+                                  now=time.time(), lot_sheets=self._lot_sheets)
         if self._pool is None:
             # spawn, not fork: forking a process that runs threads (and Qt) can copy a held lock into the child.
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_ignore_interrupts)
         future = self._pool.submit(
-            _write_in_child, str(self.journal.path), self.lot, day, str(path), self._tz, time.time()
+            _write_in_child, str(self.journal.path), self.lot, day, str(path), self._tz, time.time(), self._lot_sheets
         )
         try:
             return future.result()
@@ -328,9 +330,11 @@ def _ignore_interrupts() -> None:
 
 
 def _write_in_child(
-    journal_path: str, lot: str, day: date | None, path: str, tz: tzinfo | None, now: float
+    journal_path: str, lot: str, day: date | None, path: str, tz: tzinfo | None, now: float,
+    lot_sheets: LotSheets | None,
 ) -> WorkbookReport:
     journal = _child_journals.get(journal_path)
     if journal is None:
         journal = _child_journals[journal_path] = Journal(journal_path)
-    return write_workbook(journal, path, lot=lot if day is None else None, day=day, tz=tz, now=now)
+    return write_workbook(journal, path, lot=lot if day is None else None, day=day, tz=tz, now=now,
+                          lot_sheets=lot_sheets)

@@ -6,46 +6,30 @@ from outside the station (labels, device replies, failure reasons) is written as
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import statistics
-import tempfile
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from station.errors import StationError
-from station.records import Journal, LotRecord, UnitRecord, UnitState
+from station.files import FsyncFunction, ReplaceFunction, write_atomically
+from station.records import Journal, LotRecord, UnitRecord
+from station.records.cells import SECONDS_FORMAT, TEXT_FORMAT, SheetCells, SheetData, local_datetime, write_sheet
+from station.records.summary import SUMMARY_SHEET, write_summary_sheet
 
-ReplaceFunction = Callable[[str, str], None]
-"""Moves the finished temporary file over the workbook (``os.replace``); a seam for tests."""
+LotSheets = Callable[[Journal, str], Sequence[SheetData]]
+"""More sheets for a lot's workbook, from a part of the station above the records (the reconciliation against the
+lot's tray lists: ``station.trays.reconcile.reconciliation_sheets``). A module-level function, so it can be sent to
+the writer's child process."""
 
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-SECONDS_FORMAT = "0.0"
-PERCENT_FORMAT = "0.0%"
-TEXT_FORMAT = "@"
-EXCEL_CELL_LIMIT = 32767  # Excel refuses to open a cell longer than this
-_NO_REASON = "(no reason recorded)"
-
-# A text starting with one of these is a formula (or the start of one) to Excel, LibreOffice and Google Sheets.
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _UNSAFE_FILENAME = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
-FINISHED_STATES = (UnitState.PASS, UnitState.FAIL, UnitState.NOT_CONFIRMED)
-"""States with a final outcome: the denominator of the yield (in progress and cloud pending are not finished)."""
-_STATE_ORDER = (
-    UnitState.PASS, UnitState.FAIL, UnitState.CLOUD_PENDING, UnitState.NOT_CONFIRMED, UnitState.IN_PROGRESS,
-)
 
 
 class SpreadsheetError(StationError):
@@ -105,23 +89,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("Cycle seconds", 10, lambda u: u.cycle_seconds, "seconds"),
 )
 UNITS_SHEET = "Units"
-SUMMARY_SHEET = "Summary"
-
-
-@dataclass(frozen=True)
-class LotSummary:
-    """The figures of the Summary sheet, computed from units' latest states."""
-
-    units: int
-    counts: dict[UnitState, int]
-    finished: int
-    yield_rate: float | None
-    """PASS / finished units; None when no unit is finished yet."""
-    first_pass_yield: float | None
-    """Units whose first result was PASS / all units; None for an empty lot."""
-    median_cycle_seconds: float | None
-    failures_by_reason: tuple[tuple[str, int], ...]
-    """Failed units per reason, most frequent first, then by reason."""
 
 
 @dataclass(frozen=True)
@@ -130,99 +97,19 @@ class WorkbookReport:
     units: int
 
 
-def summarize(units: Sequence[UnitRecord]) -> LotSummary:
-    counts = Counter(u.state for u in units)
-    finished = sum(counts[s] for s in FINISHED_STATES)
-    first_pass = sum(1 for u in units if u.first_result == UnitState.PASS.value)
-    cycles = [u.cycle_seconds for u in units if u.cycle_seconds is not None]
-    reasons = Counter((u.reason or _NO_REASON) for u in units if u.state is UnitState.FAIL)
-    return LotSummary(
-        units=len(units),
-        counts={state: counts[state] for state in _STATE_ORDER},
-        finished=finished,
-        yield_rate=counts[UnitState.PASS] / finished if finished else None,
-        first_pass_yield=first_pass / len(units) if units else None,
-        median_cycle_seconds=statistics.median(cycles) if cycles else None,
-        failures_by_reason=tuple(sorted(reasons.items(), key=lambda item: (-item[1], item[0]))),
-    )
-
-
-def neutralise(text: str) -> str:
-    """The text as a cell may hold it: control characters Excel rejects made visible, and cut to Excel's limit."""
-    cleaned = str(ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
-    if len(cleaned) > EXCEL_CELL_LIMIT:
-        cleaned = cleaned[: EXCEL_CELL_LIMIT - 1] + "…"
-    return cleaned
-
-
-def is_formula_like(text: str) -> bool:
-    return text.startswith(_FORMULA_TRIGGERS)
-
-
-class _SheetCells:
-    """Makes the values and styled write-only cells of one sheet.
-
-    Plain values cost openpyxl far less than styled cells, so a cell object is made only where a style matters:
-    formula-like text, times and durations.
-    """
-
-    def __init__(self, sheet: WriteOnlyWorksheet, tz: tzinfo | None) -> None:
-        self.sheet = sheet
-        self.tz = tz
-        self.bold = Font(bold=True)
-
-    def text(self, value: str | None) -> str | Cell | None:
-        if value is None:
-            return None
-        text = neutralise(value)
-        if not is_formula_like(text):
-            return text
-        cell = WriteOnlyCell(self.sheet, text)
-        # openpyxl makes any str starting with "=" a formula; force a plain string, and set Excel's quote prefix
-        # (the stored form of a typed apostrophe) so that editing the cell in Excel never turns it into a formula.
-        cell.data_type = "s"
-        cell.quotePrefix = True
-        return cell
-
-    def number(self, value: float | None, number_format: str | None = None) -> float | Cell | None:
-        if value is None or number_format is None:
-            return value
-        cell = WriteOnlyCell(self.sheet, value)
-        cell.number_format = number_format
-        return cell
-
-    def time(self, timestamp: float | None) -> Cell | None:
-        if timestamp is None:
-            return None
-        cell = WriteOnlyCell(self.sheet, local_datetime(timestamp, self.tz))
-        cell.number_format = DATETIME_FORMAT
-        return cell
-
-    def header(self, value: str) -> Cell:
-        cell = WriteOnlyCell(self.sheet, value)
-        cell.font = self.bold
-        cell.alignment = Alignment(vertical="top", wrap_text=True)
-        return cell
-
-    def unit_row(self, unit: UnitRecord) -> list[object]:
-        row: list[object] = []
-        for column in COLUMNS:
-            value = column.value(unit)
-            if column.kind == "text":
-                row.append(self.text(value))
-            elif column.kind == "time":
-                row.append(self.time(value))
-            elif column.kind == "seconds":
-                row.append(self.number(value, SECONDS_FORMAT))
-            else:
-                row.append(value)
-        return row
-
-
-def local_datetime(timestamp: float, tz: tzinfo | None = None) -> datetime:
-    """A Unix time as the naive local datetime Excel expects, to the millisecond Excel keeps."""
-    moment = datetime.fromtimestamp(timestamp, tz).replace(tzinfo=None)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+def _unit_row(cells: SheetCells, unit: UnitRecord) -> list[object]:
+    row: list[object] = []
+    for column in COLUMNS:
+        value = column.value(unit)
+        if column.kind == "text":
+            row.append(cells.text(value))
+        elif column.kind == "time":
+            row.append(cells.time(value))
+        elif column.kind == "seconds":
+            row.append(cells.number(value, SECONDS_FORMAT))
+        else:
+            row.append(value)
+    return row
 
 
 def build_workbook(
@@ -236,7 +123,7 @@ def build_workbook(
     """A write-only workbook with the Units and Summary sheets for these units (of these lots)."""
     workbook = Workbook(write_only=True)
     units_sheet: WriteOnlyWorksheet = workbook.create_sheet(UNITS_SHEET)
-    cells = _SheetCells(units_sheet, tz)
+    cells = SheetCells(units_sheet, tz)
     for index, column in enumerate(COLUMNS, start=1):
         dimension = units_sheet.column_dimensions[get_column_letter(index)]
         dimension.width = column.width
@@ -247,56 +134,9 @@ def build_workbook(
     units_sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(units) + 1}"
     units_sheet.append([cells.header(column.header) for column in COLUMNS])
     for unit in units:
-        units_sheet.append(cells.unit_row(unit))
-    _write_summary(workbook.create_sheet(SUMMARY_SHEET), units, lots, day=day, tz=tz, now=now)
+        units_sheet.append(_unit_row(cells, unit))
+    write_summary_sheet(workbook.create_sheet(SUMMARY_SHEET), units, lots, day=day, tz=tz, now=now)
     return workbook
-
-
-def _joined(values: Iterable[object]) -> str:
-    return ", ".join(dict.fromkeys(str(v) for v in values))
-
-
-def _write_summary(
-    sheet: WriteOnlyWorksheet,
-    units: Sequence[UnitRecord],
-    lots: Sequence[LotRecord],
-    *,
-    day: date | None,
-    tz: tzinfo | None,
-    now: float | None,
-) -> None:
-    cells = _SheetCells(sheet, tz)
-    sheet.column_dimensions["A"].width = 34
-    sheet.column_dimensions["B"].width = 40
-    summary = summarize(units)
-
-    def pair(label: str, value: Cell | None) -> None:
-        sheet.append([cells.header(label), value])
-
-    if day is not None:
-        pair("Date", cells.text(day.isoformat()))
-    pair("Lot", cells.text(_joined(lot.name for lot in lots)))
-    pair("Station", cells.text(_joined(lot.station for lot in lots)))
-    pair("Product", cells.text(_joined(lot.product_id for lot in lots)))
-    pair("Operator", cells.text(_joined(lot.operator for lot in lots)))
-    if day is None and len(lots) == 1:
-        pair("Lot opened", cells.time(lots[0].created_at))
-        pair("Lot closed", cells.time(lots[0].closed_at))
-    if now is not None:
-        pair("Workbook written", cells.time(now))
-    sheet.append([])
-    sheet.append([cells.header("State"), cells.header("Units")])
-    for state, count in summary.counts.items():
-        sheet.append([cells.text(state.value), cells.number(count)])
-    pair("Total units", cells.number(summary.units))
-    pair("Finished units (PASS, FAIL, not confirmed)", cells.number(summary.finished))
-    pair("Yield (PASS / finished)", cells.number(summary.yield_rate, PERCENT_FORMAT))
-    pair("First-pass yield (first result PASS / units)", cells.number(summary.first_pass_yield, PERCENT_FORMAT))
-    pair("Median cycle time (s)", cells.number(summary.median_cycle_seconds, SECONDS_FORMAT))
-    sheet.append([])
-    sheet.append([cells.header("Failures by reason"), cells.header("Units")])
-    for reason, count in summary.failures_by_reason:
-        sheet.append([cells.text(reason), cells.number(count)])
 
 
 def save_atomically(
@@ -304,62 +144,33 @@ def save_atomically(
     path: str | Path,
     *,
     replace: ReplaceFunction = os.replace,
-    fsync: Callable[[int], None] = os.fsync,
+    fsync: FsyncFunction = os.fsync,
 ) -> None:
-    """Save to a temporary file in the same folder, fsync it, then move it over ``path`` in one step.
+    """Save through ``station.files.write_atomically``: a failure at any point leaves the previous workbook as it
+    was and no temporary file behind.
 
-    A failure at any point leaves the previous workbook as it was and no temporary file behind.
     Raises WorkbookLockedError when another program holds ``path`` and WorkbookWriteError for other failures.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".~{path.stem}.", suffix=".xlsx.tmp", dir=path.parent)
-    except OSError as exc:
-        raise WorkbookWriteError(
-            f"cannot write the workbook {path}: cannot create a file in {path.parent} ({exc.strerror or exc}); "
-            "check the folder exists and the station may write to it"
-        ) from None
-    stage = "write"
-    try:
-        with os.fdopen(handle, "w+b") as stream:
-            workbook.save(stream)
-            stream.flush()
-            fsync(stream.fileno())
-        stage = "replace"
-        replace(temporary, str(path))
-    except BaseException as exc:
-        _remove_quietly(temporary)
-        if stage == "replace" and isinstance(exc, PermissionError):
+
+    def replace_unless_locked(temporary: str, target: str) -> None:
+        try:
+            replace(temporary, target)
+        except PermissionError:
             raise WorkbookLockedError(
                 f"workbook {path} is open in another program; close it there (the journal keeps every unit and "
                 "the next write includes them all)",
                 path,
             ) from None
-        if isinstance(exc, OSError):
-            raise WorkbookWriteError(
-                f"cannot write the workbook {path}: {exc.strerror or exc}; the previous workbook is unchanged and "
-                "the journal keeps every unit; free disk space or fix the folder, then write again"
-            ) from None
-        raise
-    _sync_folder(path.parent)
 
-
-def _remove_quietly(temporary: str) -> None:
-    # A stray temporary file is better than hiding the error that brought us here.
-    with contextlib.suppress(OSError):
-        os.unlink(temporary)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); Windows cannot open a folder and commits renames on its own."""
-    if os.name == "posix":
-        with contextlib.suppress(OSError):
-            descriptor = os.open(folder, os.O_RDONLY)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+    try:
+        write_atomically(path, workbook.save, replace=replace_unless_locked, fsync=fsync)
+    except OSError as exc:
+        raise WorkbookWriteError(
+            f"cannot write the workbook {path}: {exc.strerror or exc}; the previous workbook is unchanged and the "
+            "journal keeps every unit; free disk space or fix the folder (it must exist and the station may write "
+            "to it), then write again"
+        ) from None
 
 
 def workbook_name(text: str) -> str:
@@ -400,8 +211,12 @@ def write_workbook(
     replace: ReplaceFunction = os.replace,
     tz: tzinfo | None = None,
     now: float | None = None,
+    lot_sheets: LotSheets | None = None,
 ) -> WorkbookReport:
-    """Write the workbook of a lot (every unit's latest state) or of a day (every unit started that local date)."""
+    """Write the workbook of a lot (every unit's latest state) or of a day (every unit started that local date).
+
+    A lot's workbook also gets the sheets ``lot_sheets`` gives for it (none without ``lot_sheets``).
+    """
     if lot is not None and day is None:
         lots = [require_lot(journal, lot)]
         units = journal.units(lot)
@@ -412,10 +227,8 @@ def write_workbook(
     else:
         raise ValueError("write_workbook needs either a lot or a day")
     workbook = build_workbook(units, lots, day=day, tz=tz, now=now)
-    if lot is not None and journal.lot_lists(lot):
-        # The lot is tied to the tray lists of its order: show what was provisioned, missing, extra or doubled.
-        from station.trays.reconcile import reconcile, write_reconciliation_sheet
-
-        write_reconciliation_sheet(workbook, reconcile(journal, lot))
+    if lot is not None and lot_sheets is not None:
+        for sheet in lot_sheets(journal, lot):
+            write_sheet(workbook, sheet)
     save_atomically(workbook, path, replace=replace)
     return WorkbookReport(Path(path), len(units))

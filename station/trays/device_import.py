@@ -5,14 +5,13 @@ from __future__ import annotations
 import enum
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from cloud_client.client import ParticleCloud
 from cloud_client.errors import CloudError, RateLimitedError, UnavailableError
 from cloud_client.models import ImportOutcome
+from station.files import write_text_atomically
 from station.trays.lists import EntryKind, ProblemKind, TrayList
 from station.trays.report import NOT_ATTEMPTED_REASON, LineReport, ReportLine, write_report_xlsx
 
@@ -80,13 +79,7 @@ def _load_state(path: Path | None) -> dict[str, str]:
 def _save_state(path: Path | None, outcomes: dict[str, str]) -> None:
     if path is None:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump({"outcomes": outcomes}, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
+    write_text_atomically(path, json.dumps({"outcomes": outcomes}))
 
 
 def import_tray(

@@ -22,12 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-
 from station.errors import StationError
 from station.records import Journal, UnitRecord, UnitState
-from station.records.spreadsheet import is_formula_like, neutralise
+from station.records.cells import SheetData
 from station.trays.lists import EntryKind, TrayList
 
 SHEET_TITLE = "Reconciliation"
@@ -292,21 +289,14 @@ def reconciliation_rows(rec: Reconciliation) -> list[list[str | int]]:
     return rows
 
 
-def write_reconciliation_sheet(workbook: Workbook, rec: Reconciliation, *, title: str = SHEET_TITLE) -> None:
-    """Add the reconciliation as a sheet of ``workbook`` (write-only or not); text never becomes a formula."""
-    sheet = workbook.create_sheet(title)
-    for row in reconciliation_rows(rec):
-        cells: list[object] = []
-        for value in row:
-            if isinstance(value, str):
-                text = neutralise(value)
-                if is_formula_like(text):
-                    cell = WriteOnlyCell(sheet, text)
-                    cell.data_type = "s"
-                    cell.quotePrefix = True
-                    cells.append(cell)
-                    continue
-                cells.append(text)
-            else:
-                cells.append(value)
-        sheet.append(cells)
+def reconciliation_sheet(rec: Reconciliation, *, title: str = SHEET_TITLE) -> SheetData:
+    """The reconciliation as a workbook sheet (``station.records.cells.write_sheet`` keeps its text from formulas)."""
+    return SheetData(title, reconciliation_rows(rec))
+
+
+def reconciliation_sheets(journal: Journal, lot: str) -> list[SheetData]:
+    """The lot workbook's sheets of this module (``station.records.spreadsheet.LotSheets``): the reconciliation when
+    the lot is tied to the tray lists of its order, showing what was provisioned, missing, extra or doubled."""
+    if not journal.lot_lists(lot):
+        return []
+    return [reconciliation_sheet(reconcile(journal, lot))]

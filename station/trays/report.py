@@ -7,13 +7,13 @@ subclasses ``LineReport`` with its enum, and ``write_report_xlsx`` takes anythin
 from __future__ import annotations
 
 import enum
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import ClassVar, Generic, Protocol, TypeVar
+
+from station.files import write_atomically
 
 ResultT = TypeVar("ResultT", bound=enum.Enum)
 
@@ -96,11 +96,11 @@ class TabularReport(Protocol):
 
 
 def write_report_xlsx(report: TabularReport, path: Path) -> Path:
-    """The per-line report as a workbook (written to a temporary file, then renamed into place)."""
+    """The per-line report as a workbook, written atomically."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from station.records.spreadsheet import is_formula_like, neutralise
+    from station.records.cells import safe_row
 
     workbook = Workbook()
     sheet = workbook.active
@@ -110,30 +110,18 @@ def write_report_xlsx(report: TabularReport, path: Path) -> Path:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for line in report.lines:
-        sheet.append([line.line, neutralise(line.text), line.kind, line.device_id or "", line.result.value,
-                      neutralise(line.reason)])
-        for cell in sheet[sheet.max_row][1:]:
-            if isinstance(cell.value, str) and is_formula_like(cell.value):
-                # Tray files come from outside: a line like "=HYPERLINK(...)" must stay text.
-                cell.data_type = "s"
-                cell.quotePrefix = True
+        # Tray files come from outside: a line like "=HYPERLINK(...)" must stay text.
+        sheet.append(safe_row(sheet, [line.line, line.text, line.kind, line.device_id or "", line.result.value,
+                                      line.reason]))
     sheet.freeze_panes = "A2"
     for column, width in zip("ABCDEF", (6, 28, 14, 28, 24, 70), strict=True):
         sheet.column_dimensions[column].width = width
     summary = workbook.create_sheet("Summary")
-    summary.append(["Tray file", report.source])
+    summary.append(safe_row(summary, ["Tray file", report.source]))
     summary.append(["Product", report.product_id])
     summary.append(["Complete", "yes" if report.complete else "no: run the import again to finish"])
     summary.append([])
     for result, count in report.summary().items():
         summary.append([result, count])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".xlsx.tmp")
-    os.close(fd)
-    try:
-        workbook.save(temp)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    write_atomically(path, workbook.save)
     return path

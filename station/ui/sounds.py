@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import struct
-import tempfile
 import wave
 from pathlib import Path
+from typing import BinaryIO
 
 from platformdirs import user_cache_dir
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
 from PySide6.QtWidgets import QApplication
+
+from station.files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +53,15 @@ def tone_samples(notes: tuple[tuple[float, float], ...], *, rate: int = SAMPLE_R
 
 def write_tune(path: Path, name: str) -> Path:
     """Write the tune ``name`` as a WAV file (atomically) and return its path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".wav.tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as raw, wave.open(raw, "wb") as out:
+
+    def write(raw: BinaryIO) -> None:
+        with wave.open(raw, "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)
             out.setframerate(SAMPLE_RATE)
             out.writeframes(tone_samples(TUNES[name]))
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+
+    write_atomically(path, write)
     return path
 
 

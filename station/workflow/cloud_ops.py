@@ -15,8 +15,7 @@ from typing import Any
 from cloud_client.client import ParticleCloud
 from cloud_client.errors import NotFoundError
 from cloud_client.models import ImportOutcome, SimActivation
-from station.config.profile import ClaimMode, StationProfile
-from station.config.profile import SimActivation as SimPolicy
+from station.config.profile import ClaimMode, SimActivationPolicy, StationProfile
 from station.workflow.outcome import UnitFailure
 
 Payload = dict[str, Any]
@@ -183,7 +182,7 @@ def plan_cloud_work(
         update["firmware_version"] = firmware_version
     if len(update) > 1:
         plan.append((OPERATIONS["update_device"], update))
-    if iccid and steps.sim_activation is not SimPolicy.OFF:
+    if iccid and steps.sim_activation is not SimActivationPolicy.OFF:
         plan.append((OPERATIONS["activate_sim"], {"iccid": iccid}))
     if steps.claim is ClaimMode.PRODUCT_OWNER:
         plan.append((OPERATIONS["claim"], {"device_id": device_id}))

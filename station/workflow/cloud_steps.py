@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 from cloud_client.client import ParticleCloud
-from station.config.profile import SimActivation, StationProfile
+from station.config.profile import SimActivationPolicy, StationProfile
 from station.records.outbox_table import OutboxTable
 from station.records.step_table import StepStatus
 from station.workflow.cloud_ops import CHECKS, Payload, plan_cloud_work
@@ -55,7 +55,7 @@ class CloudSteps:
     def run(self, ctx: UnitContext, facts: DeviceFacts) -> list[str]:
         """Runs on the cloud pool. Returns the operations left to the outbox; raises UnitFailure on a refusal."""
         iccid = facts.iccid.value if facts.iccid else None
-        if self.profile.steps.sim_activation is SimActivation.ALWAYS and iccid is None:
+        if self.profile.steps.sim_activation is SimActivationPolicy.ALWAYS and iccid is None:
             raise UnitFailure("The profile needs a SIM activated, but the unit reported no ICCID.",
                               "Check the SIM card is fitted; set the unit aside.", step="activate_sim")
         plan = plan_cloud_work(

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from hardware.errors import HardwareError
 from hardware.firmware import FirmwareModule
+from hardware.firmware.versions import DeviceOsVersion, always_reports_setup_done
 from hardware.identifiers import DeviceId, Iccid, Imei, SerialNumber
 from hardware.platforms import Platform
 from hardware.progress import CancelToken, ProgressCallback
@@ -20,6 +21,16 @@ SETUP_DONE_SET = "set"
 """``DeviceLink.setup_done`` outcomes start with this word when the flag was written and read back …"""
 SETUP_DONE_SKIPPED = "skipped"
 """… or with this one when the device has no flag to set (Gen 2) or always reports it (Device OS 4.0 and later)."""
+
+
+def setup_done_skipped(platform: Platform | None, device_os: DeviceOsVersion) -> str | None:
+    """The ``skipped: …`` outcome of ``DeviceLink.setup_done`` when the device has no flag to set, else None."""
+    if platform is not None and platform.generation < 3:
+        return (f"{SETUP_DONE_SKIPPED}: {platform.display_name} is a Gen {platform.generation} device, which has no "
+                "setup-done flag")
+    if always_reports_setup_done(device_os):
+        return f"{SETUP_DONE_SKIPPED}: Device OS {device_os} >= 4.0 always reports setup done"
+    return None
 
 
 class WifiRefusedError(HardwareError):

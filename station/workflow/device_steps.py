@@ -10,7 +10,7 @@ from typing import Any
 
 from cloud_client.client import ParticleCloud
 from hardware.errors import HardwareError
-from hardware.firmware import FirmwareModule, validate_for
+from hardware.firmware import DeviceOsVersion, FirmwareModule, validate_for
 from hardware.identifiers import SerialNumber
 from hardware.progress import ProgressEvent
 from station.config.profile import StationProfile
@@ -189,7 +189,7 @@ class DeviceSteps:
     def device_os(self, ctx: UnitContext, facts: DeviceFacts) -> dict[str, Any]:
         minimum = self.profile.firmware.minimum_device_os
         assert minimum is not None
-        if facts.device_os and _version_tuple(facts.device_os) >= _version_tuple(minimum):
+        if facts.device_os and DeviceOsVersion.parse(facts.device_os) >= DeviceOsVersion.parse(minimum):
             return {"_status": StepStatus.SKIPPED, "note": f"Device OS {facts.device_os} meets the minimum {minimum}"}
         if not self.profile.steps.device_os_update:
             raise UnitFailure(
@@ -206,7 +206,7 @@ class DeviceSteps:
         after = self.link.identify(facts.device_id)
         ctx.facts = after
         self.units.update(ctx.unit.id, device_os=after.device_os)
-        if after.device_os is None or _version_tuple(after.device_os) < _version_tuple(minimum):
+        if after.device_os is None or DeviceOsVersion.parse(after.device_os) < DeviceOsVersion.parse(minimum):
             raise UnitFailure(
                 f"After the Device OS update the unit runs {after.device_os}, still below {minimum}.",
                 "Call engineering: the profile's Device OS bundle does not reach the minimum.",
@@ -269,10 +269,3 @@ class DeviceSteps:
             )
         assert part is not None
         return {"user_part_version": part.version, "hash_checked": part.sha256 is not None}
-
-
-def _version_tuple(text: str) -> tuple[int, ...]:
-    parts = []
-    for piece in text.split("-")[0].split("."):
-        parts.append(int(piece) if piece.isdigit() else 0)
-    return tuple(parts)

@@ -26,6 +26,7 @@ from station.errors import StationError
 from station.records.journal import JOURNAL_NAME, Journal
 from station.records.sheet_writer import SpreadsheetWriter, WorkbookState, WorkbookStatus
 from station.records.unit_table import UnitState
+from station.trays.reconcile import reconciliation_sheets
 from station.workflow.device import DeviceLink
 from station.workflow.events import EventBus, EventKind, UnitEvent
 from station.workflow.lot import PreparedLot
@@ -122,7 +123,7 @@ class Line:
         )
         self.workbook = SpreadsheetWriter(
             self.journal, self.lot, Path(profile.log_folder), scope=profile.workbook,
-            min_interval=workbook_interval, on_status=self._workbook_status,
+            min_interval=workbook_interval, on_status=self._workbook_status, lot_sheets=reconciliation_sheets,
         )
 
     def start(self) -> Line:

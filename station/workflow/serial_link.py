@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 
 from hardware.errors import HardwareError
 from hardware.firmware import FirmwareModule
+from hardware.firmware.versions import DeviceOsVersion
 from hardware.identifiers import DeviceId, SerialNumber
 from hardware.progress import CancelToken, ProgressCallback
 from hardware.serial.console import DEFAULT_CONSOLE_TIMEOUTS, ConsoleTimeouts, ListeningConsole, ListeningEntry
@@ -22,24 +23,21 @@ from hardware.serial.errors import SerialPortError, WifiSetupError
 from hardware.serial.operations import flash_over_serial
 from hardware.serial.ports import PortLister, find_port, list_particle_ports, open_port
 from hardware.serial.protocol import ModuleFunctionLetter
-from hardware.serial.replies import SerialIdentity, SystemInfo, SystemVersion
+from hardware.serial.replies import SerialIdentity, SystemInfo
 from hardware.serial.wifi import DEFAULT_WIFI_TIMEOUTS, WifiTimeouts
 from station.config.wifi import WifiSettings
 from station.workflow.device import (
-    SETUP_DONE_SKIPPED,
     ConnectedDevice,
     DeviceFacts,
     FlashReport,
     SetupDoneError,
     UserPart,
     WifiRefusedError,
+    setup_done_skipped,
 )
 
 log = logging.getLogger(__name__)
 
-SETUP_DONE_FIXED_FROM = SystemVersion(4, 0, 0)
-"""From Device OS 4.0.0 the device always reports setup done (Device OS system/src/system_control_internal.cpp,
-73/74)."""
 REAPPEAR_TIMEOUT_S = 30.0
 """How long a device may take to come back as a serial port after the reset that ends a flash."""
 
@@ -169,18 +167,16 @@ class SerialLink:
         with self._console(device_id) as (console, _):
             version = console.version()
             platform = console.system_info().platform
-        if platform is not None and platform.generation < 3:
-            return (f"{SETUP_DONE_SKIPPED}: {platform.display_name} is a Gen {platform.generation} device, which has "
-                    "no setup-done flag")
-        if version >= SETUP_DONE_FIXED_FROM:
-            return f"{SETUP_DONE_SKIPPED}: Device OS {version} >= 4.0 always reports setup done"
+        skipped = setup_done_skipped(platform, version)
+        if skipped is not None:
+            return skipped
         raise SetupDoneError(
             f"{device_id} runs Device OS {version}, which needs the setup-done flag, and the serial console cannot "
             "set it; connect the unit where USB control requests work (UsbLink) or update its Device OS to 4.0+"
         )
 
 
-def _facts(device_id: DeviceId, identity: SerialIdentity, version: SystemVersion, system: SystemInfo) -> DeviceFacts:
+def _facts(device_id: DeviceId, identity: SerialIdentity, version: DeviceOsVersion, system: SystemInfo) -> DeviceFacts:
     platform = system.platform
     if platform is None:
         raise HardwareError(f"{device_id} reports platform id {system.platform_id}, which the station does not know; "

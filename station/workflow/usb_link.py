@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 
 from hardware.firmware import FirmwareModule, ModuleFunction
-from hardware.firmware.versions import parse_semver
 from hardware.identifiers import DeviceId, SerialNumber
 from hardware.progress import CancelToken, ProgressCallback
 from hardware.usb.dfu import DfuSession
@@ -18,18 +17,17 @@ from hardware.usb.errors import NotSupportedError, UsbRequestError
 from hardware.usb.flashing import flash_user_firmware, open_control, reopen
 from hardware.usb.os_update import update_device_os
 from hardware.usb.protocol import RequestType, ResultCode
-from hardware.usb.requests import SETUP_DONE_DEPRECATED_FROM
 from hardware.usb.timing import HostTiming
 from station.config.wifi import WifiSettings
 from station.workflow.device import (
     SETUP_DONE_SET,
-    SETUP_DONE_SKIPPED,
     ConnectedDevice,
     DeviceFacts,
     FlashReport,
     SetupDoneError,
     UserPart,
     WifiRefusedError,
+    setup_done_skipped,
 )
 
 log = logging.getLogger(__name__)
@@ -159,13 +157,10 @@ class UsbLink:
         with self._open_normal(device_id) as device:
             control = open_control(device, self.timing)
             platform = device.platform
-            if platform.generation < 3:
-                return (f"{SETUP_DONE_SKIPPED}: {platform.display_name} is a Gen {platform.generation} device, which "
-                        "has no setup-done flag")
-            version = control.system_version()
-            parsed = parse_semver(version)
-            if parsed is not None and parsed >= SETUP_DONE_DEPRECATED_FROM:
-                return f"{SETUP_DONE_SKIPPED}: Device OS {version} >= 4.0 always reports setup done"
+            version = control.device_os()
+            skipped = setup_done_skipped(platform, version)
+            if skipped is not None:
+                return skipped
             control.set_setup_done(True)
             if not control.is_setup_done():
                 raise SetupDoneError(

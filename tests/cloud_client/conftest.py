@@ -58,12 +58,10 @@ class World:
 @pytest.fixture
 def world() -> Iterator[World]:
     server = EmulatorServer(host="127.0.0.1", port=0, state_file=None, seed=7)
-    server.add_user(OPERATOR, OPERATOR_PASSWORD)
-    server.add_user(OTHER_USER, "other-password")
-    server.add_access_token(OPERATOR_TOKEN, user=OPERATOR)
-    server.add_access_token(OTHER_TOKEN, user=OTHER_USER)
-    server.add_product(PRODUCT_ID, "boron", owner=OPERATOR, name="Widget", slug=PRODUCT_SLUG)
-    server.add_product(OTHER_PRODUCT_ID, "boron", owner=OTHER_USER)
+    server.add_owned_product(PRODUCT_ID, "boron", OPERATOR, password=OPERATOR_PASSWORD, access_token=OPERATOR_TOKEN,
+                             name="Widget", slug=PRODUCT_SLUG)
+    server.add_owned_product(OTHER_PRODUCT_ID, "boron", OTHER_USER, password="other-password",
+                             access_token=OTHER_TOKEN)
     server.add_client(CLIENT_ID, CLIENT_SECRET, product_id=PRODUCT_ID)
     devices = server.add_factory_devices(12, platforms=("boron",))
     base_url = server.start()

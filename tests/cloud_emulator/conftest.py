@@ -29,13 +29,11 @@ from .world import (
 @pytest.fixture
 def server() -> Iterator[EmulatorServer]:
     emulator = EmulatorServer(seed=7)
-    emulator.add_user(ALICE, ALICE_PASSWORD)
-    emulator.add_access_token(ALICE_TOKEN, user=ALICE)
-    emulator.add_user(BOB, BOB_PASSWORD)
-    emulator.add_access_token(BOB_TOKEN, user=BOB)
-    emulator.add_product(PRODUCT, "boron", owner=ALICE, name="Widget")
+    emulator.add_owned_product(PRODUCT, "boron", ALICE, password=ALICE_PASSWORD, access_token=ALICE_TOKEN,
+                               name="Widget")
     emulator.add_product(P2_PRODUCT, "p2", owner=ALICE, name="Lamp")
-    emulator.add_product(BOB_PRODUCT, "boron", owner=BOB, name="Bob's")
+    emulator.add_owned_product(BOB_PRODUCT, "boron", BOB, password=BOB_PASSWORD, access_token=BOB_TOKEN,
+                               name="Bob's")
     emulator.add_client(PRODUCT_CLIENT, PRODUCT_SECRET, product_id=PRODUCT)
     emulator.set_timings(sim_activation_s=30, sim_release_s=30, sim_status_check_s=10)
     with emulator:

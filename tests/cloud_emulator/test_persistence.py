@@ -16,9 +16,7 @@ ICCID = "89014103211118510720"
 
 def seeded(state_file: Path) -> EmulatorServer:
     emulator = EmulatorServer(state_file=state_file, seed=5)
-    emulator.add_user(ALICE, "pw")
-    emulator.add_access_token("tok", user=ALICE)
-    emulator.add_product(4242, "boron", owner=ALICE)
+    emulator.add_owned_product(4242, "boron", ALICE, password="pw", access_token="tok")
     emulator.add_sim(ICCID)
     emulator.add_firmware(4242, 1, b"\x01\x02", released=True)
     return emulator

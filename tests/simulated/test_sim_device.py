@@ -201,10 +201,10 @@ def test_state_changes_from_several_threads_stay_consistent(make_device):
     device = make_device("argon")
 
     def store(n: int) -> None:
-        from hardware.simulated import WifiCredentials
+        from hardware.simulated import StoredWifiNetwork
 
         for i in range(50):
-            device.wifi.store(WifiCredentials(f"net-{n}-{i}"))
+            device.wifi.store(StoredWifiNetwork(f"net-{n}-{i}"))
 
     threads = [threading.Thread(target=store, args=(n,)) for n in range(4)]
     for thread in threads:

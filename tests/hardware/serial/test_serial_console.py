@@ -8,19 +8,19 @@ import time
 import pytest
 import serial
 
+from hardware.firmware.versions import DeviceOsVersion
 from hardware.identifiers import Iccid, Imei
 from hardware.serial import (
     ClaimCodeError,
+    ConsoleWifiCredentials,
     ListeningEntry,
     ListeningModeError,
     SerialDisconnectedError,
     SerialTimeoutError,
-    SystemVersion,
-    WifiCredentials,
     WifiSetupError,
 )
 from hardware.serial.console import ConsoleTimeouts
-from hardware.serial.protocol import ModuleFunctionLetter, WifiSecurity
+from hardware.serial.protocol import ConsoleWifiSecurity, ModuleFunctionLetter
 from hardware.serial.wifi import WifiTimeouts
 from hardware.simulated.device import DeviceMode
 from hardware.simulated.errors import SimulationError
@@ -109,7 +109,7 @@ def test_the_identity_repr_never_shows_the_mobile_secret(
 
 def test_version_reads_the_device_os_version(make_device: DeviceFactory, console_for: ConsoleFactory) -> None:
     device = make_device("boron", "5.9.0")
-    assert console_for(device).version() == SystemVersion(5, 9, 0)
+    assert console_for(device).version() == DeviceOsVersion(5, 9, 0)
 
 
 def test_mac_address_is_the_devices_mac_in_lowercase_colon_form(
@@ -173,7 +173,7 @@ def test_wifi_for_an_unscanned_network_answers_security_and_password(
     make_device: DeviceFactory, console_for: ConsoleFactory
 ) -> None:
     device = make_device("argon")
-    console_for(device).configure_wifi(WifiCredentials("lab-net", WifiSecurity.WPA2, "s3cret-pass"))
+    console_for(device).configure_wifi(ConsoleWifiCredentials("lab-net", ConsoleWifiSecurity.WPA2, "s3cret-pass"))
     stored = device.wifi.credentials[-1]
     assert (stored.ssid, stored.security, stored.password) == ("lab-net", 3, "s3cret-pass")
     wait_for(lambda: device.mode is DeviceMode.NORMAL, "the device to leave listening mode after Wi-Fi set-up")
@@ -183,7 +183,7 @@ def test_wifi_on_a_photon_also_answers_the_cipher_prompt(
     make_device: DeviceFactory, console_for: ConsoleFactory
 ) -> None:
     device = make_device("photon", "3.3.1")
-    console_for(device).configure_wifi(WifiCredentials("lab-net", WifiSecurity.WPA2, "pw-123456"))
+    console_for(device).configure_wifi(ConsoleWifiCredentials("lab-net", ConsoleWifiSecurity.WPA2, "pw-123456"))
     assert device.wifi.credentials[-1].cipher == 1
 
 
@@ -192,7 +192,7 @@ def test_wifi_for_a_network_the_device_can_see_skips_the_security_prompt(
 ) -> None:
     device = make_device("argon")
     visible = device.wifi.visible[0]
-    console_for(device).configure_wifi(WifiCredentials(visible.ssid, WifiSecurity.WPA2, "pw-123456"))
+    console_for(device).configure_wifi(ConsoleWifiCredentials(visible.ssid, ConsoleWifiSecurity.WPA2, "pw-123456"))
     assert device.wifi.credentials[-1].security == visible.security
 
 
@@ -200,7 +200,7 @@ def test_the_wifi_password_never_appears_in_logs_or_repr(
     make_device: DeviceFactory, console_for: ConsoleFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     device = make_device("argon")
-    credentials = WifiCredentials("lab-net", WifiSecurity.WPA2, "do-not-log-me")
+    credentials = ConsoleWifiCredentials("lab-net", ConsoleWifiSecurity.WPA2, "do-not-log-me")
     with caplog.at_level(logging.DEBUG):
         console_for(device).configure_wifi(credentials)
     assert "do-not-log-me" not in caplog.text
@@ -214,7 +214,7 @@ def test_a_device_that_cannot_save_wifi_credentials_raises_wifi_setup_error(
     console = console_for(device)
     device.console.session.faults.wifi_save_fails = True
     with pytest.raises(WifiSetupError, match="could not save"):
-        console.configure_wifi(WifiCredentials("lab-net", WifiSecurity.WPA2, "pw-123456"))
+        console.configure_wifi(ConsoleWifiCredentials("lab-net", ConsoleWifiSecurity.WPA2, "pw-123456"))
 
 
 def test_wifi_on_a_cellular_only_device_times_out_naming_the_port(
@@ -223,7 +223,7 @@ def test_wifi_on_a_cellular_only_device_times_out_naming_the_port(
     device = make_device("boron")
     console = console_for(device)
     with pytest.raises(SerialTimeoutError, match=console.port_name):
-        console.configure_wifi(WifiCredentials("lab-net", password="pw-123456"), WifiTimeouts(first_prompt=0.3))
+        console.configure_wifi(ConsoleWifiCredentials("lab-net", password="pw-123456"), WifiTimeouts(first_prompt=0.3))
 
 
 # -- modes and baud-rate triggers -------------------------------------------------------------------------------------
@@ -258,7 +258,7 @@ def test_a_known_device_os_6_fails_at_once_without_trying_the_trigger(
     device = make_device("boron", "6.2.0", listening=False)
     started = time.monotonic()
     with pytest.raises(ListeningModeError, match="6.2.0.*MODE button"):
-        console_for(device).enter_listening_mode(device_os=SystemVersion(6, 2, 0))
+        console_for(device).enter_listening_mode(device_os=DeviceOsVersion(6, 2, 0))
     assert time.monotonic() - started < 1.5
 
 
@@ -298,7 +298,7 @@ def test_garbage_around_every_reply_does_not_disturb_any_command(
     faults = device.console.session.faults
     faults.garbage_before, faults.garbage_after = NOISE, NOISE
     assert console.identify().device_id == device.device_id
-    assert console.version() == SystemVersion(5, 9, 0)
+    assert console.version() == DeviceOsVersion(5, 9, 0)
     assert console.system_info().platform_id == device.platform.id
     assert console.mac_address().value == device.mac.hex(":")
     assert console.is_claimed() is False
@@ -362,7 +362,7 @@ def test_after_a_drop_the_device_serves_a_new_port_in_the_same_mode(
     device.console.session.hang_up()
     console = console_for(device)
     assert console.port_name != first or device.console.session.alive
-    assert console.version() == SystemVersion(5, 9, 0)
+    assert console.version() == DeviceOsVersion(5, 9, 0)
 
 
 def test_the_port_cannot_be_opened_twice_at_once(make_device: DeviceFactory, console_for: ConsoleFactory) -> None:

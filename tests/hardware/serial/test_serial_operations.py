@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import pytest
 
+from hardware.firmware.versions import DeviceOsVersion
 from hardware.serial import (
     ListeningModeError,
     SerialFlashingUnsupportedError,
     SerialPortError,
-    SystemVersion,
     flash_over_serial,
     identify_over_serial,
 )
@@ -25,7 +25,7 @@ def test_identify_over_serial_reports_identity_version_and_platform(make_device:
     report = identify_over_serial(device.serial_port(), timeouts=FAST)
     assert report.identity.device_id == device.device_id
     assert report.identity.serial == device.serial
-    assert report.version == SystemVersion(5, 9, 0)
+    assert report.version == DeviceOsVersion(5, 9, 0)
     assert report.platform is device.platform
     assert report.port == device.serial_port()
 
@@ -57,7 +57,7 @@ def test_flash_over_serial_lands_the_module_in_the_device(
 
 def test_flash_over_serial_refuses_a_known_device_os_6_before_opening_the_port() -> None:
     with pytest.raises(SerialFlashingUnsupportedError, match=r"/dev/nonexistent.*6\.1\.0.*DFU"):
-        flash_over_serial("/dev/nonexistent", b"\x00" * 64, device_os=SystemVersion(6, 1, 0))
+        flash_over_serial("/dev/nonexistent", b"\x00" * 64, device_os=DeviceOsVersion(6, 1, 0))
 
 
 def test_flash_over_serial_on_an_unreachable_6x_device_mentions_dfu(

@@ -6,9 +6,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hardware.serial import SerialReplyError, SystemVersion
+from hardware.firmware.versions import DeviceOsVersion
+from hardware.serial import SerialReplyError
 from hardware.serial.protocol import ModuleFunctionLetter, ModuleStoreLetter
-from hardware.serial.replies import find_json_object, parse_identify, parse_system_info, parse_version
+from hardware.serial.replies import (
+    find_json_object,
+    has_listening_baud_trigger,
+    parse_identify,
+    parse_system_info,
+    parse_version,
+    supports_ymodem,
+)
 
 PORT = "/dev/ttyACM3"
 DEVICE_ID = "e00fce68aabbccddeeff0011"
@@ -50,19 +58,19 @@ def test_a_reply_without_a_device_id_names_the_port_and_the_command() -> None:
 
 
 def test_the_version_reply_ends_with_lf_then_crlf() -> None:
-    assert parse_version(b"system firmware version: 5.9.0\n\r\n", PORT) == SystemVersion(5, 9, 0)
+    assert parse_version(b"system firmware version: 5.9.0\n\r\n", PORT) == DeviceOsVersion(5, 9, 0)
 
 
-@given(st.from_regex(r"(0|[1-9][0-9]?)\.(0|[1-9][0-9]?)\.(0|[1-9][0-9]?)(-rc\.[0-9]{1,2})?", fullmatch=True))
+@given(st.from_regex(r"(0|[1-9][0-9]?)\.(0|[1-9][0-9]?)\.(0|[1-9][0-9]?)(-rc\.(0|[1-9][0-9]?))?", fullmatch=True))
 def test_a_version_prints_back_to_the_text_it_was_parsed_from(text: str) -> None:
-    assert str(SystemVersion.parse(text)) == text
+    assert str(DeviceOsVersion.parse(text)) == text
 
 
 def test_a_prerelease_sorts_before_its_release_but_counts_as_it_for_features() -> None:
-    rc = SystemVersion.parse("6.0.0-rc.1")
-    assert rc < SystemVersion(6, 0, 0)
-    assert not rc.supports_ymodem and not rc.has_listening_baud_trigger
-    assert SystemVersion(5, 9, 0).supports_ymodem
+    rc = DeviceOsVersion.parse("6.0.0-rc.1")
+    assert rc < DeviceOsVersion(6, 0, 0)
+    assert not supports_ymodem(rc) and not has_listening_baud_trigger(rc)
+    assert supports_ymodem(DeviceOsVersion(5, 9, 0)) and has_listening_baud_trigger(DeviceOsVersion(5, 9, 0))
 
 
 SYSTEM_INFO = (

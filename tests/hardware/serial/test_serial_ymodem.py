@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
+from hardware.firmware.versions import DeviceOsVersion
 from hardware.firmware_builder import with_bad_crc
 from hardware.progress import Cancelled, CancelToken, ProgressEvent
-from hardware.serial import SerialDisconnectedError, SerialFlashingUnsupportedError, SystemVersion, YmodemError
+from hardware.serial import SerialDisconnectedError, SerialFlashingUnsupportedError, YmodemError
 from hardware.serial.protocol import YmodemByte
 from hardware.serial.ymodem import BlockCheck, build_block, crc16, header_payload
 from hardware.simulated.device import DeviceMode, SimulatedDevice
@@ -214,7 +215,7 @@ def test_cancelling_sends_can_can_keeps_the_firmware_and_leaves_the_console_usab
     with pytest.raises(Cancelled, match="keeps its current firmware"):
         console.flash_module(user_part("boron"), progress=cancel_after_first_block, cancel=cancel)
     assert running_sha(device) == before
-    assert console.version() == SystemVersion(5, 9, 0)
+    assert console.version() == DeviceOsVersion(5, 9, 0)
 
 
 # -- Device OS 6 and later ------------------------------------------------------------------------------------------
@@ -236,7 +237,7 @@ def test_the_devices_own_no_longer_supported_reply_is_recognised(
     device = make_device("boron", "6.2.0")
     with pytest.raises(SerialFlashingUnsupportedError, match="no longer supports YMODEM.*DFU"):
         # Claiming 5.9.0 skips the up-front check, so the device itself must refuse.
-        flash(console_for, device, user_part("boron"), device_os=SystemVersion(5, 9, 0))
+        flash(console_for, device, user_part("boron"), device_os=DeviceOsVersion(5, 9, 0))
 
 
 def test_a_device_not_in_listening_mode_never_starts_the_transfer(
@@ -244,7 +245,7 @@ def test_a_device_not_in_listening_mode_never_starts_the_transfer(
 ) -> None:
     device = make_device("boron", "5.9.0", listening=False)
     with pytest.raises(YmodemError, match="did not start the YMODEM transfer.*listening mode"):
-        flash(console_for, device, user_part("boron"), device_os=SystemVersion(5, 9, 0))
+        flash(console_for, device, user_part("boron"), device_os=DeviceOsVersion(5, 9, 0))
 
 
 # -- framing facts --------------------------------------------------------------------------------------------------

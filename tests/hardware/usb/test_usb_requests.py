@@ -11,7 +11,7 @@ from hardware.firmware import ModuleFunction, ModuleStore, parse_module
 from hardware.firmware_builder import build_module
 from hardware.progress import ProgressEvent
 from hardware.simulated import SimulatedDevice, usb_backend
-from hardware.usb import DeviceControl, DeviceMode, HostTiming, WifiCredentials, WifiSecurity, open_device
+from hardware.usb import ControlWifiCredentials, DeviceControl, DeviceMode, HostTiming, WifiSecurity, open_device
 from hardware.usb.errors import NotSupportedError, UsbRequestError
 from hardware.usb.flashing import open_control, reopen
 from hardware.usb.module_info import find_module
@@ -151,7 +151,7 @@ def test_cellular_ids_on_a_wifi_only_device_are_not_supported(device_factory: Fa
 
 def test_wifi_credentials_go_through_request_507_on_gen3(device_factory: Factory, control_of: ControlOf) -> None:
     device = device_factory("p2")
-    control_of(device).set_wifi_credentials(WifiCredentials("line-7", "s3cret-pass", WifiSecurity.WPA2_PSK))
+    control_of(device).set_wifi_credentials(ControlWifiCredentials("line-7", "s3cret-pass", WifiSecurity.WPA2_PSK))
     (stored,) = device.wifi.credentials
     assert (stored.ssid, stored.password, stored.security, stored.credentials_type) == ("line-7", "s3cret-pass", 3, 1)
     assert device.wifi.joined is None
@@ -159,31 +159,31 @@ def test_wifi_credentials_go_through_request_507_on_gen3(device_factory: Factory
 
 def test_open_network_is_sent_without_a_password(device_factory: Factory, control_of: ControlOf) -> None:
     device = device_factory("p2")
-    control_of(device).set_wifi_credentials(WifiCredentials("guest", security=WifiSecurity.NO_SECURITY))
+    control_of(device).set_wifi_credentials(ControlWifiCredentials("guest", security=WifiSecurity.NO_SECURITY))
     (stored,) = device.wifi.credentials
     assert (stored.ssid, stored.security, stored.password, stored.credentials_type) == ("guest", 0, "", 0)
 
 
 def test_join_new_network_stores_and_joins(device_factory: Factory, control_of: ControlOf) -> None:
     device = device_factory("argon")
-    control_of(device).join_new_network(WifiCredentials("factory-line", "pw-123456"))
+    control_of(device).join_new_network(ControlWifiCredentials("factory-line", "pw-123456"))
     assert device.wifi.joined == "factory-line"
 
 
 def test_legacy_wifi_credentials_go_through_request_113_on_gen2(device_factory: Factory, control_of: ControlOf) -> None:
     device = device_factory("photon")
-    control_of(device).set_wifi_credentials(WifiCredentials("line-7", "s3cret-pass", WifiSecurity.WPA2_PSK))
+    control_of(device).set_wifi_credentials(ControlWifiCredentials("line-7", "s3cret-pass", WifiSecurity.WPA2_PSK))
     (stored,) = device.wifi.credentials
     assert (stored.ssid, stored.password, stored.security) == ("line-7", "s3cret-pass", 3)
 
 
 def test_wifi_credentials_password_is_not_in_repr() -> None:
-    assert "s3cret" not in repr(WifiCredentials("line-7", "s3cret-pass"))
+    assert "s3cret" not in repr(ControlWifiCredentials("line-7", "s3cret-pass"))
 
 
 def test_wifi_on_a_cellular_only_device_is_not_supported(boron: SimulatedDevice, control_of: ControlOf) -> None:
     with pytest.raises(NotSupportedError, match="no Wi-Fi"):
-        control_of(boron).set_wifi_credentials(WifiCredentials("x", "password1"))
+        control_of(boron).set_wifi_credentials(ControlWifiCredentials("x", "password1"))
 
 
 def test_normal_mode_firmware_update_installs_a_bootloader(boron: SimulatedDevice, timing: HostTiming) -> None:

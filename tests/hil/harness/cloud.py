@@ -3,7 +3,6 @@ rig's sandbox product on the real cloud (only when allowed, and only a product t
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 
 from cloud_client.client import ParticleCloud
@@ -56,11 +55,8 @@ def open_rig_cloud(bench: Bench, *, allow_cloud: bool) -> RigCloudHandle:
     if rig.product is None:
         raise LookupError(f"{rig.describe()} names no [product] to provision into")
     emulator = EmulatorServer()
-    token = secrets.token_hex(20)
-    emulator.add_user(OWNER, secrets.token_hex(8))
-    emulator.add_access_token(token, user=OWNER)
-    emulator.add_product(rig.product.id, rig.product.platform.name, owner=OWNER,
-                         name=f"HIL sandbox for {rig.name}")
+    token = emulator.add_owned_product(rig.product.id, rig.product.platform.name, OWNER,
+                                       name=f"HIL sandbox for {rig.name}").access_token
     for handle in bench.handles:
         _register(emulator, handle)
     base_url = emulator.start()

@@ -7,7 +7,7 @@ import hashlib
 from pathlib import Path
 
 from cloud_client.client import ParticleCloud
-from station.config.profile import ClaimMode, SimActivation, StationProfile
+from station.config.profile import ClaimMode, SimActivationPolicy, StationProfile
 from station.config.profile_loader import load_profile
 from station.workflow.line import Line
 from station.workflow.lot import prepare_lot
@@ -27,8 +27,8 @@ def write_rig_profile(workdir: Path, handle: DeviceHandle, cloud: RigCloudHandle
     firmware_path = workdir / f"{handle.name}-application.bin"
     firmware_path.write_bytes(firmware)
     sim_activation = product.sim_activation
-    if sim_activation is SimActivation.ALWAYS and not handle.platform.is_cellular:
-        sim_activation = SimActivation.OFF
+    if sim_activation is SimActivationPolicy.ALWAYS and not handle.platform.is_cellular:
+        sim_activation = SimActivationPolicy.OFF
     claim = f'claim = "{product.claim.value}"\n' if product.claim is not ClaimMode.OFF else ""
     path = workdir / "station.toml"
     path.write_text(

@@ -17,7 +17,7 @@ from hardware.errors import IdentifierError
 from hardware.identifiers import DeviceId, SerialNumber
 from hardware.platforms import Platform
 from hardware.scanner.serial_scanner import SerialScannerError, parse_terminator
-from station.config.profile import ClaimMode, SimActivation
+from station.config.profile import ClaimMode, SimActivationPolicy
 from station.config.toml_reader import TomlReader, TomlTable, read_toml
 from station.errors import StationError
 
@@ -79,7 +79,7 @@ class RigProduct:
     id: int
     platform: Platform
     sandbox: bool
-    sim_activation: SimActivation
+    sim_activation: SimActivationPolicy
     claim: ClaimMode
 
 
@@ -228,7 +228,7 @@ def _cloud(table: TomlTable) -> RigCloud:
 
 def _product(table: TomlTable) -> RigProduct:
     product_id = table.integer("id", required=True, minimum=1)
-    sim_activation = table.choice("sim_activation", SimActivation, SimActivation.OFF)
+    sim_activation = table.choice("sim_activation", SimActivationPolicy, SimActivationPolicy.OFF)
     claim_text = table.data.get("claim", ClaimMode.OFF.value)
     try:
         claim = ClaimMode(claim_text)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from station.config.profile import ClaimMode, ProfileError, SimActivation, hash_pin, verify_pin
+from station.config.profile import ClaimMode, ProfileError, SimActivationPolicy, hash_pin, verify_pin
 from station.config.profile_loader import load_profile
 
 FIXTURE = Path(__file__).parents[3] / "fixtures" / "profiles" / "boron-line.toml"
@@ -53,7 +53,7 @@ def test_minimal_profile_gets_defaults_and_resolves_paths(tmp_path: Path) -> Non
     profile = load_profile(write(tmp_path, GOOD))
     assert profile.firmware.file == (tmp_path / "fw.bin").resolve()
     assert profile.firmware.sha256 == SHA
-    assert profile.steps.sim_activation is SimActivation.AUTO
+    assert profile.steps.sim_activation is SimActivationPolicy.AUTO
     assert profile.steps.groups == ("line-a", "{date}")
     assert profile.cloud.base_url == "https://api.particle.io"
     assert profile.log_folder == (tmp_path / "station-data").resolve()

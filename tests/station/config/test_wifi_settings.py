@@ -9,8 +9,7 @@ import keyring.backend
 import keyring.errors
 import pytest
 
-from hardware.serial.protocol import WifiCipher as ConsoleCipher
-from hardware.serial.protocol import WifiSecurity as ConsoleSecurity
+from hardware.serial.protocol import ConsoleWifiCipher, ConsoleWifiSecurity
 from hardware.usb.requests import WifiSecurity
 from station.config.wifi import (
     Cipher,
@@ -177,7 +176,9 @@ def test_settings_cannot_be_pickled_into_a_queue_or_file() -> None:
 def test_console_credentials_answer_the_serial_prompts() -> None:
     settings = wifi_settings(section(security="wpa_wpa2", cipher="aes"), environ=ENV)
     console = settings.console_credentials()
-    assert (console.security, console.cipher, console.password) == (ConsoleSecurity.WPA2, ConsoleCipher.AES, PASSWORD)
+    assert (console.security, console.cipher, console.password) == (
+        ConsoleWifiSecurity.WPA2, ConsoleWifiCipher.AES, PASSWORD
+    )
 
 
 def test_settings_built_in_code_are_checked_too() -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from cloud_client.client import ParticleCloud
 from hardware.platforms import parse_platform
-from hardware.simulated import SimulatedDevice, WifiCredentials
+from hardware.simulated import SimulatedDevice, StoredWifiNetwork
 from station.demo.simulated_line import CloudConnectivity, SimulatedLine, build_simulated_line, product_firmware
 from station.records.unit_table import UnitState
 from station.workflow.line import Line
@@ -193,7 +193,7 @@ def test_wifi_unit_connects_once_it_has_credentials(tmp_path: Path, clock: FakeC
                                  clock=clock)
         conn.poll()
         assert conn.reason(device.device_id.value) == "has no Wi-Fi credentials"
-        device.wifi.store(WifiCredentials("factory-line", security=3, password="secret"))
+        device.wifi.store(StoredWifiNetwork("factory-line", security=3, password="secret"))
         conn.poll()
         assert conn.is_online(device.device_id.value)
     finally:

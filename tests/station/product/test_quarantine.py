@@ -28,20 +28,15 @@ PRODUCT_FIRMWARE = 3
 @pytest.fixture
 def emulator() -> Iterator[EmulatorServer]:
     server = EmulatorServer()
-    server.add_user(OWNER, "pw")
-    server.add_user(OTHER, "pw")
-    server.add_access_token(TOKEN, user=OWNER)
-    server.add_product(PRODUCT, "boron", owner=OWNER, quarantine=True)
+    server.add_owned_product(PRODUCT, "boron", OWNER, access_token=TOKEN, quarantine=True)
     server.add_product(OPEN_PRODUCT, "boron", owner=OWNER, quarantine=False)
+    server.add_user(OTHER, "pw")
     server.add_device(STRAY.value, "boron", serial="B40KAA111111111")
     server.add_device(MEMBER.value, "boron", product_id=PRODUCT)
     server.add_device(FOREIGN.value, "boron", owner=OTHER)
     server.add_device(ARGON.value, "argon")
-    server.start()
-    try:
+    with server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -14,20 +14,20 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
+from station.records.cells import DATETIME_FORMAT
 from station.records.journal import Journal
 from station.records.spreadsheet import (
     COLUMNS,
-    DATETIME_FORMAT,
     UnknownLotError,
     WorkbookLockedError,
     WorkbookWriteError,
     build_workbook,
     lot_workbook_path,
     save_atomically,
-    summarize,
     workbook_name,
     write_workbook,
 )
+from station.records.summary import summarize
 from station.records.unit_table import UnitRecord, UnitState
 
 LOT = "12345-20260101-001"

@@ -11,7 +11,9 @@ import pytest
 
 from hardware.platforms import parse_platform
 from station.cli import main
+from station.records.cells import SheetData, write_sheet
 from station.records.journal import Journal
+from station.records.spreadsheet import write_workbook
 from station.records.unit_table import UnitState
 from station.trays.lists import EntryKind, read_tray
 from station.trays.reconcile import (
@@ -20,7 +22,8 @@ from station.trays.reconcile import (
     attach_tray,
     reconcile,
     reconciliation_rows,
-    write_reconciliation_sheet,
+    reconciliation_sheet,
+    reconciliation_sheets,
 )
 
 BORON = parse_platform("boron")
@@ -136,13 +139,36 @@ def test_attaching_to_a_lot_that_does_not_exist_is_refused(tmp_path: Path, journ
 def test_reconciliation_sheet_round_trips_through_openpyxl(tmp_path: Path, messy_lot: Journal) -> None:
     rec = reconcile(messy_lot, LOT)
     workbook = openpyxl.Workbook(write_only=True)
-    write_reconciliation_sheet(workbook, rec)
+    write_sheet(workbook, reconciliation_sheet(rec))
     workbook.save(tmp_path / "lot.xlsx")
     sheet = openpyxl.load_workbook(tmp_path / "lot.xlsx")["Reconciliation"]
     rows = [[c if c is not None else "" for c in row] for row in sheet.iter_rows(values_only=True)]
     expected = [[*row, *[""] * (len(rows[i]) - len(row))] for i, row in enumerate(reconciliation_rows(rec))]
     assert rows == expected
     assert rows[8][:2] == ["On a list, not seen yet", 3]
+
+
+def test_a_lot_workbook_gets_the_reconciliation_sheet_from_the_trays_side(tmp_path: Path, messy_lot: Journal) -> None:
+    out = tmp_path / "lot.xlsx"
+    write_workbook(messy_lot, out, lot=LOT, lot_sheets=reconciliation_sheets)
+    workbook = openpyxl.load_workbook(out)
+    assert workbook.sheetnames == ["Units", "Summary", "Reconciliation"]
+    assert workbook["Reconciliation"]["B1"].value == LOT
+    write_workbook(messy_lot, out, lot=LOT)
+    assert openpyxl.load_workbook(out).sheetnames == ["Units", "Summary"]
+
+
+def test_a_lot_without_tray_lists_gets_no_reconciliation_sheet(journal: Journal) -> None:
+    assert reconciliation_sheets(journal, LOT) == []
+
+
+def test_formula_like_text_in_the_reconciliation_sheet_stays_text(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook(write_only=True)
+    write_sheet(workbook, SheetData("Reconciliation", [["Lot", "=1+1"], ["Count", 3]]))
+    workbook.save(tmp_path / "lot.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "lot.xlsx")["Reconciliation"]
+    assert (sheet["B1"].value, sheet["B1"].data_type, sheet["B1"].quotePrefix) == ("=1+1", "s", True)
+    assert sheet["B2"].value == 3
 
 
 # --- the commands ----------------------------------------------------------------------------------------------------

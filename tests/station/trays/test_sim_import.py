@@ -50,21 +50,16 @@ UNKNOWN = luhn_iccid("890141032111185500")
 @pytest.fixture
 def emulator() -> Iterator[EmulatorServer]:
     server = EmulatorServer()
-    server.add_user(OWNER, "pw")
-    server.add_user(OTHER, "pw")
-    server.add_access_token(TOKEN, user=OWNER)
-    server.add_product(PRODUCT, "boron", owner=OWNER)
+    server.add_owned_product(PRODUCT, "boron", OWNER, access_token=TOKEN)
     server.add_product(SISTER_PRODUCT, "boron", owner=OWNER)
+    server.add_user(OTHER, "pw")
     for iccid in FRESH:
         server.add_sim(iccid)
     server.add_sim(ACTIVE_HERE, product_id=PRODUCT, status="active")
     server.add_sim(OTHER_ACCOUNT, owner=OTHER, status="active")
     server.add_sim(SISTER, product_id=SISTER_PRODUCT, status="active")
-    server.start()
-    try:
+    with server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -25,18 +25,13 @@ TOKEN = "a" * 40
 @pytest.fixture
 def emulator() -> Iterator[EmulatorServer]:
     server = EmulatorServer()
-    server.add_user(OWNER, "pw")
+    server.add_owned_product(PRODUCT, "boron", OWNER, access_token=TOKEN)
     server.add_user("other@example.com", "pw")
-    server.add_access_token(TOKEN, user=OWNER)
-    server.add_product(PRODUCT, "boron", owner=OWNER)
     for n in (1, 2, 3, 4):
         server.add_device(f"e00fce68a1b2c3d4e5f6000{n}", "boron", serial=f"B40KAA00000000{n}")
     server.add_device("e00fce68a1b2c3d4e5f60005", "boron", owner="other@example.com")
-    server.start()
-    try:
+    with server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -57,9 +57,7 @@ def test_sigkill_mid_flash_then_restart_resumes_the_unit(tmp_path: Path) -> None
     firmware = product_firmware(boron, PRODUCT, 7, size=160 * 1024)
     (tmp_path / "fw.bin").write_bytes(firmware)
     with EmulatorServer() as emulator:
-        emulator.add_user(OWNER, "pw")
-        emulator.add_access_token(TOKEN, user=OWNER)
-        emulator.add_product(PRODUCT, "boron", owner=OWNER)
+        emulator.add_owned_product(PRODUCT, "boron", OWNER, access_token=TOKEN)
         register_device(emulator, unit)
         url = emulator.base_url or emulator.start()
         profile = tmp_path / "station.toml"
