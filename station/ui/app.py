@@ -6,16 +6,21 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import MutableMapping
+import time
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 
-from PySide6.QtCore import QLoggingCategory, QTimer
+from PySide6.QtCore import QEvent, QLoggingCategory, QObject, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from station.ui.main_window import LineFactory, OperatorWindow, ScanSimulator
 from station.ui.screenshots import run_screenshot_script
 from station.workflow.line import Line
+
+FIRST_PAINT_ENV = "PARTICLE_STATION_EXIT_AFTER_FIRST_PAINT"
+"""For start-up benchmarks: when set, print ``first-paint <time.time()>`` to stderr as the window first paints, and
+quit (benchmarks/cli_start.py)."""
 
 NO_DISPLAY = (
     "no display: set DISPLAY or run under xvfb-run; the station runs offscreen (nothing is shown) until Ctrl+C. "
@@ -65,6 +70,26 @@ def warm_up_workbook(line: Line) -> threading.Thread:
     return thread
 
 
+class FirstPaint(QObject):
+    """Calls ``then`` once, when the watched widget gets its first paint event (the window is on screen)."""
+
+    def __init__(self, widget: QObject, then: Callable[[], object]) -> None:
+        super().__init__(widget)
+        self._then = then
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._then)  # after this paint has finished
+        return False
+
+
+def _report_first_paint_and_quit() -> None:
+    print(f"first-paint {time.time():.6f}", file=sys.stderr, flush=True)
+    QApplication.quit()
+
+
 def run_gui(
     line: Line,
     *,
@@ -90,6 +115,8 @@ def run_gui(
             for path in saved:
                 print(path)
             return 0
+        if os.environ.get(FIRST_PAINT_ENV):
+            FirstPaint(window, _report_first_paint_and_quit)
         window.show()
         previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
         wake = QTimer()

@@ -1,0 +1,130 @@
+"""Start-up time of the command line and of the operator window, against a bare ``python -c pass`` in the same run.
+
+Run from the repository root: ``.venv/bin/python benchmarks/cli_start.py`` (``--help`` for options). Every command
+runs in a fresh process with this checkout first on PYTHONPATH; the runs of the commands alternate so a busy moment of
+the machine hits all of them alike. Figures are medians of wall time from launch to exit, and of the CPU time the
+process used (user + system; on a busy machine it varies less than the wall time):
+
+* ``python -c pass``: the interpreter (and the virtual environment's site hooks) alone;
+* ``particle-station --help``: building the parser; goal <= 0.35 s and <= 10x bare Python;
+* ``particle-station firmware inspect FILE``: a small command that reads a fixture under fixtures/firmware/;
+* the demo's operator window: launch until the window's first paint (offscreen), reported by the window itself
+  (``PARTICLE_STATION_EXIT_AFTER_FIRST_PAINT``, see station/ui/app.py); goal <= 1.5 s.
+
+Prints the figures and the ratios; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRMWARE = ROOT / "fixtures" / "firmware" / "boron-user.bin"
+FIRST_PAINT_ENV = "PARTICLE_STATION_EXIT_AFTER_FIRST_PAINT"  # station.ui.app.FIRST_PAINT_ENV, not imported here
+HELP_GOAL_S = 0.35
+HELP_GOAL_RATIO = 10.0
+WINDOW_GOAL_S = 1.5
+
+
+def station_command() -> list[str]:
+    """The installed ``particle-station`` script beside this interpreter, else ``python -m station``."""
+    script = Path(sys.executable).with_name("particle-station")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "station"]
+
+
+def child_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env.pop(FIRST_PAINT_ENV, None)
+    return env
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def wall_time(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of ``argv``."""
+    cpu, start = children_cpu(), time.perf_counter()
+    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.decode(errors='replace')}")
+    return seconds, children_cpu() - cpu
+
+
+def window_time(argv: list[str], env: dict[str, str]) -> float:
+    """Seconds from launch to the window's first paint, as the window prints it (time.time() on both sides)."""
+    start = time.time()
+    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, timeout=120)
+    for line in done.stderr.decode(errors="replace").splitlines():
+        if line.startswith("first-paint "):
+            return float(line.split()[1]) - start
+    raise SystemExit(f"{' '.join(argv)} never reported its first paint ({done.returncode}):\n"
+                     f"{done.stderr.decode(errors='replace')}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10, help="runs of each command; default 10")
+    parser.add_argument("--window-runs", type=int, default=5, help="runs of the demo window; default 5 (0 skips)")
+    args = parser.parse_args()
+    env = child_environment()
+    station = station_command()
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "particle-station --help": [*station, "--help"],
+        f"particle-station firmware inspect {FIRMWARE.relative_to(ROOT)}": [*station, "firmware", "inspect",
+                                                                            str(FIRMWARE)],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    for argv in commands.values():  # one warm-up run each: the first run also fills the OS file cache
+        wall_time(argv, env)
+    for _ in range(args.runs):
+        for name, argv in commands.items():
+            wall, used = wall_time(argv, env)
+            times[name].append(wall)
+            cpu[name].append(used)
+    print(f"cli start: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, {sys.executable}; "
+          f"median of {args.runs} runs (min-max)")
+    bare = statistics.median(times["python -c pass"])
+    bare_cpu = statistics.median(cpu["python -c pass"])
+    for name, values in times.items():
+        median, used = statistics.median(values), statistics.median(cpu[name])
+        print(f"  {name:<64} {median:6.3f} s  ({min(values):.3f}-{max(values):.3f})  {median / bare:5.1f}x bare;"
+              f"  CPU {used:.3f} s  {used / bare_cpu:5.1f}x bare")
+    help_median = statistics.median(times["particle-station --help"])
+    print(f"  --help goal: <= {HELP_GOAL_S} s and <= {HELP_GOAL_RATIO:g}x bare Python: "
+          f"{help_median:.3f} s, {help_median / bare:.1f}x")
+
+    if args.window_runs > 0:
+        window_env = dict(env, QT_QPA_PLATFORM="offscreen", **{FIRST_PAINT_ENV: "1"})
+        shown: list[float] = []
+        with tempfile.TemporaryDirectory(prefix="cli-start-") as folder:
+            for run in range(args.window_runs + 1):  # the first run (a warm-up) is not counted
+                workdir = Path(folder) / f"demo-{run}"
+                argv = [*station, "demo", "--timing", "zero", "--no-pin", "--workdir", str(workdir)]
+                seconds = window_time(argv, window_env)
+                shutil.rmtree(workdir, ignore_errors=True)
+                if run:
+                    shown.append(seconds)
+        median = statistics.median(shown)
+        print(f"  {'demo window, launch to first paint (offscreen)':<64} {median:6.3f} s  "
+              f"({min(shown):.3f}-{max(shown):.3f})  {median / bare:5.1f}x bare")
+        print(f"  window goal: <= {WINDOW_GOAL_S} s: {median:.3f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
