@@ -10,19 +10,18 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
 from hardware.errors import IdentifierError
-from hardware.firmware import ModuleFunction, load_module
+from hardware.firmware import load_module
 from hardware.identifiers import DeviceId
 from hardware.platforms import by_id, parse_platform
 from hardware.progress import ProgressEvent
 from hardware.usb.discovery import DeviceInfo, DeviceMode, UsbBackend, UsbDevice, default_backend, list_devices
 from hardware.usb.discovery import open_device as open_usb_device
-from hardware.usb.errors import NotSupportedError
-from hardware.usb.flashing import FlashResult, flash_user_firmware, open_control
-from hardware.usb.module_info import find_module
+from hardware.usb.flashing import FlashResult, flash_user_firmware
+from hardware.usb.identify import identify_device
 from hardware.usb.timing import HostTiming
 from station.commands.serial_cmds import handle_flash_serial, handle_identify_serial, register_serial_options
 
@@ -190,26 +189,14 @@ def identify_usb(device: UsbDevice, timing: HostTiming) -> DeviceReport:
     base = DeviceReport(device.device_id, device.platform.name, device.platform.id, device.mode.value)
     if device.mode is DeviceMode.DFU or not device.platform.control_requests_supported:
         return base
-    control = open_control(device, timing)
-    serial = control.serial_number()
-    iccid = imei = None
-    if device.platform.is_cellular:
-        try:
-            ids = control.cellular_ids()
-            iccid = str(ids.iccid) if ids.iccid else None
-            imei = str(ids.imei) if ids.imei else None
-        except NotSupportedError:
-            pass
-    user = find_module(control.module_info(), ModuleFunction.USER_PART)
-    return DeviceReport(
-        device.device_id,
-        device.platform.name,
-        device.platform.id,
-        device.mode.value,
-        serial=str(serial) if serial else None,
-        device_os=control.system_version(),
-        iccid=iccid,
-        imei=imei,
+    found = identify_device(device, timing)
+    user = found.user_part
+    return replace(
+        base,
+        serial=str(found.serial) if found.serial else None,
+        device_os=found.device_os,
+        iccid=str(found.iccid) if found.iccid else None,
+        imei=str(found.imei) if found.imei else None,
         user_part_version=user.version if user is not None and user.valid else None,
     )
 
