@@ -26,6 +26,7 @@ from hardware.serial import (
 )
 from hardware.serial.ports import find_port
 from hardware.serial.protocol import ModuleFunctionLetter
+from station.commands.device_output import DeviceReport, ProgressPrinter
 from station.errors import StationError
 
 SIMULATED_DEVICE_OS_GEN3 = "5.9.0"
@@ -94,8 +95,6 @@ def _user_part(modules: tuple[ModuleInfo, ...]) -> ModuleInfo | None:
 
 
 def handle_identify_serial(args: argparse.Namespace) -> int:
-    from station.commands.usb import DeviceReport
-
     with _serial_port(args) as port:
         found = identify_over_serial(port, device_os=args.device_os)
     identity, platform = found.identity, found.platform
@@ -119,8 +118,6 @@ def handle_identify_serial(args: argparse.Namespace) -> int:
 
 
 def handle_flash_serial(args: argparse.Namespace, *, progress_stream: TextIO | None = None) -> int:
-    from station.commands.usb import ProgressPrinter
-
     module = load_module(args.file)
     with _serial_port(args) as port:
         flash_over_serial(

@@ -16,16 +16,15 @@ from typing import Any, TextIO
 from hardware.errors import IdentifierError
 from hardware.firmware import load_module
 from hardware.identifiers import DeviceId
-from hardware.platforms import by_id, parse_platform
+from hardware.platforms import parse_platform
 from hardware.progress import ProgressEvent
 from hardware.usb.discovery import DeviceInfo, DeviceMode, UsbBackend, UsbDevice, default_backend, list_devices
 from hardware.usb.discovery import open_device as open_usb_device
 from hardware.usb.flashing import FlashResult, flash_user_firmware
 from hardware.usb.identify import identify_device
 from hardware.usb.timing import HostTiming
+from station.commands.device_output import DeviceReport, ProgressPrinter
 from station.commands.serial_cmds import handle_flash_serial, handle_identify_serial, register_serial_options
-
-_BAR_WIDTH = 30
 
 
 def register(subparsers: Any) -> None:
@@ -143,47 +142,6 @@ def run_devices(args: argparse.Namespace) -> int:
 # ---- identify ----
 
 
-@dataclass(frozen=True)
-class DeviceReport:
-    """What ``identify`` shows about one device; a serial-console variant can fill the same record."""
-
-    device_id: DeviceId
-    platform: str
-    platform_id: int
-    mode: str
-    serial: str | None = None
-    device_os: str | None = None
-    iccid: str | None = None
-    imei: str | None = None
-    user_part_version: int | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": str(self.device_id),
-            "platform": self.platform,
-            "platform_id": self.platform_id,
-            "mode": self.mode,
-            "serial": self.serial,
-            "device_os": self.device_os,
-            "iccid": self.iccid,
-            "imei": self.imei,
-            "user_part_version": self.user_part_version,
-        }
-
-    def lines(self) -> list[str]:
-        rows = [
-            ("Device ID", str(self.device_id)),
-            ("Platform", str(by_id(self.platform_id))),
-            ("Mode", self.mode),
-            ("Serial number", self.serial),
-            ("Device OS", self.device_os),
-            ("ICCID", self.iccid),
-            ("IMEI", self.imei),
-            ("Application version", None if self.user_part_version is None else str(self.user_part_version)),
-        ]
-        return [f"{name + ':':<21}{value}" for name, value in rows if value is not None]
-
-
 def identify_usb(device: UsbDevice, timing: HostTiming) -> DeviceReport:
     """Identify a device over USB control requests (DFU mode: only id, platform and mode are known)."""
     base = DeviceReport(device.device_id, device.platform.name, device.platform.id, device.mode.value)
@@ -215,40 +173,6 @@ def run_identify(args: argparse.Namespace) -> int:
 
 
 # ---- flash ----
-
-
-class ProgressPrinter:
-    """Prints progress events: a redrawn bar on a terminal, one line per phase otherwise."""
-
-    def __init__(self, stream: TextIO, *, tty: bool | None = None) -> None:
-        self._stream = stream
-        self._tty = stream.isatty() if tty is None else tty
-        self._open_bar = False
-
-    def __call__(self, event: ProgressEvent) -> None:
-        if event.total == 0:
-            self._end_bar()
-            self._write(f"{event.detail or event.phase}...\n")
-            return
-        if self._tty:
-            filled = int(_BAR_WIDTH * event.fraction)
-            bar = "#" * filled + "-" * (_BAR_WIDTH - filled)
-            amount = f"{event.done // 1024}/{event.total // 1024} KB"
-            self._write(f"\r  {event.phase:<7}[{bar}] {event.fraction:4.0%}  {amount}")
-            self._open_bar = event.done < event.total
-            if not self._open_bar:
-                self._write("\n")
-        elif event.done >= event.total:
-            self._write(f"  {event.phase}: {event.total} bytes done\n")
-
-    def _end_bar(self) -> None:
-        if self._open_bar:
-            self._write("\n")
-            self._open_bar = False
-
-    def _write(self, text: str) -> None:
-        self._stream.write(text)
-        self._stream.flush()
 
 
 def _flash_json(result: FlashResult) -> dict[str, Any]:
