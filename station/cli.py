@@ -1,17 +1,21 @@
-"""The ``particle-station`` command: a thin layer over the station, hardware and cloud packages."""
+"""The ``particle-station`` command: a thin layer over the station, hardware and cloud packages.
+
+Building the parser loads only the command modules' ``register`` functions; a command's handler imports what it needs
+when it runs (see station/commands/__init__.py), so ``--help`` and light commands start at once.
+"""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from cloud_client.errors import CloudError
 from hardware.errors import HardwareError
 from hardware.progress import Cancelled
 from station.commands import load_command_modules
+from station.commands.demo import run_demo
 from station.errors import StationError
 
 
@@ -40,12 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     handler = getattr(args, "handler", None)
-    if args.demo and handler is None:
-        demo = getattr(args, "demo_handler", None) or _find_demo_handler(parser)
-        if demo is None:
-            print("particle-station: the demo is not available in this build", file=sys.stderr)
-            return 2
-        handler = demo
+    if handler is None and args.demo:
+        handler = run_demo
     if handler is None:
         parser.print_help()
         return 2
@@ -60,15 +60,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("particle-station: interrupted", file=sys.stderr)
         return 130
-
-
-def _find_demo_handler(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int] | None:
-    try:
-        demo = importlib.import_module("station.commands.demo")
-    except ModuleNotFoundError:
-        return None
-    handler: Callable[[argparse.Namespace], int] | None = getattr(demo, "run_demo", None)
-    return handler
 
 
 if __name__ == "__main__":

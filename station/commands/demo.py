@@ -8,7 +8,6 @@ that saves PNG screenshots of the main screens and exits.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import secrets
 import string
@@ -17,17 +16,16 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import platformdirs
-
-from hardware.platforms import Platform, parse_platform
-from hardware.simulated import Timing
-from hardware.usb.timing import HostTiming
-from station.config.profile import OperatorLock, StationProfile, hash_pin
-from station.demo.simulated_line import SimulatedLine, build_simulated_line
-from station.workflow.events import EventKind, UnitEvent
-from station.workflow.line import Line
+if TYPE_CHECKING:  # the handler imports these when it runs: building the parser stays cheap
+    from hardware.platforms import Platform
+    from hardware.simulated import Timing
+    from hardware.usb.timing import HostTiming
+    from station.config.profile import StationProfile
+    from station.demo.simulated_line import SimulatedLine
+    from station.workflow.events import UnitEvent
+    from station.workflow.line import Line
 
 SCREENSHOT_ENV = "PARTICLE_STATION_SCREENSHOTS"
 DEMO_PIN = "4321"
@@ -87,6 +85,8 @@ class DemoScanner:
         return line
 
     def _track(self, event: UnitEvent) -> None:
+        from station.workflow.events import EventKind
+
         if event.unit_key is None:
             return
         with self._lock:
@@ -123,6 +123,10 @@ class DemoScanner:
 def demo_profile(sim: SimulatedLine, *, pin: str | None) -> StationProfile:
     """The simulated line's profile, with the demo Wi-Fi network on a Wi-Fi platform and the demo engineer PIN
     when one is wanted."""
+    import dataclasses
+
+    from station.config.profile import OperatorLock, hash_pin
+
     profile = sim.profile
     if profile.platform.is_wifi:
         profile = dataclasses.replace(profile, wifi=dict(DEMO_WIFI))
@@ -134,6 +138,11 @@ def demo_profile(sim: SimulatedLine, *, pin: str | None) -> StationProfile:
 def demo_host_timing(timing: Timing) -> HostTiming:
     """Short host polls, but with realistic device timing the real transfer and busy timeouts: a Gen 2 (STM32F2)
     unit NAKs for over a second while it erases a 128 KB sector."""
+    import dataclasses
+
+    from hardware.simulated import Timing
+    from hardware.usb.timing import HostTiming
+
     fast = HostTiming.fast()
     if timing == Timing.zero():
         return fast
@@ -160,6 +169,8 @@ def _no_display() -> bool:
 def _run_in_terminal(root: Path, platform: Platform, devices: int, timing: Timing) -> int:
     """No screen: run the same simulated line in this terminal, every unit and one wrong label, then stop."""
     from station.commands.run import TerminalReport
+    from station.demo.simulated_line import build_simulated_line
+    from station.workflow.line import Line
 
     print("particle-station demo: no display, so the demo line runs in this terminal (on a desktop, or under "
           "xvfb-run, it opens the operator window).", file=sys.stderr)
@@ -187,6 +198,13 @@ def _run_in_terminal(root: Path, platform: Platform, devices: int, timing: Timin
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    import platformdirs
+
+    from hardware.platforms import parse_platform
+    from hardware.simulated import Timing
+    from station.demo.simulated_line import build_simulated_line
+    from station.workflow.line import Line
+
     screenshot_dir: Path | None = getattr(args, "screenshot", None)
     if screenshot_dir is None and os.environ.get(SCREENSHOT_ENV):
         screenshot_dir = Path(os.environ[SCREENSHOT_ENV])

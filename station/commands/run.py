@@ -9,19 +9,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, closing
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from cloud_client.client import ParticleCloud
-from cloud_client.credentials import Credentials
-from cloud_client.emulator import EmulatorServer
-from hardware.identifiers import LabelScan
-from station.config.cloud import cloud_for
-from station.config.profile import StationProfile, load_profile
-from station.demo.simulated_line import OWNER, register_device
 from station.errors import StationError
-from station.workflow.events import EventKind, UnitEvent
-from station.workflow.line import Line, LineError
-from station.workflow.usb_link import UsbLink
+
+if TYPE_CHECKING:  # the handler imports these when it runs: building the parser stays cheap
+    from cloud_client.client import ParticleCloud
+    from hardware.identifiers import LabelScan
+    from station.config.profile import StationProfile
+    from station.workflow.events import UnitEvent
 
 STEP_WORDS = {
     "find": "finding the device", "identify": "identifying", "check_label": "checking the label",
@@ -57,6 +53,12 @@ def _simulated_devices(profile: StationProfile, args: argparse.Namespace) -> lis
 
 
 def _cloud(profile: StationProfile, args: argparse.Namespace, devices: list[Any], stack: ExitStack) -> ParticleCloud:
+    from cloud_client.client import ParticleCloud
+    from cloud_client.credentials import Credentials
+    from cloud_client.emulator import EmulatorServer
+    from station.config.cloud import cloud_for
+    from station.demo.simulated_line import OWNER, register_device
+
     if args.simulate and not args.cloud_url:
         emulator = EmulatorServer()
         token = secrets.token_hex(20)
@@ -73,6 +75,8 @@ def _cloud(profile: StationProfile, args: argparse.Namespace, devices: list[Any]
 
 
 def _labels(args: argparse.Namespace, devices: list[Any], stdin: TextIO) -> Iterator[str | LabelScan]:
+    from hardware.identifiers import LabelScan
+
     if args.auto_scan:
         for device in devices:
             yield device.label
@@ -108,6 +112,8 @@ class TerminalReport:
         """This run's units and their latest state (the lot may hold units of earlier runs too)."""
 
     def __call__(self, event: UnitEvent) -> None:
+        from station.workflow.events import EventKind
+
         with self.lock:
             slot = f"[slot {event.slot + 1}]" if event.slot is not None else "[cloud]"
             if event.kind is EventKind.STEP_PROGRESS and self.interactive and event.total:
@@ -138,6 +144,10 @@ class TerminalReport:
 
 
 def run_line(args: argparse.Namespace) -> int:
+    from station.config.profile import load_profile
+    from station.workflow.line import Line, LineError
+    from station.workflow.usb_link import UsbLink
+
     profile = load_profile(args.profile)
     if args.auto_scan and not args.simulate:
         raise StationError("--auto-scan needs --simulate N")

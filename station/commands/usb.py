@@ -1,7 +1,8 @@
 """``particle-station devices``, ``identify`` and ``flash``: the USB host side on the command line.
 
 Each command takes ``--simulate PLATFORM[,PLATFORM...]`` to run the very same code against simulated devices behind a
-simulated pyusb backend. Progress goes to stderr: a bar on a terminal, plain lines otherwise.
+simulated pyusb backend. Progress goes to stderr: a bar on a terminal, plain lines otherwise. The handlers import
+hardware.usb (pyusb) when they run, so building the parser does not.
 """
 
 from __future__ import annotations
@@ -9,23 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from hardware.errors import IdentifierError
-from hardware.firmware import load_module
-from hardware.identifiers import DeviceId
-from hardware.platforms import parse_platform
-from hardware.progress import ProgressEvent
-from hardware.usb.discovery import DeviceInfo, DeviceMode, UsbBackend, UsbDevice, default_backend, list_devices
-from hardware.usb.discovery import open_device as open_usb_device
-from hardware.usb.flashing import FlashResult, flash_user_firmware
-from hardware.usb.identify import identify_device
-from hardware.usb.timing import HostTiming
 from station.commands.device_output import DeviceReport, ProgressPrinter
 from station.commands.serial_cmds import handle_flash_serial, handle_identify_serial, register_serial_options
 
+if TYPE_CHECKING:
+    from hardware.identifiers import DeviceId
+    from hardware.usb.discovery import DeviceInfo, UsbBackend, UsbDevice
+    from hardware.usb.flashing import FlashResult
+    from hardware.usb.timing import HostTiming
 
 def register(subparsers: Any) -> None:
     devices = subparsers.add_parser(
@@ -72,6 +67,9 @@ def _add_device(parser: argparse.ArgumentParser) -> None:
 
 
 def _device_id(text: str) -> DeviceId:
+    from hardware.errors import IdentifierError
+    from hardware.identifiers import DeviceId
+
     try:
         return DeviceId.parse(text)
     except IdentifierError as exc:
@@ -93,6 +91,10 @@ class UsbTarget:
 
 def usb_target(args: argparse.Namespace) -> UsbTarget:
     """Real USB through libusb-1.0, or simulated devices when ``--simulate`` is given."""
+    from hardware.platforms import parse_platform
+    from hardware.usb.discovery import default_backend
+    from hardware.usb.timing import HostTiming
+
     if getattr(args, "simulate", None):
         from hardware.simulated import SimulatedDevice, usb_backend
 
@@ -106,6 +108,8 @@ def usb_target(args: argparse.Namespace) -> UsbTarget:
 
 
 def open_target_device(args: argparse.Namespace, target: UsbTarget) -> UsbDevice:
+    from hardware.usb.discovery import open_device as open_usb_device
+
     return open_usb_device(getattr(args, "device", None), backend=target.backend)
 
 
@@ -125,6 +129,8 @@ def _info_json(info: DeviceInfo) -> dict[str, Any]:
 
 
 def run_devices(args: argparse.Namespace) -> int:
+    from hardware.usb.discovery import list_devices
+
     found = list_devices(backend=usb_target(args).backend)
     if args.json:
         print(json.dumps([_info_json(info) for info in found], indent=2))
@@ -144,6 +150,9 @@ def run_devices(args: argparse.Namespace) -> int:
 
 def identify_usb(device: UsbDevice, timing: HostTiming) -> DeviceReport:
     """Identify a device over USB control requests (DFU mode: only id, platform and mode are known)."""
+    from hardware.usb.discovery import DeviceMode
+    from hardware.usb.identify import identify_device
+
     base = DeviceReport(device.device_id, device.platform.name, device.platform.id, device.mode.value)
     if device.mode is DeviceMode.DFU or not device.platform.control_requests_supported:
         return base
@@ -194,9 +203,12 @@ def _flash_json(result: FlashResult) -> dict[str, Any]:
 def run_flash(args: argparse.Namespace, *, progress_stream: TextIO | None = None) -> int:
     if getattr(args, "serial", False):
         return handle_flash_serial(args, progress_stream=progress_stream)
+    from hardware.firmware import load_module
+    from hardware.usb.flashing import flash_user_firmware
+
     module = load_module(args.file)
     target = usb_target(args)
-    progress: Callable[[ProgressEvent], None] = ProgressPrinter(progress_stream or sys.stderr)
+    progress = ProgressPrinter(progress_stream or sys.stderr)
     with open_target_device(args, target) as device:
         result = flash_user_firmware(device, module, progress=progress, timing=target.timing)
     result.device.close()
