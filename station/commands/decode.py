@@ -1,7 +1,8 @@
 """``particle-station decode IMAGE... [--json]``: read the data-matrix labels in image files and say what they hold.
 
 Exit status 0 when every image held at least one Particle label, 1 otherwise. Mobile secrets are never printed:
-the output says only whether a label carries one.
+the output says only whether a label carries one. Decoding needs the libdmtx system library; without it this command
+says in one line what to install, and the other commands are not affected.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class ImageReport:
 
 
 def run_decode(args: argparse.Namespace) -> int:
-    from hardware.scanner.datamatrix import STILL_TIME_BUDGET
+    from hardware.scanner.datamatrix import STILL_TIME_BUDGET  # LibdmtxMissingError (one line) without libdmtx
 
     budget = STILL_TIME_BUDGET if args.time_budget is None else args.time_budget
     reports = [decode_image(path, budget) for path in args.images]

@@ -1,5 +1,6 @@
-"""The command line starts at once: building the parser imports none of the heavy packages. Each check runs in a
-fresh interpreter, since this test process has long imported everything."""
+"""The command line starts at once: building the parser imports none of the heavy packages; and a missing system
+library (libdmtx) breaks only the command that needs it, in one line. Each check runs in a fresh interpreter, since
+this test process has long imported everything."""
 
 from __future__ import annotations
 
@@ -15,6 +16,22 @@ from station.commands.hil import DEFAULT_RULES_DIR_HELP
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("openpyxl", "pylibdmtx", "aiohttp", "httpx", "numpy", "PySide6")
+FIRMWARE = ROOT / "fixtures" / "firmware" / "boron-user.bin"
+LABEL_IMAGE = ROOT / "fixtures" / "labels" / "clean_p2.png"
+
+MISSING_LIBDMTX = """
+import sys
+
+class MissingLibdmtx:
+    '''pylibdmtx as it fails on a PC without libdmtx.so (its wrapper raises ImportError on import).'''
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "pylibdmtx" or name.startswith("pylibdmtx."):
+            raise ImportError("Unable to find dmtx shared library")
+        return None
+
+sys.meta_path.insert(0, MissingLibdmtx())
+"""
 
 RUN_CLI = """
 import sys
@@ -73,3 +90,20 @@ def test_cloud_client_loads_the_http_client_only_when_asked() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "True", "cloud_client.client", "cloud_client.credentials"]
+
+
+def test_without_libdmtx_other_commands_still_work() -> None:
+    inspect = python(MISSING_LIBDMTX + RUN_CLI, "firmware", "inspect", str(FIRMWARE))
+    assert inspect.returncode == 0, inspect.stderr
+    assert "OK: complete" in inspect.stdout
+    helped = python(MISSING_LIBDMTX + RUN_CLI, "--help")
+    assert helped.returncode == 0 and "decode" in helped.stdout, helped.stderr
+
+
+def test_without_libdmtx_decode_says_what_to_install_in_one_line() -> None:
+    done = python(MISSING_LIBDMTX + RUN_CLI, "decode", str(LABEL_IMAGE))
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == (
+        "particle-station: error: label decoding needs the libdmtx library: sudo apt-get install libdmtx0b\n"
+    )
