@@ -1,7 +1,7 @@
 """The ``particle-station`` command: a thin layer over the station, hardware and cloud packages.
 
 Building the parser loads only the command modules' ``register`` functions; a command's handler imports what it needs
-when it runs (see station/commands/__init__.py), so ``--help`` and light commands start at once.
+when it runs (see station/commands/__init__.py), so ``--help``, ``--version`` and light commands start at once.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from cloud_client.errors import CloudError
 from hardware.errors import HardwareError
@@ -18,12 +20,45 @@ from station.commands import load_command_modules
 from station.commands.demo import run_demo
 from station.errors import StationError
 
+DISTRIBUTION = "particle-station"
+
+
+def station_version() -> str:
+    """The installed package's version, or the one in pyproject.toml when running from a checkout that is not
+    installed."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        pass
+    import tomllib
+
+    try:
+        with (Path(__file__).resolve().parent.parent / "pyproject.toml").open("rb") as file:
+            return str(tomllib.load(file)["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: like argparse's own, but the version is looked up only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        print(f"{parser.prog} {station_version()}")
+        parser.exit()
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="particle-station",
         description="Provision Particle devices on a factory line: identify, flash, verify, add to a product, claim.",
     )
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
     parser.add_argument(
         "--demo",

@@ -1,16 +1,19 @@
-"""The command line starts at once: building the parser imports none of the heavy packages; and a missing system
-library (libdmtx) breaks only the command that needs it, in one line. Each check runs in a fresh interpreter, since
-this test process has long imported everything."""
+"""The command line starts at once: building the parser imports none of the heavy packages; ``--version``; and a
+missing system library (libdmtx) breaks only the command that needs it, in one line. Each check runs in a fresh
+interpreter, since this test process has long imported everything."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
+from station import cli
 from station.commands.decode import DEFAULT_TIME_BUDGET_HELP
 from station.commands.hil import DEFAULT_RULES_DIR_HELP
 
@@ -70,6 +73,22 @@ def test_help_imports_none_of_the_heavy_packages(argv: list[str]) -> None:
     assert done.returncode == 0, done.stderr
     assert "usage: particle-station" in done.stdout
     assert done.stderr.strip().splitlines()[-1] == "heavy: []"
+
+
+def test_version_prints_the_package_version() -> None:
+    done = python(RUN_CLI, "--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"particle-station {metadata.version('particle-station')}\n"
+
+
+def test_version_falls_back_to_pyproject_when_the_package_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_installed(name: str) -> str:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        expected = tomllib.load(file)["project"]["version"]
+    assert cli.station_version() == expected
 
 
 def test_help_texts_state_the_real_defaults() -> None:
