@@ -222,7 +222,7 @@ def run_demo(args: argparse.Namespace) -> int:
         return _run_in_terminal(root, platform, devices, timing)
     # Qt (and Qt Multimedia) is imported here, before the line's threads start: importing it later on the GUI thread
     # while a worker thread imports something else can deadlock on the import lock.
-    from station.ui.app import last_line, run_gui
+    from station.ui.app import run_gui
 
     sim = build_simulated_line(root / "line", platform=platform, devices=devices,
                                slots=max(devices, 2), timing=timing, host_timing=demo_host_timing(timing),
@@ -243,12 +243,11 @@ def run_demo(args: argparse.Namespace) -> int:
                   f"emulator at {sim.base_url}. F2 scans the next unit, Shift+F2 a wrong label, Ctrl+E opens "
                   f"engineer mode" + (f" (PIN {pin})." if pin else "."))
         tray = write_demo_tray(sim, root / "demo-tray.txt") if screenshot_dir is not None else None
-        code = run_gui(line, simulator=scanner, line_factory=make_line, screenshot_dir=screenshot_dir,
-                       engineer_pin=pin, tray_file=tray)
-        final = last_line()
-        if isinstance(final, Line) and final is not line:
-            final.close()
-        return code
+        ended = run_gui(line, simulator=scanner, line_factory=make_line, screenshot_dir=screenshot_dir,
+                        engineer_pin=pin, tray_file=tray)
+        if ended.line is not line:
+            ended.line.close()
+        return ended.code
     finally:
         if line is not None:
             line.close()

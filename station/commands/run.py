@@ -166,7 +166,7 @@ def run_line(args: argparse.Namespace) -> int:
                 from station.ui.app import run_gui
             except ImportError as exc:
                 raise StationError(f"the GUI is not available ({exc}); use --headless") from None
-            return int(run_gui(line))
+            return run_gui(line).code
         report = TerminalReport(sys.stderr.isatty())
         line.events.subscribe(report)
         print(f"line ready: station {profile.station_name!r}, product {profile.product_id} "

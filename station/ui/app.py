@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QLoggingCategory, QObject, QTimer
@@ -90,6 +91,15 @@ def _report_first_paint_and_quit() -> None:
     QApplication.quit()
 
 
+@dataclass(frozen=True)
+class GuiExit:
+    code: int
+    """The exit status for the process."""
+    line: Line
+    """The line the window ended with: a profile switch in engineer mode replaces the one passed to ``run_gui`` (and
+    closes that one). The caller closes it."""
+
+
 def run_gui(
     line: Line,
     *,
@@ -98,10 +108,9 @@ def run_gui(
     screenshot_dir: Path | None = None,
     engineer_pin: str | None = None,
     tray_file: Path | None = None,
-) -> int:
+) -> GuiExit:
     """Show the operator window for ``line`` until it closes (or, with ``screenshot_dir``, run the scripted demo,
-    save screenshots and return). The caller then closes ``last_line()``: a profile switch may have replaced ``line``.
-    """
+    save screenshots and return)."""
     message = prepare_display()
     if message:
         print(f"particle-station: {message}", file=sys.stderr)
@@ -114,7 +123,7 @@ def run_gui(
                                           tray_file=tray_file)
             for path in saved:
                 print(path)
-            return 0
+            return GuiExit(0, window.line)
         if os.environ.get(FIRST_PAINT_ENV):
             FirstPaint(window, _report_first_paint_and_quit)
         window.show()
@@ -123,17 +132,9 @@ def run_gui(
         wake.timeout.connect(lambda: None)  # lets Python run the Ctrl+C handler while Qt waits for events
         wake.start(250)
         try:
-            return int(app.exec())
+            code = int(app.exec())
         finally:
             signal.signal(signal.SIGINT, previous)
+        return GuiExit(code, window.line)
     finally:
         window.close()
-        _LAST_LINE[0] = window.line
-
-
-_LAST_LINE: list[Line | None] = [None]
-
-
-def last_line() -> Line | None:
-    """The line the last ``run_gui`` window ended with (a profile switch replaces the one passed in)."""
-    return _LAST_LINE[0]
