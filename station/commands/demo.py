@@ -203,6 +203,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from hardware.platforms import parse_platform
     from hardware.simulated import Timing
     from station.demo.simulated_line import build_simulated_line
+    from station.errors import StationError
     from station.workflow.line import Line
 
     screenshot_dir: Path | None = getattr(args, "screenshot", None)
@@ -220,9 +221,13 @@ def run_demo(args: argparse.Namespace) -> int:
             temporary.cleanup()
             root = Path(platformdirs.user_cache_dir("particle-station")) / "demo" / time.strftime("%Y%m%d-%H%M%S")
         return _run_in_terminal(root, platform, devices, timing)
-    # Qt (and Qt Multimedia) is imported here, before the line's threads start: importing it later on the GUI thread
-    # while a worker thread imports something else can deadlock on the import lock.
-    from station.ui.app import run_gui
+    # Qt is imported here, before the line's threads start: importing it later on the GUI thread while a worker thread
+    # imports something else can deadlock on the import lock. (Qt Multimedia loads once the window is on screen, before
+    # any unit runs: station.ui.app.finish_start.)
+    try:
+        from station.ui.app import run_gui
+    except ImportError as exc:
+        raise StationError(f"the GUI is not available ({exc})") from None
 
     sim = build_simulated_line(root / "line", platform=platform, devices=devices,
                                slots=max(devices, 2), timing=timing, host_timing=demo_host_timing(timing),

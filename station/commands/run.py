@@ -151,6 +151,13 @@ def run_line(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     if args.auto_scan and not args.simulate:
         raise StationError("--auto-scan needs --simulate N")
+    if not args.headless:
+        # Qt is imported before the line's threads start (as the demo does), and a PC without it fails here, before
+        # the line touches any device or the cloud.
+        try:
+            from station.ui.app import run_gui
+        except ImportError as exc:
+            raise StationError(f"the GUI is not available ({exc}); use --headless") from None
     with ExitStack() as stack:
         devices = _simulated_devices(profile, args) if args.simulate else []
         if devices:
@@ -162,10 +169,6 @@ def run_line(args: argparse.Namespace) -> int:
         cloud = _cloud(profile, args, devices, stack)
         line = stack.enter_context(Line(profile, link=link, cloud=cloud, operator=args.operator, lot=args.lot))
         if not args.headless:
-            try:
-                from station.ui.app import run_gui
-            except ImportError as exc:
-                raise StationError(f"the GUI is not available ({exc}); use --headless") from None
             return run_gui(line).code
         report = TerminalReport(sys.stderr.isatty())
         line.events.subscribe(report)

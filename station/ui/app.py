@@ -1,4 +1,8 @@
-"""Start the operator GUI for a line: the Qt application, the display check, Ctrl+C, and the screenshot mode."""
+"""Start the operator GUI for a line: the Qt application, the display check, Ctrl+C, and the screenshot mode.
+
+The window shows first; what the operator does not need to see it (Qt Multimedia for the camera and the sounds, the
+workbook's helper process) starts right after its first paint (``finish_start``).
+"""
 
 from __future__ import annotations
 
@@ -16,12 +20,15 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from station.ui.main_window import LineFactory, OperatorWindow, ScanSimulator
-from station.ui.screenshots import run_screenshot_script
+from station.ui.sounds import ResultSounds
 from station.workflow.line import Line
 
 FIRST_PAINT_ENV = "PARTICLE_STATION_EXIT_AFTER_FIRST_PAINT"
-"""For start-up benchmarks: when set, print ``first-paint <time.time()>`` to stderr as the window first paints, and
-quit (benchmarks/cli_start.py)."""
+"""For start-up benchmarks: when set, print ``first-paint <time.time()>`` to stderr once the window has first painted,
+then quit (after ``finish_start``; benchmarks/cli_start.py)."""
+
+FINISH_START_LATEST_MS = 3000
+"""``finish_start`` runs this long after the window is shown at the latest, should it not paint by then."""
 
 NO_DISPLAY = (
     "no display: set DISPLAY or run under xvfb-run; the station runs offscreen (nothing is shown) until Ctrl+C. "
@@ -86,9 +93,31 @@ class FirstPaint(QObject):
         return False
 
 
-def _report_first_paint_and_quit() -> None:
-    print(f"first-paint {time.time():.6f}", file=sys.stderr, flush=True)
-    QApplication.quit()
+def finish_start(window: OperatorWindow) -> None:
+    """What waits until the window is on screen: look for cameras and an audio output (Qt Multimedia loads here),
+    say which of them cannot work and why, and warm up the workbook writer."""
+    camera, sounds = window.camera, window.sounds
+    camera.find_cameras()
+    window.camera_action.setEnabled(camera.available)
+    window.camera_action.setToolTip("" if camera.available else camera.message.text())
+    sounds.open_audio()
+    problem = unavailable_message(camera.unavailable, sounds.unavailable)
+    if problem is not None:
+        print(f"particle-station: {problem}", file=sys.stderr)
+        window.show_message(problem, error=True)
+    warm_up_workbook(window.line)
+
+
+def unavailable_message(camera: str | None, sounds: str | None) -> str | None:
+    """One sentence on what does not work (the camera, the sounds) and why; None when both work."""
+    if camera is not None and camera == sounds:
+        return f"Camera and sounds unavailable: {camera} (the station beeps instead)."
+    parts = []
+    if camera is not None:
+        parts.append(f"Camera unavailable: {camera}.")
+    if sounds is not None:
+        parts.append(f"Sounds unavailable: {sounds} (the station beeps instead).")
+    return " ".join(parts) or None
 
 
 @dataclass(frozen=True)
@@ -115,17 +144,19 @@ def run_gui(
     if message:
         print(f"particle-station: {message}", file=sys.stderr)
     app = application()
-    warm_up_workbook(line)
-    window = OperatorWindow(line, simulator=simulator, line_factory=line_factory)
+    window = OperatorWindow(line, simulator=simulator, line_factory=line_factory, cameras=[],
+                            sounds=ResultSounds(open_audio=False))
     try:
         if screenshot_dir is not None:
+            from station.ui.screenshots import run_screenshot_script
+
+            finish_start(window)
             saved = run_screenshot_script(window, screenshot_dir, simulator=simulator, engineer_pin=engineer_pin,
                                           tray_file=tray_file)
             for path in saved:
                 print(path)
             return GuiExit(0, window.line)
-        if os.environ.get(FIRST_PAINT_ENV):
-            FirstPaint(window, _report_first_paint_and_quit)
+        _finish_after_first_paint(window, report=bool(os.environ.get(FIRST_PAINT_ENV)))
         window.show()
         previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
         wake = QTimer()
@@ -138,3 +169,23 @@ def run_gui(
         return GuiExit(code, window.line)
     finally:
         window.close()
+
+
+def _finish_after_first_paint(window: OperatorWindow, *, report: bool) -> None:
+    """Run ``finish_start`` once, right after the window's first paint, or FINISH_START_LATEST_MS after it is shown
+    should it not paint by then (a window on a locked screen)."""
+    done = False
+
+    def finish(painted: bool) -> None:
+        nonlocal done
+        if done:
+            return
+        done = True
+        if report and painted:  # FIRST_PAINT_ENV: when the window is on screen, for benchmarks/cli_start.py
+            print(f"first-paint {time.time():.6f}", file=sys.stderr, flush=True)
+        finish_start(window)
+        if report:
+            QApplication.quit()
+
+    FirstPaint(window, lambda: finish(True))
+    QTimer.singleShot(FINISH_START_LATEST_MS, window, lambda: finish(False))
