@@ -29,6 +29,9 @@ if TYPE_CHECKING:  # the handler imports these when it runs: building the parser
 
 SCREENSHOT_ENV = "PARTICLE_STATION_SCREENSHOTS"
 DEMO_PIN = "4321"
+DEMO_PIN_ITERATIONS = 1000
+"""PBKDF2 rounds of the demo PIN's hash: the PIN is printed in --help, so its hash guards nothing, and the full
+station.config.profile.PIN_ITERATIONS would spend about 70 ms of CPU before the demo window shows."""
 DEMO_OPERATOR = "demo"
 DEMO_WIFI_PASSWORD_ENV = "PARTICLE_DEMO_WIFI_PASSWORD"
 DEMO_WIFI = {"ssid": "DemoFactoryNet", "security": "wpa2", "password_ref": f"env:{DEMO_WIFI_PASSWORD_ENV}"}
@@ -131,7 +134,7 @@ def demo_profile(sim: SimulatedLine, *, pin: str | None) -> StationProfile:
     if profile.platform.is_wifi:
         profile = dataclasses.replace(profile, wifi=dict(DEMO_WIFI))
     if pin is not None:
-        profile = dataclasses.replace(profile, operator=OperatorLock(hash_pin(pin)))
+        profile = dataclasses.replace(profile, operator=OperatorLock(hash_pin(pin, iterations=DEMO_PIN_ITERATIONS)))
     return profile
 
 
