@@ -1,18 +1,56 @@
-"""The ``particle-station`` command: a thin layer over the station, hardware and cloud packages."""
+"""The ``particle-station`` command: a thin layer over the station, hardware and cloud packages.
+
+Building the parser loads only the command modules' ``register`` functions; a command's handler imports what it needs
+when it runs (see station/commands/__init__.py), so ``--help``, ``--version`` and light commands start at once.
+"""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from cloud_client.errors import CloudError
 from hardware.errors import HardwareError
 from hardware.progress import Cancelled
 from station.commands import load_command_modules
+from station.commands.demo import run_demo
 from station.errors import StationError
+
+DISTRIBUTION = "particle-station"
+
+
+def station_version() -> str:
+    """The installed package's version, or the one in pyproject.toml when running from a checkout that is not
+    installed."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        pass
+    import tomllib
+
+    try:
+        with (Path(__file__).resolve().parent.parent / "pyproject.toml").open("rb") as file:
+            return str(tomllib.load(file)["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: like argparse's own, but the version is looked up only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        print(f"{parser.prog} {station_version()}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="particle-station",
         description="Provision Particle devices on a factory line: identify, flash, verify, add to a product, claim.",
     )
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
     parser.add_argument(
         "--demo",
@@ -40,12 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     handler = getattr(args, "handler", None)
-    if args.demo and handler is None:
-        demo = getattr(args, "demo_handler", None) or _find_demo_handler(parser)
-        if demo is None:
-            print("particle-station: the demo is not available in this build", file=sys.stderr)
-            return 2
-        handler = demo
+    if handler is None and args.demo:
+        handler = run_demo
     if handler is None:
         parser.print_help()
         return 2
@@ -60,15 +95,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("particle-station: interrupted", file=sys.stderr)
         return 130
-
-
-def _find_demo_handler(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int] | None:
-    try:
-        demo = importlib.import_module("station.commands.demo")
-    except ModuleNotFoundError:
-        return None
-    handler: Callable[[argparse.Namespace], int] | None = getattr(demo, "run_demo", None)
-    return handler
 
 
 if __name__ == "__main__":

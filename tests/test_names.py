@@ -17,8 +17,6 @@ SIMULATOR = "hardware/simulated/"
 KNOWN_TWINS = {
     # The emulator's server-side state next to the client's models of the same API records.
     "ClaimCode", "Product", "Sim", "ImportReport",
-    # The module table as the USB control reply and as the serial console's 's' reply give it.
-    "ModuleInfo", "ModuleDependency",
 }
 """Names still defined twice; each is a candidate for a rename, none may gain a third meaning."""
 

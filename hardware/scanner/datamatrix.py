@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable, Iterable
 
 from PIL import Image
-from pylibdmtx import pylibdmtx
 
+from hardware.errors import HardwareError
 from hardware.identifiers import LabelScan
 from hardware.scanner.decoded import (
     NO_LABEL_FOUND,
@@ -33,6 +33,22 @@ from hardware.scanner.images import ImageSource, LabelImageError, load_gray
 from hardware.scanner.labels import read_label
 from hardware.scanner.regions import Box, find_candidates
 
+
+class LibdmtxMissingError(HardwareError, ImportError):
+    """Label decoding cannot work here: the libdmtx system library (or the pylibdmtx package) is not installed.
+
+    Raised when this module is imported, so only what decodes labels (the ``decode`` command, the camera) fails;
+    the message is one line that names what to install.
+    """
+
+
+try:
+    from pylibdmtx import pylibdmtx
+except ImportError as exc:  # pylibdmtx raises ImportError when it cannot load libdmtx.so
+    if exc.name is not None and exc.name.split(".")[0] == "pylibdmtx":
+        raise LibdmtxMissingError("label decoding needs the pylibdmtx package: pip install pylibdmtx") from exc
+    raise LibdmtxMissingError("label decoding needs the libdmtx library: sudo apt-get install libdmtx0b") from exc
+
 __all__ = [
     "LIVE_TIME_BUDGET",
     "NO_LABEL_FOUND",
@@ -45,6 +61,7 @@ __all__ = [
     "LabelDecodeResult",
     "LabelDecoder",
     "LabelImageError",
+    "LibdmtxMissingError",
     "RejectedCode",
     "decode_labels",
     "load_gray",

@@ -17,19 +17,19 @@ from hardware.serial.errors import (
 )
 from hardware.serial.operations import SerialDeviceReport, flash_over_serial, identify_over_serial
 from hardware.serial.ports import ParticleSerialPort, find_port, list_particle_ports, open_port
-from hardware.serial.replies import MacAddress, ModuleInfo, SerialIdentity, SystemInfo
+from hardware.serial.replies import ConsoleModuleInfo, MacAddress, SerialIdentity, SystemInfo
 from hardware.serial.wifi import ConsoleWifiCredentials
 from hardware.serial.ymodem import YmodemSender, YmodemTimeouts
 
 __all__ = [
     "ClaimCodeError",
+    "ConsoleModuleInfo",
     "ConsoleTimeouts",
     "ConsoleWifiCredentials",
     "ListeningConsole",
     "ListeningEntry",
     "ListeningModeError",
     "MacAddress",
-    "ModuleInfo",
     "ParticleSerialPort",
     "SerialConsoleError",
     "SerialDeviceReport",

@@ -76,14 +76,14 @@ class MacAddress:
 
 
 @dataclass(frozen=True)
-class ModuleDependency:
+class ConsoleModuleDependency:
     function: ModuleFunctionLetter
     index: int
     version: int
 
 
 @dataclass(frozen=True)
-class ModuleInfo:
+class ConsoleModuleInfo:
     """One entry of the module table in the ``s`` reply."""
 
     function: ModuleFunctionLetter
@@ -95,7 +95,7 @@ class ModuleInfo:
     passed: int
     sha256: str | None = None
     """Uppercase hex SHA-256; the device prints it for the user part only."""
-    dependencies: tuple[ModuleDependency, ...] = ()
+    dependencies: tuple[ConsoleModuleDependency, ...] = ()
 
     @property
     def failed_checks(self) -> int:
@@ -112,7 +112,7 @@ class SystemInfo:
     """The ``s`` reply: platform id, cellular key/values and the module table."""
 
     platform_id: int
-    modules: tuple[ModuleInfo, ...]
+    modules: tuple[ConsoleModuleInfo, ...]
     imei: str | None = None
     iccid: str | None = None
     cell_radio_version: str | None = None
@@ -125,7 +125,7 @@ class SystemInfo:
         except UnknownPlatformError:
             return None
 
-    def module(self, function: ModuleFunctionLetter, index: int) -> ModuleInfo | None:
+    def module(self, function: ModuleFunctionLetter, index: int) -> ConsoleModuleInfo | None:
         return next((m for m in self.modules if m.function is function and m.index == index), None)
 
 
@@ -277,11 +277,11 @@ def parse_system_info(data: bytes, port: str) -> SystemInfo:
     )
 
 
-def _module(entry: Any) -> ModuleInfo:
+def _module(entry: Any) -> ConsoleModuleInfo:
     if not isinstance(entry, dict):
         raise ValueError(f"module entry {entry!r} is not an object")
     sha = entry.get("u")
-    return ModuleInfo(
+    return ConsoleModuleInfo(
         function=_function(entry.get("f", "_")),
         index=_int(entry.get("n", 0)),
         version=_int(entry.get("v", 0)),
@@ -291,7 +291,7 @@ def _module(entry: Any) -> ModuleInfo:
         passed=_int(entry.get("vv", 0)),
         sha256=str(sha).upper() if sha else None,
         dependencies=tuple(
-            ModuleDependency(_function(d.get("f", "_")), _int(d.get("n", 0)), _int(d.get("v", 0)))
+            ConsoleModuleDependency(_function(d.get("f", "_")), _int(d.get("n", 0)), _int(d.get("v", 0)))
             for d in _list(entry.get("d", []))
             if isinstance(d, dict)
         ),

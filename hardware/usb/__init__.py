@@ -21,6 +21,7 @@ from hardware.usb.discovery import (
     wait_for_device,
 )
 from hardware.usb.flashing import FlashResult, PhaseTime, flash_user_firmware, open_control
+from hardware.usb.identify import UsbIdentity, identify_device, running_user_part
 from hardware.usb.module_info import ModuleDependency, ModuleInfo
 from hardware.usb.os_update import OsUpdateResult, SkippedModule, update_device_os
 from hardware.usb.requests import CellularIds, ControlWifiCredentials, DeviceControl, WifiSecurity
@@ -45,12 +46,15 @@ __all__ = [
     "PhaseTime",
     "SkippedModule",
     "UsbDevice",
+    "UsbIdentity",
     "WifiSecurity",
     "default_backend",
     "flash_user_firmware",
+    "identify_device",
     "list_devices",
     "open_control",
     "open_device",
+    "running_user_part",
     "update_device_os",
     "wait_for_device",
 ]

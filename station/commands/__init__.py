@@ -2,6 +2,10 @@
 
 A command handler takes the parsed arguments and returns the process exit code. Handlers raise the packages' own
 errors (HardwareError, CloudError, StationError); the CLI turns those into one clear line on stderr.
+
+Building the parser imports these modules on every run, ``--help`` included, so at module level they import only the
+standard library and other light modules; a handler imports the packages it needs (pyusb, openpyxl, libdmtx, the
+cloud client, Qt) when it runs. tests/station/test_cli_start.py holds this.
 """
 
 from __future__ import annotations
@@ -9,7 +13,6 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-# Each name is a module in this package; a module that does not exist yet is skipped so the CLI always starts.
 COMMAND_MODULES = (
     "firmware",
     "usb",
@@ -21,14 +24,8 @@ COMMAND_MODULES = (
     "profile",
     "hil",
 )
+"""The modules of this package that add commands, in the order ``--help`` lists them."""
 
 
 def load_command_modules() -> list[ModuleType]:
-    modules = []
-    for name in COMMAND_MODULES:
-        try:
-            modules.append(importlib.import_module(f"station.commands.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"station.commands.{name}":
-                raise
-    return modules
+    return [importlib.import_module(f"{__name__}.{name}") for name in COMMAND_MODULES]

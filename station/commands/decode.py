@@ -1,7 +1,8 @@
 """``particle-station decode IMAGE... [--json]``: read the data-matrix labels in image files and say what they hold.
 
 Exit status 0 when every image held at least one Particle label, 1 otherwise. Mobile secrets are never printed:
-the output says only whether a label carries one.
+the output says only whether a label carries one. Decoding needs the libdmtx system library; without it this command
+says in one line what to install, and the other commands are not affected.
 """
 
 from __future__ import annotations
@@ -11,16 +12,14 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hardware.scanner.datamatrix import (
-    STILL_TIME_BUDGET,
-    FoundLabel,
-    LabelDecodeResult,
-    LabelImageError,
-    RejectedCode,
-    decode_labels,
-)
+if TYPE_CHECKING:
+    from hardware.scanner.datamatrix import LabelDecodeResult
+
+DEFAULT_TIME_BUDGET_HELP = "3 s, the still-image budget"
+"""What --help says of the default time budget (hardware.scanner.datamatrix.STILL_TIME_BUDGET, not imported to
+build the parser: it loads libdmtx)."""
 
 
 def register(subparsers: Any) -> None:
@@ -35,9 +34,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--time-budget",
         type=_seconds,
-        default=STILL_TIME_BUDGET,
         metavar="SECONDS",
-        help=f"longest time to search one image (default {STILL_TIME_BUDGET:g})",
+        help=f"longest time to search one image (default {DEFAULT_TIME_BUDGET_HELP})",
     )
     parser.set_defaults(handler=run_decode)
 
@@ -56,7 +54,10 @@ class ImageReport:
 
 
 def run_decode(args: argparse.Namespace) -> int:
-    reports = [decode_image(path, args.time_budget) for path in args.images]
+    from hardware.scanner.datamatrix import STILL_TIME_BUDGET  # LibdmtxMissingError (one line) without libdmtx
+
+    budget = STILL_TIME_BUDGET if args.time_budget is None else args.time_budget
+    reports = [decode_image(path, budget) for path in args.images]
     if args.json:
         print(json.dumps({"images": [_as_json(report) for report in reports],
                           "all_labelled": all(r.has_label for r in reports)}, indent=2))
@@ -67,6 +68,8 @@ def run_decode(args: argparse.Namespace) -> int:
 
 
 def decode_image(path: Path, time_budget: float) -> ImageReport:
+    from hardware.scanner.datamatrix import LabelImageError, decode_labels
+
     try:
         return ImageReport(path, result=decode_labels(path, time_budget=time_budget))
     except LabelImageError as exc:
@@ -74,6 +77,8 @@ def decode_image(path: Path, time_budget: float) -> ImageReport:
 
 
 def _print_lines(report: ImageReport) -> None:
+    from hardware.scanner.decoded import FoundLabel
+
     if report.error is not None:
         print(f"{report.path}: error: {report.error}", file=sys.stderr)
         return
@@ -91,6 +96,8 @@ def _print_lines(report: ImageReport) -> None:
 
 
 def _as_json(report: ImageReport) -> dict[str, object]:
+    from hardware.scanner.decoded import FoundLabel, RejectedCode
+
     entry: dict[str, object] = {"image": str(report.path)}
     if report.error is not None:
         return entry | {"error": report.error, "labels": [], "rejections": []}

@@ -8,7 +8,6 @@ that saves PNG screenshots of the main screens and exits.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import secrets
 import string
@@ -17,21 +16,22 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import platformdirs
-
-from hardware.platforms import Platform, parse_platform
-from hardware.simulated import Timing
-from hardware.usb.timing import HostTiming
-from station.config.profile import OperatorLock, StationProfile, hash_pin
-from station.demo.simulated_line import SimulatedLine, build_simulated_line
-from station.workflow.events import EventKind, UnitEvent
-from station.workflow.line import Line
-from station.workflow.lot import prepare_lot
+if TYPE_CHECKING:  # the handler imports these when it runs: building the parser stays cheap
+    from hardware.platforms import Platform
+    from hardware.simulated import Timing
+    from hardware.usb.timing import HostTiming
+    from station.config.profile import StationProfile
+    from station.demo.simulated_line import SimulatedLine
+    from station.workflow.events import UnitEvent
+    from station.workflow.line import Line
 
 SCREENSHOT_ENV = "PARTICLE_STATION_SCREENSHOTS"
 DEMO_PIN = "4321"
+DEMO_PIN_ITERATIONS = 1000
+"""PBKDF2 rounds of the demo PIN's hash: the PIN is printed in --help, so its hash guards nothing, and the full
+station.config.profile.PIN_ITERATIONS would spend about 70 ms of CPU before the demo window shows."""
 DEMO_OPERATOR = "demo"
 DEMO_WIFI_PASSWORD_ENV = "PARTICLE_DEMO_WIFI_PASSWORD"
 DEMO_WIFI = {"ssid": "DemoFactoryNet", "security": "wpa2", "password_ref": f"env:{DEMO_WIFI_PASSWORD_ENV}"}
@@ -88,6 +88,8 @@ class DemoScanner:
         return line
 
     def _track(self, event: UnitEvent) -> None:
+        from station.workflow.events import EventKind
+
         if event.unit_key is None:
             return
         with self._lock:
@@ -124,17 +126,26 @@ class DemoScanner:
 def demo_profile(sim: SimulatedLine, *, pin: str | None) -> StationProfile:
     """The simulated line's profile, with the demo Wi-Fi network on a Wi-Fi platform and the demo engineer PIN
     when one is wanted."""
+    import dataclasses
+
+    from station.config.profile import OperatorLock, hash_pin
+
     profile = sim.profile
     if profile.platform.is_wifi:
         profile = dataclasses.replace(profile, wifi=dict(DEMO_WIFI))
     if pin is not None:
-        profile = dataclasses.replace(profile, operator=OperatorLock(hash_pin(pin)))
+        profile = dataclasses.replace(profile, operator=OperatorLock(hash_pin(pin, iterations=DEMO_PIN_ITERATIONS)))
     return profile
 
 
 def demo_host_timing(timing: Timing) -> HostTiming:
     """Short host polls, but with realistic device timing the real transfer and busy timeouts: a Gen 2 (STM32F2)
     unit NAKs for over a second while it erases a 128 KB sector."""
+    import dataclasses
+
+    from hardware.simulated import Timing
+    from hardware.usb.timing import HostTiming
+
     fast = HostTiming.fast()
     if timing == Timing.zero():
         return fast
@@ -161,6 +172,9 @@ def _no_display() -> bool:
 def _run_in_terminal(root: Path, platform: Platform, devices: int, timing: Timing) -> int:
     """No screen: run the same simulated line in this terminal, every unit and one wrong label, then stop."""
     from station.commands.run import TerminalReport
+    from station.demo.simulated_line import build_simulated_line
+    from station.workflow.line import Line
+    from station.workflow.lot import prepare_lot
 
     print("particle-station demo: no display, so the demo line runs in this terminal (on a desktop, or under "
           "xvfb-run, it opens the operator window).", file=sys.stderr)
@@ -189,6 +203,15 @@ def _run_in_terminal(root: Path, platform: Platform, devices: int, timing: Timin
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    import platformdirs
+
+    from hardware.platforms import parse_platform
+    from hardware.simulated import Timing
+    from station.demo.simulated_line import build_simulated_line
+    from station.errors import StationError
+    from station.workflow.line import Line
+    from station.workflow.lot import prepare_lot
+
     screenshot_dir: Path | None = getattr(args, "screenshot", None)
     if screenshot_dir is None and os.environ.get(SCREENSHOT_ENV):
         screenshot_dir = Path(os.environ[SCREENSHOT_ENV])
@@ -204,9 +227,13 @@ def run_demo(args: argparse.Namespace) -> int:
             temporary.cleanup()
             root = Path(platformdirs.user_cache_dir("particle-station")) / "demo" / time.strftime("%Y%m%d-%H%M%S")
         return _run_in_terminal(root, platform, devices, timing)
-    # Qt (and Qt Multimedia) is imported here, before the line's threads start: importing it later on the GUI thread
-    # while a worker thread imports something else can deadlock on the import lock.
-    from station.ui.app import last_line, run_gui
+    # Qt is imported here, before the line's threads start: importing it later on the GUI thread while a worker thread
+    # imports something else can deadlock on the import lock. (Qt Multimedia loads once the window is on screen, before
+    # any unit runs: station.ui.app.finish_start.)
+    try:
+        from station.ui.app import run_gui
+    except ImportError as exc:
+        raise StationError(f"the GUI is not available ({exc})") from None
 
     sim = build_simulated_line(root / "line", platform=platform, devices=devices,
                                slots=max(devices, 2), timing=timing, host_timing=demo_host_timing(timing),
@@ -228,12 +255,11 @@ def run_demo(args: argparse.Namespace) -> int:
                   f"emulator at {sim.base_url}. F2 scans the next unit, Shift+F2 a wrong label, Ctrl+E opens "
                   f"engineer mode" + (f" (PIN {pin})." if pin else "."))
         tray = write_demo_tray(sim, root / "demo-tray.txt") if screenshot_dir is not None else None
-        code = run_gui(line, simulator=scanner, line_factory=make_line, screenshot_dir=screenshot_dir,
-                       engineer_pin=pin, tray_file=tray)
-        final = last_line()
-        if isinstance(final, Line) and final is not line:
-            final.close()
-        return code
+        ended = run_gui(line, simulator=scanner, line_factory=make_line, screenshot_dir=screenshot_dir,
+                        engineer_pin=pin, tray_file=tray)
+        if ended.line is not line:
+            ended.line.close()
+        return ended.code
     finally:
         if line is not None:
             line.close()

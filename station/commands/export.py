@@ -1,4 +1,7 @@
-"""``particle-station export``: write a lot's (or a day's) workbook from the journal."""
+"""``particle-station export``: write a lot's (or a day's) workbook from the journal.
+
+The handler imports the records package (openpyxl) when it runs: building the parser stays cheap.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from station.config.profile_loader import load_profile
 from station.errors import StationError
-from station.records.journal import JOURNAL_NAME, Journal
-from station.records.spreadsheet import WorkbookLockedError, write_workbook
-from station.trays.reconcile import reconciliation_sheets
 
 LOCKED_RETRIES = (1.0, 2.0, 4.0)
 """Seconds to wait before each new try while the output workbook is open in another program."""
@@ -49,6 +48,9 @@ def journal_path(args: argparse.Namespace) -> Path:
         path = Path(args.journal)
         hint = "check --journal"
     else:
+        from station.config.profile_loader import load_profile
+        from station.records.journal import JOURNAL_NAME
+
         path = load_profile(args.profile).log_folder / JOURNAL_NAME
         hint = f"check station.log_folder in {args.profile}"
     if not path.is_file():
@@ -58,6 +60,10 @@ def journal_path(args: argparse.Namespace) -> Path:
 
 
 def run_export(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.sleep) -> int:
+    from station.records.journal import Journal
+    from station.records.spreadsheet import WorkbookLockedError, write_workbook
+    from station.trays.reconcile import reconciliation_sheets
+
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         raise StationError(f"--out {out}: name a .xlsx file (Excel will not open a workbook with another suffix)")

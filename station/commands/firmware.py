@@ -1,4 +1,7 @@
-"""``particle-station firmware inspect FILE``: show what a module binary is and whether it is intact."""
+"""``particle-station firmware inspect FILE``: show what a module binary is and whether it is intact.
+
+The handlers import hardware.firmware when they run: building the parser stays cheap (tests/station/test_cli_start.py).
+"""
 
 from __future__ import annotations
 
@@ -6,28 +9,12 @@ import argparse
 import dataclasses
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hardware.firmware import (
-    DynamicLocationExtension,
-    FirmwareModule,
-    HashExtension,
-    HashType,
-    ModuleExtension,
-    ModuleFunction,
-    NameExtension,
-    ProductDataExtension,
-    ValidationProblem,
-    bootloader_version_to_device_os,
-    check_integrity,
-    extension_type,
-    load_module,
-    module_version_to_device_os,
-    validate_for,
-)
-from hardware.firmware.format import ExtensionType
-from hardware.platforms import parse_platform
 from station.errors import StationError
+
+if TYPE_CHECKING:
+    from hardware.firmware import FirmwareModule, ModuleExtension, ValidationProblem
 
 _LABEL_WIDTH = 20
 
@@ -68,6 +55,8 @@ def register(subparsers: Any) -> None:
 
 def run_inspect(args: argparse.Namespace) -> int:
     """Print the module's facts; exit 1 with the first problem on stderr when the file is not fit to flash."""
+    from hardware.firmware import load_module
+
     module = load_module(args.file)
     problems = _problems(module, args)
     if args.json:
@@ -82,6 +71,9 @@ def run_inspect(args: argparse.Namespace) -> int:
 
 
 def _problems(module: FirmwareModule, args: argparse.Namespace) -> list[ValidationProblem]:
+    from hardware.firmware import check_integrity, validate_for
+    from hardware.platforms import parse_platform
+
     wants_device_checks = any(
         value not in (None, False)
         for value in (args.device_os, args.product_id, args.product_version, args.require_user_part)
@@ -105,6 +97,8 @@ def _problems(module: FirmwareModule, args: argparse.Namespace) -> list[Validati
 
 def module_device_os(module: FirmwareModule) -> str | None:
     """The Device OS release a system part or bootloader belongs to, when the version table knows it."""
+    from hardware.firmware import ModuleFunction, bootloader_version_to_device_os, module_version_to_device_os
+
     if module.function is ModuleFunction.SYSTEM_PART:
         return module_version_to_device_os(module.version)
     if module.function is ModuleFunction.BOOTLOADER:
@@ -158,6 +152,9 @@ def module_facts(module: FirmwareModule, problems: list[ValidationProblem]) -> d
 
 
 def _extension_facts(extension: ModuleExtension) -> dict[str, Any]:
+    from hardware.firmware import extension_type
+    from hardware.firmware.format import ExtensionType
+
     number = extension_type(extension)
     try:
         name = ExtensionType(number).name.lower()
@@ -228,6 +225,14 @@ def _product_line(module: FirmwareModule) -> str:
 
 
 def _extension_line(extension: ModuleExtension) -> str:
+    from hardware.firmware import (
+        DynamicLocationExtension,
+        HashExtension,
+        HashType,
+        NameExtension,
+        ProductDataExtension,
+    )
+
     if isinstance(extension, DynamicLocationExtension):
         return (
             f"dynamic location: module at {extension.module_start:#010x}, dynalib loaded from "

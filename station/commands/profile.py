@@ -8,10 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from station.config.profile import hash_pin
-from station.config.profile_loader import load_profile
 from station.errors import StationError
-from station.workflow.lot import load_device_os_bundle, load_product_firmware
 
 
 def register(subparsers: Any) -> None:
@@ -27,6 +24,9 @@ def register(subparsers: Any) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from station.config.profile_loader import load_profile
+    from station.workflow.lot import load_device_os_bundle, load_product_firmware
+
     profile = load_profile(args.profile)
     print(f"Station     {profile.station_name}")
     print(f"Product     {profile.product_id} ({profile.platform})")
@@ -63,5 +63,7 @@ def run_hash_pin(args: argparse.Namespace) -> int:
             raise StationError("the two PINs differ; nothing was made")
     if len(pin) < 4:
         raise StationError("the PIN must have at least 4 characters")
+    from station.config.profile import hash_pin
+
     print(hash_pin(pin))
     return 0

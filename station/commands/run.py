@@ -8,21 +8,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, closing
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from cloud_client.client import ParticleCloud
-from cloud_client.credentials import Credentials
-from cloud_client.emulator import EmulatorServer
-from hardware.identifiers import LabelScan
-from station.config.cloud import cloud_for
-from station.config.profile import StationProfile
-from station.config.profile_loader import load_profile
-from station.demo.simulated_line import OWNER, register_device
 from station.errors import StationError
-from station.workflow.events import EventKind, UnitEvent
-from station.workflow.line import Line, LineError
-from station.workflow.lot import prepare_lot
-from station.workflow.usb_link import UsbLink
+
+if TYPE_CHECKING:  # the handler imports these when it runs: building the parser stays cheap
+    from cloud_client.client import ParticleCloud
+    from hardware.identifiers import LabelScan
+    from station.config.profile import StationProfile
+    from station.workflow.events import UnitEvent
 
 STEP_WORDS = {
     "find": "finding the device", "identify": "identifying", "check_label": "checking the label",
@@ -58,6 +52,12 @@ def _simulated_devices(profile: StationProfile, args: argparse.Namespace) -> lis
 
 
 def _cloud(profile: StationProfile, args: argparse.Namespace, devices: list[Any], stack: ExitStack) -> ParticleCloud:
+    from cloud_client.client import ParticleCloud
+    from cloud_client.credentials import Credentials
+    from cloud_client.emulator import EmulatorServer
+    from station.config.cloud import cloud_for
+    from station.demo.simulated_line import OWNER, register_device
+
     if args.simulate and not args.cloud_url:
         emulator = EmulatorServer()
         token = emulator.add_owned_product(profile.product_id, profile.platform.name, OWNER).access_token
@@ -71,6 +71,8 @@ def _cloud(profile: StationProfile, args: argparse.Namespace, devices: list[Any]
 
 
 def _labels(args: argparse.Namespace, devices: list[Any], stdin: TextIO) -> Iterator[str | LabelScan]:
+    from hardware.identifiers import LabelScan
+
     if args.auto_scan:
         for device in devices:
             yield device.label
@@ -106,6 +108,8 @@ class TerminalReport:
         """This run's units and their latest state (the lot may hold units of earlier runs too)."""
 
     def __call__(self, event: UnitEvent) -> None:
+        from station.workflow.events import EventKind
+
         with self.lock:
             slot = f"[slot {event.slot + 1}]" if event.slot is not None else "[cloud]"
             if event.kind is EventKind.STEP_PROGRESS and self.interactive and event.total:
@@ -136,9 +140,21 @@ class TerminalReport:
 
 
 def run_line(args: argparse.Namespace) -> int:
+    from station.config.profile_loader import load_profile
+    from station.workflow.line import Line, LineError
+    from station.workflow.lot import prepare_lot
+    from station.workflow.usb_link import UsbLink
+
     profile = load_profile(args.profile)
     if args.auto_scan and not args.simulate:
         raise StationError("--auto-scan needs --simulate N")
+    if not args.headless:
+        # Qt is imported before the line's threads start (as the demo does), and a PC without it fails here, before
+        # the line touches any device or the cloud.
+        try:
+            from station.ui.app import run_gui
+        except ImportError as exc:
+            raise StationError(f"the GUI is not available ({exc}); use --headless") from None
     with ExitStack() as stack:
         devices = _simulated_devices(profile, args) if args.simulate else []
         if devices:
@@ -151,11 +167,7 @@ def run_line(args: argparse.Namespace) -> int:
         prepared = prepare_lot(profile, cloud)
         line = stack.enter_context(Line(prepared, link=link, operator=args.operator, lot=args.lot).start())
         if not args.headless:
-            try:
-                from station.ui.app import run_gui
-            except ImportError as exc:
-                raise StationError(f"the GUI is not available ({exc}); use --headless") from None
-            return int(run_gui(line))
+            return run_gui(line).code
         report = TerminalReport(sys.stderr.isatty())
         line.events.subscribe(report)
         print(f"line ready: station {profile.station_name!r}, product {profile.product_id} "

@@ -2,7 +2,7 @@
 console (USB CDC) instead of USB control requests and DFU; ``--simulate PLATFORM`` serves a simulated device on a pty.
 
 ``station.commands.usb`` adds the options with ``register_serial_options`` and hands over to ``handle_identify_serial``
-/ ``handle_flash_serial`` when ``--serial`` is given.
+/ ``handle_flash_serial`` when ``--serial`` is given. The handlers import hardware.serial (pyserial) when they run.
 """
 
 from __future__ import annotations
@@ -12,20 +12,14 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from hardware.firmware import DeviceOsVersion, load_module
-from hardware.platforms import parse_platform
-from hardware.serial import (
-    ListeningEntry,
-    ModuleInfo,
-    flash_over_serial,
-    identify_over_serial,
-    list_particle_ports,
-)
-from hardware.serial.ports import find_port
-from hardware.serial.protocol import ModuleFunctionLetter
+from station.commands.device_output import DeviceReport, ProgressPrinter
 from station.errors import StationError
+
+if TYPE_CHECKING:
+    from hardware.firmware import DeviceOsVersion
+    from hardware.serial import ConsoleModuleInfo
 
 SIMULATED_DEVICE_OS_GEN3 = "5.9.0"
 """Device OS of a device simulated with ``--serial``: the last release that still flashes over YMODEM."""
@@ -49,6 +43,8 @@ def register_serial_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _version(text: str) -> DeviceOsVersion:
+    from hardware.firmware import DeviceOsVersion
+
     try:
         return DeviceOsVersion.parse(text)
     except ValueError as exc:
@@ -58,7 +54,11 @@ def _version(text: str) -> DeviceOsVersion:
 @contextmanager
 def _serial_port(args: argparse.Namespace) -> Iterator[str]:
     """The port path to use: a simulated device's pty, ``--port``, the port of ``--device``, or the only one."""
+    from hardware.serial import list_particle_ports
+    from hardware.serial.ports import find_port
+
     if getattr(args, "simulate", None):
+        from hardware.platforms import parse_platform
         from hardware.simulated.device import SimulatedDevice
         from hardware.simulated.serial_pty import close_all_serial_consoles
 
@@ -88,12 +88,14 @@ def _serial_port(args: argparse.Namespace) -> Iterator[str]:
     raise StationError(f"several Particle serial ports found ({listed}); choose one with --port or --device")
 
 
-def _user_part(modules: tuple[ModuleInfo, ...]) -> ModuleInfo | None:
+def _user_part(modules: tuple[ConsoleModuleInfo, ...]) -> ConsoleModuleInfo | None:
+    from hardware.serial.protocol import ModuleFunctionLetter
+
     return next((m for m in modules if m.function is ModuleFunctionLetter.USER_PART and m.valid), None)
 
 
 def handle_identify_serial(args: argparse.Namespace) -> int:
-    from station.commands.usb import DeviceReport
+    from hardware.serial import ListeningEntry, identify_over_serial
 
     with _serial_port(args) as port:
         found = identify_over_serial(port, device_os=args.device_os)
@@ -118,7 +120,8 @@ def handle_identify_serial(args: argparse.Namespace) -> int:
 
 
 def handle_flash_serial(args: argparse.Namespace, *, progress_stream: TextIO | None = None) -> int:
-    from station.commands.usb import ProgressPrinter
+    from hardware.firmware import load_module
+    from hardware.serial import flash_over_serial
 
     module = load_module(args.file)
     with _serial_port(args) as port:

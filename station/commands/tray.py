@@ -11,17 +11,16 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from station.config.cloud import cloud_for
-from station.config.profile import StationProfile
-from station.config.profile_loader import load_profile
 from station.errors import StationError
-from station.records.journal import JOURNAL_NAME, Journal
-from station.trays.device_import import ImportReport, LineResult, import_tray, write_report_xlsx
-from station.trays.lists import EntryKind, read_tray
-from station.trays.reconcile import Reconciliation, attach_tray, reconcile, reconciliation_rows
-from station.trays.sim_import import SimImportReport, SimLineResult, import_sim_list, read_sim_list
+
+if TYPE_CHECKING:  # the handlers import these when they run: building the parser stays cheap
+    from station.config.profile import StationProfile
+    from station.records.journal import Journal
+    from station.trays.device_import import ImportReport
+    from station.trays.reconcile import Reconciliation
+    from station.trays.sim_import import SimImportReport
 
 
 def register(subparsers: Any) -> None:
@@ -82,6 +81,8 @@ def _finish(
     warnings: tuple[str, ...],
 ) -> int:
     """Write the .xlsx report, print it (JSON or a table of the lines that need a look), exit 3 when unfinished."""
+    from station.trays.device_import import write_report_xlsx
+
     write_report_xlsx(report, report_path)
     if args.json:
         print(json.dumps({**report.to_json(), "report": str(report_path)}, indent=2))
@@ -103,6 +104,11 @@ def _finish(
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from station.config.cloud import cloud_for
+    from station.config.profile_loader import load_profile
+    from station.trays.device_import import LineResult, import_tray
+    from station.trays.lists import EntryKind, read_tray
+
     profile = load_profile(args.profile)
     tray = read_tray(args.file, platform=profile.platform,
                      accept=frozenset({EntryKind.DEVICE_ID, EntryKind.SERIAL}))
@@ -116,6 +122,10 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_import_sims(args: argparse.Namespace) -> int:
+    from station.config.cloud import cloud_for
+    from station.config.profile_loader import load_profile
+    from station.trays.sim_import import SimLineResult, import_sim_list, read_sim_list
+
     profile = load_profile(args.profile)
     if not profile.platform.is_cellular:
         raise StationError(f"product {profile.product_id} in {args.profile} is a {profile.platform.display_name} "
@@ -130,6 +140,8 @@ def run_import_sims(args: argparse.Namespace) -> int:
 
 
 def _journal_of(profile: StationProfile, *, must_exist: bool) -> Journal:
+    from station.records.journal import JOURNAL_NAME, Journal
+
     path = profile.log_folder / JOURNAL_NAME
     if must_exist and not path.is_file():
         raise StationError(f"journal {path} does not exist; check station.log_folder in {profile.path}")
@@ -137,6 +149,10 @@ def _journal_of(profile: StationProfile, *, must_exist: bool) -> Journal:
 
 
 def run_attach(args: argparse.Namespace) -> int:
+    from station.config.profile_loader import load_profile
+    from station.trays.lists import EntryKind, read_tray
+    from station.trays.reconcile import attach_tray
+
     profile = load_profile(args.profile)
     tray = read_tray(args.file, platform=profile.platform, accept=frozenset(EntryKind))
     with _journal_of(profile, must_exist=False) as journal:
@@ -157,6 +173,9 @@ def run_attach(args: argparse.Namespace) -> int:
 
 
 def run_reconcile(args: argparse.Namespace) -> int:
+    from station.config.profile_loader import load_profile
+    from station.trays.reconcile import reconcile
+
     profile = load_profile(args.profile)
     with _journal_of(profile, must_exist=True) as journal:
         result = reconcile(journal, args.lot)
@@ -168,6 +187,8 @@ def run_reconcile(args: argparse.Namespace) -> int:
 
 
 def _print_reconciliation(result: Reconciliation) -> None:
+    from station.trays.reconcile import reconciliation_rows
+
     rows = reconciliation_rows(result)
     print(f"Lot {result.lot}; lists: {rows[1][1]}")
     if not result.sources:

@@ -1,7 +1,8 @@
 """``particle-station devices``, ``identify`` and ``flash``: the USB host side on the command line.
 
 Each command takes ``--simulate PLATFORM[,PLATFORM...]`` to run the very same code against simulated devices behind a
-simulated pyusb backend. Progress goes to stderr: a bar on a terminal, plain lines otherwise.
+simulated pyusb backend. Progress goes to stderr: a bar on a terminal, plain lines otherwise. The handlers import
+hardware.usb (pyusb) when they run, so building the parser does not.
 """
 
 from __future__ import annotations
@@ -9,25 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TextIO
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, TextIO
 
-from hardware.errors import IdentifierError
-from hardware.firmware import ModuleFunction, load_module
-from hardware.identifiers import DeviceId
-from hardware.platforms import by_id, parse_platform
-from hardware.progress import ProgressEvent
-from hardware.usb.discovery import DeviceInfo, DeviceMode, UsbBackend, UsbDevice, default_backend, list_devices
-from hardware.usb.discovery import open_device as open_usb_device
-from hardware.usb.errors import NotSupportedError
-from hardware.usb.flashing import FlashResult, flash_user_firmware, open_control
-from hardware.usb.module_info import find_module
-from hardware.usb.timing import HostTiming
+from station.commands.device_output import DeviceReport, ProgressPrinter
 from station.commands.serial_cmds import handle_flash_serial, handle_identify_serial, register_serial_options
 
-_BAR_WIDTH = 30
-
+if TYPE_CHECKING:
+    from hardware.identifiers import DeviceId
+    from hardware.usb.discovery import DeviceInfo, UsbBackend, UsbDevice
+    from hardware.usb.flashing import FlashResult
+    from hardware.usb.timing import HostTiming
 
 def register(subparsers: Any) -> None:
     devices = subparsers.add_parser(
@@ -74,6 +67,9 @@ def _add_device(parser: argparse.ArgumentParser) -> None:
 
 
 def _device_id(text: str) -> DeviceId:
+    from hardware.errors import IdentifierError
+    from hardware.identifiers import DeviceId
+
     try:
         return DeviceId.parse(text)
     except IdentifierError as exc:
@@ -95,6 +91,10 @@ class UsbTarget:
 
 def usb_target(args: argparse.Namespace) -> UsbTarget:
     """Real USB through libusb-1.0, or simulated devices when ``--simulate`` is given."""
+    from hardware.platforms import parse_platform
+    from hardware.usb.discovery import default_backend
+    from hardware.usb.timing import HostTiming
+
     if getattr(args, "simulate", None):
         from hardware.simulated import SimulatedDevice, usb_backend
 
@@ -108,6 +108,8 @@ def usb_target(args: argparse.Namespace) -> UsbTarget:
 
 
 def open_target_device(args: argparse.Namespace, target: UsbTarget) -> UsbDevice:
+    from hardware.usb.discovery import open_device as open_usb_device
+
     return open_usb_device(getattr(args, "device", None), backend=target.backend)
 
 
@@ -127,6 +129,8 @@ def _info_json(info: DeviceInfo) -> dict[str, Any]:
 
 
 def run_devices(args: argparse.Namespace) -> int:
+    from hardware.usb.discovery import list_devices
+
     found = list_devices(backend=usb_target(args).backend)
     if args.json:
         print(json.dumps([_info_json(info) for info in found], indent=2))
@@ -144,72 +148,22 @@ def run_devices(args: argparse.Namespace) -> int:
 # ---- identify ----
 
 
-@dataclass(frozen=True)
-class DeviceReport:
-    """What ``identify`` shows about one device; a serial-console variant can fill the same record."""
-
-    device_id: DeviceId
-    platform: str
-    platform_id: int
-    mode: str
-    serial: str | None = None
-    device_os: str | None = None
-    iccid: str | None = None
-    imei: str | None = None
-    user_part_version: int | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": str(self.device_id),
-            "platform": self.platform,
-            "platform_id": self.platform_id,
-            "mode": self.mode,
-            "serial": self.serial,
-            "device_os": self.device_os,
-            "iccid": self.iccid,
-            "imei": self.imei,
-            "user_part_version": self.user_part_version,
-        }
-
-    def lines(self) -> list[str]:
-        rows = [
-            ("Device ID", str(self.device_id)),
-            ("Platform", str(by_id(self.platform_id))),
-            ("Mode", self.mode),
-            ("Serial number", self.serial),
-            ("Device OS", self.device_os),
-            ("ICCID", self.iccid),
-            ("IMEI", self.imei),
-            ("Application version", None if self.user_part_version is None else str(self.user_part_version)),
-        ]
-        return [f"{name + ':':<21}{value}" for name, value in rows if value is not None]
-
-
 def identify_usb(device: UsbDevice, timing: HostTiming) -> DeviceReport:
     """Identify a device over USB control requests (DFU mode: only id, platform and mode are known)."""
+    from hardware.usb.discovery import DeviceMode
+    from hardware.usb.identify import identify_device
+
     base = DeviceReport(device.device_id, device.platform.name, device.platform.id, device.mode.value)
     if device.mode is DeviceMode.DFU or not device.platform.control_requests_supported:
         return base
-    control = open_control(device, timing)
-    serial = control.serial_number()
-    iccid = imei = None
-    if device.platform.is_cellular:
-        try:
-            ids = control.cellular_ids()
-            iccid = str(ids.iccid) if ids.iccid else None
-            imei = str(ids.imei) if ids.imei else None
-        except NotSupportedError:
-            pass
-    user = find_module(control.module_info(), ModuleFunction.USER_PART)
-    return DeviceReport(
-        device.device_id,
-        device.platform.name,
-        device.platform.id,
-        device.mode.value,
-        serial=str(serial) if serial else None,
-        device_os=control.system_version(),
-        iccid=iccid,
-        imei=imei,
+    found = identify_device(device, timing)
+    user = found.user_part
+    return replace(
+        base,
+        serial=str(found.serial) if found.serial else None,
+        device_os=found.device_os,
+        iccid=str(found.iccid) if found.iccid else None,
+        imei=str(found.imei) if found.imei else None,
         user_part_version=user.version if user is not None and user.valid else None,
     )
 
@@ -228,40 +182,6 @@ def run_identify(args: argparse.Namespace) -> int:
 
 
 # ---- flash ----
-
-
-class ProgressPrinter:
-    """Prints progress events: a redrawn bar on a terminal, one line per phase otherwise."""
-
-    def __init__(self, stream: TextIO, *, tty: bool | None = None) -> None:
-        self._stream = stream
-        self._tty = stream.isatty() if tty is None else tty
-        self._open_bar = False
-
-    def __call__(self, event: ProgressEvent) -> None:
-        if event.total == 0:
-            self._end_bar()
-            self._write(f"{event.detail or event.phase}...\n")
-            return
-        if self._tty:
-            filled = int(_BAR_WIDTH * event.fraction)
-            bar = "#" * filled + "-" * (_BAR_WIDTH - filled)
-            amount = f"{event.done // 1024}/{event.total // 1024} KB"
-            self._write(f"\r  {event.phase:<7}[{bar}] {event.fraction:4.0%}  {amount}")
-            self._open_bar = event.done < event.total
-            if not self._open_bar:
-                self._write("\n")
-        elif event.done >= event.total:
-            self._write(f"  {event.phase}: {event.total} bytes done\n")
-
-    def _end_bar(self) -> None:
-        if self._open_bar:
-            self._write("\n")
-            self._open_bar = False
-
-    def _write(self, text: str) -> None:
-        self._stream.write(text)
-        self._stream.flush()
 
 
 def _flash_json(result: FlashResult) -> dict[str, Any]:
@@ -283,9 +203,12 @@ def _flash_json(result: FlashResult) -> dict[str, Any]:
 def run_flash(args: argparse.Namespace, *, progress_stream: TextIO | None = None) -> int:
     if getattr(args, "serial", False):
         return handle_flash_serial(args, progress_stream=progress_stream)
+    from hardware.firmware import load_module
+    from hardware.usb.flashing import flash_user_firmware
+
     module = load_module(args.file)
     target = usb_target(args)
-    progress: Callable[[ProgressEvent], None] = ProgressPrinter(progress_stream or sys.stderr)
+    progress = ProgressPrinter(progress_stream or sys.stderr)
     with open_target_device(args, target) as device:
         result = flash_user_firmware(device, module, progress=progress, timing=target.timing)
     result.device.close()

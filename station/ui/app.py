@@ -1,4 +1,8 @@
-"""Start the operator GUI for a line: the Qt application, the display check, Ctrl+C, and the screenshot mode."""
+"""Start the operator GUI for a line: the Qt application, the display check, Ctrl+C, and the screenshot mode.
+
+The window shows first; what the operator does not need to see it (Qt Multimedia for the camera and the sounds, the
+workbook's helper process) starts right after its first paint (``finish_start``).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,25 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import MutableMapping
+import time
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QLoggingCategory, QTimer
+from PySide6.QtCore import QEvent, QLoggingCategory, QObject, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from station.ui.main_window import LineFactory, OperatorWindow, ScanSimulator
-from station.ui.screenshots import run_screenshot_script
+from station.ui.sounds import ResultSounds
 from station.workflow.line import Line
+
+FIRST_PAINT_ENV = "PARTICLE_STATION_EXIT_AFTER_FIRST_PAINT"
+"""For start-up benchmarks: when set, print ``first-paint <time.time()> cpu <time.process_time()>`` to stderr once the
+window has first painted, then quit (after ``finish_start``; benchmarks/cli_start.py)."""
+
+FINISH_START_LATEST_MS = 3000
+"""``finish_start`` runs this long after the window is shown at the latest, should it not paint by then."""
 
 NO_DISPLAY = (
     "no display: set DISPLAY or run under xvfb-run; the station runs offscreen (nothing is shown) until Ctrl+C. "
@@ -65,6 +78,57 @@ def warm_up_workbook(line: Line) -> threading.Thread:
     return thread
 
 
+class FirstPaint(QObject):
+    """Calls ``then`` once, when the watched widget gets its first paint event (the window is on screen)."""
+
+    def __init__(self, widget: QObject, then: Callable[[], object]) -> None:
+        super().__init__(widget)
+        self._then = then
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._then)  # after this paint has finished
+        return False
+
+
+def finish_start(window: OperatorWindow) -> None:
+    """What waits until the window is on screen: look for cameras and an audio output (Qt Multimedia loads here),
+    say which of them cannot work and why, and warm up the workbook writer."""
+    camera, sounds = window.camera, window.sounds
+    camera.find_cameras()
+    window.camera_action.setEnabled(camera.available)
+    window.camera_action.setToolTip("" if camera.available else camera.message.text())
+    sounds.open_audio()
+    problem = unavailable_message(camera.unavailable, sounds.unavailable)
+    if problem is not None:
+        print(f"particle-station: {problem}", file=sys.stderr)
+        window.show_message(problem, error=True)
+    warm_up_workbook(window.line)
+
+
+def unavailable_message(camera: str | None, sounds: str | None) -> str | None:
+    """One sentence on what does not work (the camera, the sounds) and why; None when both work."""
+    if camera is not None and camera == sounds:
+        return f"Camera and sounds unavailable: {camera} (the station beeps instead)."
+    parts = []
+    if camera is not None:
+        parts.append(f"Camera unavailable: {camera}.")
+    if sounds is not None:
+        parts.append(f"Sounds unavailable: {sounds} (the station beeps instead).")
+    return " ".join(parts) or None
+
+
+@dataclass(frozen=True)
+class GuiExit:
+    code: int
+    """The exit status for the process."""
+    line: Line
+    """The line the window ended with: a profile switch in engineer mode replaces the one passed to ``run_gui`` (and
+    closes that one). The caller closes it."""
+
+
 def run_gui(
     line: Line,
     *,
@@ -73,40 +137,55 @@ def run_gui(
     screenshot_dir: Path | None = None,
     engineer_pin: str | None = None,
     tray_file: Path | None = None,
-) -> int:
+) -> GuiExit:
     """Show the operator window for ``line`` until it closes (or, with ``screenshot_dir``, run the scripted demo,
-    save screenshots and return). The caller then closes ``last_line()``: a profile switch may have replaced ``line``.
-    """
+    save screenshots and return)."""
     message = prepare_display()
     if message:
         print(f"particle-station: {message}", file=sys.stderr)
     app = application()
-    warm_up_workbook(line)
-    window = OperatorWindow(line, simulator=simulator, line_factory=line_factory)
+    window = OperatorWindow(line, simulator=simulator, line_factory=line_factory, cameras=[],
+                            sounds=ResultSounds(open_audio=False))
     try:
         if screenshot_dir is not None:
+            from station.ui.screenshots import run_screenshot_script
+
+            finish_start(window)
             saved = run_screenshot_script(window, screenshot_dir, simulator=simulator, engineer_pin=engineer_pin,
                                           tray_file=tray_file)
             for path in saved:
                 print(path)
-            return 0
+            return GuiExit(0, window.line)
+        _finish_after_first_paint(window, report=bool(os.environ.get(FIRST_PAINT_ENV)))
         window.show()
         previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
         wake = QTimer()
         wake.timeout.connect(lambda: None)  # lets Python run the Ctrl+C handler while Qt waits for events
         wake.start(250)
         try:
-            return int(app.exec())
+            code = int(app.exec())
         finally:
             signal.signal(signal.SIGINT, previous)
+        return GuiExit(code, window.line)
     finally:
         window.close()
-        _LAST_LINE[0] = window.line
 
 
-_LAST_LINE: list[Line | None] = [None]
+def _finish_after_first_paint(window: OperatorWindow, *, report: bool) -> None:
+    """Run ``finish_start`` once, right after the window's first paint, or FINISH_START_LATEST_MS after it is shown
+    should it not paint by then (a window on a locked screen)."""
+    done = False
 
+    def finish(painted: bool) -> None:
+        nonlocal done
+        if done:
+            return
+        done = True
+        if report and painted:  # FIRST_PAINT_ENV: when the window is on screen, for benchmarks/cli_start.py
+            print(f"first-paint {time.time():.6f} cpu {time.process_time():.3f}", file=sys.stderr, flush=True)
+        finish_start(window)
+        if report:
+            QApplication.quit()
 
-def last_line() -> Line | None:
-    """The line the last ``run_gui`` window ended with (a profile switch replaces the one passed in)."""
-    return _LAST_LINE[0]
+    FirstPaint(window, lambda: finish(True))
+    QTimer.singleShot(FINISH_START_LATEST_MS, window, lambda: finish(False))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QFont, QKeySequence
-from PySide6.QtMultimedia import QCameraDevice
 from PySide6.QtWidgets import (
     QApplication,
     QGridLayout,
@@ -27,9 +26,7 @@ from station.config.profile import StationProfile
 from station.errors import StationError
 from station.ui.bridge import LineBridge
 from station.ui.camera import CameraView
-from station.ui.engineer import EngineerDialog
 from station.ui.lot_bar import LotBar, LotRefresher
-from station.ui.pin_dialog import PinDialog
 from station.ui.scan_field import ScanField
 from station.ui.slot_panel import SlotPanel
 from station.ui.slot_state import Phase
@@ -37,6 +34,12 @@ from station.ui.sounds import ResultSounds
 from station.ui.tasks import BackgroundTasks
 from station.workflow.events import EventKind, UnitEvent
 from station.workflow.line import Line
+
+if TYPE_CHECKING:  # engineer mode and the PIN dialog load when first opened, not before the window shows
+    from PySide6.QtMultimedia import QCameraDevice
+
+    from station.ui.engineer import EngineerDialog
+    from station.ui.pin_dialog import PinDialog
 
 HELP = (
     "<b>Scanning</b>: scan the unit's label; the first free slot takes it. Typing a label and pressing Enter works"
@@ -304,12 +307,16 @@ class OperatorWindow(QMainWindow):
         if not lock.enabled:
             self._show_engineer()
             return
+        from station.ui.pin_dialog import PinDialog
+
         self.pin_dialog = PinDialog(lock, self.tasks, self)
         self.pin_dialog.accepted.connect(self._show_engineer)
         self.pin_dialog.finished.connect(self.focus_scan_field)
         self.pin_dialog.open()
 
     def _show_engineer(self) -> None:
+        from station.ui.engineer import EngineerDialog
+
         switch = self.switch_profile if self.line_factory is not None else None
         self.engineer_dialog = EngineerDialog(self.line, self.tasks, open_url=self.open_url, switch_profile=switch,
                                               parent=self)

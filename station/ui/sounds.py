@@ -1,7 +1,8 @@
 """PASS and FAIL sounds: small WAV files generated at first use into a cache folder, played with QSoundEffect.
 
-When no audio output exists (a headless test, offscreen, a PC without speakers) the sound falls back to
-``QApplication.beep()``, which is silent offscreen; playing never raises.
+When no audio output exists (a headless test, offscreen, a PC without speakers, or Qt Multimedia cannot load because
+a system library such as libpulse is missing) the sound falls back to ``QApplication.beep()``, which is silent
+offscreen; playing never raises.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ import math
 import struct
 import wave
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from platformdirs import user_cache_dir
 from PySide6.QtCore import QObject, QUrl
-from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
 from PySide6.QtWidgets import QApplication
 
 from station.files import write_atomically
+from station.ui.multimedia import multimedia_problem
+
+if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QSoundEffect
 
 log = logging.getLogger(__name__)
 
@@ -72,17 +76,39 @@ def default_cache_dir() -> Path:
 class ResultSounds(QObject):
     """Plays the PASS or FAIL sound; ``last_played`` and ``backend`` say what happened (for tests and logs)."""
 
-    def __init__(self, cache_dir: Path | None = None, parent: QObject | None = None, *, enabled: bool = True) -> None:
+    def __init__(self, cache_dir: Path | None = None, parent: QObject | None = None, *, enabled: bool = True,
+                 open_audio: bool = True) -> None:
         super().__init__(parent)
         self.cache_dir = cache_dir or default_cache_dir()
         self.enabled = enabled
         self.last_played: str | None = None
         self.backend: str | None = None
         """``effect`` (QSoundEffect), ``beep`` (no audio output) or None before the first sound."""
+        self.has_audio_output = False
+        self.unavailable: str | None = None
+        """Why sounds cannot play here (Qt Multimedia cannot load), or None."""
         self._effects: dict[str, QSoundEffect] = {}
-        # Ask Qt Multimedia now, while the window is built: its first use loads audio plugins, and doing that later
-        # (mid-run, while a worker thread loads a Python extension) can deadlock on the dynamic loader's lock.
-        self.has_audio_output = bool(QMediaDevices.audioOutputs()) if enabled else False
+        if enabled and open_audio:
+            self.open_audio()
+
+    def open_audio(self) -> None:
+        """Load Qt Multimedia, look for an audio output and prepare the effects (until then, and without an output,
+        the sounds are beeps).
+
+        Call it on the GUI thread before the line gets busy: Qt Multimedia's first use loads audio plugins, and doing
+        that mid-run, while a worker thread loads a Python extension, can deadlock on the dynamic loader's lock. The
+        constructor calls it unless ``open_audio=False`` (the station window's start defers it until after the first
+        paint).
+        """
+        if not self.enabled or self.has_audio_output or self.unavailable is not None:
+            return
+        try:
+            from PySide6.QtMultimedia import QMediaDevices
+        except ImportError as exc:
+            self.unavailable = multimedia_problem(exc)
+            log.warning("sounds unavailable: %s; the station will beep instead", self.unavailable)
+            return
+        self.has_audio_output = bool(QMediaDevices.audioOutputs())
         if self.has_audio_output:
             try:
                 for name in TUNES:
@@ -128,6 +154,8 @@ class ResultSounds(QObject):
             return self._effects[name]
         if not self.has_audio_output:
             return None
+        from PySide6.QtMultimedia import QSoundEffect
+
         effect = QSoundEffect(self)
         effect.setSource(QUrl.fromLocalFile(str(path)))
         effect.setVolume(0.8)

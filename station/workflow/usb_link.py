@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 
-from hardware.firmware import FirmwareModule, ModuleFunction
+from hardware.firmware import FirmwareModule
 from hardware.identifiers import DeviceId, SerialNumber
 from hardware.progress import CancelToken, ProgressCallback
 from hardware.usb.dfu import DfuSession
 from hardware.usb.discovery import DeviceMode, UsbBackend, UsbDevice, list_devices, open_device
 from hardware.usb.errors import NotSupportedError, UsbRequestError
 from hardware.usb.flashing import flash_user_firmware, open_control, reopen
+from hardware.usb.identify import identify_device
 from hardware.usb.os_update import update_device_os
 from hardware.usb.protocol import RequestType, ResultCode
 from hardware.usb.timing import HostTiming
@@ -63,27 +64,14 @@ class UsbLink:
 
     def identify(self, device_id: DeviceId) -> DeviceFacts:
         with self._open_normal(device_id) as device:
-            control = open_control(device, self.timing)
-            serial = control.serial_number()
-            version = control.system_version()
-            modules = control.module_info()
-            system = [m for m in modules if m.function is ModuleFunction.SYSTEM_PART]
-            users = [m for m in modules if m.function is ModuleFunction.USER_PART]
-            # Module info lists the user part that runs; on nRF52840 a valid legacy slot app would win.
-            user = next((m for m in users if m.valid), users[0] if users else None)
-            iccid = imei = None
-            if device.platform.is_cellular:
-                try:
-                    ids = control.cellular_ids()
-                    iccid, imei = ids.iccid, ids.imei
-                except NotSupportedError:
-                    pass
+            found = identify_device(device, self.timing)
+            user = found.user_part
             return DeviceFacts(
-                device_id=device.device_id,
-                platform=device.platform,
-                serial=serial,
-                device_os=version,
-                system_module_version=max((m.version for m in system), default=None),
+                device_id=found.device_id,
+                platform=found.platform,
+                serial=found.serial,
+                device_os=found.device_os,
+                system_module_version=found.system_module_version,
                 user_part=UserPart(
                     version=user.version,
                     sha256=user.hash.hex() if user.hash is not None else None,
@@ -92,8 +80,8 @@ class UsbLink:
                 )
                 if user is not None
                 else None,
-                iccid=iccid,
-                imei=imei,
+                iccid=found.iccid,
+                imei=found.imei,
             )
 
     def flash_user_part(
