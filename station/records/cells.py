@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Alignment, Font
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet.worksheet import Worksheet
+# openpyxl (with numpy where installed) takes a third of a second to import: it loads when a workbook is written,
+# so a module that only names a sheet (the line, the reconciliation) starts without it.
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    AnySheet: TypeAlias = Worksheet | WriteOnlyWorksheet
 
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 SECONDS_FORMAT = "0.0"
@@ -29,11 +32,10 @@ EXCEL_CELL_LIMIT = 32767  # Excel refuses to open a cell longer than this
 # A text starting with one of these is a formula (or the start of one) to Excel, LibreOffice and Google Sheets.
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
-AnySheet: TypeAlias = Worksheet | WriteOnlyWorksheet
-
-
 def neutralise(text: str) -> str:
     """The text as a cell may hold it: control characters Excel rejects made visible, and cut to Excel's limit."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     cleaned = str(ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
     if len(cleaned) > EXCEL_CELL_LIMIT:
         cleaned = cleaned[: EXCEL_CELL_LIMIT - 1] + "…"
@@ -49,6 +51,8 @@ def text_cell(sheet: AnySheet, value: str) -> str | Cell:
     text = neutralise(value)
     if not is_formula_like(text):
         return text
+    from openpyxl.cell import WriteOnlyCell
+
     cell = WriteOnlyCell(sheet, text)
     # openpyxl makes any str starting with "=" a formula; force a plain string, and set Excel's quote prefix
     # (the stored form of a typed apostrophe) so that editing the cell in Excel never turns it into a formula.
@@ -91,6 +95,11 @@ class SheetCells:
     """
 
     def __init__(self, sheet: WriteOnlyWorksheet, tz: tzinfo | None) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment, Font
+
+        self._cell = WriteOnlyCell
+        self._alignment = Alignment
         self.sheet = sheet
         self.tz = tz
         self.bold = Font(bold=True)
@@ -101,19 +110,19 @@ class SheetCells:
     def number(self, value: float | None, number_format: str | None = None) -> float | Cell | None:
         if value is None or number_format is None:
             return value
-        cell = WriteOnlyCell(self.sheet, value)
+        cell = self._cell(self.sheet, value)
         cell.number_format = number_format
         return cell
 
     def time(self, timestamp: float | None) -> Cell | None:
         if timestamp is None:
             return None
-        cell = WriteOnlyCell(self.sheet, local_datetime(timestamp, self.tz))
+        cell = self._cell(self.sheet, local_datetime(timestamp, self.tz))
         cell.number_format = DATETIME_FORMAT
         return cell
 
     def header(self, value: str) -> Cell:
-        cell = WriteOnlyCell(self.sheet, value)
+        cell = self._cell(self.sheet, value)
         cell.font = self.bold
-        cell.alignment = Alignment(vertical="top", wrap_text=True)
+        cell.alignment = self._alignment(vertical="top", wrap_text=True)
         return cell

@@ -23,21 +23,17 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from station.config.profile import WorkbookScope
 from station.errors import StationError
 from station.files import ReplaceFunction
 from station.records.cells import local_datetime
 from station.records.journal import Journal
-from station.records.spreadsheet import (
-    LotSheets,
-    SpreadsheetError,
-    WorkbookLockedError,
-    WorkbookReport,
-    day_workbook_path,
-    lot_workbook_path,
-    write_workbook,
-)
+from station.records.spreadsheet_paths import day_workbook_path, lot_workbook_path
+
+if TYPE_CHECKING:  # the workbook code (openpyxl) loads when the first workbook is written, not at line start
+    from station.records.spreadsheet import LotSheets, WorkbookReport
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +254,8 @@ class SpreadsheetWriter:
         return WorkbookStatus(WorkbookState.WRITTEN, path, f"workbook {path} updated: {units} units", units=units)
 
     def _run_job(self, day: date | None, path: Path) -> WorkbookReport:
+        from station.records.spreadsheet import SpreadsheetError, write_workbook
+
         if not self.isolate:
             lot = self.lot if day is None else None
             return write_workbook(self.journal, path, lot=lot, day=day, replace=self._replace, tz=self._tz,
@@ -286,6 +284,8 @@ class SpreadsheetWriter:
         delay = self._retry_delay
         self._retry_delay = min(self.max_retry, self._retry_delay * 2)
         self._next_due = time.monotonic() + delay
+        from station.records.spreadsheet import WorkbookLockedError
+
         if isinstance(exc, WorkbookLockedError):
             status = WorkbookStatus(
                 WorkbookState.LOCKED,
@@ -333,6 +333,8 @@ def _write_in_child(
     journal_path: str, lot: str, day: date | None, path: str, tz: tzinfo | None, now: float,
     lot_sheets: LotSheets | None,
 ) -> WorkbookReport:
+    from station.records.spreadsheet import write_workbook
+
     journal = _child_journals.get(journal_path)
     if journal is None:
         journal = _child_journals[journal_path] = Journal(journal_path)

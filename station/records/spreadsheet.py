@@ -7,7 +7,6 @@ from outside the station (labels, device replies, failure reasons) is written as
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
@@ -28,9 +27,6 @@ LotSheets = Callable[[Journal, str], Sequence[SheetData]]
 """More sheets for a lot's workbook, from a part of the station above the records (the reconciliation against the
 lot's tray lists: ``station.trays.reconcile.reconciliation_sheets``). A module-level function, so it can be sent to
 the writer's child process."""
-
-_UNSAFE_FILENAME = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
-
 
 class SpreadsheetError(StationError):
     """A workbook could not be built or saved."""
@@ -171,20 +167,6 @@ def save_atomically(
             "journal keeps every unit; free disk space or fix the folder (it must exist and the station may write "
             "to it), then write again"
         ) from None
-
-
-def workbook_name(text: str) -> str:
-    """A file name (without folder) for a lot or day workbook that every file system accepts."""
-    safe = _UNSAFE_FILENAME.sub("_", text).strip(" .")
-    return f"{safe or 'lot'}.xlsx"
-
-
-def lot_workbook_path(folder: str | Path, lot: str) -> Path:
-    return Path(folder) / workbook_name(lot)
-
-
-def day_workbook_path(folder: str | Path, day: date) -> Path:
-    return Path(folder) / workbook_name(f"day-{day.isoformat()}")
 
 
 def require_lot(journal: Journal, lot: str) -> LotRecord:

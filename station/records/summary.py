@@ -7,9 +7,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
+from typing import TYPE_CHECKING
 
-from openpyxl.cell.cell import Cell
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from station.records.cells import PERCENT_FORMAT, SECONDS_FORMAT, SheetCells
 from station.records.lot_table import LotRecord

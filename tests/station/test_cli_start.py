@@ -126,3 +126,16 @@ def test_without_libdmtx_decode_says_what_to_install_in_one_line() -> None:
     assert done.stderr == (
         "particle-station: error: label decoding needs the libdmtx library: sudo apt-get install libdmtx0b\n"
     )
+
+
+def test_the_line_and_its_workbook_writer_load_without_openpyxl() -> None:
+    # openpyxl (with numpy) costs a third of a second: the window must not wait for it, only the first workbook does.
+    code = (
+        "import sys\n"
+        "import station.workflow.line, station.records.sheet_writer, station.trays.reconcile\n"
+        "print(sorted(m for m in ('openpyxl', 'numpy') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

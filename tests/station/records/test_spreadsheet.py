@@ -22,11 +22,10 @@ from station.records.spreadsheet import (
     WorkbookLockedError,
     WorkbookWriteError,
     build_workbook,
-    lot_workbook_path,
     save_atomically,
-    workbook_name,
     write_workbook,
 )
+from station.records.spreadsheet_paths import lot_workbook_path, workbook_name
 from station.records.summary import summarize
 from station.records.unit_table import UnitRecord, UnitState
 

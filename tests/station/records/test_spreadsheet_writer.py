@@ -16,7 +16,7 @@ import pytest
 from station.config.profile import WorkbookScope
 from station.records.journal import Journal
 from station.records.sheet_writer import SpreadsheetWriter, WorkbookState, WorkbookStatus
-from station.records.spreadsheet import day_workbook_path, lot_workbook_path
+from station.records.spreadsheet_paths import day_workbook_path, lot_workbook_path
 from station.records.unit_table import UnitState
 
 LOT = "12345-20260101-001"
