@@ -128,6 +128,12 @@ class SystemInfo:
     def module(self, function: ModuleFunctionLetter, index: int) -> ConsoleModuleInfo | None:
         return next((m for m in self.modules if m.function is function and m.index == index), None)
 
+    def running_user_part(self) -> ConsoleModuleInfo | None:
+        """The user part the device runs: the first valid one, else the first one listed (the rule
+        ``hardware.usb.identify.running_user_part`` applies to the USB module info)."""
+        users = [m for m in self.modules if m.function is ModuleFunctionLetter.USER_PART]
+        return next((m for m in users if m.valid), users[0] if users else None)
+
 
 def _reply_error(port: str, command: str, problem: str) -> SerialReplyError:
     return SerialReplyError(

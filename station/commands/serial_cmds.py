@@ -19,7 +19,6 @@ from station.errors import StationError
 
 if TYPE_CHECKING:
     from hardware.firmware import DeviceOsVersion
-    from hardware.serial import ConsoleModuleInfo
 
 SIMULATED_DEVICE_OS_GEN3 = "5.9.0"
 """Device OS of a device simulated with ``--serial``: the last release that still flashes over YMODEM."""
@@ -88,19 +87,13 @@ def _serial_port(args: argparse.Namespace) -> Iterator[str]:
     raise StationError(f"several Particle serial ports found ({listed}); choose one with --port or --device")
 
 
-def _user_part(modules: tuple[ConsoleModuleInfo, ...]) -> ConsoleModuleInfo | None:
-    from hardware.serial.protocol import ModuleFunctionLetter
-
-    return next((m for m in modules if m.function is ModuleFunctionLetter.USER_PART and m.valid), None)
-
-
 def handle_identify_serial(args: argparse.Namespace) -> int:
     from hardware.serial import ListeningEntry, identify_over_serial
 
     with _serial_port(args) as port:
         found = identify_over_serial(port, device_os=args.device_os)
     identity, platform = found.identity, found.platform
-    user = _user_part(found.system.modules)
+    user = found.system.running_user_part()
     report = DeviceReport(
         identity.device_id,
         platform.name if platform else f"unknown ({found.system.platform_id})",

@@ -185,8 +185,7 @@ def _facts(device_id: DeviceId, identity: SerialIdentity, version: DeviceOsVersi
         raise HardwareError(f"the serial port of {device_id} answered as device {identity.device_id}; check which "
                             "unit is on which cable and scan again")
     systems = [m for m in system.modules if m.function is ModuleFunctionLetter.SYSTEM_PART]
-    users = [m for m in system.modules if m.function is ModuleFunctionLetter.USER_PART]
-    user = next((m for m in users if m.valid), users[0] if users else None)
+    user = system.running_user_part()
     return DeviceFacts(
         device_id=device_id,
         platform=platform,

@@ -10,6 +10,8 @@ from hardware.firmware.versions import DeviceOsVersion
 from hardware.serial import SerialReplyError
 from hardware.serial.protocol import ModuleFunctionLetter, ModuleStoreLetter
 from hardware.serial.replies import (
+    ConsoleModuleInfo,
+    SystemInfo,
     find_json_object,
     has_listening_baud_trigger,
     parse_identify,
@@ -105,3 +107,15 @@ def test_an_incomplete_json_object_is_not_found_yet() -> None:
 def test_system_info_of_the_wrong_shape_is_a_reply_error_naming_the_port() -> None:
     with pytest.raises(SerialReplyError, match=rf"{PORT} answered 's'"):
         parse_system_info(b'{"p":"boron","m":[]}', PORT)
+
+
+def _user(index: int, *, valid: bool) -> ConsoleModuleInfo:
+    return ConsoleModuleInfo(ModuleFunctionLetter.USER_PART, index, 6, 262144, ModuleStoreLetter.MAIN,
+                             checked=0x1E, passed=0x1E if valid else 0x1C)
+
+
+def test_the_running_user_part_is_the_first_valid_one_else_the_first_listed() -> None:
+    # nRF52840: the legacy 128 K slot may be listed first, invalid, while the app that runs is valid.
+    assert SystemInfo(13, (_user(1, valid=False), _user(2, valid=True))).running_user_part() == _user(2, valid=True)
+    assert SystemInfo(13, (_user(1, valid=False),)).running_user_part() == _user(1, valid=False)
+    assert SystemInfo(13, ()).running_user_part() is None
