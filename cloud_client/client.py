@@ -81,6 +81,16 @@ class ParticleCloud(ProductDeviceCalls, ClaimCalls, SimCalls, FleetCalls):
     def __repr__(self) -> str:
         return f"ParticleCloud(base_url={self.base_url!r}, credentials from {self._credentials.source!r})"
 
+    @property
+    def uses_oauth_client(self) -> bool:
+        """True when the station gets product tokens from an OAuth client (id + secret), not a given token."""
+        return self._credentials.is_oauth_client
+
+    @property
+    def credentials_source(self) -> str:
+        """Where the credentials came from (e.g. ``env:PARTICLE``); never the secret."""
+        return self._credentials.source
+
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
