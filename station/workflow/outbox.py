@@ -20,6 +20,9 @@ from station.workflow.outcome import RETRY_LATER, UnitFailure, explain
 
 log = logging.getLogger(__name__)
 
+HELD = "held until the station's credentials are fixed: "
+"""Starts the last error of work held for the credentials, so a 'retry' (wake) in any process releases it."""
+
 
 class OutboxWorker:
     """Runs due outbox operations in order per unit; a unit whose work all finished goes from cloud pending to PASS."""
@@ -92,17 +95,22 @@ class OutboxWorker:
         now = self.wall_clock()
         if self._held_for is not None and not self._release_held and now < self._held_until:
             return 0  # held for the credentials: one probe per max_delay, not one request per queued item
-        if self._release_held and self._held_for is not None:
-            # A 'retry' while work is held for credentials: try it now rather than at its next probe.
-            held = self._held_for
-            due = [i for i in self.outbox.due(float("inf")) if i.next_attempt_at <= now or i.last_error == held]
-        else:
-            due = self.outbox.due(now)
+        release = self._release_held
         self._release_held = False
-        for item in due:
+
+        def is_due(item: OutboxItem) -> bool:
+            # A 'retry' makes work held for the credentials due now rather than at its next probe.
+            return item.next_attempt_at <= now or (release and (item.last_error or "").startswith(HELD))
+
+        # Every pending item in order: a unit's work runs in its order, so an item waiting for its retry time holds
+        # back the unit's later items (an update must not run before the import it follows).
+        for item in self.outbox.due(float("inf")):
             if self._stop.is_set():
                 break
             if item.unit_id in blocked_units:
+                continue
+            if not is_due(item):
+                blocked_units.add(item.unit_id)
                 continue
             self._held_now = False
             if self._run(item):
@@ -146,7 +154,7 @@ class OutboxWorker:
             if problem is not None:
                 # The credentials, not the unit, are at fault: keep the work queued until they are fixed (a
                 # 'retry' makes it due at once), and say so once.
-                self.outbox.failed(item.id, problem, retry_at=self.wall_clock() + self.max_delay)
+                self.outbox.failed(item.id, HELD + problem, retry_at=self.wall_clock() + self.max_delay)
                 if step_id is not None:
                     self.steps.ended(step_id, StepStatus.PENDING, error=problem,
                                      detail={"note": "held until the station's credentials are fixed"})

@@ -93,3 +93,25 @@ def test_a_step_the_credentials_may_not_call_stops_for_the_lot_at_once(sim: Simu
     assert len(claims) <= 2, claims
     notices = [e.message for e in events if e.kind is EventKind.NOTICE and "paused" in e.message]
     assert len(notices) == 1 and "claim" in notices[0]
+
+
+def test_work_held_for_credentials_resumes_after_a_restart_with_a_retry(tmp_path: Path) -> None:
+    sim = build_simulated_line(tmp_path / "sim", platform="boron", devices=1)
+    try:
+        token = "0ddba11c0ffee0ddba11c0ffee0ddba11c0ffee0"
+        sim.emulator.add_access_token(token, OWNER, expires_in=60)
+        sim.access_token = token
+        devices = _units(sim)[:2]
+        with make_line(sim) as line:
+            sim.emulator.advance_time(61)  # expires once the lot started: every unit's cloud work is held
+            lot = line.lot
+            results = [line.scan(d.label).result(timeout=60) for d in devices]
+            assert [r.state for r in results] == [UnitState.CLOUD_PENDING] * 2, [r.reason for r in results]
+        sim.emulator.add_access_token(token, OWNER)  # fixed while the station was stopped
+        with make_line(sim) as line:
+            line.retry_cloud_work()
+            wait_for(lambda: line.journal.count_pending() == 0)
+            wait_for(lambda: all(line.journal.unit_table.by_key(lot, r.unit_key).state is UnitState.PASS
+                                 for r in results))
+    finally:
+        sim.close()
