@@ -5,7 +5,9 @@ Run from the repository root: ``.venv/bin/python benchmarks/line.py``. Measures,
 - a 1-slot line and a 4-slot line running the whole unit (find, identify, label check, flash, verify, final
   check, and pre-add / SIM / claim / groups over the emulator), the operator plugging in each unit as it scans it.
 Prints units per hour for both, the mean cycle time as a ratio to the pure flash time (goal <= 1.10: the cloud's
-latency is hidden behind flashing), and the 4-slot speed-up over one slot (goal >= 3.5). Figures only, no asserts.
+latency is hidden behind flashing), and the 4-slot speed-up over one slot (goal >= 3.5); API requests per unit
+(counted at the emulator, goal <= 3.5) and the share of Particle's per-IP budget (10,000 requests per 5 minutes,
+docs.particle.io Cloud API, 'API rate limits') the 4-slot line uses (goal < 5 %). Figures only, no asserts.
 """
 
 from __future__ import annotations
@@ -44,7 +46,12 @@ def pure_flash_seconds(sim: SimulatedLine, timing: Timing) -> float:
     return elapsed
 
 
-def run_line(sim: SimulatedLine, slots: int, units: int, timing: Timing) -> tuple[float, list[float], int]:
+PER_IP_BUDGET = 10_000
+PER_IP_WINDOW_S = 300.0
+
+
+def run_line(sim: SimulatedLine, slots: int, units: int, timing: Timing) -> tuple[float, list[float], int, int]:
+    """(wall seconds, cycle times, failed units, API requests the units made, lot preparation excluded)."""
     devices: list[SimulatedDevice] = []
     for _ in range(units):
         device = sim.add_device()
@@ -55,6 +62,7 @@ def run_line(sim: SimulatedLine, slots: int, units: int, timing: Timing) -> tupl
     line = Line(prepare_lot(sim.profile, cloud), link=sim.link(), operator="bench", lot=f"bench-{slots}-slots",
                 find_timeout=30.0).start()
     futures = []
+    sim.emulator.clear_request_log()
     started = time.perf_counter()
     for device in devices:
         line.wait_for_free_slot()
@@ -66,13 +74,14 @@ def run_line(sim: SimulatedLine, slots: int, units: int, timing: Timing) -> tupl
         futures.append((device, future))
     results = [(device, future.result(timeout=600)) for device, future in futures]
     wall = time.perf_counter() - started
+    requests = len(sim.emulator.request_log)
     line.close()
     cloud.close()
     failed = sum(1 for _, r in results if r.state is UnitState.FAIL)
     for _, result in results:
         if result.state is UnitState.FAIL:
             print(f"  FAIL {result.unit_key}: {result.reason}", file=sys.stderr)
-    return wall, [r.cycle_seconds or 0.0 for _, r in results if r.state is not UnitState.FAIL], failed
+    return wall, [r.cycle_seconds or 0.0 for _, r in results if r.state is not UnitState.FAIL], failed, requests
 
 
 def main() -> int:
@@ -89,8 +98,8 @@ def main() -> int:
             timing = Timing.realistic(sim.profile.platform.mcu)
             sim.emulator.set_faults(latency_ms=args.latency_ms)
             flash = statistics.median(pure_flash_seconds(sim, timing) for _ in range(2))
-            one_wall, one_cycles, one_failed = run_line(_one_slot(sim), 1, args.units, timing)
-            four_wall, four_cycles, four_failed = run_line(sim, 4, 4 * args.units, timing)
+            one_wall, one_cycles, one_failed, _ = run_line(_one_slot(sim), 1, args.units, timing)
+            four_wall, four_cycles, four_failed, four_requests = run_line(sim, 4, 4 * args.units, timing)
         finally:
             sim.close()
 
@@ -104,6 +113,10 @@ def main() -> int:
           f"mean cycle {statistics.mean(four_cycles):6.2f} s  failed {four_failed}")
     print(f"cycle time / pure flash time (1 slot)         {statistics.mean(one_cycles) / flash:8.2f}   goal <= 1.10")
     print(f"4-slot throughput / 1-slot throughput          {four_uph / one_uph:8.2f}   goal >= 3.5")
+    per_unit = four_requests / (4 * args.units)
+    budget = per_unit * four_uph * PER_IP_WINDOW_S / 3600 / PER_IP_BUDGET
+    print(f"API requests per unit (4 slots)                {per_unit:8.2f}   goal <= 3.5")
+    print(f"share of the per-IP budget, 4 slots            {budget:8.1%}   goal < 5 % of 10,000 requests / 5 min")
     return 0
 
 

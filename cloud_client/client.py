@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 
 import httpx
@@ -23,6 +24,7 @@ from cloud_client.models import Product
 from cloud_client.retry import RetryPolicy
 from cloud_client.session import ApiSession
 from cloud_client.sims import SimCalls
+from cloud_client.token_memory import TokenMemory
 
 DEFAULT_TIMEOUT_S = 30.0
 USER_AGENT = "particle-station cloud_client"
@@ -36,8 +38,9 @@ class ParticleCloud(ProductDeviceCalls, ClaimCalls, SimCalls, FleetCalls):
     Repeating any method is safe: "already in this product" and "already claimed by this account" are success.
     Safe to share between threads.
 
-    ``clock``, ``sleep`` and ``rng`` are seams for tests; ``http`` (not closed by ``close``) or ``transport``
-    replace the network.
+    ``token_memory`` (a file, e.g. in the station's log folder) remembers refused client secrets and token-endpoint
+    lock-outs across restarts. ``clock``, ``sleep`` and ``rng`` are seams for tests; ``http`` (not closed by
+    ``close``) or ``transport`` replace the network.
     """
 
     def __init__(
@@ -53,6 +56,7 @@ class ParticleCloud(ProductDeviceCalls, ClaimCalls, SimCalls, FleetCalls):
         rng: random.Random | None = None,
         http: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
+        token_memory: TokenMemory | Path | str | None = None,
     ) -> None:
         policy = retry or RetryPolicy()
         if max_retries is not None:
@@ -69,12 +73,23 @@ class ParticleCloud(ProductDeviceCalls, ClaimCalls, SimCalls, FleetCalls):
         self.base_url = str(self._http.base_url).rstrip("/")
         self._credentials = credentials
         self._session = ApiSession(self._http, policy=policy, sleep=sleep, rng=rng)
-        self._tokens = token_source_for(self._session, credentials, clock=clock)
+        memory = token_memory if isinstance(token_memory, TokenMemory | None) else TokenMemory(token_memory)
+        self._tokens = token_source_for(self._session, credentials, clock=clock, memory=memory)
         self._customer_tokens: dict[str, OAuthTokenSource] = {}
         self._customer_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"ParticleCloud(base_url={self.base_url!r}, credentials from {self._credentials.source!r})"
+
+    @property
+    def uses_oauth_client(self) -> bool:
+        """True when the station gets product tokens from an OAuth client (id + secret), not a given token."""
+        return self._credentials.is_oauth_client
+
+    @property
+    def credentials_source(self) -> str:
+        """Where the credentials came from (e.g. ``env:PARTICLE``); never the secret."""
+        return self._credentials.source
 
     def close(self) -> None:
         if self._owns_http:

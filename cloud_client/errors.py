@@ -34,6 +34,11 @@ class ForbiddenError(CloudError):
     """The account may not do this: the device, product or scope is not the caller's."""
 
 
+class ScopeRefusedError(ForbiddenError):
+    """The kind of credentials may not call this endpoint at all (``unauthorized``: an API user lacking a scope, or
+    "API users are not allowed to call this endpoint", docs.particle.io Cloud API 'Errors'); no device is at fault."""
+
+
 class NotFoundError(CloudError):
     """The product, device, SIM, serial number, group or firmware does not exist (for this caller)."""
 

@@ -17,6 +17,7 @@ from cloud_client.errors import (
     InvalidResponseError,
     NotFoundError,
     RateLimitedError,
+    ScopeRefusedError,
     UnavailableError,
 )
 
@@ -89,7 +90,7 @@ def error_for_reply(operation: str, status: int, body: object, text: str = "") -
         return make(AuthError, "the access token was refused",
                     "check the station's Particle credentials (the token may be expired or revoked)")
     if code == "unauthorized":
-        return make(ForbiddenError, "this account may not do that",
+        return make(ScopeRefusedError, "these credentials may not do that",
                     "give the station's API user the scope this operation needs")
     if status == 403:
         if CLAIMED_ELSEWHERE_TEXT in lowered:

@@ -82,15 +82,18 @@ class ApiSession:
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
         accept: Collection[int] = (),
         retry_rate_limits: bool = True,
+        rate_limit_retries: int | None = None,
     ) -> Reply:
         """Send until a final reply; return it when 2xx or in ``accept``, else raise the mapped CloudError.
 
         ``operation`` describes the call for messages and logs ("import 1000 devices into product 1234").
+        ``rate_limit_retries`` caps the retries of 429 replies (within ``policy.max_retries``).
         """
         shown = f"{method} {redact_path(path)}"
         token = tokens.token() if tokens is not None else None
         refreshed = False
         retries = 0
+        rate_limited_retries = 0
         while True:
             started = time.perf_counter()
             log.debug("%s: %s (attempt %d)", operation, shown, retries + 1)
@@ -120,9 +123,11 @@ class ApiSession:
                     token = tokens.token()
                     continue
             rate_limited = status == RATE_LIMITED
-            may_retry = retry_rate_limits or not rate_limited
+            may_retry = not rate_limited or (
+                retry_rate_limits and (rate_limit_retries is None or rate_limited_retries < rate_limit_retries))
             if is_retryable_status(status) and may_retry and retries < self.policy.max_retries:
                 retries += 1
+                rate_limited_retries += rate_limited
                 retry_after = parse_retry_after(response.headers.get("Retry-After")) if rate_limited else None
                 self._wait(operation, shown, f"HTTP {status}", retries, rate_limited=rate_limited,
                            retry_after=retry_after)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from cloud_client.calls import EndpointCalls, ProductRef, batched, plain_identifier, product_path
 from cloud_client.errors import NotFoundError, SimOwnedElsewhereError
@@ -13,6 +13,7 @@ from cloud_client.models import Sim, SimActivation, SimCheck
 log = logging.getLogger("cloud_client.sims")
 
 DEFAULT_SIM_BATCH = 100
+SIM_LIST_PAGE = 100
 _HEAD_ANSWERS = {204: SimCheck.ACTIVE_FREE_PLAN, 205: SimCheck.ACTIVE, 403: SimCheck.OWNED_ELSEWHERE,
                  404: SimCheck.UNKNOWN}
 
@@ -36,6 +37,51 @@ class SimCalls(EndpointCalls):
         path = f"{product_path(product)}/sims/{ident}" if product is not None else f"/v1/sims/{ident}"
         where = f" of product {product}" if product is not None else ""
         return Sim.from_json(self._call_object(f"get SIM {ident}{where}", "GET", path))
+
+    def iter_product_sims(self, product: ProductRef, *, per_page: int = SIM_LIST_PAGE) -> Iterator[Sim]:
+        """Every SIM of the product, page by page (``GET /v1/products/:p/sims``, ``meta.total_pages``)."""
+        page, total_pages = 1, 1
+        while page <= total_pages:
+            sims, total_pages = self._sim_page(product, page, per_page)
+            yield from sims
+            page += 1
+
+    def sim_states(self, product: ProductRef, iccids: Iterable[object]) -> dict[str, SimActivation]:
+        """The activation state of many SIMs of the product at once, read from the product's SIM list.
+
+        Never costs more requests than reading each SIM on its own: as soon as the list has more pages left than
+        ICCIDs still unseen, the rest are read one by one. A SIM missing from a fully read list is NOT_FOUND.
+        """
+        wanted = list(dict.fromkeys(_iccid(value, f"read SIMs of product {product}") for value in iccids))
+        report: dict[str, SimActivation] = {}
+        listed_all = False
+        if len(wanted) > 1:
+            page, total_pages = 1, 1
+            while page <= total_pages and len(report) < len(wanted):
+                sims, total_pages = self._sim_page(product, page, SIM_LIST_PAGE)
+                report.update({sim.iccid: _activation(sim) for sim in sims if sim.iccid in wanted})
+                page += 1
+                if total_pages - page + 1 > len(wanted) - len(report):
+                    break
+            listed_all = page > total_pages
+        for ident in wanted:
+            if ident in report:
+                continue
+            if listed_all:
+                log.warning("SIM %s: not in product %s's SIM list after its import", ident, product)
+                report[ident] = SimActivation.NOT_FOUND
+            else:
+                report[ident] = self._state_after_import(product, ident)
+        return report
+
+    def _sim_page(self, product: ProductRef, page: int, per_page: int) -> tuple[list[Sim], int]:
+        reply = self._call_object(f"list SIMs of product {product} (page {page})", "GET",
+                                  f"{product_path(product)}/sims", params={"per_page": per_page, "page": page})
+        rows = reply.get("sims")
+        sims = [Sim.from_json(row) for row in (rows if isinstance(rows, list) else []) if isinstance(row, dict)]
+        meta = reply.get("meta")
+        pages = meta.get("total_pages") if isinstance(meta, dict) else None
+        return sims, pages if isinstance(pages, int) else page
 
     def import_sims(
         self, product: ProductRef, iccids: Iterable[object], *, country: str | None = None,
@@ -77,8 +123,7 @@ class SimCalls(EndpointCalls):
                 to_import.append(ident)
         if to_import:
             self.import_sims(product, to_import, country=country)
-        for ident in to_import:
-            report[ident] = self._state_after_import(product, ident)
+            report.update(self.sim_states(product, to_import))
         return report
 
     def activate_sim(self, product: ProductRef, iccid: object, *, country: str | None = None) -> SimActivation:
@@ -99,4 +144,8 @@ class SimCalls(EndpointCalls):
         except NotFoundError:
             log.warning("SIM %s: unknown to the cloud after its import into product %s", iccid, product)
             return SimActivation.NOT_FOUND
-        return SimActivation.ACTIVE if sim.is_active and not sim.is_pending else SimActivation.PENDING
+        return _activation(sim)
+
+
+def _activation(sim: Sim) -> SimActivation:
+    return SimActivation.ACTIVE if sim.is_active and not sim.is_pending else SimActivation.PENDING

@@ -17,6 +17,10 @@ _HEX24 = re.compile(r"[0-9a-fA-F]{24}")
 _SERIAL = re.compile(r"[A-Za-z0-9]{15}")
 _IMEI = re.compile(r"[0-9]{15}")
 _ICCID = re.compile(r"89[0-9]{17,18}")
+SIM_NOT_IMPORTED_WITH_DEVICE = frozenset({10})
+"""Platforms whose SIM an import leaves alone: the Electron / E Series (platform 10). Particle's manufacturing guide
+excepts the 2G/3G Electrons from "importing a device also imports and activates its SIM"; the emulator cannot tell
+a 2G/3G Electron from an LTE one, so it excepts the whole platform (the cautious reading)."""
 
 
 def resolve_identifier(state: CloudState, text: str) -> Device | None:
@@ -114,7 +118,10 @@ def import_devices(
             admit(state, product, device, now)
             _claim(state, device, claim_user)
             report.updated.append(device.id)
-            if import_sims and device.iccid and device.iccid in state.sims:
+            # An imported device's Particle SIM is imported into the product and activated too
+            # (docs.particle.io Cloud API, 'Import devices into product'); ``import_sims`` asks for it on any platform.
+            with_sim = import_sims or device.platform_id not in SIM_NOT_IMPORTED_WITH_DEVICE
+            if with_sim and device.iccid and device.iccid in state.sims:
                 import_sim(state, product, state.sims[device.iccid], now, sim_delay_s)
     return report
 

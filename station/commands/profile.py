@@ -47,6 +47,9 @@ def run_check(args: argparse.Namespace) -> int:
     ) if on]
     print(f"Steps       {', '.join(enabled)}")
     print(f"Cloud       {profile.cloud.base_url} (credentials: {profile.cloud.credentials})")
+    from station.config.cloud import check_credentials
+
+    print(f"Credentials {check_credentials(profile)}")
     print(f"Slots       {profile.slots.count}")
     print(f"Records     {profile.log_folder}")
     print(f"Engineer    {'PIN set' if profile.operator.enabled else 'no PIN: engineer mode is open'}")

@@ -46,7 +46,12 @@ def _pre_add(cloud: ParticleCloud, product: int, payload: Payload) -> Payload:
     device_id = payload["device_id"]
     outcome = cloud.import_device(product, device_id)
     if outcome.in_product:
-        return {"outcome": outcome.value}
+        detail: Payload = {"outcome": outcome.value}
+        if payload.get("iccid"):
+            # The import imported and activated the SIM too (see SIM_ACTIVATED_BY_IMPORT); nothing to check per unit.
+            detail["sim"] = SIM_BY_IMPORT
+            detail["iccid"] = payload["iccid"]
+        return detail
     reasons = {
         ImportOutcome.NON_MEMBER: "The cloud says this device is owned by another account and cannot join the product.",
         ImportOutcome.INVALID: (
@@ -138,6 +143,24 @@ OPERATIONS: dict[str, CloudOperation] = {
 CHECKS: dict[str, Callable[[ParticleCloud, int, Payload], bool]] = {"pre_add": _check_pre_add}
 
 
+SIM_BY_IMPORT = "imported and activated with the device"
+SIM_SEPARATE_PLATFORMS = frozenset({"electron"})
+"""Platforms whose SIM the device import does not activate: importing a device into a product also imports and
+activates its Particle SIM (docs.particle.io Cloud API, 'Import devices into product'), except on the 2G/3G
+Electrons (Particle's manufacturing guide). The profile names only the platform, so every Electron / E Series unit
+keeps the separate SIM activation step."""
+
+
+def sim_activated_by_import(profile: StationProfile) -> bool:
+    """True when the pre-add step's import also activates the unit's SIM, so no SIM call is made per unit.
+
+    ``sim_activation = "always"`` keeps the explicit, checked activation (a SIM owned by another account then fails
+    the unit at the line); ``"auto"`` trusts the import.
+    """
+    return (profile.steps.pre_add and profile.steps.sim_activation is SimActivationPolicy.AUTO
+            and profile.platform.name not in SIM_SEPARATE_PLATFORMS)
+
+
 def plan_cloud_work(
     profile: StationProfile,
     *,
@@ -158,8 +181,11 @@ def plan_cloud_work(
     """
     steps = profile.steps
     plan: list[tuple[CloudOperation, Payload]] = []
+    sim_wanted = bool(iccid) and steps.sim_activation is not SimActivationPolicy.OFF
+    by_import = sim_wanted and sim_activated_by_import(profile)
     if steps.pre_add:
-        plan.append((OPERATIONS["pre_add"], {"device_id": device_id}))
+        plan.append((OPERATIONS["pre_add"], {"device_id": device_id, "iccid": iccid} if by_import
+                     else {"device_id": device_id}))
     update: Payload = {"device_id": device_id}
     if steps.rename:
         update["name"] = steps.rename.format(
@@ -182,7 +208,7 @@ def plan_cloud_work(
         update["firmware_version"] = firmware_version
     if len(update) > 1:
         plan.append((OPERATIONS["update_device"], update))
-    if iccid and steps.sim_activation is not SimActivationPolicy.OFF:
+    if sim_wanted and not by_import:
         plan.append((OPERATIONS["activate_sim"], {"iccid": iccid}))
     if steps.claim is ClaimMode.PRODUCT_OWNER:
         plan.append((OPERATIONS["claim"], {"device_id": device_id}))

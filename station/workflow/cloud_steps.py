@@ -10,11 +10,16 @@ import time
 from collections.abc import Callable
 
 from cloud_client.client import ParticleCloud
+from cloud_client.errors import CloudError
+from station.config.cloud import steps_refused_to
 from station.config.profile import SimActivationPolicy, StationProfile
+from station.errors import StationError
 from station.records.outbox_table import OutboxTable
 from station.records.step_table import StepStatus
 from station.workflow.cloud_ops import CHECKS, Payload, plan_cloud_work
+from station.workflow.cloud_pause import CloudPause, credentials_problem
 from station.workflow.device import DeviceFacts
+from station.workflow.events import EventKind, UnitEvent
 from station.workflow.outcome import RETRY_LATER, UnitFailure
 from station.workflow.unit_steps import StepRecorder, UnitContext
 
@@ -51,6 +56,14 @@ class CloudSteps:
         self.groups = groups
         self.lock_version = lock_version
         self.expected_online_version = expected_online_version
+        refused = steps_refused_to(profile, oauth_client=cloud.uses_oauth_client)
+        if refused:
+            # The lot does not start: every unit would be refused the same step.
+            raise StationError(f"{cloud.credentials_source}: " + "; ".join(refused))
+        self.pause = CloudPause(self._notice)
+
+    def _notice(self, message: str) -> None:
+        self.recorder.events.emit(UnitEvent(EventKind.NOTICE, slot=None, unit_key=None, message=message))
 
     def run(self, ctx: UnitContext, facts: DeviceFacts) -> list[str]:
         """Runs on the cloud pool. Returns the operations left to the outbox; raises UnitFailure on a refusal."""
@@ -65,11 +78,19 @@ class CloudSteps:
         )
         pending: list[str] = []
         for operation, payload in plan:
+            held = None if pending else self.pause.held(operation.name)
             if pending:
                 self.outbox.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
                                     unit_id=ctx.unit.id)
                 pending.append(operation.name)
                 self.recorder.pending(ctx, operation.name)
+                continue
+            if held:
+                self.outbox.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
+                                    unit_id=ctx.unit.id)
+                pending.append(operation.name)
+                with self.recorder.recorded(ctx, operation.name) as detail:
+                    detail.update({"_status": StepStatus.PENDING, "note": f"paused for this lot, queued: {held}"})
                 continue
             with self.recorder.recorded(ctx, operation.name) as detail:
                 if operation.name in ctx.resumed and self._confirmed(operation.name, payload):
@@ -77,11 +98,21 @@ class CloudSteps:
                     continue
                 try:
                     detail.update(operation.run(self.cloud, self.profile.product_id, payload))
+                    self.pause.worked(operation.name)
                 except RETRY_LATER as exc:
                     self.outbox.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
                                         unit_id=ctx.unit.id)
                     pending.append(operation.name)
                     detail.update({"_status": StepStatus.PENDING, "note": f"cloud unavailable, queued: {exc}"})
+                except CloudError as exc:
+                    problem = credentials_problem(exc)
+                    if problem is None:
+                        raise
+                    self.pause.refused(operation.name, exc, problem)
+                    self.outbox.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
+                                        unit_id=ctx.unit.id)
+                    pending.append(operation.name)
+                    detail.update({"_status": StepStatus.PENDING, "note": f"paused, queued: {problem}"})
         if self.profile.confirm.enabled:
             confirm = self.profile.confirm
             confirmation: Payload = {
@@ -102,4 +133,8 @@ class CloudSteps:
         try:
             return check(self.cloud, self.profile.product_id, payload)
         except RETRY_LATER:
+            return False
+        except CloudError as exc:
+            if credentials_problem(exc) is None:
+                raise
             return False

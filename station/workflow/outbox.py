@@ -14,10 +14,14 @@ from station.records.outbox_table import OutboxItem, OutboxTable
 from station.records.step_table import StepStatus, StepTable
 from station.records.unit_table import UnitState, UnitTable
 from station.workflow.cloud_ops import OPERATIONS, NotConfirmed, NotYet
+from station.workflow.cloud_pause import credentials_problem
 from station.workflow.events import EventBus, EventKind, UnitEvent
 from station.workflow.outcome import RETRY_LATER, UnitFailure, explain
 
 log = logging.getLogger(__name__)
+
+HELD = "held until the station's credentials are fixed: "
+"""Starts the last error of work held for the credentials, so a 'retry' (wake) in any process releases it."""
 
 
 class OutboxWorker:
@@ -51,6 +55,11 @@ class OutboxWorker:
         self.rng = rng or random.Random()
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._held_for: str | None = None
+        """Why the work is held (the station's credentials are refused); said once, not once per item."""
+        self._release_held = False
+        self._held_now = False
+        self._held_until = 0.0
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -66,7 +75,8 @@ class OutboxWorker:
             self._thread = None
 
     def wake(self) -> None:
-        """Run now (e.g. the engineer pressed 'retry pending cloud work')."""
+        """Run now (e.g. the engineer pressed 'retry pending cloud work'); work held for credentials is tried too."""
+        self._release_held = True
         self._wake.set()
 
     def _loop(self) -> None:
@@ -82,15 +92,33 @@ class OutboxWorker:
         """One pass over the due operations; returns how many finished."""
         finished = 0
         blocked_units: set[int | None] = set()
-        for item in self.outbox.due(self.wall_clock()):
+        now = self.wall_clock()
+        if self._held_for is not None and not self._release_held and now < self._held_until:
+            return 0  # held for the credentials: one probe per max_delay, not one request per queued item
+        release = self._release_held
+        self._release_held = False
+
+        def is_due(item: OutboxItem) -> bool:
+            # A 'retry' makes work held for the credentials due now rather than at its next probe.
+            return item.next_attempt_at <= now or (release and (item.last_error or "").startswith(HELD))
+
+        # Every pending item in order: a unit's work runs in its order, so an item waiting for its retry time holds
+        # back the unit's later items (an update must not run before the import it follows).
+        for item in self.outbox.due(float("inf")):
             if self._stop.is_set():
                 break
             if item.unit_id in blocked_units:
                 continue
+            if not is_due(item):
+                blocked_units.add(item.unit_id)
+                continue
+            self._held_now = False
             if self._run(item):
                 finished += 1
             else:
                 blocked_units.add(item.unit_id)
+                if self._held_now:
+                    break  # the credentials were refused: one request per round, not one per unit
         return finished
 
     def _run(self, item: OutboxItem) -> bool:
@@ -122,6 +150,20 @@ class OutboxWorker:
             log.info("outbox: %s still unavailable; next try in %.0f s", operation.name, delay)
             return False
         except (UnitFailure, CloudError) as exc:
+            problem = credentials_problem(exc)
+            if problem is not None:
+                # The credentials, not the unit, are at fault: keep the work queued until they are fixed (a
+                # 'retry' makes it due at once), and say so once.
+                self.outbox.failed(item.id, HELD + problem, retry_at=self.wall_clock() + self.max_delay)
+                if step_id is not None:
+                    self.steps.ended(step_id, StepStatus.PENDING, error=problem,
+                                     detail={"note": "held until the station's credentials are fixed"})
+                if self._held_for is None:
+                    log.warning("outbox: cloud work held: %s; fix the credentials, then retry", problem)
+                self._held_for = problem
+                self._held_now = True
+                self._held_until = self.wall_clock() + self.max_delay
+                return False
             failure = explain(exc, step=operation.name)
             self.outbox.failed(item.id, failure.reason, retry_at=None)
             if step_id is not None:
@@ -130,6 +172,9 @@ class OutboxWorker:
                 self._unit_failed(item.unit_id, failure)
             return False
         self.outbox.done(item.id)
+        if self._held_for is not None:
+            log.info("outbox: the cloud accepts the station's credentials again; held work resumes")
+            self._held_for = None
         if step_id is not None:
             detail["note"] = "completed from the outbox"
             self.steps.ended(step_id, StepStatus.PASSED, detail=detail)

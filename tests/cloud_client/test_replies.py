@@ -39,7 +39,7 @@ def test_api_message_ignores_html_error_pages() -> None:
         (401, {"error": "invalid_token", "error_description": "The access token provided is invalid."},
          errors.AuthError),
         (403, {"error": "mfa_required", "mfa_token": "x"}, errors.AuthError),
-        (400, {"error": "unauthorized", "error_description": "API users are not allowed"}, errors.ForbiddenError),
+        (400, {"error": "unauthorized", "error_description": "API users are not allowed"}, errors.ScopeRefusedError),
         (403, {"ok": False, "errors": ["That belongs to someone else."]}, errors.ClaimedElsewhereError),
         (403, {"error": "Permission Denied"}, errors.ForbiddenError),
         (404, {"error": "Permission denied"}, errors.NotFoundError),

@@ -93,3 +93,28 @@ def test_import_sims_sends_batches(world: World, cloud: ParticleCloud) -> None:
 def test_get_unknown_sim_raises_not_found(cloud: ParticleCloud) -> None:
     with pytest.raises(NotFoundError):
         cloud.get_sim(UNKNOWN_ICCID)
+
+
+def test_activate_sims_reads_their_states_from_the_product_sim_list_not_one_get_each(
+    world: World, cloud: ParticleCloud
+) -> None:
+    iccids = [iccid_of(world, i) for i in range(4)]
+    world.server.clear_request_log()
+    report = cloud.activate_sims(PRODUCT_ID, iccids)
+    assert report == dict.fromkeys(iccids, SimActivation.PENDING)
+    gets = [(m, p) for m, p, _ in world.server.request_log if m == "GET"]
+    assert gets == [("GET", f"/v1/products/{PRODUCT_ID}/sims")]
+    world.server.advance_time(5)
+    assert cloud.sim_states(PRODUCT_ID, iccids) == dict.fromkeys(iccids, SimActivation.ACTIVE)
+
+
+def test_sim_states_never_costs_more_than_one_get_per_sim(world: World, cloud: ParticleCloud) -> None:
+    # A product with many SIMs (5 pages of 100): reading two of them lists one page, then reads the rest one by one.
+    for n in range(450):
+        world.server.add_sim(f"8900000000000{n:06d}", product_id=PRODUCT_ID, status="active")
+    world.server.clear_request_log()
+    wanted = [iccid_of(world, 0), iccid_of(world, 1)]
+    cloud.import_sims(PRODUCT_ID, wanted)
+    world.server.clear_request_log()
+    assert set(cloud.sim_states(PRODUCT_ID, wanted)) == set(wanted)
+    assert len(world.server.request_log) <= len(wanted) + 1

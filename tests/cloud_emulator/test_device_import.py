@@ -163,3 +163,25 @@ def test_concurrent_imports_of_the_same_devices_add_each_exactly_once(
     with ThreadPoolExecutor(max_workers=8) as pool:
         updated = [device_id for batch in pool.map(import_all, range(8)) for device_id in batch]
     assert sorted(updated) == sorted(ids)
+
+
+def test_importing_a_boron_imports_and_activates_its_sim(
+    server: EmulatorServer, api: httpx.Client, borons: list[Device]
+) -> None:
+    # docs.particle.io Cloud API, 'Import devices into product': the device's Particle SIM is imported and activated.
+    api.post(f"/v1/products/{PRODUCT}/devices", json={"id": borons[0].id})
+    sim = next(s for s in server.snapshot()["sims"] if s["iccid"] == borons[0].iccid)
+    assert sim["product_id"] == PRODUCT
+    assert sim["pending_action"] == "activate"
+    server.advance_time(31)
+    assert server.sim_status(borons[0].iccid or "") == "active"
+
+
+def test_importing_an_electron_leaves_its_sim_alone(server: EmulatorServer, api: httpx.Client) -> None:
+    # Particle's manufacturing guide excepts the 2G/3G Electrons; the emulator excepts the Electron platform.
+    server.add_product(4321, "electron", owner=ALICE, name="Tracker")
+    electron = server.add_factory_devices(1, platforms=("electron",))[0]
+    assert electron.iccid
+    api.post("/v1/products/4321/devices", json={"id": electron.id})
+    sim = next(s for s in server.snapshot()["sims"] if s["iccid"] == electron.iccid)
+    assert sim["product_id"] is None

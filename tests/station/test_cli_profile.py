@@ -40,3 +40,25 @@ def test_hash_pin_refuses_a_short_pin(monkeypatch: pytest.MonkeyPatch, capsys: p
     monkeypatch.setattr("sys.stdin", io.StringIO("12\n"))
     assert main(["profile", "hash-pin", "--stdin"]) == 1
     assert "at least 4" in capsys.readouterr().err
+
+
+def test_check_refuses_oauth_client_credentials_for_a_product_owner_claim(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An OAuth client's product token may not claim a device ("API users are not allowed to call this endpoint").
+    monkeypatch.setenv("PARTICLE_CLIENT_ID", "station-client")
+    monkeypatch.setenv("PARTICLE_CLIENT_SECRET", "not-a-real-secret-42")
+    assert main(["profile", "check", str(FIXTURE)]) == 1
+    err = capsys.readouterr().err
+    assert 'claim = "product-owner" cannot work with OAuth client credentials' in err
+    assert "not-a-real-secret-42" not in err and "Traceback" not in err
+
+
+def test_check_names_the_kind_of_credentials(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("PARTICLE_CLIENT_ID", raising=False)
+    monkeypatch.delenv("PARTICLE_CLIENT_SECRET", raising=False)
+    monkeypatch.setenv("PARTICLE_ACCESS_TOKEN", "0123456789abcdef0123456789abcdef01234567")
+    assert main(["profile", "check", str(FIXTURE)]) == 0
+    assert "Credentials access token from env:PARTICLE" in capsys.readouterr().out

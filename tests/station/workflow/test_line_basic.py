@@ -18,11 +18,15 @@ def test_happy_path_flashes_adds_activates_claims_and_records(sim: SimulatedLine
         assert result.state is UnitState.PASS, result.reason
         unit = line.journal.unit_table.by_key(line.lot, device.serial.value)  # type: ignore[union-attr]
         assert unit is not None
-        steps = {s.step: s.status for s in line.journal.step_table.of_unit(unit.id)}
+        recorded = line.journal.step_table.of_unit(unit.id)
+        steps = {s.step: s.status for s in recorded}
+    # The import activated the SIM (docs.particle.io Cloud API, 'Import devices into product'): no SIM step.
+    [pre_add] = [s for s in recorded if s.step == "pre_add"]
+    assert pre_add.detail["sim"] == "imported and activated with the device"
     assert steps == {
         "find": StepStatus.PASSED, "identify": StepStatus.PASSED, "check_label": StepStatus.PASSED,
         "validate_firmware": StepStatus.PASSED, "flash": StepStatus.PASSED, "final_check": StepStatus.PASSED,
-        "pre_add": StepStatus.PASSED, "activate_sim": StepStatus.PASSED, "claim": StepStatus.PASSED,
+        "pre_add": StepStatus.PASSED, "claim": StepStatus.PASSED,
         "update_device": StepStatus.PASSED, "setup_done": StepStatus.SKIPPED,
     }
     assert unit.device_id == device.device_id.value

@@ -39,7 +39,7 @@ def test_outage_after_pre_add_then_recovery_passes_without_duplicates(sim: Simul
         unit = line.journal.unit_table.by_key(line.lot, result.unit_key)
         assert unit is not None and unit.state is UnitState.CLOUD_PENDING
         assert [i.operation for i in line.journal.outbox_table.pending_for_unit(unit.id)] == [
-            "update_device", "activate_sim", "claim"
+            "update_device", "claim"
         ]
         sim.emulator.set_faults(error_rate=0.0)
         wait_for(lambda: line.journal.count_pending() == 0)
@@ -47,7 +47,7 @@ def test_outage_after_pre_add_then_recovery_passes_without_duplicates(sim: Simul
         unit = line.journal.unit_table.get(unit.id)
         assert unit is not None and unit.state is UnitState.PASS
         latest = line.journal.step_table.passed(unit.id)
-        assert {"activate_sim", "claim", "update_device"} <= {k for k, v in latest.items()
+        assert {"claim", "update_device"} <= {k for k, v in latest.items()
                                                               if v.status is StepStatus.PASSED}
     assert updates[-1].status == "PASS"
     ok = Counter((method, path) for method, path, status in sim.emulator.request_log if status < 300)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from station.demo.simulated_line import SimulatedLine
+from pathlib import Path
+
+from station.demo.simulated_line import SimulatedLine, build_simulated_line
 from station.product.quarantine import approve, quarantined
 from station.records.unit_table import UnitState
 
@@ -26,7 +28,17 @@ def test_a_quarantined_device_approved_by_the_engineer_is_then_provisioned(sim: 
     assert device.running_user_part is not None and device.running_user_part.product == (product, 7)
 
 
-def test_a_sim_owned_by_another_account_fails_the_unit_with_that_reason(sim: SimulatedLine) -> None:
+def test_a_sim_owned_by_another_account_fails_the_unit_with_that_reason(tmp_path: Path) -> None:
+    # sim_activation = "always" checks each SIM at the line; "auto" (the default) trusts the device import.
+    sim = build_simulated_line(tmp_path / "always", platform="boron", devices=1,
+                               steps='pre_add = true\nsim_activation = "always"\nclaim = "product-owner"\n')
+    try:
+        _fails_with_foreign_sim(sim)
+    finally:
+        sim.close()
+
+
+def _fails_with_foreign_sim(sim: SimulatedLine) -> None:
     device = sim.devices[0]
     assert device.iccid is not None
     sim.emulator.add_user("someone@else.example", "pw")
