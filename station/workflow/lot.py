@@ -51,6 +51,21 @@ class PreparedLot:
         return self.firmware_plan.updated_to if self.firmware_plan else None
 
 
+def operator_name(given: str | None) -> str:
+    """The operator recorded with a lot's units: the name given (``--operator``, the GUI), else the login name."""
+    if given is not None:
+        name = given.strip()
+        if not name or not name.isprintable():
+            raise LotPreparationError("the operator name is empty or holds control characters; give a name")
+        return name
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        raise LotPreparationError("cannot tell who the operator is from the login; pass --operator NAME") from None
+
+
 def prepare_lot(profile: StationProfile, cloud: ParticleCloud, *, today: datetime.date | None = None) -> PreparedLot:
     """Check and fetch what the profile's lot needs; raise LotPreparationError (or the cloud's error) if refused."""
     day = today or datetime.date.today()
