@@ -103,3 +103,28 @@ def test_the_operator_is_the_login_name_unless_given() -> None:
     assert operator_name(" ann ") == "ann"
     with pytest.raises(LotPreparationError, match="operator name is empty"):
         operator_name("  ")
+
+
+def test_units_and_the_workbook_record_the_firmware_files_sha256_and_its_product_version(sim: SimulatedLine) -> None:
+    import hashlib
+
+    import openpyxl
+
+    from station.records.spreadsheet_paths import lot_workbook_path
+
+    assert sim.profile.firmware.file is not None
+    data = Path(sim.profile.firmware.file).read_bytes()
+    line = make_line(sim)
+    try:
+        assert line.scan(sim.devices[0].label).result(60).state is UnitState.PASS
+        module = line.module
+        lot = line.lot
+    finally:
+        line.close()
+    with Journal(sim.profile.log_folder / JOURNAL_NAME) as journal:
+        (unit,) = journal.units()
+    assert unit.firmware_sha256 == hashlib.sha256(data).hexdigest() != module.sha256  # as `sha256sum` prints it
+    assert unit.firmware_version == module.product_version == 7 != module.version
+    sheet = openpyxl.load_workbook(lot_workbook_path(sim.profile.log_folder, lot))["Units"]
+    row = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]], strict=True))
+    assert (row["Firmware file SHA-256"], row["Product firmware version"]) == (unit.firmware_sha256, 7)
