@@ -74,20 +74,20 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("Lot", 20, lambda u: u.lot, "text"),
-    Column("Unit key", 16, lambda u: u.unit_key, "text"),
-    Column("Serial", 16, lambda u: u.serial, "text"),
-    Column("Device ID", 26, lambda u: u.device_id, "text"),
+    Column("Lot", 22, lambda u: u.lot, "text"),
+    Column("Unit key", 18, lambda u: u.unit_key, "text"),
+    Column("Serial", 18, lambda u: u.serial, "text"),
+    Column("Device ID", 27, lambda u: u.device_id, "text"),
     Column("Platform", 10, lambda u: u.platform, "text"),
     Column("Device OS", 10, lambda u: u.device_os, "text"),
-    Column("ICCID", 22, lambda u: u.iccid, "text"),
-    Column("IMEI", 17, lambda u: u.imei, "text"),
+    Column("ICCID", 23, lambda u: u.iccid, "text"),
+    Column("IMEI", 18, lambda u: u.imei, "text"),
     Column("Product firmware version", 10, lambda u: u.firmware_version, "number"),
     Column("Firmware file SHA-256", 20, lambda u: u.firmware_sha256, "text"),
     Column("Slot", 5, lambda u: None if u.slot is None else u.slot + 1, "number"),  # slots are 1-based on screen
-    Column("Operator", 12, lambda u: u.operator, "text"),
-    Column("Station", 14, lambda u: u.station, "text"),
-    Column("Software version", 10, lambda u: u.software_version, "text"),
+    Column("Operator", 13, lambda u: u.operator, "text"),
+    Column("Station", 17, lambda u: u.station, "text"),
+    Column("Software version", 11, lambda u: u.software_version, "text"),
     Column("State", 13, lambda u: u.state.value, "state"),
     Column("Reason", 36, lambda u: u.reason, "wrapped"),
     Column("Action", 36, lambda u: u.action, "wrapped"),
@@ -98,6 +98,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("Cycle seconds", 8, lambda u: u.cycle_seconds, "seconds"),
 )
 UNITS_SHEET = "Units"
+LINE_HEIGHT = 15.0
+"""Points per line of text in the default font: rows with wrapped text are made this many points per line high (a
+reader such as LibreOffice keeps the stored height of a streamed row rather than fitting it to the text)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,17 @@ def _unit_row(cells: SheetCells, unit: UnitRecord) -> list[object]:
     return row
 
 
+def _wrapped_lines(unit: UnitRecord) -> int:
+    """How many lines the unit's longest wrapped text takes in its column (about one character per width unit)."""
+    lines = 1
+    for column in COLUMNS:
+        if column.kind == "wrapped":
+            text = column.value(unit)
+            if text:
+                lines = max(lines, -(-len(str(text)) // max(1, int(column.width) - 2)))
+    return min(lines, 15)
+
+
 def build_workbook(
     units: Sequence[UnitRecord],
     lots: Sequence[LotRecord],
@@ -148,8 +162,12 @@ def build_workbook(
             # Text format for the column, so a value typed or pasted later (a 20-digit ICCID) also stays text.
             dimension.number_format = TEXT_FORMAT
     units_sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(units) + 1}"
+    units_sheet.row_dimensions[1].height = 2 * LINE_HEIGHT  # headers wrap to two lines
     units_sheet.append([cells.header(column.header) for column in COLUMNS])
-    for unit in units:
+    for number, unit in enumerate(units, start=2):
+        lines = _wrapped_lines(unit)
+        if lines > 1:
+            units_sheet.row_dimensions[number].height = lines * LINE_HEIGHT
         units_sheet.append(_unit_row(cells, unit))
     summary_sheet: WriteOnlyWorksheet = workbook.create_sheet(SUMMARY_SHEET)
     prepare_for_print(summary_sheet, header)

@@ -63,6 +63,15 @@ def test_the_units_header_row_is_frozen_and_repeats_on_every_printed_page(journa
     widths = {units.cell(1, n).value: units.column_dimensions[units.cell(1, n).column_letter].width
               for n in range(1, units.max_column + 1)}
     assert all(width >= 5 for width in widths.values()) and widths["Reason"] >= 30
+    assert units.row_dimensions[1].height == 30  # the headers' two lines show in full
+
+
+def test_a_long_reason_gets_a_row_high_enough_for_its_wrapped_lines(journal: Journal, tmp_path: Path) -> None:
+    unit, _ = journal.unit_table.begin(LOT, "P100")
+    journal.unit_table.update(unit.id, state=UnitState.FAIL, reason="No Particle device found on USB. " * 4)
+    write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
+    units = sheets(tmp_path / "lot.xlsx")["Units"]
+    assert units.row_dimensions[units.max_row].height == 4 * 15
 
 
 def test_pass_and_fail_are_coloured_and_text_stays_text(journal: Journal, tmp_path: Path) -> None:
