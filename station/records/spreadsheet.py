@@ -191,6 +191,35 @@ def print_header(lots: Sequence[LotRecord], *, day: date | None = None, tz: tzin
     )
 
 
+SEALED_SHEET = "Sealed at close"
+
+
+def sealed_summary_sheet(lot: LotRecord, tz: tzinfo | None = None) -> SheetData:
+    """The figures stored when the lot was closed, as they were then (cloud work finishing later does not change
+    them), one figure a row."""
+    import json
+
+    rows: list[list[object]] = [["Lot", lot.name]]
+    if lot.closed_at is not None:
+        rows.append(["Closed", local_datetime(lot.closed_at, tz).strftime("%Y-%m-%d %H:%M:%S")])
+    document = json.loads(lot.sealed_summary or "{}")
+
+    def add(label: str, value: object) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                add(f"{label}: {key}" if label else str(key), item)
+        elif isinstance(value, list) and all(isinstance(i, list) and len(i) == 2 for i in value):
+            for key, item in value:
+                add(f"{label}: {key}", item)
+        elif isinstance(value, int | float | str) or value is None:
+            rows.append([label.replace("_", " "), value])
+
+    figures = document.get("summary", {})
+    add("", {**(figures if isinstance(figures, dict) else {}),
+             **{key: value for key, value in document.items() if key not in ("lot", "summary")}})
+    return SheetData(SEALED_SHEET, rows)
+
+
 def save_atomically(
     workbook: Workbook,
     path: str | Path,
@@ -266,6 +295,8 @@ def write_workbook(
         raise ValueError("write_workbook needs either a lot or a day")
     header = print_header(lots, day=day, tz=tz, now=now)
     workbook = build_workbook(units, lots, day=day, tz=tz, now=now, header=header)
+    if lot is not None and lots[0].sealed_summary is not None:
+        write_sheet(workbook, sealed_summary_sheet(lots[0], tz), header)
     if lot is not None and lot_sheets is not None:
         for sheet in lot_sheets(journal, lot):
             write_sheet(workbook, sheet, header)

@@ -115,3 +115,14 @@ def test_a_closed_lots_summary_is_sealed_and_scans_into_it_are_refused(journal: 
     assert sealed_summary(again) == sealed and again.closed_at == record.closed_at
     with pytest.raises(LotClosedError):
         journal.unit_table.begin(LOT, "P100")
+
+
+def test_a_closed_lots_workbook_shows_its_sealed_figures_even_after_later_cloud_work(
+        journal: Journal, tmp_path: Path) -> None:
+    close_lot(journal, LOT)
+    (unit,) = [u for u in journal.units(LOT) if u.state is UnitState.CLOUD_PENDING]
+    journal.unit_table.update(unit.id, state=UnitState.PASS)
+    write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
+    sealed = {row[0]: row[1] for row in sheets(tmp_path / "lot.xlsx")["Sealed at close"].iter_rows(values_only=True)}
+    assert sealed["units"] == 4 and sealed["units in progress at close"] == 0
+    assert sealed["counts: PASS"] == 2 and sealed["counts: cloud pending"] == 1
