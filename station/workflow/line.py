@@ -261,8 +261,8 @@ class Line:
         key = scan.serial.value
         record = self.journal.lot_table.get(self.lot)
         if record is not None and record.closed:
-            raise LineError(f"Lot {self.lot} is closed; its records are final. An engineer opens the next lot "
-                            "(close the lot again in engineer mode, or restart the station).")
+            raise LineError(f"Lot {self.lot} is closed; its records are final. Restart the station (or close the lot "
+                            "in engineer mode) to open the next lot.")
         with self._lock:
             if self._switching:
                 raise LineError("The lot is being closed; scan again in a moment.")
