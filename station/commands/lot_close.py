@@ -6,6 +6,7 @@ The handler imports the records package when it runs: building the parser stays 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import time
 from pathlib import Path
@@ -36,6 +37,7 @@ def run_lot_close(args: argparse.Namespace) -> int:
     from station.records.spreadsheet import SpreadsheetError, require_lot, write_workbook
     from station.records.spreadsheet_paths import lot_workbook_path
     from station.trays.reconcile import reconciliation_sheets
+    from station.workflow.lot import todays_lot
 
     profile = load_profile(args.profile)
     path = profile.log_folder / JOURNAL_NAME
@@ -58,6 +60,7 @@ def run_lot_close(args: argparse.Namespace) -> int:
             written = f"workbook {workbook} written"
         except SpreadsheetError as exc:
             written = f"the workbook was not written ({exc}); `particle-station export` writes it later"
+        following = todays_lot(profile, journal.lots(), datetime.date.today())
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))
     else:
@@ -67,5 +70,5 @@ def run_lot_close(args: argparse.Namespace) -> int:
         in_progress = summary.get("units_in_progress_at_close", 0)
         if in_progress:
             print(f"note: {in_progress} unit(s) were still in progress when the lot was closed; they stay so")
-        print("the line opens the next lot at its next start (or when an engineer closes the lot in the window)")
+        print(f"the line opens lot {following} at its next start (a line run with --lot NAME goes on with NAME-002)")
     return 0

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from station.trays.reconcile import reconciliation_sheets
 from station.version import station_version
 from station.workflow.device import DeviceLink
 from station.workflow.events import EventBus, EventKind, UnitEvent
-from station.workflow.lot import PreparedLot
+from station.workflow.lot import PreparedLot, successor_lot, todays_lot
 from station.workflow.outbox import OutboxWorker
 from station.workflow.outcome import UnitResult
 from station.workflow.runner import UnitRunner
@@ -173,35 +172,14 @@ class Line:
         return self.prepared.notices
 
     def _todays_lot(self, today: datetime.date) -> str:
-        """Today's latest lot if it is still open, else the one after it (the first of the day when none)."""
-        date = today.strftime("%Y%m%d")
-        lots = {lot.name: lot for lot in self.journal.lot_table.all()}
-        seq = 1
-        name = self.profile.lot_name(date=date, seq=seq)
-        while True:
-            following = self.profile.lot_name(date=date, seq=seq + 1)
-            if following == name:  # a lot naming without {seq}: one lot a day
-                return name
-            closed = name in lots and lots[name].closed
-            if following not in lots and not closed:
-                return name
-            seq, name = seq + 1, following
+        return todays_lot(self.profile, self.journal.lot_table.all(), today)
 
     def _next_lot(self) -> str:
-        """The lot that follows the current one once it is closed: the profile's next lot of today, or for a lot
-        named with ``--lot`` the same name with its number raised (``ORDER-7`` -> ``ORDER-7-002``,
-        ``ORDER-7-002`` -> ``ORDER-7-003``)."""
-        if not self._explicit_lot:
-            return self._todays_lot(self._today())
-        match = re.fullmatch(r"(.*)-(\d{3,})", self.lot)
-        stem, number = (match.group(1), int(match.group(2))) if match else (self.lot, 1)
-        width = len(match.group(2)) if match else 3
-        while True:
-            number += 1
-            name = f"{stem}-{number:0{width}d}"
-            record = self.journal.lot_table.get(name)
-            if record is None or not record.closed:
-                return name
+        """The lot that follows the current one once it is closed (see ``station.workflow.lot.next_lot``)."""
+        lots = self.journal.lot_table.all()
+        if self._explicit_lot:
+            return successor_lot(self.lot, lots)
+        return todays_lot(self.profile, lots, self._today())
 
     def close_lot(self) -> str:
         """Close the current lot and open the next one; returns the new lot's name.

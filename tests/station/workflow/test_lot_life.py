@@ -56,6 +56,8 @@ def test_a_lot_closed_from_the_command_line_refuses_scans_and_a_restart_opens_th
             line.scan(sim.devices[0].label)
     finally:
         line.close()
+    assert main(["lot-close", "--profile", str(profile_path), "--lot", first]) == 0  # closed already: unchanged
+    assert f"opens lot {first[:-3]}002 at its next start" in capsys.readouterr().out
     assert main(["lot-close", "--profile", str(profile_path)]) == 1  # no open lot left: one sentence
     assert "no open lot" in capsys.readouterr().err
     again = make_line(sim)
