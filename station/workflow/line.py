@@ -109,10 +109,14 @@ class Line:
         workbook writer."""
         profile, prepared, operator = self.profile, self.prepared, self.operator
         self.lot = lot
-        self.journal.lot_table.open(
+        record = self.journal.lot_table.open(
             lot, station=profile.station_name, product_id=profile.product_id, profile=str(profile.path),
             operator=operator,
         )
+        if record.closed:
+            following = successor_lot(lot, self.journal.lot_table.all())
+            raise LineError(f"lot {lot} is closed and takes no more units; run with --lot {following}, or without "
+                            "--lot for today's lot")
         self._slots = ThreadPoolExecutor(max_workers=profile.slots.count, thread_name_prefix="slot")
         self._cloud_pool = ThreadPoolExecutor(max_workers=max(2, profile.slots.count), thread_name_prefix="cloud")
         self._active: dict[int, tuple[str, CancelToken, Future[UnitResult]]] = {}

@@ -74,6 +74,8 @@ def test_a_lot_named_on_the_command_line_is_followed_by_its_numbered_successor(s
         assert line.close_lot() == "ORDER-7-003"
     finally:
         line.close()
+    with pytest.raises(LineError, match="lot ORDER-7 is closed .* run with --lot ORDER-7-003"):
+        make_line(sim, lot="ORDER-7")
 
 
 def test_every_unit_records_the_software_version_that_provisioned_it(sim: SimulatedLine) -> None:
