@@ -82,6 +82,8 @@ class SheetData:
 
     title: str
     rows: Sequence[Sequence[object]]
+    widths: Sequence[float] = ()
+    """Widths of the first columns, in characters (the others keep the default)."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,10 @@ def write_sheet(workbook: Workbook, data: SheetData, header: PrintHeader | None 
     formula."""
     sheet = workbook.create_sheet(data.title)
     prepare_for_print(sheet, header)
+    from openpyxl.utils import get_column_letter
+
+    for index, width in enumerate(data.widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
     for row in data.rows:
         sheet.append(safe_row(sheet, row))
 

@@ -212,12 +212,13 @@ def sealed_summary_sheet(lot: LotRecord, tz: tzinfo | None = None) -> SheetData:
             for key, item in value:
                 add(f"{label}: {key}", item)
         elif isinstance(value, int | float | str) or value is None:
-            rows.append([label.replace("_", " "), value])
+            shown = round(value, 4) if isinstance(value, float) else value  # the stored figure keeps every digit
+            rows.append([label.replace("_", " "), shown])
 
     figures = document.get("summary", {})
     add("", {**(figures if isinstance(figures, dict) else {}),
              **{key: value for key, value in document.items() if key not in ("lot", "summary")}})
-    return SheetData(SEALED_SHEET, rows)
+    return SheetData(SEALED_SHEET, rows, widths=(60, 22))
 
 
 def save_atomically(

@@ -123,6 +123,8 @@ def test_a_closed_lots_workbook_shows_its_sealed_figures_even_after_later_cloud_
     (unit,) = [u for u in journal.units(LOT) if u.state is UnitState.CLOUD_PENDING]
     journal.unit_table.update(unit.id, state=UnitState.PASS)
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
-    sealed = {row[0]: row[1] for row in sheets(tmp_path / "lot.xlsx")["Sealed at close"].iter_rows(values_only=True)}
+    sheet = sheets(tmp_path / "lot.xlsx")["Sealed at close"]
+    assert sheet.column_dimensions["A"].width == 60
+    sealed = {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}
     assert sealed["units"] == 4 and sealed["units in progress at close"] == 0
     assert sealed["counts: PASS"] == 2 and sealed["counts: cloud pending"] == 1
