@@ -10,7 +10,6 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from cloud_client.errors import CloudError
@@ -19,26 +18,7 @@ from hardware.progress import Cancelled
 from station.commands import load_command_modules
 from station.commands.demo import run_demo
 from station.errors import StationError
-
-DISTRIBUTION = "particle-station"
-
-
-def station_version() -> str:
-    """The installed package's version, or the one in pyproject.toml when running from a checkout that is not
-    installed."""
-    from importlib import metadata
-
-    try:
-        return metadata.version(DISTRIBUTION)
-    except metadata.PackageNotFoundError:
-        pass
-    import tomllib
-
-    try:
-        with (Path(__file__).resolve().parent.parent / "pyproject.toml").open("rb") as file:
-            return str(tomllib.load(file)["project"]["version"])
-    except (OSError, KeyError, tomllib.TOMLDecodeError):
-        return "unknown"
+from station.version import station_version
 
 
 class _VersionAction(argparse.Action):

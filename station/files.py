@@ -37,6 +37,10 @@ def write_atomically(
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".~{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        if hasattr(os, "fchmod"):
+            # mkstemp makes the file 0600; the finished file gets the mode any new file gets (0666 less the umask,
+            # 0644 with the usual 022), like the journal beside it, so whoever may read the folder may read it.
+            os.fchmod(handle, 0o666 & ~current_umask())
         with os.fdopen(handle, "w+b") as stream:
             write(stream)
             stream.flush()
@@ -48,6 +52,26 @@ def write_atomically(
             os.unlink(temporary)
         raise
     _sync_folder(path.parent)
+
+
+_umask: int | None = None
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system allows (Linux's /proc), else once by
+    setting and restoring it."""
+    global _umask
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    if _umask is None:
+        _umask = os.umask(0o022)
+        os.umask(_umask)
+    return _umask
 
 
 def write_bytes_atomically(path: str | Path, data: bytes) -> None:

@@ -50,7 +50,8 @@ class DeviceReport:
             ("Device OS", self.device_os),
             ("ICCID", self.iccid),
             ("IMEI", self.imei),
-            ("Application version", None if self.user_part_version is None else str(self.user_part_version)),
+            # The module version the device reports, not the product firmware version (which it does not report).
+            ("Application module", None if self.user_part_version is None else f"version {self.user_part_version}"),
         ]
         return [f"{name + ':':<21}{value}" for name, value in rows if value is not None]
 

@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
     run = subparsers.add_parser("run", help="run the provisioning line (GUI, or --headless in a terminal)")
     run.add_argument("--profile", type=Path, required=True, help="station profile (TOML)")
     run.add_argument("--headless", action="store_true", help="no GUI: labels from stdin (one per line) or --scanner")
-    run.add_argument("--operator", default="operator", help="operator name recorded with every unit")
+    run.add_argument("--operator", help="operator name recorded with every unit (default: the login name)")
     run.add_argument("--lot", help="lot name (default: today's lot from the profile's lot naming)")
     run.add_argument("--cloud-url", help="use this API base URL instead of the profile's")
     run.add_argument("--scanner", metavar="PORT", help="read labels from a serial barcode scanner on PORT")
@@ -142,10 +142,11 @@ class TerminalReport:
 def run_line(args: argparse.Namespace) -> int:
     from station.config.profile_loader import load_profile
     from station.workflow.line import Line, LineError
-    from station.workflow.lot import prepare_lot
+    from station.workflow.lot import operator_name, prepare_lot
     from station.workflow.usb_link import UsbLink
 
     profile = load_profile(args.profile)
+    operator = operator_name(args.operator)
     if args.auto_scan and not args.simulate:
         raise StationError("--auto-scan needs --simulate N")
     if not args.headless:
@@ -165,7 +166,7 @@ def run_line(args: argparse.Namespace) -> int:
             link = UsbLink()
         cloud = _cloud(profile, args, devices, stack)
         prepared = prepare_lot(profile, cloud)
-        line = stack.enter_context(Line(prepared, link=link, operator=args.operator, lot=args.lot).start())
+        line = stack.enter_context(Line(prepared, link=link, operator=operator, lot=args.lot).start())
         if not args.headless:
             return run_gui(line).code
         report = TerminalReport(sys.stderr.isatty())

@@ -121,12 +121,14 @@ def handle_flash_serial(args: argparse.Namespace, *, progress_stream: TextIO | N
         flash_over_serial(
             port, module.data, progress=ProgressPrinter(progress_stream or sys.stderr), device_os=args.device_os
         )
-    result: dict[str, Any] = {"ok": True, "port": port, "bytes": len(module.data), "transport": "serial-ymodem"}
+    result: dict[str, Any] = {"ok": True, "port": port, "bytes": len(module.data), "transport": "serial-ymodem",
+                              "product_version": module.product_version}
     if args.json:
         print(json.dumps(result, indent=2))
     else:
+        what = f" (product firmware version {module.product_version})" if module.product_version is not None else ""
         print(
-            f"Flashed {args.file} over YMODEM on {port} ({len(module.data)} bytes); the device validated it and "
-            "restarts to run it."
+            f"Flashed {args.file}{what} over YMODEM on {port} ({len(module.data)} bytes); the device validated it "
+            "and restarts to run it."
         )
     return 0

@@ -184,7 +184,7 @@ def run_identify(args: argparse.Namespace) -> int:
 # ---- flash ----
 
 
-def _flash_json(result: FlashResult) -> dict[str, Any]:
+def _flash_json(result: FlashResult, product_version: int | None) -> dict[str, Any]:
     return {
         "ok": True,
         "id": str(result.device_id),
@@ -195,6 +195,7 @@ def _flash_json(result: FlashResult) -> dict[str, Any]:
         "legacy_slot_invalidated": result.legacy_slot_invalidated,
         "dependency_checked": result.dependency_checked,
         "running_version": result.running.version,
+        "product_version": product_version,
         "seconds": {p.phase: round(p.seconds, 3) for p in result.phases},
         "total_seconds": round(result.total_seconds, 3),
     }
@@ -213,11 +214,14 @@ def run_flash(args: argparse.Namespace, *, progress_stream: TextIO | None = None
         result = flash_user_firmware(device, module, progress=progress, timing=target.timing)
     result.device.close()
     if args.json:
-        print(json.dumps(_flash_json(result), indent=2))
+        print(json.dumps(_flash_json(result, module.product_version), indent=2))
     else:
+        # The engineer knows a release by its product firmware version (the suffix's PRODUCT_VERSION), which the
+        # device does not report over USB; the module version is what the device confirmed running.
+        runs = (f"product firmware version {module.product_version} (module version {result.running.version})"
+                if module.product_version is not None else f"version {result.running.version}")
         print(
             f"Flashed {result.module} to {result.device_id} at 0x{result.address:08x} "
-            f"({result.bytes_written} bytes, {result.total_seconds:.1f} s); the device runs version "
-            f"{result.running.version}."
+            f"({result.bytes_written} bytes, {result.total_seconds:.1f} s); the device runs {runs}."
         )
     return 0

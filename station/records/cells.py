@@ -29,6 +29,16 @@ PERCENT_FORMAT = "0.0%"
 TEXT_FORMAT = "@"
 EXCEL_CELL_LIMIT = 32767  # Excel refuses to open a cell longer than this
 
+STATE_FILLS = {
+    "PASS": "C6EFCE",  # Excel's own "Good" green
+    "FAIL": "FFC7CE",  # Excel's own "Bad" red
+    "cloud pending": "FFEB9C",  # Excel's own "Neutral" yellow
+    "not confirmed": "FFEB9C",
+}
+"""Background of a unit's state cell, so PASS and FAIL stand out on screen and on paper."""
+_HEADER_FOOTER_PART = 80
+"""Characters kept of one part of a printed header or footer (Excel allows 255 for a whole header)."""
+
 # A text starting with one of these is a formula (or the start of one) to Excel, LibreOffice and Google Sheets.
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -72,11 +82,62 @@ class SheetData:
 
     title: str
     rows: Sequence[Sequence[object]]
+    widths: Sequence[float] = ()
+    """Widths of the first columns, in characters (the others keep the default)."""
 
 
-def write_sheet(workbook: Workbook, data: SheetData) -> None:
-    """Add ``data`` as a sheet of ``workbook`` (write-only or not); its text never becomes a formula."""
+@dataclass(frozen=True)
+class PrintHeader:
+    """What every printed page of a report says: what it is, when it was written, where, by whom and with what."""
+
+    title: str
+    """The lot (or day) and the product, e.g. "Lot 12345-20260101-001 · product 12345"."""
+    written: str
+    station: str
+    operator: str
+    software: str
+    """The station software that wrote the report, e.g. "particle-station 1.4.0"."""
+
+
+def _header_text(text: str) -> str:
+    """Text for a header or footer part: '&' starts a code there, so it is doubled; cut to a printable length."""
+    text = neutralise(text)
+    if len(text) > _HEADER_FOOTER_PART:
+        text = text[: _HEADER_FOOTER_PART - 1] + "…"
+    return text.replace("&", "&&")
+
+
+def prepare_for_print(sheet: AnySheet, header: PrintHeader | None, *, title_rows: int = 0) -> None:
+    """Landscape, fit to the page width (as many pages down as needed), the first ``title_rows`` rows frozen and
+    repeated on every printed page, and the report's header and footer on every page.
+
+    Call it before the sheet's first row: a write-only sheet writes its views and properties with that row.
+    """
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # 0: as many pages down as the rows need
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.gridLines = True
+    if title_rows:
+        sheet.print_title_rows = f"1:{title_rows}"
+        sheet.freeze_panes = f"A{title_rows + 1}"
+    if header is not None:
+        sheet.oddHeader.left.text = _header_text(header.title)
+        sheet.oddHeader.right.text = _header_text(f"Written {header.written}")
+        sheet.oddFooter.left.text = _header_text(f"Station {header.station} · Operator {header.operator}")
+        sheet.oddFooter.center.text = "Page &P of &N"
+        sheet.oddFooter.right.text = _header_text(header.software)
+
+
+def write_sheet(workbook: Workbook, data: SheetData, header: PrintHeader | None = None) -> None:
+    """Add ``data`` as a sheet of ``workbook`` (write-only or not), ready to print; its text never becomes a
+    formula."""
     sheet = workbook.create_sheet(data.title)
+    prepare_for_print(sheet, header)
+    from openpyxl.utils import get_column_letter
+
+    for index, width in enumerate(data.widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
     for row in data.rows:
         sheet.append(safe_row(sheet, row))
 
@@ -96,13 +157,16 @@ class SheetCells:
 
     def __init__(self, sheet: WriteOnlyWorksheet, tz: tzinfo | None) -> None:
         from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Alignment, Font
+        from openpyxl.styles import Alignment, Font, PatternFill
 
         self._cell = WriteOnlyCell
         self._alignment = Alignment
         self.sheet = sheet
         self.tz = tz
         self.bold = Font(bold=True)
+        self._fills = {state: PatternFill("solid", start_color=colour, end_color=colour)
+                       for state, colour in STATE_FILLS.items()}
+        self._wrap = Alignment(vertical="top", wrap_text=True)
 
     def text(self, value: str | None) -> str | Cell | None:
         return None if value is None else text_cell(self.sheet, value)
@@ -119,6 +183,26 @@ class SheetCells:
             return None
         cell = self._cell(self.sheet, local_datetime(timestamp, self.tz))
         cell.number_format = DATETIME_FORMAT
+        return cell
+
+    def state(self, value: str) -> str | Cell:
+        """A unit's state, its cell filled green (PASS), red (FAIL) or yellow (waiting on the cloud, not confirmed)."""
+        fill = self._fills.get(value)
+        if fill is None:
+            return self.text(value) or ""
+        cell = self._cell(self.sheet, value)
+        cell.fill = fill
+        return cell
+
+    def wrapped(self, value: str | None) -> str | Cell | None:
+        """Long text (a failure's reason) wrapped in its column instead of running across the page."""
+        if value is None:
+            return None
+        cell = self._cell(self.sheet, neutralise(value))
+        cell.data_type = "s"
+        if is_formula_like(cell.value):
+            cell.quotePrefix = True
+        cell.alignment = self._wrap
         return cell
 
     def header(self, value: str) -> Cell:

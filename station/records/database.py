@@ -49,6 +49,14 @@ _SCHEMA = (
 )
 
 
+_BOOKS_1_COLUMNS = (
+    ("units", "software_version", "TEXT"),
+    ("lots", "sealed_summary", "TEXT"),
+)
+"""Migration step books-1 (issue 16, the lot's life): the station software version that provisioned a unit, and a
+closed lot's summary as stored when it was closed (JSON). Added to journals created before it, idempotently."""
+
+
 class JournalError(StationError):
     """The journal cannot be opened or written."""
 
@@ -80,11 +88,12 @@ class JournalDatabase:
             raise
 
     def _migrate(self) -> None:
-        """Create what a new file lacks and record the schema version (one version so far)."""
+        """Create what a new file lacks, record the schema version, and add the columns of later steps."""
         with self.transaction() as db:
             for statement in _SCHEMA:
                 db.execute(statement)
             db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            _add_missing_columns(db, _BOOKS_1_COLUMNS)
 
     def now(self) -> float:
         """The time stamp the journal writes (seconds since the epoch; tests give a fake clock)."""
@@ -129,3 +138,11 @@ class JournalDatabase:
                 return list(cursor.fetchall())
             except sqlite3.DatabaseError as exc:
                 raise JournalError(f"journal {self.path}: read failed: {exc}") from None
+
+
+def _add_missing_columns(db: sqlite3.Connection, columns: tuple[tuple[str, str, str], ...]) -> None:
+    """``ALTER TABLE ... ADD COLUMN`` for each (table, column, type) the file does not have yet."""
+    for table, column, kind in columns:
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")

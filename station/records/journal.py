@@ -25,10 +25,12 @@ JOURNAL_NAME = "journal.sqlite3"
 class Journal:
     """One journal file and its tables; safe to use from several threads (slots, the outbox worker, the workbook)."""
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time,
+                 software_version: str | None = None) -> None:
+        """``software_version``: recorded with every unit started through this journal (the line gives it)."""
         self.db = JournalDatabase(path, clock=clock)
         self.lot_table = LotTable(self.db)
-        self.unit_table = UnitTable(self.db)
+        self.unit_table = UnitTable(self.db, software_version=software_version)
         self.step_table = StepTable(self.db)
         self.outbox_table = OutboxTable(self.db)
         self.lot_list_table = LotListTable(self.db)

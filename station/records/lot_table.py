@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from station.records.database import JournalDatabase
+from station.records.database import JournalDatabase, JournalError
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,12 @@ class LotRecord:
     operator: str
     created_at: float
     closed_at: float | None
+    sealed_summary: str | None = None
+    """The lot's summary as stored when it was closed (JSON), never recomputed; None while the lot is open."""
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
 
 
 class LotTable:
@@ -32,6 +38,18 @@ class LotTable:
             )
         lot = self.get(name)
         assert lot is not None
+        return lot
+
+    def close(self, name: str, sealed_summary: str) -> LotRecord:
+        """Close the lot and store its summary; a lot already closed keeps the summary it was closed with."""
+        with self.db.transaction() as db:
+            db.execute(
+                "UPDATE lots SET closed_at = ?, sealed_summary = ? WHERE name = ? AND closed_at IS NULL",
+                (self.db.now(), sealed_summary, name),
+            )
+        lot = self.get(name)
+        if lot is None:
+            raise JournalError(f"journal {self.db.path}: lot {name} does not exist")
         return lot
 
     def get(self, name: str) -> LotRecord | None:

@@ -7,6 +7,7 @@ from outside the station (labels, device replies, failure reasons) is written as
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
@@ -20,8 +21,18 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from station.errors import StationError
 from station.files import FsyncFunction, ReplaceFunction, write_atomically
 from station.records import Journal, LotRecord, UnitRecord
-from station.records.cells import SECONDS_FORMAT, TEXT_FORMAT, SheetCells, SheetData, local_datetime, write_sheet
+from station.records.cells import (
+    SECONDS_FORMAT,
+    TEXT_FORMAT,
+    PrintHeader,
+    SheetCells,
+    SheetData,
+    local_datetime,
+    prepare_for_print,
+    write_sheet,
+)
 from station.records.summary import SUMMARY_SHEET, write_summary_sheet
+from station.version import station_version
 
 LotSheets = Callable[[Journal, str], Sequence[SheetData]]
 """More sheets for a lot's workbook, from a part of the station above the records (the reconciliation against the
@@ -57,34 +68,39 @@ class Column:
     header: str
     width: float
     value: Callable[[UnitRecord], Any]
-    kind: Literal["text", "number", "time", "seconds"]
-    """``text`` is neutralised and kept as text; ``time`` becomes a local Excel datetime."""
+    kind: Literal["text", "number", "time", "seconds", "state", "wrapped"]
+    """``text`` is neutralised and kept as text; ``time`` becomes a local Excel datetime; ``state`` is coloured;
+    ``wrapped`` is text wrapped in its column."""
 
 
 COLUMNS: tuple[Column, ...] = (
     Column("Lot", 22, lambda u: u.lot, "text"),
-    Column("Unit key", 22, lambda u: u.unit_key, "text"),
+    Column("Unit key", 18, lambda u: u.unit_key, "text"),
     Column("Serial", 18, lambda u: u.serial, "text"),
     Column("Device ID", 27, lambda u: u.device_id, "text"),
-    Column("Platform", 12, lambda u: u.platform, "text"),
-    Column("Device OS", 11, lambda u: u.device_os, "text"),
+    Column("Platform", 10, lambda u: u.platform, "text"),
+    Column("Device OS", 10, lambda u: u.device_os, "text"),
     Column("ICCID", 23, lambda u: u.iccid, "text"),
     Column("IMEI", 18, lambda u: u.imei, "text"),
-    Column("Firmware version", 10, lambda u: u.firmware_version, "number"),
-    Column("Firmware SHA-256", 24, lambda u: u.firmware_sha256, "text"),
-    Column("Slot", 6, lambda u: None if u.slot is None else u.slot + 1, "number"),  # slots are 1-based on screen
-    Column("Operator", 14, lambda u: u.operator, "text"),
-    Column("Station", 18, lambda u: u.station, "text"),
-    Column("State", 14, lambda u: u.state.value, "text"),
-    Column("Reason", 40, lambda u: u.reason, "text"),
-    Column("Action", 40, lambda u: u.action, "text"),
-    Column("Attempts", 9, lambda u: u.attempts, "number"),
-    Column("First result", 12, lambda u: u.first_result, "text"),
-    Column("Started", 20, lambda u: u.started_at, "time"),
-    Column("Ended", 20, lambda u: u.ended_at, "time"),
-    Column("Cycle seconds", 10, lambda u: u.cycle_seconds, "seconds"),
+    Column("Product firmware version", 10, lambda u: u.firmware_version, "number"),
+    Column("Firmware file SHA-256", 20, lambda u: u.firmware_sha256, "text"),
+    Column("Slot", 5, lambda u: None if u.slot is None else u.slot + 1, "number"),  # slots are 1-based on screen
+    Column("Operator", 13, lambda u: u.operator, "text"),
+    Column("Station", 17, lambda u: u.station, "text"),
+    Column("Software version", 11, lambda u: u.software_version, "text"),
+    Column("State", 13, lambda u: u.state.value, "state"),
+    Column("Reason", 36, lambda u: u.reason, "wrapped"),
+    Column("Action", 36, lambda u: u.action, "wrapped"),
+    Column("Attempts", 8, lambda u: u.attempts, "number"),
+    Column("First result", 10, lambda u: u.first_result, "text"),
+    Column("Started", 19, lambda u: u.started_at, "time"),
+    Column("Ended", 19, lambda u: u.ended_at, "time"),
+    Column("Cycle seconds", 8, lambda u: u.cycle_seconds, "seconds"),
 )
 UNITS_SHEET = "Units"
+LINE_HEIGHT = 15.0
+"""Points per line of text in the default font: rows with wrapped text are made this many points per line high (a
+reader such as LibreOffice keeps the stored height of a streamed row rather than fitting it to the text)."""
 
 
 @dataclass(frozen=True)
@@ -101,11 +117,26 @@ def _unit_row(cells: SheetCells, unit: UnitRecord) -> list[object]:
             row.append(cells.text(value))
         elif column.kind == "time":
             row.append(cells.time(value))
+        elif column.kind == "state":
+            row.append(cells.state(value))
+        elif column.kind == "wrapped":
+            row.append(cells.wrapped(value))
         elif column.kind == "seconds":
             row.append(cells.number(value, SECONDS_FORMAT))
         else:
             row.append(value)
     return row
+
+
+def _wrapped_lines(unit: UnitRecord) -> int:
+    """How many lines the unit's longest wrapped text takes in its column (about one character per width unit)."""
+    lines = 1
+    for column in COLUMNS:
+        if column.kind == "wrapped":
+            text = column.value(unit)
+            if text:
+                lines = max(lines, -(-len(str(text)) // max(1, int(column.width) - 2)))
+    return min(lines, 15)
 
 
 def build_workbook(
@@ -115,24 +146,79 @@ def build_workbook(
     day: date | None = None,
     tz: tzinfo | None = None,
     now: float | None = None,
+    header: PrintHeader | None = None,
 ) -> Workbook:
-    """A write-only workbook with the Units and Summary sheets for these units (of these lots)."""
+    """A write-only workbook with the Units and Summary sheets for these units (of these lots), ready to print:
+    every page says what it is, when, where, by whom and with what (``header``, made from the lots by default)."""
+    header = header or print_header(lots, day=day, tz=tz, now=now)
     workbook = Workbook(write_only=True)
     units_sheet: WriteOnlyWorksheet = workbook.create_sheet(UNITS_SHEET)
+    prepare_for_print(units_sheet, header, title_rows=1)
     cells = SheetCells(units_sheet, tz)
     for index, column in enumerate(COLUMNS, start=1):
         dimension = units_sheet.column_dimensions[get_column_letter(index)]
         dimension.width = column.width
-        if column.kind == "text":
+        if column.kind in ("text", "wrapped"):
             # Text format for the column, so a value typed or pasted later (a 20-digit ICCID) also stays text.
             dimension.number_format = TEXT_FORMAT
-    units_sheet.freeze_panes = "A2"
     units_sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(units) + 1}"
+    units_sheet.row_dimensions[1].height = 2 * LINE_HEIGHT  # headers wrap to two lines
     units_sheet.append([cells.header(column.header) for column in COLUMNS])
-    for unit in units:
+    for number, unit in enumerate(units, start=2):
+        lines = _wrapped_lines(unit)
+        if lines > 1:
+            units_sheet.row_dimensions[number].height = lines * LINE_HEIGHT
         units_sheet.append(_unit_row(cells, unit))
-    write_summary_sheet(workbook.create_sheet(SUMMARY_SHEET), units, lots, day=day, tz=tz, now=now)
+    summary_sheet: WriteOnlyWorksheet = workbook.create_sheet(SUMMARY_SHEET)
+    prepare_for_print(summary_sheet, header)
+    write_summary_sheet(summary_sheet, units, lots, day=day, tz=tz, now=now)
     return workbook
+
+
+def print_header(lots: Sequence[LotRecord], *, day: date | None = None, tz: tzinfo | None = None,
+                 now: float | None = None) -> PrintHeader:
+    """The printed header and footer of a lot's (or a day's) workbook."""
+    names = ", ".join(lot.name for lot in lots) or "no lot"
+    products = ", ".join(dict.fromkeys(str(lot.product_id) for lot in lots))
+    what = f"Day {day.isoformat()} · lots {names}" if day is not None else f"Lot {names}"
+    written = local_datetime(time.time() if now is None else now, tz).strftime("%Y-%m-%d %H:%M")
+    return PrintHeader(
+        title=f"{what} · product {products}" if products else what,
+        written=written,
+        station=", ".join(dict.fromkeys(lot.station for lot in lots)) or "-",
+        operator=", ".join(dict.fromkeys(lot.operator for lot in lots)) or "-",
+        software=f"particle-station {station_version()}",
+    )
+
+
+SEALED_SHEET = "Sealed at close"
+
+
+def sealed_summary_sheet(lot: LotRecord, tz: tzinfo | None = None) -> SheetData:
+    """The figures stored when the lot was closed, as they were then (cloud work finishing later does not change
+    them), one figure a row."""
+    import json
+
+    rows: list[list[object]] = [["Lot", lot.name]]
+    if lot.closed_at is not None:
+        rows.append(["Closed", local_datetime(lot.closed_at, tz).strftime("%Y-%m-%d %H:%M:%S")])
+    document = json.loads(lot.sealed_summary or "{}")
+
+    def add(label: str, value: object) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                add(f"{label}: {key}" if label else str(key), item)
+        elif isinstance(value, list) and all(isinstance(i, list) and len(i) == 2 for i in value):
+            for key, item in value:
+                add(f"{label}: {key}", item)
+        elif isinstance(value, int | float | str) or value is None:
+            shown = round(value, 4) if isinstance(value, float) else value  # the stored figure keeps every digit
+            rows.append([label.replace("_", " "), shown])
+
+    figures = document.get("summary", {})
+    add("", {**(figures if isinstance(figures, dict) else {}),
+             **{key: value for key, value in document.items() if key not in ("lot", "summary")}})
+    return SheetData(SEALED_SHEET, rows, widths=(60, 22))
 
 
 def save_atomically(
@@ -208,9 +294,12 @@ def write_workbook(
         lots = [record for record in journal.lots() if record.name in names]
     else:
         raise ValueError("write_workbook needs either a lot or a day")
-    workbook = build_workbook(units, lots, day=day, tz=tz, now=now)
+    header = print_header(lots, day=day, tz=tz, now=now)
+    workbook = build_workbook(units, lots, day=day, tz=tz, now=now, header=header)
+    if lot is not None and lots[0].sealed_summary is not None:
+        write_sheet(workbook, sealed_summary_sheet(lots[0], tz), header)
     if lot is not None and lot_sheets is not None:
         for sheet in lot_sheets(journal, lot):
-            write_sheet(workbook, sheet)
+            write_sheet(workbook, sheet, header)
     save_atomically(workbook, path, replace=replace)
     return WorkbookReport(Path(path), len(units))

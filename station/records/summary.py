@@ -84,7 +84,9 @@ def write_summary_sheet(
         pair("Date", cells.text(day.isoformat()))
     pair("Lot", cells.text(_joined(lot.name for lot in lots)))
     pair("Station", cells.text(_joined(lot.station for lot in lots)))
-    pair("Product", cells.text(_joined(lot.product_id for lot in lots)))
+    products = sorted({lot.product_id for lot in lots})
+    # The product id is a number in every sheet (the tray reports' too), so filters and lookups match.
+    pair("Product", cells.number(products[0]) if len(products) == 1 else cells.text(_joined(products)))
     pair("Operator", cells.text(_joined(lot.operator for lot in lots)))
     if day is None and len(lots) == 1:
         pair("Lot opened", cells.time(lots[0].created_at))

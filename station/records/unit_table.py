@@ -45,24 +45,40 @@ class UnitRecord:
     first_result: str | None
     cycle_seconds: float | None
     updated_at: float
+    software_version: str | None = None
+    """The station software (``particle-station --version``) that ran the unit's latest attempt."""
 
 
 _UNIT_FIELDS = (
     "serial", "device_id", "platform", "device_os", "iccid", "imei", "firmware_version", "firmware_sha256", "slot",
-    "operator", "station", "state", "reason", "action", "ended_at", "first_result", "cycle_seconds",
+    "operator", "station", "state", "reason", "action", "ended_at", "first_result", "cycle_seconds", "software_version",
 )
 """The columns a caller may set; the others are the table's own bookkeeping."""
 
 
+class LotClosedError(JournalError):
+    """A unit was started in a lot that an engineer has closed."""
+
+
 class UnitTable:
-    def __init__(self, db: JournalDatabase) -> None:
+    def __init__(self, db: JournalDatabase, *, software_version: str | None = None) -> None:
         self.db = db
+        self.software_version = software_version
+        """Recorded with every unit this process starts or resumes (``begin``)."""
 
     def begin(self, lot: str, unit_key: str, **fields: Any) -> tuple[UnitRecord, bool]:
-        """Start a unit, or resume the one with this key in this lot. Returns the record and whether it is new."""
+        """Start a unit, or resume the one with this key in this lot. Returns the record and whether it is new.
+
+        Raises LotClosedError when the lot is closed: a closed lot's records are final.
+        """
         _check_fields(fields)
+        if self.software_version is not None:
+            fields.setdefault("software_version", self.software_version)
         now = self.db.now()
         with self.db.transaction() as db:
+            closed = db.execute("SELECT closed_at FROM lots WHERE name = ?", (lot,)).fetchone()
+            if closed is not None and closed[0] is not None:
+                raise LotClosedError(f"lot {lot} is closed; its records are final: open the next lot to go on")
             row = db.execute("SELECT id FROM units WHERE lot = ? AND unit_key = ?", (lot, unit_key)).fetchone()
             if row is None:
                 columns = ["lot", "unit_key", "state", "started_at", "updated_at", *fields]

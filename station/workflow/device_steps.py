@@ -215,7 +215,7 @@ class DeviceSteps:
 
     def flash(self, ctx: UnitContext, facts: DeviceFacts) -> dict[str, Any]:
         if facts.user_part is not None and facts.user_part.valid and facts.user_part.sha256 == self.module.sha256:
-            self.units.update(ctx.unit.id, firmware_sha256=self.module.sha256,
+            self.units.update(ctx.unit.id, firmware_sha256=self.module.file_sha256,
                                      firmware_version=self.module.product_version)
             return {"_status": StepStatus.PASSED, "note": "already runs this firmware (checked, not reflashed)",
                     "checked": True}
@@ -228,7 +228,7 @@ class DeviceSteps:
                                total=event.total, eta_seconds=eta)
 
         report = self.link.flash_user_part(facts.device_id, self.module, progress, ctx.cancel)
-        self.units.update(ctx.unit.id, firmware_sha256=self.module.sha256,
+        self.units.update(ctx.unit.id, firmware_sha256=self.module.file_sha256,
                                  firmware_version=self.module.product_version)
         return {"bytes": report.bytes_written, "address": report.address, "seconds": round(report.seconds, 3),
                 "verified": report.verified}

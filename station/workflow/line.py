@@ -27,9 +27,10 @@ from station.records.journal import JOURNAL_NAME, Journal
 from station.records.sheet_writer import SpreadsheetWriter, WorkbookState, WorkbookStatus
 from station.records.unit_table import UnitState
 from station.trays.reconcile import reconciliation_sheets
+from station.version import station_version
 from station.workflow.device import DeviceLink
 from station.workflow.events import EventBus, EventKind, UnitEvent
-from station.workflow.lot import PreparedLot
+from station.workflow.lot import PreparedLot, successor_lot, todays_lot
 from station.workflow.outbox import OutboxWorker
 from station.workflow.outcome import UnitResult
 from station.workflow.runner import UnitRunner
@@ -88,6 +89,10 @@ class Line:
         self.operator = operator
         self.events = EventBus()
         self.journal = Journal(Path(profile.log_folder) / JOURNAL_NAME)
+        self.journal.unit_table.software_version = station_version()  # recorded with every unit it starts
+        self._today = today
+        self._explicit_lot = lot is not None
+        self._switching = False
         try:
             self._build(link, lot or self._todays_lot(today()), today, find_timeout=find_timeout,
                         outbox_poll=outbox_poll, outbox_base_delay=outbox_base_delay,
@@ -104,10 +109,14 @@ class Line:
         workbook writer."""
         profile, prepared, operator = self.profile, self.prepared, self.operator
         self.lot = lot
-        self.journal.lot_table.open(
+        record = self.journal.lot_table.open(
             lot, station=profile.station_name, product_id=profile.product_id, profile=str(profile.path),
             operator=operator,
         )
+        if record.closed:
+            following = successor_lot(lot, self.journal.lot_table.all())
+            raise LineError(f"lot {lot} is closed and takes no more units; run with --lot {following}, or without "
+                            "--lot for today's lot")
         self._slots = ThreadPoolExecutor(max_workers=profile.slots.count, thread_name_prefix="slot")
         self._cloud_pool = ThreadPoolExecutor(max_workers=max(2, profile.slots.count), thread_name_prefix="cloud")
         self._active: dict[int, tuple[str, CancelToken, Future[UnitResult]]] = {}
@@ -121,9 +130,13 @@ class Line:
             self.journal.outbox_table, self.journal.unit_table, self.journal.step_table, self.cloud,
             profile.product_id, self.events, poll_interval=outbox_poll, base_delay=outbox_base_delay,
         )
-        self.workbook = SpreadsheetWriter(
-            self.journal, self.lot, Path(profile.log_folder), scope=profile.workbook,
-            min_interval=workbook_interval, on_status=self._workbook_status, lot_sheets=reconciliation_sheets,
+        self._workbook_interval = workbook_interval
+        self.workbook = self._workbook_writer(lot)
+
+    def _workbook_writer(self, lot: str) -> SpreadsheetWriter:
+        return SpreadsheetWriter(
+            self.journal, lot, Path(self.profile.log_folder), scope=self.profile.workbook,
+            min_interval=self._workbook_interval, on_status=self._workbook_status, lot_sheets=reconciliation_sheets,
         )
 
     def start(self) -> Line:
@@ -163,12 +176,57 @@ class Line:
         return self.prepared.notices
 
     def _todays_lot(self, today: datetime.date) -> str:
-        date = today.strftime("%Y%m%d")
-        existing = {lot.name for lot in self.journal.lot_table.all()}
-        seq = 1  # continue today's latest lot, or start the first one
-        while self.profile.lot_name(date=date, seq=seq + 1) in existing:
-            seq += 1
-        return self.profile.lot_name(date=date, seq=seq)
+        return todays_lot(self.profile, self.journal.lot_table.all(), today)
+
+    def _next_lot(self) -> str:
+        """The lot that follows the current one once it is closed (see ``station.workflow.lot.next_lot``)."""
+        lots = self.journal.lot_table.all()
+        if self._explicit_lot:
+            return successor_lot(self.lot, lots)
+        return todays_lot(self.profile, lots, self._today())
+
+    def close_lot(self) -> str:
+        """Close the current lot and open the next one; returns the new lot's name.
+
+        The closed lot's summary is stored (sealed) and its workbook written a last time; scans into it are refused
+        from then on. Refused with LineError while a unit is running or when the profile's lot naming cannot name
+        a next lot today (it has no ``{seq}``).
+        """
+        from station.records.lot_seal import close_lot
+
+        with self._lock:
+            if self._closed or not self._started:
+                raise LineError("the line is closed" if self._closed else "the line is not started")
+            busy = sorted(s + 1 for s, a in self._active.items() if not a[2].done())
+            if busy:
+                raise LineError(f"Units are still running in slot(s) {', '.join(map(str, busy))}; wait for them "
+                                "to finish, then close the lot.")
+            if self._switching:
+                raise LineError("The lot is already being closed.")
+            date = self._today().strftime("%Y%m%d")
+            if not self._explicit_lot and self.profile.lot_name(date=date, seq=1) == self.profile.lot_name(
+                    date=date, seq=2):
+                raise LineError(f"Lot {self.lot} cannot be closed: the profile's lot_naming has no {{seq}}, so there "
+                                "is no next lot today; add {seq} to lot_naming, or run with --lot NAME.")
+            self._switching = True
+        try:
+            closed = self.lot
+            close_lot(self.journal, closed)  # a lot closed already (by `particle-station lot-close`) stays as sealed
+            following = self._next_lot()
+            self.workbook.close(timeout=60)  # the closed lot's last workbook, with its close time
+            self.journal.lot_table.open(
+                following, station=self.profile.station_name, product_id=self.profile.product_id,
+                profile=str(self.profile.path), operator=self.operator,
+            )
+            self.lot = self.runner.lot = self.runner.cloud_steps.lot = following
+            self.workbook = self._workbook_writer(following).start()
+        finally:
+            with self._lock:
+                self._switching = False
+        self.events.emit(UnitEvent(EventKind.NOTICE, slot=None, unit_key=None,
+                                   message=f"Lot {closed} is closed; lot {following} is open.",
+                                   action="Scan the next unit.", data={"closed_lot": closed, "lot": following}))
+        return following
 
     # --- scanning -----------------------------------------------------------------------------------------------
     def parse_label(self, text: str) -> LabelScan:
@@ -183,7 +241,13 @@ class Line:
             raise LineError("the line is closed" if self._closed else "the line is not started")
         scan = label if isinstance(label, LabelScan) else self.parse_label(label)
         key = scan.serial.value
+        record = self.journal.lot_table.get(self.lot)
+        if record is not None and record.closed:
+            raise LineError(f"Lot {self.lot} is closed; its records are final. Restart the station (or close the lot "
+                            "in engineer mode) to open the next lot.")
         with self._lock:
+            if self._switching:
+                raise LineError("The lot is being closed; scan again in a moment.")
             self._active = {s: a for s, a in self._active.items() if not a[2].done()}
             for active_slot, (active_key, _, _) in self._active.items():
                 if active_key == key:

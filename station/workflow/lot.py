@@ -9,6 +9,8 @@ nothing and starts nothing: a refusal leaves no journal, thread or process behin
 from __future__ import annotations
 
 import datetime
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cloud_client.client import ParticleCloud
@@ -17,6 +19,7 @@ from station.config.profile import FirmwareVersionPolicy, StationProfile
 from station.errors import StationError
 from station.product.firmware import FirmwarePlan, delivered_version, fetch_product_firmware, firmware_plan
 from station.product.groups import ensure_groups, expand_groups
+from station.records.lot_table import LotRecord
 from station.workflow.outcome import RETRY_LATER
 
 
@@ -49,6 +52,50 @@ class PreparedLot:
     def expected_online_version(self) -> int | None:
         """The product firmware version a unit must report online (the released one when it will be updated)."""
         return self.firmware_plan.updated_to if self.firmware_plan else None
+
+
+def todays_lot(profile: StationProfile, lots: Iterable[LotRecord], today: datetime.date) -> str:
+    """The lot a line starts on today: today's latest lot while it is open, else the one after it (the first of the
+    day when there is none). A lot naming without ``{seq}`` names one lot a day."""
+    known = {lot.name: lot for lot in lots}
+    date = today.strftime("%Y%m%d")
+    seq = 1
+    name = profile.lot_name(date=date, seq=seq)
+    while True:
+        following = profile.lot_name(date=date, seq=seq + 1)
+        if following == name:
+            return name
+        if following not in known and not (name in known and known[name].closed):
+            return name
+        seq, name = seq + 1, following
+
+
+def successor_lot(name: str, lots: Iterable[LotRecord]) -> str:
+    """The lot after a lot named by hand (``--lot``): its number raised (``ORDER-7`` -> ``ORDER-7-002``,
+    ``ORDER-7-002`` -> ``ORDER-7-003``), skipping lots already closed."""
+    closed = {lot.name for lot in lots if lot.closed}
+    match = re.fullmatch(r"(.*)-(\d{3,})", name)
+    stem, number, width = (match.group(1), int(match.group(2)), len(match.group(2))) if match else (name, 1, 3)
+    while True:
+        number += 1
+        following = f"{stem}-{number:0{width}d}"
+        if following not in closed:
+            return following
+
+
+def operator_name(given: str | None) -> str:
+    """The operator recorded with a lot's units: the name given (``--operator``, the GUI), else the login name."""
+    if given is not None:
+        name = given.strip()
+        if not name or not name.isprintable():
+            raise LotPreparationError("the operator name is empty or holds control characters; give a name")
+        return name
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        raise LotPreparationError("cannot tell who the operator is from the login; pass --operator NAME") from None
 
 
 def prepare_lot(profile: StationProfile, cloud: ParticleCloud, *, today: datetime.date | None = None) -> PreparedLot:

@@ -35,7 +35,8 @@ def test_identify_serial_simulate_prints_the_device_over_the_console(capsys: pyt
 def test_flash_serial_simulate_sends_the_file_over_ymodem(boron_app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["flash", str(boron_app), "--serial", "--simulate", "boron", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result == {"ok": True, "port": result["port"], "bytes": 3000, "transport": "serial-ymodem"}
+    assert result == {"ok": True, "port": result["port"], "bytes": 3000, "transport": "serial-ymodem",
+                      "product_version": None}
 
 
 def test_flash_serial_on_device_os_6_fails_with_one_line_naming_dfu(

@@ -21,12 +21,13 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def app_file(tmp_path: Path, platform: str, version: int = 9) -> Path:
+def app_file(tmp_path: Path, platform: str, version: int = 9, product_version: int | None = None) -> Path:
     path = tmp_path / f"{platform}-app.bin"
     dependency = [(ModuleFunction.SYSTEM_PART, 1, 6200)]
     index = 2 if platform == "boron" else 1
     path.write_bytes(
-        build_module(platform, ModuleFunction.USER_PART, index, version, size=24 * 1024, dependencies=dependency)
+        build_module(platform, ModuleFunction.USER_PART, index, version, size=24 * 1024, dependencies=dependency,
+                     product_id=None if product_version is None else 12345, product_version=product_version)
     )
     return path
 
@@ -87,6 +88,15 @@ def test_flash_json_reports_the_confirmed_version(tmp_path: Path, capsys: pytest
     code, out, _ = run(capsys, "flash", str(app_file(tmp_path, "boron")), "--simulate", "boron", "--json")
     result = json.loads(out)
     assert code == 0 and result["ok"] and result["running_version"] == 9 and result["address"] == "0x000b4000"
+
+
+def test_flash_shows_the_product_firmware_version_the_engineer_knows(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "flash", str(app_file(tmp_path, "boron", product_version=3)), "--simulate", "boron")
+    assert code == 0 and "runs product firmware version 3 (module version 9)" in out
+    code, out, _ = run(capsys, "flash", str(app_file(tmp_path, "boron", product_version=3)), "--simulate", "boron",
+                       "--json")
+    assert code == 0 and json.loads(out)["product_version"] == 3
 
 
 def test_flash_prints_plain_progress_lines_when_stderr_is_not_a_terminal(

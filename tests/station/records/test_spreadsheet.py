@@ -133,11 +133,12 @@ def test_units_sheet_has_one_row_per_unit_with_every_identifier_and_its_latest_s
         "Device OS": "6.1.1",
         "ICCID": ICCID,
         "IMEI": "352753090123456",
-        "Firmware version": 7,
-        "Firmware SHA-256": "ab" * 32,
+        "Product firmware version": 7,
+        "Firmware file SHA-256": "ab" * 32,
         "Slot": 3,  # journalled 0-based slot 2 is the operator's slot 3
         "Operator": "op-7",
         "Station": "Line 1 Station A",
+        "Software version": None,
         "State": "PASS",
         "Reason": None,
         "Action": None,
@@ -199,7 +200,7 @@ def test_header_row_is_bold_and_frozen_with_an_autofilter_over_all_rows(
     assert [cell.value for cell in sheet[1]] == [column.header for column in COLUMNS]
     assert all(cell.font.b for cell in sheet[1])
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:U4"
+    assert sheet.auto_filter.ref == "A1:V4"
 
 
 def test_columns_are_wide_enough_for_their_identifiers(journal: Journal, clock: Clock, tmp_path: Path) -> None:
@@ -345,7 +346,7 @@ def test_summary_names_the_lot_station_product_and_operator(journal: Journal, tm
 
     figures = summary(tmp_path / "lot.xlsx")
     assert (figures["Lot"], figures["Station"], figures["Product"], figures["Operator"]) == (
-        LOT, "Line 1 Station A", "12345", "op-7",
+        LOT, "Line 1 Station A", 12345, "op-7",
     )
 
 
@@ -361,7 +362,7 @@ def test_empty_lot_still_gets_a_header_row_and_filter(journal: Journal, tmp_path
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
 
     sheet = units_sheet(tmp_path / "lot.xlsx")
-    assert sheet.max_row == 1 and sheet.auto_filter.ref == "A1:U1"
+    assert sheet.max_row == 1 and sheet.auto_filter.ref == "A1:V1"
 
 
 def test_unknown_lot_is_an_error_listing_the_known_lots(journal: Journal, tmp_path: Path) -> None:
