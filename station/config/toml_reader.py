@@ -17,6 +17,8 @@ from station.errors import StationError
 E = TypeVar("E", bound=enum.Enum)
 
 _REQUIRED: Any = object()
+MAX_INTEGER = 2**31 - 1
+"""The largest whole number a setting takes unless told otherwise (ids and counts; the journal stores 64 bits)."""
 
 
 def read_toml(
@@ -30,9 +32,33 @@ def read_toml(
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"cannot read {what} {path}: {exc}") from None
     try:
-        return text, tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        data = None
+    if data is None or _too_deep(data):
+        raise error(f"{path}: arrays or tables are nested more than {MAX_DEPTH} deep; no setting needs that, "
+                    "check the file") from None
+    return text, data
+
+
+MAX_DEPTH = 8
+"""How deep arrays and tables may nest in a settings file (the deepest key a profile has is two levels down)."""
+
+
+def _too_deep(data: Any) -> bool:
+    """True when ``data`` nests deeper than MAX_DEPTH; iterative, so no value can exhaust the stack."""
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
 
 
 class TomlReader:
@@ -125,18 +151,22 @@ class TomlTable:
         return value.strip()
 
     @overload
-    def integer(self, key: str, *, required: Literal[True], minimum: int | None = None) -> int: ...
+    def integer(self, key: str, *, required: Literal[True], minimum: int | None = None,
+                maximum: int = MAX_INTEGER) -> int: ...
     @overload
-    def integer(self, key: str, default: int, *, required: bool = False, minimum: int | None = None) -> int: ...
+    def integer(self, key: str, default: int, *, required: bool = False, minimum: int | None = None,
+                maximum: int = MAX_INTEGER) -> int: ...
     @overload
     def integer(
-        self, key: str, default: None = None, *, required: bool = False, minimum: int | None = None
+        self, key: str, default: None = None, *, required: bool = False, minimum: int | None = None,
+        maximum: int = MAX_INTEGER,
     ) -> int | None: ...
 
     def integer(
-        self, key: str, default: int | None = None, *, required: bool = False, minimum: int | None = None
+        self, key: str, default: int | None = None, *, required: bool = False, minimum: int | None = None,
+        maximum: int = MAX_INTEGER,
     ) -> int | None:
-        """A whole number (not a boolean), at least ``minimum``."""
+        """A whole number (not a boolean), at least ``minimum`` and at most ``maximum``."""
         if key not in self.data:
             if required:
                 raise self.fail(key, f"missing; add `{key} = ...` under {self.header}")
@@ -146,6 +176,8 @@ class TomlTable:
             raise self.fail(key, f"must be a whole number, got {value!r}")
         if minimum is not None and value < minimum:
             raise self.fail(key, f"must be at least {minimum}, got {value}")
+        if value > maximum:
+            raise self.fail(key, f"must be at most {maximum}, got {value}")
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
