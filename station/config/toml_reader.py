@@ -61,6 +61,11 @@ def _too_deep(data: Any) -> bool:
     return False
 
 
+def printable(text: str) -> str:
+    """``text`` on one line: control characters from the file (a key named "\\x1e", a newline in a value) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class TomlReader:
     """One parsed file: checks its sections and keys, and hands out its tables; errors are of type ``error``."""
 
@@ -76,7 +81,7 @@ class TomlReader:
     def fail(self, dotted: str, message: str) -> StationError:
         line = self.line_of(dotted)
         where = f"{self.path}, line {line}" if line else str(self.path)
-        return self.error(f"{where}: {dotted}: {message}")
+        return self.error(printable(f"{where}: {dotted}: {message}"))
 
     def check_keys(self, known: Mapping[str, set[str]], *, arrays: Mapping[str, str] | None = None) -> None:
         """Refuse unknown sections and keys. ``arrays``: the sections written as ``[[name]]`` tables, each with

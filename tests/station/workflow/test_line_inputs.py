@@ -82,6 +82,6 @@ def test_a_journal_that_stops_taking_writes_stops_the_line_before_the_next_unit(
             "a full disk is a sentence, not a traceback"
         with Journal(sim.profile.log_folder / JOURNAL_NAME) as journal:
             [unit] = journal.unit_table.all(line.lot)
-            assert unit.unit_key == sim.devices[0].serial.value and unit.state is UnitState.PASS
+            assert unit.unit_key == first.unit_key and unit.state is UnitState.PASS
     finally:
         sim.close()
