@@ -130,3 +130,11 @@ def test_a_scan_that_is_not_utf8_is_refused_and_the_line_goes_on(tmp_path: Path,
     assert "also not a label" in err, "the scan after the bad bytes was read"
     assert "this run:" in err
 
+
+
+def test_decode_json_that_finds_no_label_says_so_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "not-an-image.png").write_text("text")
+    assert main(["decode", str(tmp_path / "not-an-image.png"), "--json"]) == 1
+    captured = capsys.readouterr()
+    assert '"all_labelled": false' in captured.out
+    assert "1 of 1 image(s) gave no label" in captured.err
