@@ -99,7 +99,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         steps=steps,
         cloud=cloud,
         slots=slots,
-        log_folder=(base / station.text("log_folder", "station-data")).resolve(),
+        log_folder=(base / (station.path_text("log_folder") or "station-data")).resolve(),
         lot_naming=lot_naming,
         workbook=station.choice("workbook", WorkbookScope, WorkbookScope.PER_LOT),
         operator=OperatorLock(pin_hash),
@@ -109,7 +109,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
 
 
 def _firmware(table: TomlTable, base: Path) -> FirmwareSpec:
-    fw_file = table.text("file")
+    fw_file = table.path_text("file")
     fw_version = table.integer("product_version", minimum=1)
     if fw_file is None and fw_version is None:
         raise table.fail("file", "missing; name the firmware `file` (and its `sha256`) or a `product_version`")

@@ -29,8 +29,8 @@ def read_toml(
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error(f"{what} {path} does not exist{missing_hint}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"cannot read {what} {path}: {exc}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: a NUL in the name
+        raise error(printable(f"cannot read {what} {path}: {exc}")) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -200,6 +200,13 @@ class TomlTable:
             options = ", ".join(repr(m.value) for m in enum_type)
             raise self.fail(key, f"must be one of {options}, got {value!r}") from None
 
+    def path_text(self, key: str, default: str | None = None) -> str | None:
+        """A text naming a file or folder: one a file system can hold (no NUL character)."""
+        value = self.text(key, default)
+        if value is not None and "\x00" in value:
+            raise self.fail(key, "a file name cannot hold a NUL character (\\u0000)")
+        return value
+
     def text_list(self, key: str) -> tuple[str, ...]:
         """A list of non-empty texts (a single text counts as a list of one), stripped; empty when missing."""
         value = self.data.get(key, [])
@@ -207,6 +214,8 @@ class TomlTable:
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise self.fail(key, f"must be a list of texts, e.g. [\"a\", \"b\"], got {value!r}")
+        if any("\x00" in v for v in value):
+            raise self.fail(key, "a text cannot hold a NUL character (\\u0000)")
         return tuple(v.strip() for v in value)
 
     def platform(self, key: str = "platform") -> Platform:

@@ -122,6 +122,10 @@ def paths(place: Path) -> st.SearchStrategy[str]:
     ])
 
 
+argument_text = st.text(st.characters(blacklist_characters="\x00"), max_size=12)
+"""What a shell can pass as one argument (exec cannot pass a NUL)."""
+
+
 @st.composite
 def argvs(draw: st.DrawFn, place: Path) -> list[str]:
     path, actions = draw(st.sampled_from(COMMANDS))
@@ -136,9 +140,9 @@ def argvs(draw: st.DrawFn, place: Path) -> list[str]:
             argv.append(str(flag))
             continue
         if action.choices:
-            value = draw(st.one_of(st.sampled_from(sorted(map(str, action.choices))), st.text(max_size=5)))
+            value = draw(st.one_of(st.sampled_from(sorted(map(str, action.choices))), argument_text))
         else:
-            value = draw(st.one_of(paths(place), st.text(max_size=12),
+            value = draw(st.one_of(paths(place), argument_text,
                                    st.integers(-5, 5).map(str), st.just("99999999999999999999"),
                                    st.sampled_from(["boron", "p2,boron", "2026-13-01", "12345-20260101-001"])))
         argv.extend([flag, value] if flag else [value])

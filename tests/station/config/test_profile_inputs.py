@@ -96,3 +96,17 @@ def test_log_folder_problems_are_one_sentence(tmp_path: Path) -> None:
     assert log_folder_problem(tmp_path / "new" / "records") is None
     assert not (tmp_path / "new").exists(), "checking creates nothing"
     assert "not writable" in (log_folder_problem(Path("/proc/station-records")) or "")
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ('file = "fw.bin"', 'file = "fw\\u0000.bin"'),
+    ('name = "Line 1"', 'name = "Line 1"\nlog_folder = "a\\u0000b"'),
+    ("[steps]", '[steps]\ngroups = ["a\\u0000"]'),
+])
+def test_a_nul_character_in_a_file_name_or_list_is_refused(tmp_path: Path, old: str, new: str) -> None:
+    assert "NUL" in refused(tmp_path, GOOD.replace(old, new))
+
+
+def test_a_profile_path_with_a_nul_is_one_sentence() -> None:
+    with pytest.raises(ProfileError, match="cannot read"):
+        load_profile("station\x00.toml")
