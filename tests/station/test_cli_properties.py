@@ -32,7 +32,7 @@ FIRMWARE_SHA = "bddd9ae080c579d56da1fb7f7a7220ed68a0607b117a9f3fcb94bafdd686a925
 EXIT_CODES = {0, 1, 2, 130}
 """0 done, 1 refused or failed (one line on stderr says why), 2 wrong usage, 130 interrupted."""
 LEFT_OUT = {("demo",), ("hil", "udev")}
-PROPERTY = settings(max_examples=40, deadline=None, derandomize=True,
+PROPERTY = settings(max_examples=100, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 SKELETON: dict[str, dict[str, Any]] = {
