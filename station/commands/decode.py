@@ -61,6 +61,10 @@ def run_decode(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"images": [_as_json(report) for report in reports],
                           "all_labelled": all(r.has_label for r in reports)}, indent=2))
+        unlabelled = sum(1 for report in reports if not report.has_label)
+        if unlabelled:  # the exit code says it too; a person reading the terminal needs the sentence
+            print(f"{unlabelled} of {len(reports)} image(s) gave no label; see \"error\", \"message\" and "
+                  "\"rejections\" in the JSON", file=sys.stderr)
     else:
         for report in reports:
             _print_lines(report)

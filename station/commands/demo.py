@@ -50,7 +50,7 @@ def register(subparsers: Any) -> None:
             "SIM activation)."
         ),
     )
-    demo.add_argument("--devices", type=int, default=None,
+    demo.add_argument("--devices", type=_device_count, default=None,
                       help="simulated units on the bench (default 4; 2 with --screenshot)")
     demo.add_argument("--platform", default="boron",
                       help="platform of the simulated units (default boron; e.g. p2 for a Wi-Fi line with a "
@@ -63,6 +63,20 @@ def register(subparsers: Any) -> None:
                       help="keep the demo's profile, journal and workbooks here (default: a temporary folder)")
     demo.add_argument("--no-pin", action="store_true", help="open engineer mode without a PIN")
     demo.set_defaults(handler=run_demo)
+
+
+MAX_DEVICES = 64
+
+
+def _device_count(text: str) -> int:
+    """``--devices``: a number of simulated units the bench can hold."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of units") from None
+    if not 1 <= count <= MAX_DEVICES:
+        raise argparse.ArgumentTypeError(f"{count} units: give 1 to {MAX_DEVICES}")
+    return count
 
 
 class DemoScanner:

@@ -67,6 +67,13 @@ def run_export(args: argparse.Namespace, *, sleep: Callable[[float], None] = tim
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         raise StationError(f"--out {out}: name a .xlsx file (Excel will not open a workbook with another suffix)")
+    from station.config.log_folder import folder_problem
+
+    # Checked before the workbook is built: a save that fails half way leaves openpyxl's row writers to complain.
+    problem = folder_problem(out.absolute().parent, f"--out {out}: the folder",
+                             "name a workbook in a folder this user can write")
+    if problem is not None:
+        raise StationError(problem)
     with Journal(journal_path(args)) as journal:
         for delay in (*LOCKED_RETRIES, None):
             try:

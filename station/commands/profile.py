@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,14 @@ def register(subparsers: Any) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from station.config.log_folder import log_folder_problem
     from station.config.profile_loader import load_profile
     from station.workflow.lot import load_device_os_bundle, load_product_firmware
 
     profile = load_profile(args.profile)
+    problem = log_folder_problem(profile.log_folder)
+    if problem is not None:
+        raise StationError(f"{args.profile}: {problem}")
     print(f"Station     {profile.station_name}")
     print(f"Product     {profile.product_id} ({profile.platform})")
     if profile.firmware.file is not None:
@@ -61,8 +66,15 @@ def run_hash_pin(args: argparse.Namespace) -> int:
     if args.stdin:
         pin = sys.stdin.readline().rstrip("\r\n")
     else:
-        pin = getpass.getpass("Engineer PIN: ")
-        if getpass.getpass("Again: ") != pin:
+        try:
+            with warnings.catch_warnings():  # no terminal: getpass says so itself, without a source line
+                warnings.simplefilter("ignore", getpass.GetPassWarning)
+                pin = getpass.getpass("Engineer PIN: ")
+                again = getpass.getpass("Again: ")
+        except EOFError:
+            raise StationError("no PIN was typed (input ended); run it again in a terminal, or give the PIN "
+                               "with --stdin") from None
+        if again != pin:
             raise StationError("the two PINs differ; nothing was made")
     if len(pin) < 4:
         raise StationError("the PIN must have at least 4 characters")

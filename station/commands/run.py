@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import threading
 from collections.abc import Iterator
@@ -36,11 +37,25 @@ def register(subparsers: Any) -> None:
     run.add_argument("--scanner", metavar="PORT", help="read labels from a serial barcode scanner on PORT")
     run.add_argument("--scanner-baud", type=int, default=9600)
     sim = run.add_argument_group("simulation (no hardware)")
-    sim.add_argument("--simulate", type=int, metavar="N", help="N simulated units of the profile's platform")
+    sim.add_argument("--simulate", type=_unit_count, metavar="N", help="N simulated units of the profile's platform")
     sim.add_argument("--simulate-seed", default="station", help="seed of the simulated units' identities")
     sim.add_argument("--device-timing", choices=("zero", "realistic"), default="realistic")
     sim.add_argument("--auto-scan", action="store_true", help="scan the simulated units' labels automatically")
     run.set_defaults(handler=run_line)
+
+
+MAX_SIMULATED = 1000
+
+
+def _unit_count(text: str) -> int:
+    """``--simulate N``: a number of simulated units."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of units") from None
+    if not 1 <= count <= MAX_SIMULATED:
+        raise argparse.ArgumentTypeError(f"{count} units: give 1 to {MAX_SIMULATED}")
+    return count
 
 
 def _simulated_devices(profile: StationProfile, args: argparse.Namespace) -> list[Any]:
@@ -90,9 +105,16 @@ def _labels(args: argparse.Namespace, devices: list[Any], stdin: TextIO) -> Iter
         return
     if stdin.isatty():
         print("Scan a label (or type it and press Enter); Ctrl-D to finish.", file=sys.stderr)
+    if isinstance(stdin, io.TextIOWrapper):
+        # A scanner that sends one byte that is not UTF-8 must cost one scan, not the line.
+        stdin.reconfigure(errors="replace")
     for text in stdin:
         if text.strip().lower() in ("q", "quit", "exit"):
             return
+        if "\ufffd" in text:
+            print("Scan not accepted: the scanner sent characters that are not text (check the scanner is set to "
+                  "UTF-8 or ASCII); scan the label again.", file=sys.stderr, flush=True)
+            continue
         if text.strip():
             yield text
 
@@ -140,12 +162,16 @@ class TerminalReport:
 
 
 def run_line(args: argparse.Namespace) -> int:
+    from station.config.log_folder import log_folder_problem
     from station.config.profile_loader import load_profile
     from station.workflow.line import Line, LineError
     from station.workflow.lot import operator_name, prepare_lot
     from station.workflow.usb_link import UsbLink
 
     profile = load_profile(args.profile)
+    problem = log_folder_problem(profile.log_folder)
+    if problem is not None:
+        raise StationError(f"{args.profile}: {problem}")
     operator = operator_name(args.operator)
     if args.auto_scan and not args.simulate:
         raise StationError("--auto-scan needs --simulate N")
@@ -173,6 +199,8 @@ def run_line(args: argparse.Namespace) -> int:
         line.events.subscribe(report)
         print(f"line ready: station {profile.station_name!r}, product {profile.product_id} "
               f"({profile.platform.display_name}), lot {line.lot}, {profile.slots.count} slot(s)", file=sys.stderr)
+        for notice in line.startup_notices:  # emitted when the line started, before this report listened
+            print(f"notice: {notice}", file=sys.stderr)
         for text in _labels(args, devices, sys.stdin):
             while True:
                 try:
@@ -181,10 +209,15 @@ def run_line(args: argparse.Namespace) -> int:
                 except LineError as exc:
                     if "busy" in str(exc) and (args.auto_scan or not sys.stdin.isatty()):
                         line.wait_for_free_slot()
-                        continue
-                    print(str(exc), file=sys.stderr)
+                        if line.stopped is None:
+                            continue
+                    print(str(line.stopped or exc), file=sys.stderr)
                     break
+            if line.stopped is not None:
+                break
         line.wait_idle(timeout=3600)
+        if line.stopped is not None:
+            raise StationError(line.stopped)
         counts = line.counts()
         pending = line.journal.count_pending()
         states = list(report.finished.values())
@@ -194,3 +227,4 @@ def run_line(args: argparse.Namespace) -> int:
               + (f" ({pending} cloud operations still queued; they finish when the station runs again)"
                  if pending else ""), file=sys.stderr)
         return 1 if "FAIL" in states else 0
+

@@ -10,6 +10,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import string
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,7 +155,42 @@ class StationProfile:
         return self.log_folder / "firmware-cache"
 
     def lot_name(self, *, date: str, seq: int) -> str:
-        return self.lot_naming.format(product=self.product_id, date=date, seq=seq, station=_slug(self.station_name))
+        return render_template(self.lot_naming, "lot_naming", LOT_NAME_FIELDS, product=self.product_id, date=date,
+                               seq=seq, station=_slug(self.station_name))
+
+    @property
+    def lot_naming_has_seq(self) -> bool:
+        """Whether every start of a day may open a new lot; without ``{seq}`` a day has one lot."""
+        return "seq" in template_fields(self.lot_naming)
+
+
+LOT_NAME_FIELDS = ("product", "date", "seq", "station")
+DEVICE_NAME_FIELDS = ("serial", "device_id", "short_id", "product", "platform", "lot", "station", "date")
+
+
+def template_fields(template: str) -> list[str]:
+    """The field names a ``str.format`` template uses; raises ValueError when it is not a template (``{``)."""
+    return [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
+
+
+def render_template(template: str, key: str, allowed: Collection[str], **values: object) -> str:
+    """``template`` filled from ``values``; a ProfileError naming ``key`` and the allowed fields if it cannot be.
+
+    Only plain fields (``{serial}``, ``{seq:03d}``) are allowed: no positional ``{}``, attribute ``{a.b}`` or index
+    ``{a[0]}``, whose result would depend on the unit."""
+    listed = ", ".join("{" + name + "}" for name in allowed)
+    try:
+        fields = template_fields(template)
+    except ValueError as exc:
+        raise ProfileError(f"{key}: {template!r} is not a valid pattern ({exc}); use {listed}") from None
+    for name in fields:
+        if name not in allowed:
+            shown = "{" + name + "}" if name else "{}"
+            raise ProfileError(f"{key}: unknown field {shown} in {template!r}; use {listed}")
+    try:
+        return template.format(**values)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise ProfileError(f"{key}: {template!r} cannot be filled in ({exc}); use {listed}") from None
 
 
 def _slug(text: str) -> str:

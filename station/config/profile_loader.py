@@ -14,6 +14,8 @@ from cloud_client.errors import AuthError
 from hardware.firmware.versions import DeviceOsVersion
 from hardware.platforms import Platform
 from station.config.profile import (
+    DEVICE_NAME_FIELDS,
+    LOT_NAME_FIELDS,
     ClaimMode,
     CloudSettings,
     ConfirmFailure,
@@ -27,12 +29,18 @@ from station.config.profile import (
     StationProfile,
     StepOptions,
     WorkbookScope,
+    render_template,
     validate_group_name,
 )
 from station.config.toml_reader import TomlReader, TomlTable, read_toml
 
 _DATE_TOKENS = ("{date}", "{date_seq}")
-_RENAME_FIELDS = {"serial", "device_id", "product", "platform", "lot", "station", "date", "short_id"}
+_SAMPLE_UNIT = {"serial": "P046AB1234567890", "device_id": "e00fce68ffffffffffffffff", "short_id": "ffffff",
+                "product": 12345, "platform": "boron", "lot": "12345-20260101-001", "station": "Line 1",
+                "date": "20260101"}
+"""A unit to fill the rename pattern with when the profile is loaded."""
+MAX_PRODUCT_ID = 2**31 - 1
+MAX_SLOTS = 64
 
 _KNOWN_KEYS = {
     "station": {"name", "log_folder", "lot_naming", "workbook"},
@@ -76,23 +84,22 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         )
     lot_naming = station.text("lot_naming", "{product}-{date}-{seq:03d}")
     try:
-        lot_naming.format(product=1, date="20260101", seq=1, station="s")
-    except (KeyError, ValueError, IndexError) as exc:
-        allowed = "{product}, {date}, {seq}, {station}"
-        raise station.fail("lot_naming", f"bad pattern ({exc}); use {allowed}") from None
+        render_template(lot_naming, "lot_naming", LOT_NAME_FIELDS, product=1, date="20260101", seq=1, station="s")
+    except ProfileError as exc:
+        raise station.fail("lot_naming", str(exc).partition(": ")[2]) from None
     confirm = _confirm(r.table("confirm"))
     wifi = _wifi(r.table("wifi"), platform) if "wifi" in data else None
 
     return StationProfile(
         path=path.resolve(),
         station_name=station.text("name", required=True),
-        product_id=product.integer("id", required=True, minimum=1),
+        product_id=product.integer("id", required=True, minimum=1, maximum=MAX_PRODUCT_ID),
         platform=platform,
         firmware=firmware,
         steps=steps,
         cloud=cloud,
         slots=slots,
-        log_folder=(base / station.text("log_folder", "station-data")).resolve(),
+        log_folder=(base / (station.path_text("log_folder") or "station-data")).resolve(),
         lot_naming=lot_naming,
         workbook=station.choice("workbook", WorkbookScope, WorkbookScope.PER_LOT),
         operator=OperatorLock(pin_hash),
@@ -102,7 +109,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
 
 
 def _firmware(table: TomlTable, base: Path) -> FirmwareSpec:
-    fw_file = table.text("file")
+    fw_file = table.path_text("file")
     fw_version = table.integer("product_version", minimum=1)
     if fw_file is None and fw_version is None:
         raise table.fail("file", "missing; name the firmware `file` (and its `sha256`) or a `product_version`")
@@ -138,11 +145,10 @@ def _steps(table: TomlTable, firmware: FirmwareSpec, platform: Platform) -> Step
         raise table.fail("customer_email", "missing; claim = \"claim-code\" needs the customer's e-mail")
     rename = table.text("rename")
     if rename is not None:
-        fields = set(re.findall(r"{(\w+)}", rename))
-        unknown = fields - _RENAME_FIELDS
-        if unknown:
-            allowed = ", ".join("{" + f + "}" for f in sorted(_RENAME_FIELDS))
-            raise table.fail("rename", f"unknown field {{{sorted(unknown)[0]}}}; use {allowed}")
+        try:  # rendered for a sample unit, so a pattern that cannot name every unit is refused here
+            render_template(rename, "rename", DEVICE_NAME_FIELDS, **_SAMPLE_UNIT)
+        except ProfileError as exc:
+            raise table.fail("rename", str(exc).partition(": ")[2]) from None
     groups = table.text_list("groups")
     for group in groups:
         if group.lower() in _DATE_TOKENS:
@@ -191,7 +197,7 @@ def _cloud(table: TomlTable) -> CloudSettings:
 
 
 def _slots(table: TomlTable) -> SlotSettings:
-    count = table.integer("count", 1, minimum=1)
+    count = table.integer("count", 1, minimum=1, maximum=MAX_SLOTS)
     ports = table.text_list("ports")
     if ports and len(ports) != count:
         raise table.fail("ports", f"lists {len(ports)} ports but slots.count is {count}")

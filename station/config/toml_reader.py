@@ -17,6 +17,8 @@ from station.errors import StationError
 E = TypeVar("E", bound=enum.Enum)
 
 _REQUIRED: Any = object()
+MAX_INTEGER = 2**31 - 1
+"""The largest whole number a setting takes unless told otherwise (ids and counts; the journal stores 64 bits)."""
 
 
 def read_toml(
@@ -27,12 +29,41 @@ def read_toml(
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error(f"{what} {path} does not exist{missing_hint}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"cannot read {what} {path}: {exc}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: a NUL in the name
+        raise error(printable(f"cannot read {what} {path}: {exc}")) from None
     try:
-        return text, tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        data = None
+    if data is None or _too_deep(data):
+        raise error(f"{path}: arrays or tables are nested more than {MAX_DEPTH} deep; no setting needs that, "
+                    "check the file") from None
+    return text, data
+
+
+MAX_DEPTH = 8
+"""How deep arrays and tables may nest in a settings file (the deepest key a profile has is two levels down)."""
+
+
+def _too_deep(data: Any) -> bool:
+    """True when ``data`` nests deeper than MAX_DEPTH; iterative, so no value can exhaust the stack."""
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: control characters from the file (a key named "\\x1e", a newline in a value) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class TomlReader:
@@ -50,7 +81,7 @@ class TomlReader:
     def fail(self, dotted: str, message: str) -> StationError:
         line = self.line_of(dotted)
         where = f"{self.path}, line {line}" if line else str(self.path)
-        return self.error(f"{where}: {dotted}: {message}")
+        return self.error(printable(f"{where}: {dotted}: {message}"))
 
     def check_keys(self, known: Mapping[str, set[str]], *, arrays: Mapping[str, str] | None = None) -> None:
         """Refuse unknown sections and keys. ``arrays``: the sections written as ``[[name]]`` tables, each with
@@ -125,18 +156,22 @@ class TomlTable:
         return value.strip()
 
     @overload
-    def integer(self, key: str, *, required: Literal[True], minimum: int | None = None) -> int: ...
+    def integer(self, key: str, *, required: Literal[True], minimum: int | None = None,
+                maximum: int = MAX_INTEGER) -> int: ...
     @overload
-    def integer(self, key: str, default: int, *, required: bool = False, minimum: int | None = None) -> int: ...
+    def integer(self, key: str, default: int, *, required: bool = False, minimum: int | None = None,
+                maximum: int = MAX_INTEGER) -> int: ...
     @overload
     def integer(
-        self, key: str, default: None = None, *, required: bool = False, minimum: int | None = None
+        self, key: str, default: None = None, *, required: bool = False, minimum: int | None = None,
+        maximum: int = MAX_INTEGER,
     ) -> int | None: ...
 
     def integer(
-        self, key: str, default: int | None = None, *, required: bool = False, minimum: int | None = None
+        self, key: str, default: int | None = None, *, required: bool = False, minimum: int | None = None,
+        maximum: int = MAX_INTEGER,
     ) -> int | None:
-        """A whole number (not a boolean), at least ``minimum``."""
+        """A whole number (not a boolean), at least ``minimum`` and at most ``maximum``."""
         if key not in self.data:
             if required:
                 raise self.fail(key, f"missing; add `{key} = ...` under {self.header}")
@@ -146,6 +181,8 @@ class TomlTable:
             raise self.fail(key, f"must be a whole number, got {value!r}")
         if minimum is not None and value < minimum:
             raise self.fail(key, f"must be at least {minimum}, got {value}")
+        if value > maximum:
+            raise self.fail(key, f"must be at most {maximum}, got {value}")
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
@@ -163,6 +200,13 @@ class TomlTable:
             options = ", ".join(repr(m.value) for m in enum_type)
             raise self.fail(key, f"must be one of {options}, got {value!r}") from None
 
+    def path_text(self, key: str, default: str | None = None) -> str | None:
+        """A text naming a file or folder: one a file system can hold (no NUL character)."""
+        value = self.text(key, default)
+        if value is not None and "\x00" in value:
+            raise self.fail(key, "a file name cannot hold a NUL character (\\u0000)")
+        return value
+
     def text_list(self, key: str) -> tuple[str, ...]:
         """A list of non-empty texts (a single text counts as a list of one), stripped; empty when missing."""
         value = self.data.get(key, [])
@@ -170,6 +214,8 @@ class TomlTable:
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise self.fail(key, f"must be a list of texts, e.g. [\"a\", \"b\"], got {value!r}")
+        if any("\x00" in v for v in value):
+            raise self.fail(key, "a text cannot hold a NUL character (\\u0000)")
         return tuple(v.strip() for v in value)
 
     def platform(self, key: str = "platform") -> Platform:

@@ -73,7 +73,7 @@ class JournalDatabase:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        except sqlite3.DatabaseError as exc:
+        except (OSError, sqlite3.DatabaseError) as exc:
             raise JournalError(f"cannot open the journal {self.path}: {exc}") from None
         try:
             self._db.execute("PRAGMA journal_mode=WAL")

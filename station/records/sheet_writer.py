@@ -86,6 +86,7 @@ class SpreadsheetWriter:
         tz: tzinfo | None = None,
         isolate: bool = True,
         lot_sheets: LotSheets | None = None,
+        recheck_interval: float = 5.0,
     ) -> None:
         if not 0 < duty <= 1:
             raise ValueError(f"duty must be in (0, 1], got {duty}")
@@ -104,6 +105,8 @@ class SpreadsheetWriter:
         self._tz = tz
         self.isolate = isolate
         self._lot_sheets = lot_sheets
+        self.recheck_interval = recheck_interval
+        self._last_path: Path | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._cond = threading.Condition()
         self._pass_lock = threading.Lock()
@@ -193,7 +196,10 @@ class SpreadsheetWriter:
                             break
                         self._cond.wait(delay)
                     else:
-                        self._cond.wait()
+                        # Idle: look now and then whether someone deleted the workbook, and write it again.
+                        self._cond.wait(self.recheck_interval)
+                        if not self._dirty and not self._stopping and self._workbook_missing():
+                            self._dirty = True
                 ticket = self._flush_requested
                 stopping = self._stopping
                 self._dirty = False
@@ -212,7 +218,7 @@ class SpreadsheetWriter:
         """Rewrite the workbook(s) if the journal changed since the last good write; report and schedule."""
         with self._pass_lock:
             revision = self.journal.db.revision
-            if revision == self._written_revision:
+            if revision == self._written_revision and not self._workbook_missing():
                 return True
             started = time.monotonic()
             try:
@@ -227,11 +233,19 @@ class SpreadsheetWriter:
             self._report(status)
             return True
 
+    def _workbook_missing(self) -> bool:
+        """The last workbook written is gone (deleted or moved away while the line ran)."""
+        path = self._last_path
+        return path is not None and not path.exists()
+
     def _write(self) -> WorkbookStatus:
         if self.scope is WorkbookScope.PER_DAY:
-            return self._write_days()
+            status = self._write_days()
+            self._last_path = status.path
+            return status
         path = lot_workbook_path(self.folder, self.lot)
         report = self._run_job(None, path)
+        self._last_path = path
         self.writes += 1
         return WorkbookStatus(WorkbookState.WRITTEN, path, f"workbook {path} updated: {report.units} units",
                               units=report.units)

@@ -15,7 +15,14 @@ from typing import Any
 from cloud_client.client import ParticleCloud
 from cloud_client.errors import NotFoundError
 from cloud_client.models import ImportOutcome, SimActivation
-from station.config.profile import ClaimMode, SimActivationPolicy, StationProfile
+from station.config.profile import (
+    DEVICE_NAME_FIELDS,
+    ClaimMode,
+    ProfileError,
+    SimActivationPolicy,
+    StationProfile,
+    render_template,
+)
 from station.workflow.outcome import UnitFailure
 
 Payload = dict[str, Any]
@@ -188,16 +195,22 @@ def plan_cloud_work(
                      else {"device_id": device_id}))
     update: Payload = {"device_id": device_id}
     if steps.rename:
-        update["name"] = steps.rename.format(
-            serial=serial or device_id,
-            device_id=device_id,
-            short_id=device_id[-6:],
-            product=profile.product_id,
-            platform=profile.platform.name,
-            lot=lot,
-            station=profile.station_name,
-            date=today.strftime("%Y%m%d"),
-        )
+        try:
+            update["name"] = render_template(
+                steps.rename, "steps.rename", DEVICE_NAME_FIELDS,
+                serial=serial or device_id,
+                device_id=device_id,
+                short_id=device_id[-6:],
+                product=profile.product_id,
+                platform=profile.platform.name,
+                lot=lot,
+                station=profile.station_name,
+                date=today.strftime("%Y%m%d"),
+            )
+        except ProfileError as exc:
+            raise UnitFailure(f"The device name cannot be made: {exc}.",
+                              "Ask the engineer to fix steps.rename in the profile; set the unit aside.",
+                              step="update_device") from None
     if steps.development is not None:
         update["development"] = steps.development
     if groups:

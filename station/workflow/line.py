@@ -23,6 +23,7 @@ from hardware.errors import IdentifierError
 from hardware.identifiers import LabelScan
 from hardware.progress import CancelToken
 from station.errors import StationError
+from station.records.database import JournalError
 from station.records.journal import JOURNAL_NAME, Journal
 from station.records.sheet_writer import SpreadsheetWriter, WorkbookState, WorkbookStatus
 from station.records.unit_table import UnitState
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 
 class LineError(StationError):
     """The line cannot start or cannot take this scan."""
+
+
+class LineStopped(LineError):
+    """The line takes no more scans until the station is started again (its journal cannot be written)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ class Line:
         self.cloud = prepared.cloud
         self.operator = operator
         self.events = EventBus()
+        self._lot_notices: list[str] = []
         self.journal = Journal(Path(profile.log_folder) / JOURNAL_NAME)
         self.journal.unit_table.software_version = station_version()  # recorded with every unit it starts
         self._today = today
@@ -102,6 +108,8 @@ class Line:
             raise
         self._started = False
         self._closed = False
+        self._stopped: str | None = None
+        """Why the line takes no more scans (the journal cannot be written), or None."""
 
     def _build(self, link: DeviceLink, lot: str, today: Callable[[], datetime.date], *, find_timeout: float,
                outbox_poll: float, outbox_base_delay: float, workbook_interval: float) -> None:
@@ -171,12 +179,25 @@ class Line:
             ))
 
     @property
+    def stopped(self) -> str | None:
+        """Why the line takes no more scans (the journal cannot be written), or None while it runs."""
+        return self._stopped
+
+    @property
     def startup_notices(self) -> tuple[str, ...]:
         """What the operator should read before the first unit (firmware delivered over the air, cloud outage)."""
-        return self.prepared.notices
+        return (*self._lot_notices, *self.prepared.notices)
 
     def _todays_lot(self, today: datetime.date) -> str:
-        return todays_lot(self.profile, self.journal.lot_table.all(), today)
+        """Today's lot (``station.workflow.lot.todays_lot``). Without ``{seq}`` in the profile's lot naming a day has
+        one lot name: every start of the day resumes that lot, and the operator is told so."""
+        lots = self.journal.lot_table.all()
+        name = todays_lot(self.profile, lots, today)
+        if not self.profile.lot_naming_has_seq and any(lot.name == name for lot in lots):
+            self._lot_notices.append(
+                f"Lot {name} continues: the profile's lot naming has no {{seq}}, so every start on "
+                f"{today.isoformat()} resumes this lot.")
+        return name
 
     def _next_lot(self) -> str:
         """The lot that follows the current one once it is closed (see ``station.workflow.lot.next_lot``)."""
@@ -239,6 +260,8 @@ class Line:
         """Start the unit behind this label on ``slot`` (or the first free slot)."""
         if self._closed or not self._started:
             raise LineError("the line is closed" if self._closed else "the line is not started")
+        if self._stopped is not None:
+            raise LineStopped(self._stopped)
         scan = label if isinstance(label, LabelScan) else self.parse_label(label)
         key = scan.serial.value
         record = self.journal.lot_table.get(self.lot)
@@ -269,6 +292,16 @@ class Line:
     def _run_unit(self, scan: LabelScan, slot: int, cancel: CancelToken) -> UnitResult:
         try:
             return self.runner.run(scan, slot=slot, cancel=cancel)
+        except JournalError as exc:
+            # Disk full or read-only: no unit may start that cannot be recorded. What is recorded stays.
+            self._stopped = (
+                f"The line has stopped: the journal cannot be written ({exc}). Free disk space or make the log "
+                f"folder {self.profile.log_folder} writable, then start the station again; every unit recorded "
+                "so far is kept.")
+            log.error("%s", self._stopped)
+            self.events.emit(UnitEvent(EventKind.NOTICE, slot=slot, unit_key=scan.serial.value,
+                                       message=self._stopped, action="Scan nothing more; tell the engineer."))
+            raise
         except Exception as exc:
             log.exception("unit %s on slot %d failed unexpectedly", scan.serial, slot + 1)
             self.events.emit(UnitEvent(EventKind.NOTICE, slot=slot, unit_key=scan.serial.value,
