@@ -19,8 +19,6 @@ from typing import Any
 
 from station.errors import StationError
 
-SCHEMA_VERSION = 1
-
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS lots (
@@ -47,6 +45,16 @@ _SCHEMA = (
         id INTEGER PRIMARY KEY, lot TEXT NOT NULL REFERENCES lots(name), source TEXT NOT NULL,
         line INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL)""",
 )
+
+
+_MIGRATIONS: tuple[tuple[int, str, tuple[tuple[str, str, str], ...]], ...] = (
+    (2, "a unit's device side is recorded apart from its state (the state is derived: records/unit_state.py)",
+     (("units", "device_result", "TEXT"),)),
+)
+"""Numbered schema steps after version 1, each a set of added columns (table, column, type); applied in order to
+an older file, every step only adds what is missing, so a file written by any version opens."""
+
+SCHEMA_VERSION = max(version for version, _, _ in _MIGRATIONS)
 
 
 class JournalError(StationError):
@@ -80,11 +88,17 @@ class JournalDatabase:
             raise
 
     def _migrate(self) -> None:
-        """Create what a new file lacks and record the schema version (one version so far)."""
+        """Create what a new file lacks, apply the numbered steps it misses and record the schema version."""
         with self.transaction() as db:
             for statement in _SCHEMA:
                 db.execute(statement)
-            db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            for _version, _why, columns in _MIGRATIONS:
+                for table, column, kind in columns:
+                    present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                    if column not in present:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            db.execute("INSERT INTO meta (key, value) VALUES ('schema', ?) ON CONFLICT(key) DO UPDATE SET "
+                       "value = excluded.value", (str(SCHEMA_VERSION),))
 
     def now(self) -> float:
         """The time stamp the journal writes (seconds since the epoch; tests give a fake clock)."""

@@ -45,6 +45,8 @@ class UnitRecord:
     first_result: str | None
     cycle_seconds: float | None
     updated_at: float
+    device_result: str | None = None
+    """How the device side of the latest attempt ended ('done', 'failed'), NULL while it runs (records/unit_state)."""
 
 
 _UNIT_FIELDS = (
@@ -73,11 +75,15 @@ class UnitTable:
                 )
                 created = True
             else:
+                # A new attempt: the first attempt's outcome stays as it was left; cloud work the earlier attempt
+                # left unfinished is superseded (this attempt does its own), so only this attempt decides the state.
                 db.execute(
-                    "UPDATE units SET attempts = attempts + 1, state = ?, reason = NULL, action = NULL, "
-                    "ended_at = NULL, updated_at = ? WHERE id = ?",
+                    "UPDATE units SET attempts = attempts + 1, first_result = COALESCE(first_result, state), "
+                    "state = ?, reason = NULL, action = NULL, ended_at = NULL, device_result = NULL, updated_at = ? "
+                    "WHERE id = ?",
                     (UnitState.IN_PROGRESS.value, now, row[0]),
                 )
+                db.execute("UPDATE outbox SET state = 'superseded' WHERE unit_id = ? AND state != 'done'", (row[0],))
                 created = False
         unit = self.by_key(lot, unit_key)
         assert unit is not None

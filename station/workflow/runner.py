@@ -3,7 +3,8 @@
 Device steps (station.workflow.device_steps) run in order on the slot's thread: find, identify, check label,
 validate firmware, flash + verify, final check. As soon as the device id is known the cloud work
 (station.workflow.cloud_steps: pre-add, SIM, claim, name/groups/flags) starts on the cloud pool; a cloud outage
-sends the rest of that work to the outbox and the unit ends "cloud pending". This module keeps the unit's state.
+sends the rest of that work to the outbox. The unit's state is derived from the journal by whichever of this runner
+and the outbox worker finishes last (station.records.unit_state).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from hardware.progress import CancelToken
 from station.config.profile import ClaimMode
 from station.records.outbox_table import OutboxTable
 from station.records.step_table import StepTable
-from station.records.unit_table import UnitState, UnitTable
+from station.records.unit_state import UnitSettlement
+from station.records.unit_table import UnitTable
 from station.workflow.cloud_steps import CloudSteps
 from station.workflow.device import DeviceLink
 from station.workflow.device_steps import DeviceSteps, SlotClaims
@@ -54,6 +56,7 @@ class UnitRunner:
         self.profile = prepared.profile
         self.units = units
         self.steps = steps
+        self.settlement = UnitSettlement(units.db)
         self.lot = lot
         self.operator = operator
         self.cloud_pool = cloud_pool
@@ -113,32 +116,22 @@ class UnitRunner:
         return self._finish(ctx, failure, pending)
 
     def _finish(self, ctx: UnitContext, failure: UnitFailure | None, pending: list[str]) -> UnitResult:
+        """Record how the device side ended; the unit's state is derived with the outbox's facts in that same write
+        (records/unit_state.py), so the outbox finishing first, or failing, is never overwritten."""
         cycle = self.clock() - ctx.started
-        if failure is not None:
-            state, reason, action = UnitState.FAIL, failure.reason, failure.action
-        elif pending == ["confirm_online"]:
-            state = UnitState.CLOUD_PENDING
-            reason = (f"Device done; waiting up to {self.profile.confirm.timeout_s:.0f} s for it to come online in "
-                      "the product.")
-            action = "Keep the unit powered until it is confirmed online; you can scan the next unit."
-        elif pending:
-            state = UnitState.CLOUD_PENDING
-            reason = f"Device done; cloud work waiting ({', '.join(pending)}): it will finish by itself."
-            action = "Put the unit in the PASS tray; nothing more to do."
-        else:
-            state, reason, action = UnitState.PASS, "All steps passed.", "Put the unit in the PASS tray."
-        first = ctx.unit.first_result or (UnitState.FAIL.value if state is UnitState.FAIL else UnitState.PASS.value)
-        unit = self.units.update(
-            ctx.unit.id, state=state, reason=reason, action=action, ended_at=time.time(), cycle_seconds=cycle,
-            first_result=first,
+        settled = self.settlement.device_finished(
+            ctx.unit.id, failure=(failure.reason, failure.action) if failure else None, ended_at=time.time(),
+            cycle_seconds=cycle,
         )
+        unit = self.units.get(ctx.unit.id) or ctx.unit
         result = UnitResult(
-            unit_key=unit.unit_key, state=state, reason=reason, action=action, device_id=unit.device_id,
-            serial=unit.serial, cycle_seconds=cycle, failed_step=failure.step if failure else None,
+            unit_key=unit.unit_key, state=settled.state, reason=settled.reason, action=settled.action,
+            device_id=unit.device_id, serial=unit.serial, cycle_seconds=cycle,
+            failed_step=failure.step if failure else None,
         )
-        self.recorder.emit(ctx, EventKind.UNIT_FINISHED, status=state.value, message=reason, action=action,
-                           data={"device_id": unit.device_id, "cycle_seconds": cycle,
-                                 "failed_step": result.failed_step})
+        self.recorder.emit(ctx, EventKind.UNIT_FINISHED, status=settled.state.value, message=settled.reason,
+                           action=settled.action, data={"device_id": unit.device_id, "cycle_seconds": cycle,
+                                                        "failed_step": result.failed_step, "pending": pending})
         return result
 
     def _device_step(self, ctx: UnitContext, step: str, work: Callable[[], Any]) -> Any:
