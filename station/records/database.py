@@ -50,6 +50,8 @@ _SCHEMA = (
 _MIGRATIONS: tuple[tuple[int, str, tuple[tuple[str, str, str], ...]], ...] = (
     (2, "a unit's device side is recorded apart from its state (the state is derived: records/unit_state.py)",
      (("units", "device_result", "TEXT"),)),
+    (3, "every failure carries a stable reason code beside its sentence (records/reason_code.py)",
+     (("units", "reason_code", "TEXT"), ("outbox", "error_code", "TEXT"))),
 )
 """Numbered schema steps after version 1, each a set of added columns (table, column, type); applied in order to
 an older file, every step only adds what is missing, so a file written by any version opens."""

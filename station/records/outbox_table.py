@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from station.records.database import JournalDatabase
+from station.records.reason_code import ReasonCode
 from station.records.unit_state import Settled, settle_in
 
 _OPEN = "('pending', 'failed')"
@@ -27,6 +28,8 @@ class OutboxItem:
     attempts: int
     next_attempt_at: float
     last_error: str | None
+    error_code: str | None = None
+    """The reason code of the last error that gave the item up (records/reason_code.py)."""
 
 
 class OutboxTable:
@@ -62,13 +65,16 @@ class OutboxTable:
 
     def not_confirmed(self, item_id: int, reason: str) -> Settled | None:
         """An online confirmation whose time box ran out: finished, the unit ends 'not confirmed'."""
-        return self._finish(item_id, "not_confirmed", reason, "done_at = ?, ", (self.db.now(),))
+        return self._finish(item_id, "not_confirmed", reason, "done_at = ?, error_code = ?, ",
+                            (self.db.now(), ReasonCode.NOT_ONLINE_IN_TIME.value))
 
-    def failed(self, item_id: int, error: str, *, retry_at: float | None) -> Settled | None:
-        """Record a failed attempt; ``retry_at`` None means it can never succeed (given up, needs an engineer)."""
+    def failed(self, item_id: int, error: str, *, retry_at: float | None,
+               code: str = ReasonCode.CLOUD_REFUSED.value) -> Settled | None:
+        """Record a failed attempt; ``retry_at`` None means it can never succeed (given up, needs an engineer;
+        ``code`` is then the reason code its unit fails with)."""
         if retry_at is not None:
             return self._finish(item_id, "pending", error, "next_attempt_at = ?, ", (retry_at,))
-        return self._finish(item_id, "failed", error, "", ())
+        return self._finish(item_id, "failed", error, "error_code = ?, ", (str(code),))
 
     def _finish(self, item_id: int, state: str, error: str | None, extra: str,
                 params: tuple[object, ...]) -> Settled | None:

@@ -23,7 +23,7 @@ FINISHED_STATES = (UnitState.PASS, UnitState.FAIL, UnitState.NOT_CONFIRMED)
 _STATE_ORDER = (
     UnitState.PASS, UnitState.FAIL, UnitState.CLOUD_PENDING, UnitState.NOT_CONFIRMED, UnitState.IN_PROGRESS,
 )
-_NO_REASON = "(no reason recorded)"
+_NO_CODE = "(no code recorded)"
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class LotSummary:
     """Units whose first result was PASS / all units; None for an empty lot."""
     median_cycle_seconds: float | None
     failures_by_reason: tuple[tuple[str, int], ...]
-    """Failed units per reason, most frequent first, then by reason."""
+    """Failed units per reason code (records/reason_code.py), most frequent first, then by code: a Pareto."""
 
 
 def summarize(units: Sequence[UnitRecord]) -> LotSummary:
@@ -47,7 +47,7 @@ def summarize(units: Sequence[UnitRecord]) -> LotSummary:
     finished = sum(counts[s] for s in FINISHED_STATES)
     first_pass = sum(1 for u in units if u.first_result == UnitState.PASS.value)
     cycles = [u.cycle_seconds for u in units if u.cycle_seconds is not None]
-    reasons = Counter((u.reason or _NO_REASON) for u in units if u.state is UnitState.FAIL)
+    reasons = Counter((u.reason_code or _NO_CODE) for u in units if u.state is UnitState.FAIL)
     return LotSummary(
         units=len(units),
         counts={state: counts[state] for state in _STATE_ORDER},
@@ -101,6 +101,6 @@ def write_summary_sheet(
     pair("First-pass yield (first result PASS / units)", cells.number(summary.first_pass_yield, PERCENT_FORMAT))
     pair("Median cycle time (s)", cells.number(summary.median_cycle_seconds, SECONDS_FORMAT))
     sheet.append([])
-    sheet.append([cells.header("Failures by reason"), cells.header("Units")])
+    sheet.append([cells.header("Failures by reason code"), cells.header("Units")])
     for reason, count in summary.failures_by_reason:
         sheet.append([cells.text(reason), cells.number(count)])

@@ -5,8 +5,8 @@ Two sides finish a unit: the runner (its device steps, and any cloud step it ran
 transaction, from everything recorded so far, so neither side can overwrite the other's outcome:
 
 - device side still running (``device_result`` NULL): "in progress";
-- the runner failed the attempt (``device_result`` 'failed'): FAIL, with the runner's reason;
-- an outbox item of the attempt was given up ('failed'): FAIL, with the item's error;
+- the runner failed the attempt (``device_result`` 'failed'): FAIL, with the runner's reason and reason code;
+- an outbox item of the attempt was given up ('failed'): FAIL, with the item's error and code;
 - an outbox item still pending: "cloud pending";
 - an online confirmation timed out ('not_confirmed'): "not confirmed";
 - otherwise PASS.
@@ -20,8 +20,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from station.records.database import JournalDatabase
+from station.records.reason_code import ReasonCode
 from station.records.unit_table import UnitState
 
 DEVICE_DONE = "done"
@@ -39,59 +41,78 @@ class Settled:
     state: UnitState
     reason: str
     action: str
+    reason_code: str | None
     changed: bool
 
 
-def derive(device_result: str | None, runner_reason: str | None, runner_action: str | None,
-           items: list[tuple[str, str, str | None, dict[str, object]]]) -> tuple[UnitState, str, str] | None:
-    """The state the facts give: ``items`` are the attempt's outbox items as (operation, state, error, payload).
-    None while the device side is still running (nothing to settle yet)."""
+class ItemFact(NamedTuple):
+    """One outbox item of the attempt, as the journal holds it."""
+
+    operation: str
+    state: str
+    error: str | None
+    payload: dict[str, object]
+    code: str | None
+
+
+Derived = tuple[UnitState, str, str, str | None]
+"""state, reason, action, reason code."""
+
+
+def derive(device_result: str | None, runner: tuple[str | None, str | None, str | None],
+           items: list[ItemFact]) -> Derived | None:
+    """The state the facts give: ``runner`` is the unit's (reason, action, code) as the runner left them, ``items``
+    the attempt's outbox items. None while the device side is still running (nothing to settle yet)."""
     if device_result is None:
         return None
     if device_result == DEVICE_FAILED:
-        return UnitState.FAIL, runner_reason or "The unit failed.", runner_action or _SET_ASIDE
-    failed = [i for i in items if i[1] == "failed"]
+        return (UnitState.FAIL, runner[0] or "The unit failed.", runner[1] or _SET_ASIDE,
+                runner[2] or ReasonCode.INTERNAL.value)
+    failed = [i for i in items if i.state == "failed"]
     if failed:
-        return UnitState.FAIL, failed[0][2] or f"Cloud work {failed[0][0]} was refused.", _SET_ASIDE
-    pending = [i for i in items if i[1] == "pending"]
+        return (UnitState.FAIL, failed[0].error or f"Cloud work {failed[0].operation} was refused.", _SET_ASIDE,
+                failed[0].code or ReasonCode.CLOUD_REFUSED.value)
+    pending = [i for i in items if i.state == "pending"]
     if pending:
-        names = [i[0] for i in pending]
+        names = [i.operation for i in pending]
         if names == ["confirm_online"]:
-            timeout = float(str(pending[0][3].get("timeout_s", 0)))
+            timeout = float(str(pending[0].payload.get("timeout_s", 0)))
             return (UnitState.CLOUD_PENDING,
                     f"Device done; waiting up to {timeout:.0f} s for it to come online in the product.",
-                    "Keep the unit powered until it is confirmed online; you can scan the next unit.")
+                    "Keep the unit powered until it is confirmed online; you can scan the next unit.", None)
         return (UnitState.CLOUD_PENDING,
                 f"Device done; cloud work waiting ({', '.join(names)}): it will finish by itself.",
-                "Put the unit in the PASS tray; nothing more to do.")
-    unconfirmed = [i for i in items if i[1] == "not_confirmed"]
+                "Put the unit in the PASS tray; nothing more to do.", None)
+    unconfirmed = [i for i in items if i.state == "not_confirmed"]
     if unconfirmed:
-        return (UnitState.NOT_CONFIRMED, unconfirmed[0][2] or "The cloud did not confirm the unit online.",
-                "The unit is flashed and registered; check it comes online before shipping it.")
-    if any(i[1] == "done" for i in items):
-        return UnitState.PASS, "All steps passed (cloud work finished later).", "Put the unit in the PASS tray."
-    return UnitState.PASS, "All steps passed.", "Put the unit in the PASS tray."
+        return (UnitState.NOT_CONFIRMED, unconfirmed[0].error or "The cloud did not confirm the unit online.",
+                "The unit is flashed and registered; check it comes online before shipping it.",
+                unconfirmed[0].code or ReasonCode.NOT_ONLINE_IN_TIME.value)
+    if any(i.state == "done" for i in items):
+        return (UnitState.PASS, "All steps passed (cloud work finished later).", "Put the unit in the PASS tray.",
+                None)
+    return UnitState.PASS, "All steps passed.", "Put the unit in the PASS tray.", None
 
 
 def settle_in(db: sqlite3.Connection, unit_id: int, now: float) -> Settled | None:
     """Derive and write a unit's state; call inside the write transaction that recorded the last fact."""
-    row = db.execute("SELECT unit_key, state, device_result, reason, action, first_result FROM units WHERE id = ?",
-                     (unit_id,)).fetchone()
+    row = db.execute("SELECT unit_key, state, device_result, reason, action, reason_code, first_result FROM units "
+                     "WHERE id = ?", (unit_id,)).fetchone()
     if row is None:
         return None
-    unit_key, old_state, device_result, reason, action, first_result = row
-    items = [(op, state, error, json.loads(payload)) for op, state, error, payload in db.execute(
-        "SELECT operation, state, last_error, payload FROM outbox WHERE unit_id = ? AND state != 'superseded' "
-        "ORDER BY id", (unit_id,))]
-    derived = derive(device_result, reason, action, items)
+    unit_key, old_state, device_result, reason, action, code, first_result = row
+    items = [ItemFact(op, state, error, json.loads(payload), item_code) for op, state, error, payload, item_code
+             in db.execute("SELECT operation, state, last_error, payload, error_code FROM outbox WHERE unit_id = ? "
+                           "AND state != 'superseded' ORDER BY id", (unit_id,))]
+    derived = derive(device_result, (reason, action, code), items)
     if derived is None:
         return None
-    state, reason, action = derived
+    state, reason, action, code = derived
     if first_result is None and state is not UnitState.CLOUD_PENDING:
         first_result = state.value
-    db.execute("UPDATE units SET state = ?, reason = ?, action = ?, first_result = ?, updated_at = ? WHERE id = ?",
-               (state.value, reason, action, first_result, now, unit_id))
-    return Settled(unit_id, unit_key, state, reason, action, changed=state.value != old_state)
+    db.execute("UPDATE units SET state = ?, reason = ?, action = ?, reason_code = ?, first_result = ?, "
+               "updated_at = ? WHERE id = ?", (state.value, reason, action, code, first_result, now, unit_id))
+    return Settled(unit_id, unit_key, state, reason, action, code, changed=state.value != old_state)
 
 
 class UnitSettlement:
@@ -100,18 +121,18 @@ class UnitSettlement:
     def __init__(self, db: JournalDatabase) -> None:
         self.db = db
 
-    def device_finished(self, unit_id: int, *, failure: tuple[str, str] | None, ended_at: float,
+    def device_finished(self, unit_id: int, *, failure: tuple[str, str, str] | None, ended_at: float,
                         cycle_seconds: float) -> Settled:
-        """``failure`` is the runner's (reason, action) when the attempt failed, else None."""
+        """``failure`` is the runner's (reason, action, reason code) when the attempt failed, else None."""
         now = self.db.now()
         with self.db.transaction() as db:
             if failure is None:
                 db.execute("UPDATE units SET device_result = ?, ended_at = ?, cycle_seconds = ? WHERE id = ?",
                            (DEVICE_DONE, ended_at, cycle_seconds, unit_id))
             else:
-                db.execute("UPDATE units SET device_result = ?, reason = ?, action = ?, ended_at = ?, "
-                           "cycle_seconds = ? WHERE id = ?",
-                           (DEVICE_FAILED, failure[0], failure[1], ended_at, cycle_seconds, unit_id))
+                db.execute("UPDATE units SET device_result = ?, reason = ?, action = ?, reason_code = ?, "
+                           "ended_at = ?, cycle_seconds = ? WHERE id = ?",
+                           (DEVICE_FAILED, *failure, ended_at, cycle_seconds, unit_id))
             settled = settle_in(db, unit_id, now)
         assert settled is not None
         return settled

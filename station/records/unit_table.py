@@ -47,11 +47,13 @@ class UnitRecord:
     updated_at: float
     device_result: str | None = None
     """How the device side of the latest attempt ended ('done', 'failed'), NULL while it runs (records/unit_state)."""
+    reason_code: str | None = None
+    """The stable code of a FAIL or 'not confirmed' (records/reason_code.py), beside ``reason``."""
 
 
 _UNIT_FIELDS = (
     "serial", "device_id", "platform", "device_os", "iccid", "imei", "firmware_version", "firmware_sha256", "slot",
-    "operator", "station", "state", "reason", "action", "ended_at", "first_result", "cycle_seconds",
+    "operator", "station", "state", "reason", "action", "ended_at", "first_result", "cycle_seconds", "reason_code",
 )
 """The columns a caller may set; the others are the table's own bookkeeping."""
 
@@ -79,8 +81,8 @@ class UnitTable:
                 # left unfinished is superseded (this attempt does its own), so only this attempt decides the state.
                 db.execute(
                     "UPDATE units SET attempts = attempts + 1, first_result = COALESCE(first_result, state), "
-                    "state = ?, reason = NULL, action = NULL, ended_at = NULL, device_result = NULL, updated_at = ? "
-                    "WHERE id = ?",
+                    "state = ?, reason = NULL, action = NULL, reason_code = NULL, ended_at = NULL, "
+                    "device_result = NULL, updated_at = ? WHERE id = ?",
                     (UnitState.IN_PROGRESS.value, now, row[0]),
                 )
                 db.execute("UPDATE outbox SET state = 'superseded' WHERE unit_id = ? AND state != 'done'", (row[0],))

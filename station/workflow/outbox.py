@@ -11,6 +11,7 @@ from collections.abc import Callable
 from cloud_client.client import ParticleCloud
 from cloud_client.errors import CloudError
 from station.records.outbox_table import OutboxItem, OutboxTable
+from station.records.reason_code import ReasonCode
 from station.records.step_table import StepStatus, StepTable
 from station.records.unit_state import Settled
 from station.records.unit_table import UnitTable
@@ -97,7 +98,8 @@ class OutboxWorker:
     def _run(self, item: OutboxItem) -> bool:
         operation = OPERATIONS.get(item.operation)
         if operation is None:
-            self._announce(self.outbox.failed(item.id, f"unknown operation {item.operation!r}", retry_at=None))
+            self._announce(self.outbox.failed(item.id, f"unknown operation {item.operation!r}", retry_at=None,
+                                              code=ReasonCode.INTERNAL))
             return False
         step_id = self.steps.started(item.unit_id, operation.name) if item.unit_id is not None else None
         try:
@@ -124,7 +126,7 @@ class OutboxWorker:
             failure = explain(exc, step=operation.name)
             if step_id is not None:
                 self.steps.ended(step_id, StepStatus.FAILED, error=failure.reason)
-            self._announce(self.outbox.failed(item.id, failure.reason, retry_at=None))
+            self._announce(self.outbox.failed(item.id, failure.reason, retry_at=None, code=failure.code))
             return False
         if step_id is not None:
             detail["note"] = "completed from the outbox"

@@ -120,18 +120,20 @@ class UnitRunner:
         (records/unit_state.py), so the outbox finishing first, or failing, is never overwritten."""
         cycle = self.clock() - ctx.started
         settled = self.settlement.device_finished(
-            ctx.unit.id, failure=(failure.reason, failure.action) if failure else None, ended_at=time.time(),
+            ctx.unit.id, failure=(failure.reason, failure.action, failure.code.value) if failure else None,
+            ended_at=time.time(),
             cycle_seconds=cycle,
         )
         unit = self.units.get(ctx.unit.id) or ctx.unit
         result = UnitResult(
             unit_key=unit.unit_key, state=settled.state, reason=settled.reason, action=settled.action,
             device_id=unit.device_id, serial=unit.serial, cycle_seconds=cycle,
-            failed_step=failure.step if failure else None,
+            failed_step=failure.step if failure else None, reason_code=settled.reason_code,
         )
         self.recorder.emit(ctx, EventKind.UNIT_FINISHED, status=settled.state.value, message=settled.reason,
                            action=settled.action, data={"device_id": unit.device_id, "cycle_seconds": cycle,
-                                                        "failed_step": result.failed_step, "pending": pending})
+                                                        "failed_step": result.failed_step, "pending": pending,
+                                                        "reason_code": settled.reason_code})
         return result
 
     def _device_step(self, ctx: UnitContext, step: str, work: Callable[[], Any]) -> Any:

@@ -62,6 +62,7 @@ def record(
     *results: UnitState,
     cycle: float = 40.0,
     reason: str | None = None,
+    code: str | None = None,
     lot: str = LOT,
     **fields: Any,
 ) -> UnitRecord:
@@ -75,6 +76,7 @@ def record(
             unit.id,
             state=result,
             reason=reason if result is UnitState.FAIL else None,
+            reason_code=code if result is UnitState.FAIL else None,
             ended_at=clock.now,
             first_result=unit.first_result or result.value,
             cycle_seconds=clock.now - started,
@@ -319,24 +321,26 @@ def test_summary_median_cycle_time_is_the_middle_cycle(journal: Journal, clock: 
     assert summary(tmp_path / "lot.xlsx")["Median cycle time (s)"] == pytest.approx(37.5)
 
 
-def test_summary_lists_failures_by_reason_most_frequent_first(
+def test_summary_lists_failures_by_reason_code_most_frequent_first(
     journal: Journal, clock: Clock, tmp_path: Path
 ) -> None:
-    reasons = ["flash verify failed", "SIM not found", "flash verify failed", "label mismatch", "SIM not found"]
-    reasons += ["flash verify failed"]
-    for index, reason in enumerate(reasons):
-        record(journal, clock, f"unit-{index}", UnitState.FAIL, reason=reason)
+    """A Pareto by code: sentences that embed serial numbers or ICCIDs still group under their code."""
+    failures = [("verify failed at 0x80000", "flash_verify"), ("The cloud does not know SIM 8901", "cloud_refused"),
+                ("verify failed at 0x80400", "flash_verify"), ("label says A, device says B", "label_mismatch"),
+                ("The cloud does not know SIM 8902", "cloud_refused"), ("verify failed at 0x81000", "flash_verify")]
+    for index, (reason, code) in enumerate(failures):
+        record(journal, clock, f"unit-{index}", UnitState.FAIL, reason=reason, code=code)
     record(journal, clock, "no-reason", UnitState.FAIL)
 
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
 
     rows = list(openpyxl.load_workbook(tmp_path / "lot.xlsx")["Summary"].iter_rows(values_only=True))
-    start = rows.index(("Failures by reason", "Units")) + 1
+    start = rows.index(("Failures by reason code", "Units")) + 1
     assert rows[start:] == [
-        ("flash verify failed", 3),
-        ("SIM not found", 2),
-        ("(no reason recorded)", 1),
-        ("label mismatch", 1),
+        ("flash_verify", 3),
+        ("cloud_refused", 2),
+        ("(no code recorded)", 1),
+        ("label_mismatch", 1),
     ]
 
 

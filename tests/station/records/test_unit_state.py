@@ -67,7 +67,8 @@ class RunnerAndOutbox(RuleBasedStateMachine):
     @rule(failed=st.booleans())
     def runner_finishes(self, failed: bool) -> None:
         settled = self.settlement.device_finished(
-            self.unit_id, failure=("flash failed", "set aside") if failed else None, ended_at=1.0, cycle_seconds=1.0)
+            self.unit_id, failure=("flash failed", "set aside", "flash_failed") if failed else None, ended_at=1.0,
+            cycle_seconds=1.0)
         self.runner = "failed" if failed else "done"
         assert settled.state is model_state(self.runner, self.items)
 
@@ -109,6 +110,9 @@ class RunnerAndOutbox(RuleBasedStateMachine):
             assert self.journal.outbox_table.pending_for_unit(self.unit_id)
         if self.attempt == 1 and unit.state in (UnitState.PASS, UnitState.FAIL, UnitState.NOT_CONFIRMED):
             assert unit.first_result == unit.state.value
+        expected_code = {UnitState.FAIL: {"flash_failed", "cloud_refused"},
+                         UnitState.NOT_CONFIRMED: {"not_online_in_time"}}.get(unit.state, {None})
+        assert unit.reason_code in expected_code, (unit.state, unit.reason_code)
 
 
 TestRunnerAndOutbox = RunnerAndOutbox.TestCase
