@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "run",
     "tray",
     "export",
+    "lot",
     "demo",
     "profile",
     "hil",

@@ -188,8 +188,7 @@ def run_line(args: argparse.Namespace) -> int:
         pending = line.journal.count_pending()
         states = list(report.finished.values())
         print(f"this run: {len(states)} units, {states.count('PASS')} PASS, {states.count('FAIL')} FAIL, "
-              f"{states.count('cloud pending')} cloud pending. Lot {line.lot} so far: {counts.total} units, "
-              f"{counts.passed} PASS, {counts.failed} FAIL"
+              f"{states.count('cloud pending')} cloud pending. Lot {line.lot} so far: {counts.sentence()}"
               + (f" ({pending} cloud operations still queued; they finish when the station runs again)"
                  if pending else ""), file=sys.stderr)
         return 1 if "FAIL" in states else 0

@@ -44,6 +44,10 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS lot_lists (
         id INTEGER PRIMARY KEY, lot TEXT NOT NULL REFERENCES lots(name), source TEXT NOT NULL,
         line INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL)""",
+    # schema step 4
+    """CREATE TABLE IF NOT EXISTS refused_scans (
+        id INTEGER PRIMARY KEY, lot TEXT NOT NULL REFERENCES lots(name), label TEXT NOT NULL,
+        reason_code TEXT NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL)""",
 )
 
 
@@ -52,6 +56,7 @@ _MIGRATIONS: tuple[tuple[int, str, tuple[tuple[str, str, str], ...]], ...] = (
      (("units", "device_result", "TEXT"),)),
     (3, "every failure carries a stable reason code beside its sentence (records/reason_code.py)",
      (("units", "reason_code", "TEXT"), ("outbox", "error_code", "TEXT"))),
+    (4, "refused scans are recorded apart from units (records/refused_scan_table.py; a table in _SCHEMA)", ()),
 )
 """Numbered schema steps after version 1, each a set of added columns (table, column, type); applied in order to
 an older file, every step only adds what is missing, so a file written by any version opens."""

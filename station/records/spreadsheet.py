@@ -115,6 +115,7 @@ def build_workbook(
     day: date | None = None,
     tz: tzinfo | None = None,
     now: float | None = None,
+    refused_scans: int = 0,
 ) -> Workbook:
     """A write-only workbook with the Units and Summary sheets for these units (of these lots)."""
     workbook = Workbook(write_only=True)
@@ -131,7 +132,8 @@ def build_workbook(
     units_sheet.append([cells.header(column.header) for column in COLUMNS])
     for unit in units:
         units_sheet.append(_unit_row(cells, unit))
-    write_summary_sheet(workbook.create_sheet(SUMMARY_SHEET), units, lots, day=day, tz=tz, now=now)
+    write_summary_sheet(workbook.create_sheet(SUMMARY_SHEET), units, lots, day=day, tz=tz, now=now,
+                        refused_scans=refused_scans)
     return workbook
 
 
@@ -208,7 +210,8 @@ def write_workbook(
         lots = [record for record in journal.lots() if record.name in names]
     else:
         raise ValueError("write_workbook needs either a lot or a day")
-    workbook = build_workbook(units, lots, day=day, tz=tz, now=now)
+    refused = sum(journal.refused_scan_table.count(record.name) for record in lots)
+    workbook = build_workbook(units, lots, day=day, tz=tz, now=now, refused_scans=refused)
     if lot is not None and lot_sheets is not None:
         for sheet in lot_sheets(journal, lot):
             write_sheet(workbook, sheet)

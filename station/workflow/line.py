@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from hardware.errors import IdentifierError
@@ -24,8 +23,8 @@ from hardware.identifiers import LabelScan
 from hardware.progress import CancelToken
 from station.errors import StationError
 from station.records.journal import JOURNAL_NAME, Journal
+from station.records.lot_summary import LotFigures, lot_figures
 from station.records.sheet_writer import SpreadsheetWriter, WorkbookState, WorkbookStatus
-from station.records.unit_table import UnitState
 from station.trays.reconcile import reconciliation_sheets
 from station.workflow.device import DeviceLink
 from station.workflow.events import EventBus, EventKind, UnitEvent
@@ -41,21 +40,8 @@ class LineError(StationError):
     """The line cannot start or cannot take this scan."""
 
 
-@dataclass(frozen=True)
-class LotCounts:
-    total: int
-    passed: int
-    failed: int
-    cloud_pending: int
-    in_progress: int
-
-    @property
-    def finished(self) -> int:
-        return self.passed + self.failed + self.cloud_pending
-
-    @property
-    def yield_fraction(self) -> float | None:
-        return (self.passed + self.cloud_pending) / self.finished if self.finished else None
+LotCounts = LotFigures
+"""The lot's figures as the line reports them (records/lot_summary.py computes them for every screen and report)."""
 
 
 class Line:
@@ -222,13 +208,13 @@ class Line:
             return sorted(s for s, a in self._active.items() if not a[2].done())
 
     # --- lot facts ----------------------------------------------------------------------------------------------
-    def counts(self) -> LotCounts:
-        units = self.journal.unit_table.all(self.lot)
-        by_state = {state: sum(1 for u in units if u.state is state) for state in UnitState}
-        return LotCounts(
-            total=len(units), passed=by_state[UnitState.PASS], failed=by_state[UnitState.FAIL],
-            cloud_pending=by_state[UnitState.CLOUD_PENDING], in_progress=by_state[UnitState.IN_PROGRESS],
-        )
+    def counts(self) -> LotFigures:
+        """The lot's figures (units, PASS, FAIL, waiting on the cloud, yields...), from the journal."""
+        return lot_figures(self.journal.unit_table.all(self.lot), refused_scans=self.refused_scans())
+
+    def refused_scans(self) -> int:
+        """Labels of this lot refused before a unit existed (not units; outside yield)."""
+        return self.journal.refused_scan_table.count(self.lot)
 
     def retry_cloud_work(self) -> int:
         count = self.journal.outbox_table.retry_failed()

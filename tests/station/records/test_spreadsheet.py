@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from station.records.cells import DATETIME_FORMAT
 from station.records.journal import Journal
+from station.records.lot_summary import lot_figures
 from station.records.spreadsheet import (
     COLUMNS,
     UnknownLotError,
@@ -26,7 +27,6 @@ from station.records.spreadsheet import (
     write_workbook,
 )
 from station.records.spreadsheet_paths import lot_workbook_path, workbook_name
-from station.records.summary import summarize
 from station.records.unit_table import UnitRecord, UnitState
 
 LOT = "12345-20260101-001"
@@ -281,10 +281,10 @@ def test_summary_counts_units_per_state(journal: Journal, clock: Clock, tmp_path
 
     figures = summary(tmp_path / "lot.xlsx")
     assert [figures[state.value] for state in UnitState] == [1, 3, 2, 1, 0]
-    assert figures["Total units"] == 7
+    assert figures["Units"] == 7
 
 
-def test_summary_yield_is_pass_over_finished_units(journal: Journal, clock: Clock, tmp_path: Path) -> None:
+def test_summary_yield_is_pass_over_tested_units(journal: Journal, clock: Clock, tmp_path: Path) -> None:
     states = [UnitState.PASS] * 3 + [UnitState.FAIL, UnitState.NOT_CONFIRMED, UnitState.CLOUD_PENDING]
     for index, state in enumerate(states):
         record(journal, clock, f"unit-{index}", state)
@@ -293,8 +293,8 @@ def test_summary_yield_is_pass_over_finished_units(journal: Journal, clock: Cloc
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
 
     figures = summary(tmp_path / "lot.xlsx")
-    assert figures["Finished units (PASS, FAIL, not confirmed)"] == 5
-    assert figures["Yield (PASS / finished)"] == pytest.approx(3 / 5)
+    assert figures["Units tested (PASS, FAIL, not confirmed)"] == 5
+    assert figures["Yield (latest attempt PASS / tested)"] == pytest.approx(3 / 5)
 
 
 def test_summary_first_pass_yield_counts_units_whose_first_result_was_pass(
@@ -308,8 +308,8 @@ def test_summary_first_pass_yield_counts_units_whose_first_result_was_pass(
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
 
     figures = summary(tmp_path / "lot.xlsx")
-    assert figures["First-pass yield (first result PASS / units)"] == pytest.approx(2 / 4)
-    assert figures["Yield (PASS / finished)"] == pytest.approx(3 / 4)
+    assert figures["First-pass yield (first attempt PASS / tested)"] == pytest.approx(2 / 4)
+    assert figures["Yield (latest attempt PASS / tested)"] == pytest.approx(3 / 4)
 
 
 def test_summary_median_cycle_time_is_the_middle_cycle(journal: Journal, clock: Clock, tmp_path: Path) -> None:
@@ -354,7 +354,7 @@ def test_summary_names_the_lot_station_product_and_operator(journal: Journal, tm
 
 
 def test_summary_of_an_empty_lot_has_no_yields() -> None:
-    figures = summarize([])
+    figures = lot_figures([])
 
     assert (figures.units, figures.yield_rate, figures.first_pass_yield, figures.median_cycle_seconds) == (
         0, None, None, None,
