@@ -18,6 +18,8 @@ class ReasonCode(enum.StrEnum):
     """No device for the label appeared on USB within the find time-out."""
     WRONG_PLATFORM = "wrong_platform"
     """The device is of another platform than the line's product."""
+    ALREADY_PASSED = "already_passed"
+    """A refused scan: the label's unit already passed in this lot."""
     DEVICE_OS_TOO_OLD = "device_os_too_old"
     FIRMWARE_INVALID = "firmware_invalid"
     """The product firmware does not fit the unit (or cannot be read)."""

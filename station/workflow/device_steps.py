@@ -12,7 +12,7 @@ from cloud_client.client import ParticleCloud
 from hardware.errors import HardwareError
 from hardware.firmware import DeviceOsVersion, FirmwareModule, validate_for
 from hardware.identifiers import SerialNumber
-from hardware.progress import ProgressEvent
+from hardware.progress import CancelToken, ProgressEvent
 from station.config.profile import StationProfile
 from station.config.wifi import wifi_settings
 from station.records.reason_code import ReasonCode
@@ -115,6 +115,23 @@ class DeviceSteps:
             "Plug the unit in (check the USB cable and power), then scan the label again.",
             code=ReasonCode.DEVICE_NOT_FOUND,
         )
+
+    def device_appears(self, slot: int, cancel: CancelToken) -> bool:
+        """Whether any free device shows up on this slot within the find time-out (a label with no device behind it
+        is refused before a unit exists)."""
+        deadline = self.clock() + self.find_timeout
+        ports = self.profile.slots.ports
+        while True:
+            busy = self.claims.busy(slot)
+            candidates = [d for d in self.link.connected() if d.device_id.value not in busy]
+            if ports:
+                candidates = [d for d in candidates if ports[slot] in (d.port, d.device_id.value)]
+            if candidates:
+                return True
+            if self.clock() >= deadline:
+                return False
+            cancel.raise_if_cancelled("finding the device")
+            time.sleep(0.1)
 
     def _match(
         self,

@@ -32,12 +32,22 @@ from station.workflow.lot import PreparedLot
 from station.workflow.outbox import OutboxWorker
 from station.workflow.outcome import UnitResult
 from station.workflow.runner import UnitRunner
+from station.workflow.scan_check import MisScan, check_label_platform, check_not_passed
 
 log = logging.getLogger(__name__)
 
 
 class LineError(StationError):
     """The line cannot start or cannot take this scan."""
+
+
+class ScanRefused(LineError):
+    """A label refused before a unit exists (recorded as a refused scan, outside yield); the message says what to
+    do. ``code`` is its reason code."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 LotCounts = LotFigures
@@ -163,12 +173,19 @@ class Line:
         except IdentifierError as exc:
             raise LineError(f"Scan not accepted: {exc}.") from None
 
-    def scan(self, label: str | LabelScan, *, slot: int | None = None) -> Future[UnitResult]:
-        """Start the unit behind this label on ``slot`` (or the first free slot)."""
+    def scan(self, label: str | LabelScan, *, slot: int | None = None, rework: bool = False) -> Future[UnitResult]:
+        """Start the unit behind this label on ``slot`` (or the first free slot). A label naming another platform,
+        or of a unit already PASS in this lot (unless ``rework``, an engineer's explicit action), raises
+        ScanRefused; a label whose device does not appear in time ends the future with ScanRefused."""
         if self._closed or not self._started:
             raise LineError("the line is closed" if self._closed else "the line is not started")
         scan = label if isinstance(label, LabelScan) else self.parse_label(label)
         key = scan.serial.value
+        try:
+            check_label_platform(self.profile, key)
+            check_not_passed(self.journal.unit_table.by_key(self.lot, key), rework=rework)
+        except MisScan as exc:
+            raise self._refuse(key, exc) from None
         with self._lock:
             self._active = {s: a for s, a in self._active.items() if not a[2].done()}
             for active_slot, (active_key, _, _) in self._active.items():
@@ -184,13 +201,24 @@ class Line:
             elif slot in self._active:
                 raise LineError(f"Slot {slot + 1} is busy with unit {self._active[slot][0]}.")
             cancel = CancelToken()
-            future = self._slots.submit(self._run_unit, scan, slot, cancel)
+            future = self._slots.submit(self._run_unit, scan, slot, cancel, rework)
             self._active[slot] = (key, cancel, future)
         return future
 
-    def _run_unit(self, scan: LabelScan, slot: int, cancel: CancelToken) -> UnitResult:
+    def _refuse(self, key: str, exc: MisScan, slot: int | None = None) -> ScanRefused:
+        """Record a refused scan (not a unit). Refused in a slot's thread (no device appeared), the screens hear it
+        as a notice; refused in ``scan()``, the caller shows the exception."""
+        self.journal.refused_scan_table.record(self.lot, key, exc.code.value, str(exc))
+        if slot is not None:
+            self.events.emit(UnitEvent(EventKind.NOTICE, slot=slot, unit_key=key, message=str(exc),
+                                       data={"refused": True, "reason_code": exc.code.value}))
+        return ScanRefused(str(exc), exc.code.value)
+
+    def _run_unit(self, scan: LabelScan, slot: int, cancel: CancelToken, rework: bool = False) -> UnitResult:
         try:
-            return self.runner.run(scan, slot=slot, cancel=cancel)
+            return self.runner.run(scan, slot=slot, cancel=cancel, rework=rework)
+        except MisScan as exc:
+            raise self._refuse(scan.serial.value, exc, slot) from None
         except Exception as exc:
             log.exception("unit %s on slot %d failed unexpectedly", scan.serial, slot + 1)
             self.events.emit(UnitEvent(EventKind.NOTICE, slot=slot, unit_key=scan.serial.value,

@@ -16,9 +16,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from hardware.identifiers import LabelScan
-from hardware.progress import CancelToken
+from hardware.progress import Cancelled, CancelToken
 from station.config.profile import ClaimMode
 from station.records.outbox_table import OutboxTable
+from station.records.reason_code import ReasonCode
 from station.records.step_table import StepTable
 from station.records.unit_state import UnitSettlement
 from station.records.unit_table import UnitTable
@@ -28,6 +29,7 @@ from station.workflow.device_steps import DeviceSteps, SlotClaims
 from station.workflow.events import EventBus, EventKind
 from station.workflow.lot import PreparedLot
 from station.workflow.outcome import UnitFailure, UnitResult
+from station.workflow.scan_check import MisScan
 from station.workflow.unit_steps import StepRecorder, UnitContext
 
 FIND_TIMEOUT_S = 5.0
@@ -75,14 +77,31 @@ class UnitRunner:
             expected_online_version=prepared.expected_online_version or prepared.module.product_version,
         )
 
-    def run(self, label: LabelScan, *, slot: int = 0, cancel: CancelToken | None = None) -> UnitResult:
+    def run(self, label: LabelScan, *, slot: int = 0, cancel: CancelToken | None = None,
+            rework: bool = False) -> UnitResult:
+        """Run the unit behind ``label``; raises MisScan, before any unit is recorded, when no device appears for a
+        label never scanned in this lot. ``rework``: an engineer reworks a unit already PASS (journalled so)."""
         key = label.serial.value
+        cancel = cancel or CancelToken()
+        if self.units.by_key(self.lot, key) is None:
+            try:
+                appeared = self.device_steps.device_appears(slot, cancel)
+            except Cancelled:
+                raise MisScan(ReasonCode.CANCELLED, f"Scan of {key} stopped before the unit started; scan the "
+                              "label again when the unit is plugged in.") from None
+            if not appeared:
+                raise MisScan(ReasonCode.DEVICE_NOT_FOUND,
+                              f"Scan refused: no device appeared on USB for slot {slot + 1} within "
+                              f"{self.device_steps.find_timeout:.0f} s of scanning {key}; plug the unit in, then scan "
+                              "its label again.")
         unit, created = self.units.begin(
             self.lot, key, serial=key, slot=slot, operator=self.operator, station=self.profile.station_name
         )
-        ctx = UnitContext(label, slot, unit, cancel or CancelToken(), started=self.clock())
+        ctx = UnitContext(label, slot, unit, cancel, started=self.clock())
         if not created:
             ctx.resumed = dict(self.steps.passed(unit.id))
+        if rework:
+            self.recorder.note(ctx, "rework", "an engineer reworks a unit that had passed")
         self.recorder.emit(ctx, EventKind.UNIT_STARTED, message="resuming" if not created else "",
                            data={"new": created})
         cloud_future: Future[list[str]] | None = None

@@ -16,7 +16,7 @@ from .conftest import make_line
 
 
 def test_label_of_another_unit_fails_with_label_mismatch(sim: SimulatedLine) -> None:
-    other = LabelScan.parse("P046ZZ000000001 ABCDEFGHJKLMNPQ")
+    other = LabelScan.parse("B40TZZ000000001 ABCDEFGHJKLMNPQ")
     with make_line(sim) as line:
         result = line.scan(other).result(timeout=60)
         unit = line.journal.unit_table.by_key(line.lot, result.unit_key)
@@ -25,10 +25,12 @@ def test_label_of_another_unit_fails_with_label_mismatch(sim: SimulatedLine) -> 
     assert unit is not None and unit.reason_code == ReasonCode.LABEL_MISMATCH and unit.reason == result.reason
 
 
-def test_no_device_on_usb_fails_with_device_not_found(sim: SimulatedLine) -> None:
-    sim.devices[0].unplug()
+def test_a_known_unit_whose_device_is_gone_fails_with_device_not_found(sim: SimulatedLine) -> None:
+    device = sim.devices[0]
     with make_line(sim) as line:
-        result = line.scan(sim.devices[0].label).result(timeout=60)
+        line.journal.unit_table.begin(line.lot, device.serial.value)  # type: ignore[union-attr]
+        device.unplug()
+        result = line.scan(device.label).result(timeout=60)
         unit = line.journal.unit_table.by_key(line.lot, result.unit_key)
     assert result.state is UnitState.FAIL, result.reason
     assert unit is not None and unit.reason_code == ReasonCode.DEVICE_NOT_FOUND
