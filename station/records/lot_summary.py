@@ -11,6 +11,7 @@ This station decides how its own states count:
   like a time-out;
 - "cloud pending" (device done, cloud work still queued) and "in progress" have no outcome yet: they are shown
   apart ("waiting on the cloud", "running") and count in neither the numerator nor the denominator until settled;
+- "interrupted" (the station stopped while the unit ran) is an aborted run: shown apart, outside yield;
 - refused scans (a label refused before a unit existed) are not units: counted apart, outside yield.
 """
 
@@ -44,6 +45,8 @@ class LotFigures:
     not_confirmed: int
     running: int
     """'in progress'."""
+    interrupted: int
+    """The station stopped while the unit ran (Ctrl-C, shutdown): no outcome, like an aborted run."""
     tested: int
     """PASS + FAIL + not confirmed: the denominator of the yields."""
     attempts: int
@@ -72,6 +75,8 @@ class LotFigures:
                 f"cloud, {self.not_confirmed} not confirmed")
         if self.running:
             text += f", {self.running} running"
+        if self.interrupted:
+            text += f", {self.interrupted} interrupted"
         text += (f"; yield {percent_text(self.yield_rate)}, first-pass yield {percent_text(self.first_pass_yield)} "
                  f"(of {self.tested} tested)")
         if self.refused_scans:
@@ -89,7 +94,7 @@ def lot_figures(units: Sequence[UnitRecord], *, refused_scans: int = 0) -> LotFi
     tested = [u for u in units if u.state in TESTED_STATES]
     first_pass = sum(1 for u in tested if u.first_result == UnitState.PASS.value)
     cycles = sorted(float(u.cycle_seconds) for u in units if u.cycle_seconds is not None
-                    and u.state is not UnitState.IN_PROGRESS)
+                    and u.state not in (UnitState.IN_PROGRESS, UnitState.INTERRUPTED))
     codes = Counter((u.reason_code or NO_CODE) for u in tested if u.state is not UnitState.PASS)
     return LotFigures(
         units=len(units),
@@ -98,6 +103,7 @@ def lot_figures(units: Sequence[UnitRecord], *, refused_scans: int = 0) -> LotFi
         waiting_on_cloud=counts[UnitState.CLOUD_PENDING],
         not_confirmed=counts[UnitState.NOT_CONFIRMED],
         running=counts[UnitState.IN_PROGRESS],
+        interrupted=counts[UnitState.INTERRUPTED],
         tested=len(tested),
         attempts=sum(u.attempts for u in units),
         reworked=sum(1 for u in units if u.attempts > 1),

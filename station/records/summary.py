@@ -19,6 +19,7 @@ from station.records.unit_table import UnitRecord, UnitState
 SUMMARY_SHEET = "Summary"
 _STATE_ORDER = (
     UnitState.PASS, UnitState.FAIL, UnitState.CLOUD_PENDING, UnitState.NOT_CONFIRMED, UnitState.IN_PROGRESS,
+    UnitState.INTERRUPTED,
 )
 
 
@@ -42,7 +43,7 @@ def write_summary_sheet(
     figures = lot_figures(units, refused_scans=refused_scans)
     counts = {UnitState.PASS: figures.passed, UnitState.FAIL: figures.failed,
               UnitState.CLOUD_PENDING: figures.waiting_on_cloud, UnitState.NOT_CONFIRMED: figures.not_confirmed,
-              UnitState.IN_PROGRESS: figures.running}
+              UnitState.IN_PROGRESS: figures.running, UnitState.INTERRUPTED: figures.interrupted}
 
     def pair(label: str, value: Cell | str | float | None) -> None:
         sheet.append([cells.header(label), value])

@@ -5,6 +5,7 @@ Two sides finish a unit: the runner (its device steps, and any cloud step it ran
 transaction, from everything recorded so far, so neither side can overwrite the other's outcome:
 
 - device side still running (``device_result`` NULL): "in progress";
+- the station stopped while it ran (``device_result`` 'interrupted'): "interrupted", no outcome;
 - the runner failed the attempt (``device_result`` 'failed'): FAIL, with the runner's reason and reason code;
 - an outbox item of the attempt was given up ('failed'): FAIL, with the item's error and code;
 - an outbox item still pending: "cloud pending";
@@ -28,6 +29,7 @@ from station.records.unit_table import UnitState
 
 DEVICE_DONE = "done"
 DEVICE_FAILED = "failed"
+DEVICE_INTERRUPTED = "interrupted"
 
 _SET_ASIDE = "Take this unit out of the PASS tray and set it aside for engineering."
 
@@ -65,6 +67,9 @@ def derive(device_result: str | None, runner: tuple[str | None, str | None, str 
     the attempt's outbox items. None while the device side is still running (nothing to settle yet)."""
     if device_result is None:
         return None
+    if device_result == DEVICE_INTERRUPTED:
+        return (UnitState.INTERRUPTED, runner[0] or "The station stopped while this unit ran.",
+                runner[1] or "Scan the label again to resume this unit.", ReasonCode.INTERRUPTED.value)
     if device_result == DEVICE_FAILED:
         return (UnitState.FAIL, runner[0] or "The unit failed.", runner[1] or _SET_ASIDE,
                 runner[2] or ReasonCode.INTERNAL.value)
@@ -108,7 +113,7 @@ def settle_in(db: sqlite3.Connection, unit_id: int, now: float) -> Settled | Non
     if derived is None:
         return None
     state, reason, action, code = derived
-    if first_result is None and state is not UnitState.CLOUD_PENDING:
+    if first_result is None and state not in (UnitState.CLOUD_PENDING, UnitState.INTERRUPTED):
         first_result = state.value
     db.execute("UPDATE units SET state = ?, reason = ?, action = ?, reason_code = ?, first_result = ?, "
                "updated_at = ? WHERE id = ?", (state.value, reason, action, code, first_result, now, unit_id))
@@ -132,7 +137,8 @@ class UnitSettlement:
             else:
                 db.execute("UPDATE units SET device_result = ?, reason = ?, action = ?, reason_code = ?, "
                            "ended_at = ?, cycle_seconds = ? WHERE id = ?",
-                           (DEVICE_FAILED, *failure, ended_at, cycle_seconds, unit_id))
+                           (DEVICE_INTERRUPTED if failure[2] == ReasonCode.INTERRUPTED.value else DEVICE_FAILED,
+                            *failure, ended_at, cycle_seconds, unit_id))
             settled = settle_in(db, unit_id, now)
         assert settled is not None
         return settled

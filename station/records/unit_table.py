@@ -18,6 +18,8 @@ class UnitState(enum.Enum):
     """Everything on the device is done; cloud work waits in the outbox and will be retried."""
     NOT_CONFIRMED = "not confirmed"
     """Passed, but the cloud did not confirm the unit online within the time box (profile option)."""
+    INTERRUPTED = "interrupted"
+    """The station stopped (Ctrl-C, shutdown) while the unit ran: no outcome; scanning it again resumes it."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ class UnitTable:
                 # A new attempt: the first attempt's outcome stays as it was left; cloud work the earlier attempt
                 # left unfinished is superseded (this attempt does its own), so only this attempt decides the state.
                 db.execute(
-                    "UPDATE units SET attempts = attempts + 1, first_result = COALESCE(first_result, state), "
+                    "UPDATE units SET attempts = attempts + 1, first_result = COALESCE(first_result, "
+                    "CASE WHEN state IN ('in progress', 'interrupted') THEN NULL ELSE state END), "
                     "state = ?, reason = NULL, action = NULL, reason_code = NULL, ended_at = NULL, "
                     "device_result = NULL, updated_at = ? WHERE id = ?",
                     (UnitState.IN_PROGRESS.value, now, row[0]),

@@ -225,6 +225,12 @@ class Line:
                                        message=f"Internal error: {exc}", action="Scan the label again."))
             raise
 
+    def interrupt(self) -> None:
+        """The station stops (Ctrl-C): running units are cancelled and recorded as interrupted, not FAIL."""
+        self.runner.interrupting.set()
+        for slot in self.busy_slots():
+            self.cancel(slot)
+
     def cancel(self, slot: int) -> None:
         with self._lock:
             active = self._active.get(slot)
@@ -273,8 +279,7 @@ class Line:
         self._closed = True
         try:
             if cancel_running:
-                for slot in self.busy_slots():
-                    self.cancel(slot)
+                self.interrupt()
             self._slots.shutdown(wait=True)
             self._cloud_pool.shutdown(wait=True)
             self.outbox.stop()

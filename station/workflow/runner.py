@@ -10,6 +10,7 @@ and the outbox worker finishes last (station.records.unit_state).
 from __future__ import annotations
 
 import datetime
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -59,6 +60,8 @@ class UnitRunner:
         self.units = units
         self.steps = steps
         self.settlement = UnitSettlement(units.db)
+        self.interrupting = threading.Event()
+        """Set when the station stops (Ctrl-C, shutdown): units cancelled then end 'interrupted', not FAIL."""
         self.lot = lot
         self.operator = operator
         self.cloud_pool = cloud_pool
@@ -138,6 +141,10 @@ class UnitRunner:
         """Record how the device side ended; the unit's state is derived with the outbox's facts in that same write
         (records/unit_state.py), so the outbox finishing first, or failing, is never overwritten."""
         cycle = self.clock() - ctx.started
+        if failure is not None and failure.code is ReasonCode.CANCELLED and self.interrupting.is_set():
+            failure = UnitFailure("The station stopped while this unit ran.",
+                                  "Scan the label again to resume this unit.", step=failure.step,
+                                  code=ReasonCode.INTERRUPTED)
         settled = self.settlement.device_finished(
             ctx.unit.id, failure=(failure.reason, failure.action, failure.code.value) if failure else None,
             ended_at=time.time(),

@@ -280,7 +280,7 @@ def test_summary_counts_units_per_state(journal: Journal, clock: Clock, tmp_path
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
 
     figures = summary(tmp_path / "lot.xlsx")
-    assert [figures[state.value] for state in UnitState] == [1, 3, 2, 1, 0]
+    assert [figures[state.value] for state in UnitState] == [1, 3, 2, 1, 0, 0]
     assert figures["Units"] == 7
 
 
