@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "run",
     "tray",
     "export",
+    "lot",
     "lot_close",
     "demo",
     "profile",

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the handler imports these when it runs: building the parser
     from hardware.identifiers import LabelScan
     from station.config.profile import StationProfile
     from station.workflow.events import UnitEvent
+    from station.workflow.line import Line
 
 STEP_WORDS = {
     "find": "finding the device", "identify": "identifying", "check_label": "checking the label",
@@ -164,7 +165,7 @@ class TerminalReport:
 def run_line(args: argparse.Namespace) -> int:
     from station.config.log_folder import log_folder_problem
     from station.config.profile_loader import load_profile
-    from station.workflow.line import Line, LineError
+    from station.workflow.line import Line
     from station.workflow.lot import operator_name, prepare_lot
     from station.workflow.usb_link import UsbLink
 
@@ -201,30 +202,43 @@ def run_line(args: argparse.Namespace) -> int:
               f"({profile.platform.display_name}), lot {line.lot}, {profile.slots.count} slot(s)", file=sys.stderr)
         for notice in line.startup_notices:  # emitted when the line started, before this report listened
             print(f"notice: {notice}", file=sys.stderr)
-        for text in _labels(args, devices, sys.stdin):
-            while True:
-                try:
-                    line.scan(text)
-                    break
-                except LineError as exc:
-                    if "busy" in str(exc) and (args.auto_scan or not sys.stdin.isatty()):
-                        line.wait_for_free_slot()
-                        if line.stopped is None:
-                            continue
-                    print(str(line.stopped or exc), file=sys.stderr)
-                    break
-            if line.stopped is not None:
-                break
-        line.wait_idle(timeout=3600)
+        try:
+            _feed_labels(line, args, devices)
+        except KeyboardInterrupt:
+            print("interrupted: stopping; running units are recorded as interrupted", file=sys.stderr)
+            line.interrupt()
+            line.wait_idle(timeout=60)
+            print(f"Lot {line.lot}: {line.counts().sentence()}", file=sys.stderr)
+            return 130
         if line.stopped is not None:
             raise StationError(line.stopped)
         counts = line.counts()
         pending = line.journal.count_pending()
         states = list(report.finished.values())
         print(f"this run: {len(states)} units, {states.count('PASS')} PASS, {states.count('FAIL')} FAIL, "
-              f"{states.count('cloud pending')} cloud pending. Lot {line.lot} so far: {counts.total} units, "
-              f"{counts.passed} PASS, {counts.failed} FAIL"
+              f"{states.count('cloud pending')} cloud pending. Lot {line.lot} so far: {counts.sentence()}"
               + (f" ({pending} cloud operations still queued; they finish when the station runs again)"
                  if pending else ""), file=sys.stderr)
         return 1 if "FAIL" in states else 0
 
+
+def _feed_labels(line: Line, args: argparse.Namespace, devices: list[Any]) -> None:
+    """Scan every label from stdin, the scanner or the simulated units, then wait until the line is idle; stops
+    taking labels once the line has stopped (its journal cannot be written)."""
+    from station.workflow.line import LineError
+
+    for text in _labels(args, devices, sys.stdin):
+        while True:
+            try:
+                line.scan(text)
+                break
+            except LineError as exc:
+                if "busy" in str(exc) and (args.auto_scan or not sys.stdin.isatty()):
+                    line.wait_for_free_slot()
+                    if line.stopped is None:
+                        continue
+                print(str(line.stopped or exc), file=sys.stderr)
+                break
+        if line.stopped is not None:
+            break
+    line.wait_idle(timeout=3600)

@@ -19,8 +19,6 @@ from typing import Any
 
 from station.errors import StationError
 
-SCHEMA_VERSION = 1
-
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS lots (
@@ -46,15 +44,26 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS lot_lists (
         id INTEGER PRIMARY KEY, lot TEXT NOT NULL REFERENCES lots(name), source TEXT NOT NULL,
         line INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL)""",
+    # schema step 4
+    """CREATE TABLE IF NOT EXISTS refused_scans (
+        id INTEGER PRIMARY KEY, lot TEXT NOT NULL REFERENCES lots(name), label TEXT NOT NULL,
+        reason_code TEXT NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL)""",
 )
 
 
-_BOOKS_1_COLUMNS = (
-    ("units", "software_version", "TEXT"),
-    ("lots", "sealed_summary", "TEXT"),
+_MIGRATIONS: tuple[tuple[int, str, tuple[tuple[str, str, str], ...]], ...] = (
+    (2, "a unit's device side is recorded apart from its state (the state is derived: records/unit_state.py)",
+     (("units", "device_result", "TEXT"),)),
+    (3, "every failure carries a stable reason code beside its sentence (records/reason_code.py)",
+     (("units", "reason_code", "TEXT"), ("outbox", "error_code", "TEXT"))),
+    (4, "refused scans are recorded apart from units (records/refused_scan_table.py; a table in _SCHEMA)", ()),
+    (5, "the lot's life: the software version that provisioned a unit, a closed lot's sealed summary (JSON)",
+     (("units", "software_version", "TEXT"), ("lots", "sealed_summary", "TEXT"))),
 )
-"""Migration step books-1 (issue 16, the lot's life): the station software version that provisioned a unit, and a
-closed lot's summary as stored when it was closed (JSON). Added to journals created before it, idempotently."""
+"""Numbered schema steps after version 1, each a set of added columns (table, column, type); applied in order to
+an older file, every step only adds what is missing, so a file written by any version opens."""
+
+SCHEMA_VERSION = max(version for version, _, _ in _MIGRATIONS)
 
 
 class JournalError(StationError):
@@ -88,12 +97,14 @@ class JournalDatabase:
             raise
 
     def _migrate(self) -> None:
-        """Create what a new file lacks, record the schema version, and add the columns of later steps."""
+        """Create what a new file lacks, apply the numbered steps it misses and record the schema version."""
         with self.transaction() as db:
             for statement in _SCHEMA:
                 db.execute(statement)
-            db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            _add_missing_columns(db, _BOOKS_1_COLUMNS)
+            for _version, _why, columns in _MIGRATIONS:
+                _add_missing_columns(db, columns)
+            db.execute("INSERT INTO meta (key, value) VALUES ('schema', ?) ON CONFLICT(key) DO UPDATE SET "
+                       "value = excluded.value", (str(SCHEMA_VERSION),))
 
     def now(self) -> float:
         """The time stamp the journal writes (seconds since the epoch; tests give a fake clock)."""

@@ -14,8 +14,8 @@ from typing import Any
 
 from station.records.database import JournalError
 from station.records.journal import Journal
+from station.records.lot_summary import lot_figures
 from station.records.lot_table import LotRecord
-from station.records.summary import summarize
 from station.records.unit_table import UnitState
 
 
@@ -30,7 +30,7 @@ def close_lot(journal: Journal, lot: str) -> LotRecord:
     document = {
         "lot": lot,
         "units_in_progress_at_close": sum(1 for u in units if u.state is UnitState.IN_PROGRESS),
-        "summary": _jsonable(summarize(units)),
+        "summary": _jsonable(lot_figures(units, refused_scans=journal.refused_scan_table.count(lot))),
     }
     return journal.lot_table.close(lot, json.dumps(document, sort_keys=True))
 

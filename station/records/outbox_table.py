@@ -9,6 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from station.records.database import JournalDatabase
+from station.records.reason_code import ReasonCode
+from station.records.unit_state import Settled, settle_in
+
+_OPEN = "('pending', 'failed')"
+"""Item states that still need work: waiting for a try, or given up until an engineer retries them. The others are
+'done', 'not_confirmed' (the online time box ran out; finished) and 'superseded' (the unit was scanned again)."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,8 @@ class OutboxItem:
     attempts: int
     next_attempt_at: float
     last_error: str | None
+    error_code: str | None = None
+    """The reason code of the last error that gave the item up (records/reason_code.py)."""
 
 
 class OutboxTable:
@@ -33,8 +41,10 @@ class OutboxTable:
         now = self.db.now()
         with self.db.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO outbox (unit_id, operation, payload, idem_key, state, attempts, "
-                "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
+                "INSERT INTO outbox (unit_id, operation, payload, idem_key, state, attempts, "
+                "next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) "
+                "ON CONFLICT(idem_key) DO UPDATE SET state = 'pending', next_attempt_at = excluded.next_attempt_at, "
+                "last_error = NULL WHERE state = 'superseded'",
                 (unit_id, operation, json.dumps(dict(payload)), idem_key, now, now),
             )
             row = db.execute("SELECT id FROM outbox WHERE idem_key = ?", (idem_key,)).fetchone()
@@ -48,38 +58,58 @@ class OutboxTable:
         )
         return [_item(r) for r in rows]
 
-    def done(self, item_id: int) -> None:
-        with self.db.transaction() as db:
-            db.execute(
-                "UPDATE outbox SET state = 'done', attempts = attempts + 1, done_at = ?, last_error = NULL "
-                "WHERE id = ?",
-                (self.db.now(), item_id),
-            )
+    def done(self, item_id: int) -> Settled | None:
+        """The work is done; the unit's state is settled in the same write. Only a pending item changes (one
+        superseded by a new attempt of its unit meanwhile stays so)."""
+        return self._finish(item_id, "done", None, "done_at = ?, ", (self.db.now(),))
 
-    def failed(self, item_id: int, error: str, *, retry_at: float | None) -> None:
-        """Record a failed attempt; ``retry_at`` None means it can never succeed (given up, needs an engineer)."""
+    def not_confirmed(self, item_id: int, reason: str) -> Settled | None:
+        """An online confirmation whose time box ran out: finished, the unit ends 'not confirmed'."""
+        return self._finish(item_id, "not_confirmed", reason, "done_at = ?, error_code = ?, ",
+                            (self.db.now(), ReasonCode.NOT_ONLINE_IN_TIME.value))
+
+    def failed(self, item_id: int, error: str, *, retry_at: float | None,
+               code: str = ReasonCode.CLOUD_REFUSED.value) -> Settled | None:
+        """Record a failed attempt; ``retry_at`` None means it can never succeed (given up, needs an engineer;
+        ``code`` is then the reason code its unit fails with)."""
+        if retry_at is not None:
+            return self._finish(item_id, "pending", error, "next_attempt_at = ?, ", (retry_at,))
+        return self._finish(item_id, "failed", error, "error_code = ?, ", (str(code),))
+
+    def _finish(self, item_id: int, state: str, error: str | None, extra: str,
+                params: tuple[object, ...]) -> Settled | None:
         with self.db.transaction() as db:
-            db.execute(
-                "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
-                "WHERE id = ?",
-                ("pending" if retry_at is not None else "failed", error, retry_at or 0.0, item_id),
+            cursor = db.execute(
+                f"UPDATE outbox SET state = ?, attempts = attempts + 1, {extra}last_error = ? "
+                "WHERE id = ? AND state = 'pending'",
+                (state, *params, error, item_id),
             )
+            row = db.execute("SELECT unit_id FROM outbox WHERE id = ?", (item_id,)).fetchone()
+            if cursor.rowcount == 0 or row is None or row[0] is None:
+                return None
+            return settle_in(db, int(row[0]), self.db.now())
 
     def retry_failed(self) -> int:
-        """Put given-up operations back in the queue (an engineer's 'retry pending cloud work')."""
+        """Put given-up operations back in the queue (an engineer's 'retry pending cloud work'); their units are
+        "cloud pending" again."""
         with self.db.transaction() as db:
+            units = [r[0] for r in db.execute(
+                "SELECT DISTINCT unit_id FROM outbox WHERE state = 'failed' AND unit_id IS NOT NULL")]
             cursor = db.execute(
                 "UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE state = 'failed'", (self.db.now(),)
             )
+            for unit_id in units:
+                settle_in(db, unit_id, self.db.now())
             return cursor.rowcount
 
     def pending_for_unit(self, unit_id: int) -> list[OutboxItem]:
-        rows = self.db.query("SELECT * FROM outbox WHERE unit_id = ? AND state != 'done' ORDER BY id", (unit_id,))
+        """The unit's cloud work not finished yet (pending or given up)."""
+        rows = self.db.query(f"SELECT * FROM outbox WHERE unit_id = ? AND state IN {_OPEN} ORDER BY id", (unit_id,))
         return [_item(r) for r in rows]
 
     def count_pending(self) -> int:
         """Operations not done yet (pending or given up), over every lot."""
-        return int(self.db.query("SELECT COUNT(*) AS n FROM outbox WHERE state != 'done'")[0]["n"])
+        return int(self.db.query(f"SELECT COUNT(*) AS n FROM outbox WHERE state IN {_OPEN}")[0]["n"])
 
 
 def _item(row: sqlite3.Row) -> OutboxItem:

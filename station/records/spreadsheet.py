@@ -147,6 +147,7 @@ def build_workbook(
     tz: tzinfo | None = None,
     now: float | None = None,
     header: PrintHeader | None = None,
+    refused_scans: int = 0,
 ) -> Workbook:
     """A write-only workbook with the Units and Summary sheets for these units (of these lots), ready to print:
     every page says what it is, when, where, by whom and with what (``header``, made from the lots by default)."""
@@ -171,7 +172,7 @@ def build_workbook(
         units_sheet.append(_unit_row(cells, unit))
     summary_sheet: WriteOnlyWorksheet = workbook.create_sheet(SUMMARY_SHEET)
     prepare_for_print(summary_sheet, header)
-    write_summary_sheet(summary_sheet, units, lots, day=day, tz=tz, now=now)
+    write_summary_sheet(summary_sheet, units, lots, day=day, tz=tz, now=now, refused_scans=refused_scans)
     return workbook
 
 
@@ -295,7 +296,8 @@ def write_workbook(
     else:
         raise ValueError("write_workbook needs either a lot or a day")
     header = print_header(lots, day=day, tz=tz, now=now)
-    workbook = build_workbook(units, lots, day=day, tz=tz, now=now, header=header)
+    refused = sum(journal.refused_scan_table.count(record.name) for record in lots)
+    workbook = build_workbook(units, lots, day=day, tz=tz, now=now, header=header, refused_scans=refused)
     if lot is not None and lots[0].sealed_summary is not None:
         write_sheet(workbook, sealed_summary_sheet(lots[0], tz), header)
     if lot is not None and lot_sheets is not None:

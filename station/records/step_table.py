@@ -84,11 +84,12 @@ class StepTable:
         ]
 
     def passed(self, unit_id: int) -> dict[str, StepRecord]:
-        """The latest passed (or skipped/pending) record of each step of a unit: what a resumed unit can check."""
+        """The latest passed (or skipped) record of each step of a unit: what a resumed unit can check. A step
+        handed to the outbox (pending) is not done: a resumed unit does it again (idempotent), never trusts it."""
         done: dict[str, StepRecord] = {}
         for record in self.of_unit(unit_id):
-            if record.status in (StepStatus.PASSED, StepStatus.SKIPPED, StepStatus.PENDING):
+            if record.status in (StepStatus.PASSED, StepStatus.SKIPPED):
                 done[record.step] = record
-            elif record.status is StepStatus.FAILED:
+            elif record.status in (StepStatus.FAILED, StepStatus.PENDING):
                 done.pop(record.step, None)
         return done

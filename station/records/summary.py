@@ -1,11 +1,9 @@
-"""The Summary sheet of a lot or day workbook: units per state, yields, cycle time and failures by reason."""
+"""The Summary sheet of a lot or day workbook: units per state, yields, cycle time and failures by reason code, as
+records/lot_summary.py computes them (the same figures as the lot bar and ``particle-station lot summary``)."""
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, tzinfo
 from typing import TYPE_CHECKING
 
@@ -14,49 +12,15 @@ if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from station.records.cells import PERCENT_FORMAT, SECONDS_FORMAT, SheetCells
+from station.records.lot_summary import lot_figures
 from station.records.lot_table import LotRecord
 from station.records.unit_table import UnitRecord, UnitState
 
 SUMMARY_SHEET = "Summary"
-FINISHED_STATES = (UnitState.PASS, UnitState.FAIL, UnitState.NOT_CONFIRMED)
-"""States with a final outcome: the denominator of the yield (in progress and cloud pending are not finished)."""
 _STATE_ORDER = (
     UnitState.PASS, UnitState.FAIL, UnitState.CLOUD_PENDING, UnitState.NOT_CONFIRMED, UnitState.IN_PROGRESS,
+    UnitState.INTERRUPTED,
 )
-_NO_REASON = "(no reason recorded)"
-
-
-@dataclass(frozen=True)
-class LotSummary:
-    """The figures of the Summary sheet, computed from units' latest states."""
-
-    units: int
-    counts: dict[UnitState, int]
-    finished: int
-    yield_rate: float | None
-    """PASS / finished units; None when no unit is finished yet."""
-    first_pass_yield: float | None
-    """Units whose first result was PASS / all units; None for an empty lot."""
-    median_cycle_seconds: float | None
-    failures_by_reason: tuple[tuple[str, int], ...]
-    """Failed units per reason, most frequent first, then by reason."""
-
-
-def summarize(units: Sequence[UnitRecord]) -> LotSummary:
-    counts = Counter(u.state for u in units)
-    finished = sum(counts[s] for s in FINISHED_STATES)
-    first_pass = sum(1 for u in units if u.first_result == UnitState.PASS.value)
-    cycles = [u.cycle_seconds for u in units if u.cycle_seconds is not None]
-    reasons = Counter((u.reason or _NO_REASON) for u in units if u.state is UnitState.FAIL)
-    return LotSummary(
-        units=len(units),
-        counts={state: counts[state] for state in _STATE_ORDER},
-        finished=finished,
-        yield_rate=counts[UnitState.PASS] / finished if finished else None,
-        first_pass_yield=first_pass / len(units) if units else None,
-        median_cycle_seconds=statistics.median(cycles) if cycles else None,
-        failures_by_reason=tuple(sorted(reasons.items(), key=lambda item: (-item[1], item[0]))),
-    )
 
 
 def _joined(values: Iterable[object]) -> str:
@@ -71,11 +35,15 @@ def write_summary_sheet(
     day: date | None,
     tz: tzinfo | None,
     now: float | None,
+    refused_scans: int = 0,
 ) -> None:
     cells = SheetCells(sheet, tz)
     sheet.column_dimensions["A"].width = 34
     sheet.column_dimensions["B"].width = 40
-    summary = summarize(units)
+    figures = lot_figures(units, refused_scans=refused_scans)
+    counts = {UnitState.PASS: figures.passed, UnitState.FAIL: figures.failed,
+              UnitState.CLOUD_PENDING: figures.waiting_on_cloud, UnitState.NOT_CONFIRMED: figures.not_confirmed,
+              UnitState.IN_PROGRESS: figures.running, UnitState.INTERRUPTED: figures.interrupted}
 
     def pair(label: str, value: Cell | str | float | None) -> None:
         sheet.append([cells.header(label), value])
@@ -95,14 +63,19 @@ def write_summary_sheet(
         pair("Workbook written", cells.time(now))
     sheet.append([])
     sheet.append([cells.header("State"), cells.header("Units")])
-    for state, count in summary.counts.items():
-        sheet.append([cells.text(state.value), cells.number(count)])
-    pair("Total units", cells.number(summary.units))
-    pair("Finished units (PASS, FAIL, not confirmed)", cells.number(summary.finished))
-    pair("Yield (PASS / finished)", cells.number(summary.yield_rate, PERCENT_FORMAT))
-    pair("First-pass yield (first result PASS / units)", cells.number(summary.first_pass_yield, PERCENT_FORMAT))
-    pair("Median cycle time (s)", cells.number(summary.median_cycle_seconds, SECONDS_FORMAT))
+    for state in _STATE_ORDER:
+        sheet.append([cells.text(state.value), cells.number(counts[state])])
+    pair("Units", cells.number(figures.units))
+    pair("Units tested (PASS, FAIL, not confirmed)", cells.number(figures.tested))
+    pair("Waiting on the cloud (cloud pending)", cells.number(figures.waiting_on_cloud))
+    pair("Refused scans (not units)", cells.number(figures.refused_scans))
+    pair("Attempts", cells.number(figures.attempts))
+    pair("Reworked units (more than one attempt)", cells.number(figures.reworked))
+    pair("Yield (latest attempt PASS / tested)", cells.number(figures.yield_rate, PERCENT_FORMAT))
+    pair("First-pass yield (first attempt PASS / tested)", cells.number(figures.first_pass_yield, PERCENT_FORMAT))
+    pair("Median cycle time (s)", cells.number(figures.median_cycle_seconds, SECONDS_FORMAT))
+    pair("p90 cycle time (s)", cells.number(figures.p90_cycle_seconds, SECONDS_FORMAT))
     sheet.append([])
-    sheet.append([cells.header("Failures by reason"), cells.header("Units")])
-    for reason, count in summary.failures_by_reason:
-        sheet.append([cells.text(reason), cells.number(count)])
+    sheet.append([cells.header("Failures by reason code"), cells.header("Units")])
+    for code, count in figures.failures_by_code:
+        sheet.append([cells.text(code), cells.number(count)])

@@ -18,6 +18,8 @@ class UnitState(enum.Enum):
     """Everything on the device is done; cloud work waits in the outbox and will be retried."""
     NOT_CONFIRMED = "not confirmed"
     """Passed, but the cloud did not confirm the unit online within the time box (profile option)."""
+    INTERRUPTED = "interrupted"
+    """The station stopped (Ctrl-C, shutdown) while the unit ran: no outcome; scanning it again resumes it."""
 
 
 @dataclass(frozen=True)
@@ -47,11 +49,16 @@ class UnitRecord:
     updated_at: float
     software_version: str | None = None
     """The station software (``particle-station --version``) that ran the unit's latest attempt."""
+    device_result: str | None = None
+    """How the device side of the latest attempt ended ('done', 'failed'), NULL while it runs (records/unit_state)."""
+    reason_code: str | None = None
+    """The stable code of a FAIL or 'not confirmed' (records/reason_code.py), beside ``reason``."""
 
 
 _UNIT_FIELDS = (
     "serial", "device_id", "platform", "device_os", "iccid", "imei", "firmware_version", "firmware_sha256", "slot",
-    "operator", "station", "state", "reason", "action", "ended_at", "first_result", "cycle_seconds", "software_version",
+    "operator", "station", "state", "reason", "action", "ended_at", "first_result", "cycle_seconds",
+    "software_version", "reason_code",
 )
 """The columns a caller may set; the others are the table's own bookkeeping."""
 
@@ -89,11 +96,16 @@ class UnitTable:
                 )
                 created = True
             else:
+                # A new attempt: the first attempt's outcome stays as it was left; cloud work the earlier attempt
+                # left unfinished is superseded (this attempt does its own), so only this attempt decides the state.
                 db.execute(
-                    "UPDATE units SET attempts = attempts + 1, state = ?, reason = NULL, action = NULL, "
-                    "ended_at = NULL, updated_at = ? WHERE id = ?",
+                    "UPDATE units SET attempts = attempts + 1, first_result = COALESCE(first_result, "
+                    "CASE WHEN state IN ('in progress', 'interrupted') THEN NULL ELSE state END), "
+                    "state = ?, reason = NULL, action = NULL, reason_code = NULL, ended_at = NULL, "
+                    "device_result = NULL, updated_at = ? WHERE id = ?",
                     (UnitState.IN_PROGRESS.value, now, row[0]),
                 )
+                db.execute("UPDATE outbox SET state = 'superseded' WHERE unit_id = ? AND state != 'done'", (row[0],))
                 created = False
         unit = self.by_key(lot, unit_key)
         assert unit is not None

@@ -99,7 +99,8 @@ class LotBar(QFrame):
         grid = QGridLayout()
         grid.setHorizontalSpacing(22)
         for column, (key, title) in enumerate((("total", "Units"), ("passed", "PASS"), ("failed", "FAIL"),
-                                               ("in_progress", "Running"), ("yield", "Yield"),
+                                               ("not_confirmed", "Not confirmed"), ("in_progress", "Running"),
+                                               ("yield", "Yield"), ("first_pass", "First pass"),
                                                ("cycle", "Cycle (last 20)"))):
             caption = QLabel(title)
             caption.setFont(_font(10))
@@ -125,19 +126,23 @@ class LotBar(QFrame):
 
     def show_snapshot(self, snapshot: LotSnapshot) -> None:
         self.snapshot = snapshot
-        counts = snapshot.counts
+        figures = snapshot.figures
         self.lot.setText(f"Lot {snapshot.lot}")
-        self.who.setText(f"Operator {snapshot.operator}   ·   Station {snapshot.station}")
-        self.values["total"].setText(str(counts.total))
-        self.values["passed"].setText(str(counts.passed + counts.cloud_pending))
-        self.values["failed"].setText(str(counts.failed))
-        self.values["in_progress"].setText(str(counts.in_progress))
+        refused = f"   ·   {figures.refused_scans} refused scans" if figures.refused_scans else ""
+        self.who.setText(f"Operator {snapshot.operator}   ·   Station {snapshot.station}{refused}")
+        self.values["total"].setText(str(figures.units))
+        self.values["passed"].setText(str(figures.passed))
+        self.values["failed"].setText(str(figures.failed))
+        self.values["not_confirmed"].setText(str(figures.not_confirmed))
+        self.values["in_progress"].setText(str(figures.running))
         self.values["yield"].setText(snapshot.yield_text)
+        self.values["first_pass"].setText(snapshot.first_pass_text)
         self.values["cycle"].setText(snapshot.mean_cycle_text)
         waiting = snapshot.cloud_pending_operations
         if waiting:
             self.pending.setText(f"☁ Cloud pending: {waiting} operation{'s' if waiting != 1 else ''} waiting "
-                                 f"({counts.cloud_pending} unit{'s' if counts.cloud_pending != 1 else ''})")
+                                 f"({figures.waiting_on_cloud} unit{'s' if figures.waiting_on_cloud != 1 else ''} "
+                                 "waiting on the cloud)")
             self.pending.setStyleSheet("color: #ffd54f;")
         else:
             self.pending.setText("☁ Cloud: nothing pending")

@@ -1,16 +1,15 @@
-"""A snapshot of the lot for the lot bar (counts, yield, cloud pending, yield and cycle time over the lot); no Qt."""
+"""A snapshot of the lot for the lot bar (its figures, cloud pending, yield and cycle time over the lot); no Qt.
+
+Every figure comes from station.records.lot_summary, the one module that computes a lot's figures for the bar, the
+workbook, the chart and ``particle-station lot summary``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from station.records.unit_table import UnitRecord, UnitState
-from station.workflow.line import Line, LotCounts
-
-MAX_CHART_POINTS = 500
-"""The chart shows at most this many of the latest finished units (a long lot stays cheap to draw)."""
-
-_PASSING = (UnitState.PASS, UnitState.CLOUD_PENDING, UnitState.NOT_CONFIRMED)
+from station.records.lot_summary import LotFigures, cycle_series, lot_figures, percent_text, yield_series
+from station.workflow.line import Line
 
 
 @dataclass(frozen=True)
@@ -18,18 +17,25 @@ class LotSnapshot:
     lot: str
     operator: str
     station: str
-    counts: LotCounts
+    figures: LotFigures
     cloud_pending_operations: int
     """Cloud operations still waiting in the journal's outbox (all lots)."""
     yield_points: tuple[tuple[int, float], ...]
-    """(unit number in the lot, running yield in percent) for every finished unit."""
+    """(n, yield in percent after the n-th tested unit); the last point is the lot's yield."""
     cycle_points: tuple[tuple[int, float], ...]
-    """(unit number in the lot, cycle time in seconds) for every finished unit with a cycle time."""
+    """(n, cycle time in seconds) for every unit that ended with a cycle time."""
+
+    @property
+    def counts(self) -> LotFigures:
+        return self.figures
 
     @property
     def yield_text(self) -> str:
-        fraction = self.counts.yield_fraction
-        return "–" if fraction is None else f"{100 * fraction:.1f} %"
+        return percent_text(self.figures.yield_rate)
+
+    @property
+    def first_pass_text(self) -> str:
+        return percent_text(self.figures.first_pass_yield)
 
     @property
     def mean_cycle_text(self) -> str:
@@ -39,31 +45,15 @@ class LotSnapshot:
         return f"{sum(recent) / len(recent):.1f} s"
 
 
-def lot_series(units: list[UnitRecord]) -> tuple[tuple[tuple[int, float], ...], tuple[tuple[int, float], ...]]:
-    """Running yield (percent) and cycle time (seconds) per finished unit, in the order units finished."""
-    finished = sorted((u for u in units if u.state is not UnitState.IN_PROGRESS and u.ended_at is not None),
-                      key=lambda u: (u.ended_at or 0.0, u.id))
-    yield_points: list[tuple[int, float]] = []
-    cycle_points: list[tuple[int, float]] = []
-    passed = 0
-    for number, unit in enumerate(finished, start=1):
-        passed += unit.state in _PASSING
-        yield_points.append((number, 100.0 * passed / number))
-        if unit.cycle_seconds is not None:
-            cycle_points.append((number, float(unit.cycle_seconds)))
-    return tuple(yield_points[-MAX_CHART_POINTS:]), tuple(cycle_points[-MAX_CHART_POINTS:])
-
-
 def take_snapshot(line: Line) -> LotSnapshot:
     """Read the lot from the journal; runs on a worker thread (it queries SQLite)."""
     units = line.journal.unit_table.all(line.lot)
-    yield_points, cycle_points = lot_series(units)
     return LotSnapshot(
         lot=line.lot,
         operator=line.operator,
         station=line.profile.station_name,
-        counts=line.counts(),
+        figures=lot_figures(units, refused_scans=line.refused_scans()),
         cloud_pending_operations=line.journal.outbox_table.count_pending(),
-        yield_points=yield_points,
-        cycle_points=cycle_points,
+        yield_points=yield_series(units),
+        cycle_points=cycle_series(units),
     )

@@ -23,6 +23,7 @@ from station.config.profile import (
     StationProfile,
     render_template,
 )
+from station.records.reason_code import ReasonCode
 from station.workflow.outcome import UnitFailure
 
 Payload = dict[str, Any]
@@ -68,7 +69,8 @@ def _pre_add(cloud: ParticleCloud, product: int, payload: Payload) -> Payload:
         ImportOutcome.PROTECTED: "Device Protection refused adding this device to the product.",
     }
     reason = reasons.get(outcome, f"The cloud did not add device {device_id} to the product ({outcome.value}).")
-    raise UnitFailure(reason, "Set the unit aside; engineering must check it in the Console.", step="pre_add")
+    raise UnitFailure(reason, "Set the unit aside; engineering must check it in the Console.", step="pre_add",
+                      code=ReasonCode.CLOUD_REFUSED)
 
 
 def _check_pre_add(cloud: ParticleCloud, product: int, payload: Payload) -> bool:
@@ -85,7 +87,7 @@ def _activate_sim(cloud: ParticleCloud, product: int, payload: Payload) -> Paylo
         raise UnitFailure(
             f"The cloud does not know SIM {payload['iccid']}.",
             "Set the unit aside; engineering must check the SIM card.",
-            step="activate_sim",
+            step="activate_sim", code=ReasonCode.CLOUD_REFUSED,
         )
     return {"sim": state.value}
 
@@ -98,7 +100,7 @@ def _claim(cloud: ParticleCloud, product: int, payload: Payload) -> Payload:
             raise UnitFailure(
                 f"The cloud did not claim the device to {account} ({outcome.value}).",
                 "Set the unit aside; engineering must check the account.",
-                step="claim",
+                step="claim", code=ReasonCode.CLOUD_REFUSED,
             )
         return {"account": account, "outcome": outcome.value}
     result = cloud.claim_device(payload["device_id"])
@@ -132,7 +134,7 @@ def _confirm_online(cloud: ParticleCloud, product: int, payload: Payload) -> Pay
                   f"not v{expected}, after {timeout:.0f} s.")
     if payload.get("on_timeout") == "fail":
         raise UnitFailure(reason, "Check the unit's power, antenna and SIM or Wi-Fi, then scan it again.",
-                          step="confirm_online")
+                          step="confirm_online", code=ReasonCode.NOT_ONLINE_IN_TIME)
     raise NotConfirmed(reason)
 
 

@@ -15,6 +15,7 @@ from station.config.cloud import steps_refused_to
 from station.config.profile import SimActivationPolicy, StationProfile
 from station.errors import StationError
 from station.records.outbox_table import OutboxTable
+from station.records.reason_code import ReasonCode
 from station.records.step_table import StepStatus
 from station.workflow.cloud_ops import CHECKS, Payload, plan_cloud_work
 from station.workflow.cloud_pause import CloudPause, credentials_problem
@@ -70,7 +71,8 @@ class CloudSteps:
         iccid = facts.iccid.value if facts.iccid else None
         if self.profile.steps.sim_activation is SimActivationPolicy.ALWAYS and iccid is None:
             raise UnitFailure("The profile needs a SIM activated, but the unit reported no ICCID.",
-                              "Check the SIM card is fitted; set the unit aside.", step="activate_sim")
+                              "Check the SIM card is fitted; set the unit aside.", step="activate_sim",
+                              code=ReasonCode.SIM_MISSING)
         plan = plan_cloud_work(
             self.profile, device_id=facts.device_id.value, iccid=iccid, serial=ctx.label.serial.value,
             lot=self.lot, today=self.today(), firmware_version=self.firmware_version,

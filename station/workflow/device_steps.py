@@ -12,9 +12,10 @@ from cloud_client.client import ParticleCloud
 from hardware.errors import HardwareError
 from hardware.firmware import DeviceOsVersion, FirmwareModule, validate_for
 from hardware.identifiers import SerialNumber
-from hardware.progress import ProgressEvent
+from hardware.progress import CancelToken, ProgressEvent
 from station.config.profile import StationProfile
 from station.config.wifi import wifi_settings
+from station.records.reason_code import ReasonCode
 from station.records.step_table import StepStatus
 from station.records.unit_table import UnitTable
 from station.workflow.device import SETUP_DONE_SKIPPED, ConnectedDevice, DeviceFacts, DeviceLink
@@ -107,11 +108,30 @@ class DeviceSteps:
             raise UnitFailure(
                 f"None of the {len(candidates)} devices connected to {where} has serial {ctx.label.serial}.",
                 "Plug in the unit whose label you scanned, then scan it again.",
+                code=ReasonCode.LABEL_MISMATCH,
             )
         raise UnitFailure(
             f"No Particle device found on USB for {where} (waited {self.find_timeout:.0f} s).",
             "Plug the unit in (check the USB cable and power), then scan the label again.",
+            code=ReasonCode.DEVICE_NOT_FOUND,
         )
+
+    def device_appears(self, slot: int, cancel: CancelToken) -> bool:
+        """Whether any free device shows up on this slot within the find time-out (a label with no device behind it
+        is refused before a unit exists)."""
+        deadline = self.clock() + self.find_timeout
+        ports = self.profile.slots.ports
+        while True:
+            busy = self.claims.busy(slot)
+            candidates = [d for d in self.link.connected() if d.device_id.value not in busy]
+            if ports:
+                candidates = [d for d in candidates if ports[slot] in (d.port, d.device_id.value)]
+            if candidates:
+                return True
+            if self.clock() >= deadline:
+                return False
+            cancel.raise_if_cancelled("finding the device")
+            time.sleep(0.1)
 
     def _match(
         self,
@@ -154,6 +174,7 @@ class DeviceSteps:
                 f"This unit is a {facts.platform.display_name}, but the station is set up for "
                 f"{self.profile.platform.display_name} (product {self.profile.product_id}).",
                 "Set the unit aside: it belongs to another product line.",
+                code=ReasonCode.WRONG_PLATFORM,
             )
         return facts
 
@@ -164,11 +185,13 @@ class DeviceSteps:
             raise UnitFailure(
                 f"The device {facts.device_id} has no serial number stored, so its label cannot be checked.",
                 "Set the unit aside for engineering (or disable check_label for this product).",
+                code=ReasonCode.LABEL_MISMATCH,
             )
         if facts.serial != ctx.label.serial:
             raise UnitFailure(
                 f"Label and device do not match: the label says {ctx.label.serial}, the device says {facts.serial}.",
                 "Find the right label for this unit (or the right unit for this label); set both aside if unsure.",
+                code=ReasonCode.LABEL_MISMATCH,
             )
         return {"serial": facts.serial.value}
 
@@ -183,6 +206,7 @@ class DeviceSteps:
             raise UnitFailure(
                 "The product firmware cannot go on this unit: " + "; ".join(p.message for p in problems),
                 "Call engineering: the profile's firmware does not fit this unit.",
+                code=ReasonCode.FIRMWARE_INVALID,
             )
         return {"sha256": self.module.sha256}
 
@@ -195,6 +219,7 @@ class DeviceSteps:
             raise UnitFailure(
                 f"The unit runs Device OS {facts.device_os}, below the line's minimum {minimum}.",
                 "Set the unit aside for a Device OS update.",
+                code=ReasonCode.DEVICE_OS_TOO_OLD,
             )
         before = facts.device_os
 
@@ -210,6 +235,7 @@ class DeviceSteps:
             raise UnitFailure(
                 f"After the Device OS update the unit runs {after.device_os}, still below {minimum}.",
                 "Call engineering: the profile's Device OS bundle does not reach the minimum.",
+                code=ReasonCode.DEVICE_OS_TOO_OLD,
             )
         return {"from": before, "to": after.device_os, "flashed": flashed}
 
@@ -266,6 +292,7 @@ class DeviceSteps:
             raise UnitFailure(
                 "After flashing, the unit does not run the product firmware.",
                 "Scan the label again to flash it once more; if it fails again, set it aside.",
+                code=ReasonCode.FLASH_VERIFY,
             )
         assert part is not None
         return {"user_part_version": part.version, "hash_checked": part.sha256 is not None}

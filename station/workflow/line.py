@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from hardware.errors import IdentifierError
@@ -25,8 +24,8 @@ from hardware.progress import CancelToken
 from station.errors import StationError
 from station.records.database import JournalError
 from station.records.journal import JOURNAL_NAME, Journal
+from station.records.lot_summary import LotFigures, lot_figures
 from station.records.sheet_writer import SpreadsheetWriter, WorkbookState, WorkbookStatus
-from station.records.unit_table import UnitState
 from station.trays.reconcile import reconciliation_sheets
 from station.version import station_version
 from station.workflow.device import DeviceLink
@@ -35,6 +34,7 @@ from station.workflow.lot import PreparedLot, successor_lot, todays_lot
 from station.workflow.outbox import OutboxWorker
 from station.workflow.outcome import UnitResult
 from station.workflow.runner import UnitRunner
+from station.workflow.scan_check import MisScan, check_label_platform, check_not_passed
 
 log = logging.getLogger(__name__)
 
@@ -47,21 +47,17 @@ class LineStopped(LineError):
     """The line takes no more scans until the station is started again (its journal cannot be written)."""
 
 
-@dataclass(frozen=True)
-class LotCounts:
-    total: int
-    passed: int
-    failed: int
-    cloud_pending: int
-    in_progress: int
+class ScanRefused(LineError):
+    """A label refused before a unit exists (recorded as a refused scan, outside yield); the message says what to
+    do. ``code`` is its reason code."""
 
-    @property
-    def finished(self) -> int:
-        return self.passed + self.failed + self.cloud_pending
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
-    @property
-    def yield_fraction(self) -> float | None:
-        return (self.passed + self.cloud_pending) / self.finished if self.finished else None
+
+LotCounts = LotFigures
+"""The lot's figures as the line reports them (records/lot_summary.py computes them for every screen and report)."""
 
 
 class Line:
@@ -256,8 +252,10 @@ class Line:
         except IdentifierError as exc:
             raise LineError(f"Scan not accepted: {exc}.") from None
 
-    def scan(self, label: str | LabelScan, *, slot: int | None = None) -> Future[UnitResult]:
-        """Start the unit behind this label on ``slot`` (or the first free slot)."""
+    def scan(self, label: str | LabelScan, *, slot: int | None = None, rework: bool = False) -> Future[UnitResult]:
+        """Start the unit behind this label on ``slot`` (or the first free slot). A label naming another platform,
+        or of a unit already PASS in this lot (unless ``rework``, an engineer's explicit action), raises
+        ScanRefused; a label whose device does not appear in time ends the future with ScanRefused."""
         if self._closed or not self._started:
             raise LineError("the line is closed" if self._closed else "the line is not started")
         if self._stopped is not None:
@@ -268,6 +266,11 @@ class Line:
         if record is not None and record.closed:
             raise LineError(f"Lot {self.lot} is closed; its records are final. Restart the station (or close the lot "
                             "in engineer mode) to open the next lot.")
+        try:
+            check_label_platform(self.profile, key)
+            check_not_passed(self.journal.unit_table.by_key(self.lot, key), rework=rework)
+        except MisScan as exc:
+            raise self._refuse(key, exc) from None
         with self._lock:
             if self._switching:
                 raise LineError("The lot is being closed; scan again in a moment.")
@@ -285,13 +288,24 @@ class Line:
             elif slot in self._active:
                 raise LineError(f"Slot {slot + 1} is busy with unit {self._active[slot][0]}.")
             cancel = CancelToken()
-            future = self._slots.submit(self._run_unit, scan, slot, cancel)
+            future = self._slots.submit(self._run_unit, scan, slot, cancel, rework)
             self._active[slot] = (key, cancel, future)
         return future
 
-    def _run_unit(self, scan: LabelScan, slot: int, cancel: CancelToken) -> UnitResult:
+    def _refuse(self, key: str, exc: MisScan, slot: int | None = None) -> ScanRefused:
+        """Record a refused scan (not a unit). Refused in a slot's thread (no device appeared), the screens hear it
+        as a notice; refused in ``scan()``, the caller shows the exception."""
+        self.journal.refused_scan_table.record(self.lot, key, exc.code.value, str(exc))
+        if slot is not None:
+            self.events.emit(UnitEvent(EventKind.NOTICE, slot=slot, unit_key=key, message=str(exc),
+                                       data={"refused": True, "reason_code": exc.code.value}))
+        return ScanRefused(str(exc), exc.code.value)
+
+    def _run_unit(self, scan: LabelScan, slot: int, cancel: CancelToken, rework: bool = False) -> UnitResult:
         try:
-            return self.runner.run(scan, slot=slot, cancel=cancel)
+            return self.runner.run(scan, slot=slot, cancel=cancel, rework=rework)
+        except MisScan as exc:
+            raise self._refuse(scan.serial.value, exc, slot) from None
         except JournalError as exc:
             # Disk full or read-only: no unit may start that cannot be recorded. What is recorded stays.
             self._stopped = (
@@ -308,6 +322,12 @@ class Line:
                                        message=f"Internal error: {exc}", action="Scan the label again."))
             raise
 
+    def interrupt(self) -> None:
+        """The station stops (Ctrl-C): running units are cancelled and recorded as interrupted, not FAIL."""
+        self.runner.interrupting.set()
+        for slot in self.busy_slots():
+            self.cancel(slot)
+
     def cancel(self, slot: int) -> None:
         with self._lock:
             active = self._active.get(slot)
@@ -319,13 +339,13 @@ class Line:
             return sorted(s for s, a in self._active.items() if not a[2].done())
 
     # --- lot facts ----------------------------------------------------------------------------------------------
-    def counts(self) -> LotCounts:
-        units = self.journal.unit_table.all(self.lot)
-        by_state = {state: sum(1 for u in units if u.state is state) for state in UnitState}
-        return LotCounts(
-            total=len(units), passed=by_state[UnitState.PASS], failed=by_state[UnitState.FAIL],
-            cloud_pending=by_state[UnitState.CLOUD_PENDING], in_progress=by_state[UnitState.IN_PROGRESS],
-        )
+    def counts(self) -> LotFigures:
+        """The lot's figures (units, PASS, FAIL, waiting on the cloud, yields...), from the journal."""
+        return lot_figures(self.journal.unit_table.all(self.lot), refused_scans=self.refused_scans())
+
+    def refused_scans(self) -> int:
+        """Labels of this lot refused before a unit existed (not units; outside yield)."""
+        return self.journal.refused_scan_table.count(self.lot)
 
     def retry_cloud_work(self) -> int:
         count = self.journal.outbox_table.retry_failed()
@@ -356,8 +376,7 @@ class Line:
         self._closed = True
         try:
             if cancel_running:
-                for slot in self.busy_slots():
-                    self.cancel(slot)
+                self.interrupt()
             self._slots.shutdown(wait=True)
             self._cloud_pool.shutdown(wait=True)
             self.outbox.stop()

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from cloud_client.client import ParticleCloud
 from cloud_client.errors import CloudError
 from station.records.outbox_table import OutboxItem, OutboxTable
+from station.records.reason_code import ReasonCode
 from station.records.step_table import StepStatus, StepTable
-from station.records.unit_table import UnitState, UnitTable
+from station.records.unit_state import Settled
+from station.records.unit_table import UnitTable
 from station.workflow.cloud_ops import OPERATIONS, NotConfirmed, NotYet
 from station.workflow.cloud_pause import credentials_problem
 from station.workflow.events import EventBus, EventKind, UnitEvent
@@ -25,7 +27,7 @@ HELD = "held until the station's credentials are fixed: "
 
 
 class OutboxWorker:
-    """Runs due outbox operations in order per unit; a unit whose work all finished goes from cloud pending to PASS."""
+    """Runs due outbox operations in order per unit; each result settles its unit's state (records/unit_state.py)."""
 
     def __init__(
         self,
@@ -124,7 +126,8 @@ class OutboxWorker:
     def _run(self, item: OutboxItem) -> bool:
         operation = OPERATIONS.get(item.operation)
         if operation is None:
-            self.outbox.failed(item.id, f"unknown operation {item.operation!r}", retry_at=None)
+            self._announce(self.outbox.failed(item.id, f"unknown operation {item.operation!r}", retry_at=None,
+                                              code=ReasonCode.INTERNAL))
             return False
         step_id = self.steps.started(item.unit_id, operation.name) if item.unit_id is not None else None
         try:
@@ -135,18 +138,16 @@ class OutboxWorker:
                 self.steps.discard(step_id)
             return False
         except NotConfirmed as exc:
-            self.outbox.done(item.id)
             if step_id is not None:
                 self.steps.ended(step_id, StepStatus.FAILED, error=str(exc))
-            if item.unit_id is not None:
-                self._unit_not_confirmed(item.unit_id, str(exc))
+            self._announce(self.outbox.not_confirmed(item.id, str(exc)))
             return False
         except RETRY_LATER as exc:
             delay = min(self.max_delay, self.base_delay * 2 ** min(item.attempts, 16))
             delay *= 0.5 + self.rng.random() / 2
-            self.outbox.failed(item.id, str(exc), retry_at=self.wall_clock() + delay)
             if step_id is not None:
                 self.steps.ended(step_id, StepStatus.PENDING, error=str(exc), detail={"note": "retry later"})
+            self.outbox.failed(item.id, str(exc), retry_at=self.wall_clock() + delay)
             log.info("outbox: %s still unavailable; next try in %.0f s", operation.name, delay)
             return False
         except (UnitFailure, CloudError) as exc:
@@ -165,46 +166,22 @@ class OutboxWorker:
                 self._held_until = self.wall_clock() + self.max_delay
                 return False
             failure = explain(exc, step=operation.name)
-            self.outbox.failed(item.id, failure.reason, retry_at=None)
             if step_id is not None:
                 self.steps.ended(step_id, StepStatus.FAILED, error=failure.reason)
-            if item.unit_id is not None:
-                self._unit_failed(item.unit_id, failure)
+            self._announce(self.outbox.failed(item.id, failure.reason, retry_at=None, code=failure.code))
             return False
-        self.outbox.done(item.id)
         if self._held_for is not None:
             log.info("outbox: the cloud accepts the station's credentials again; held work resumes")
             self._held_for = None
         if step_id is not None:
             detail["note"] = "completed from the outbox"
             self.steps.ended(step_id, StepStatus.PASSED, detail=detail)
-        if item.unit_id is not None and not self.outbox.pending_for_unit(item.unit_id):
-            self._unit_done(item.unit_id)
+        self._announce(self.outbox.done(item.id))
         return True
 
-    def _unit_done(self, unit_id: int) -> None:
-        unit = self.units.get(unit_id)
-        if unit is None or unit.state is not UnitState.CLOUD_PENDING:
+    def _announce(self, settled: Settled | None) -> None:
+        """Tell the screens when the outbox's write settled a unit into another state."""
+        if settled is None or not settled.changed:
             return
-        unit = self.units.update(
-            unit_id, state=UnitState.PASS, reason="All steps passed (cloud work finished later).",
-            action="Nothing to do.",
-        )
-        self.events.emit(UnitEvent(EventKind.UNIT_UPDATED, slot=None, unit_key=unit.unit_key,
-                                   status=UnitState.PASS.value, message=unit.reason or ""))
-
-    def _unit_not_confirmed(self, unit_id: int, reason: str) -> None:
-        unit = self.units.update(
-            unit_id, state=UnitState.NOT_CONFIRMED, reason=reason,
-            action="The unit is flashed and registered; check it comes online before shipping it.",
-        )
-        self.events.emit(UnitEvent(EventKind.UNIT_UPDATED, slot=None, unit_key=unit.unit_key,
-                                   status=UnitState.NOT_CONFIRMED.value, message=reason, action=unit.action or ""))
-
-    def _unit_failed(self, unit_id: int, failure: UnitFailure) -> None:
-        unit = self.units.update(
-            unit_id, state=UnitState.FAIL, reason=failure.reason,
-            action="Take this unit out of the PASS tray and set it aside for engineering.",
-        )
-        self.events.emit(UnitEvent(EventKind.UNIT_UPDATED, slot=None, unit_key=unit.unit_key,
-                                   status=UnitState.FAIL.value, message=failure.reason, action=unit.action or ""))
+        self.events.emit(UnitEvent(EventKind.UNIT_UPDATED, slot=None, unit_key=settled.unit_key,
+                                   status=settled.state.value, message=settled.reason, action=settled.action))

@@ -19,6 +19,7 @@ from hardware.errors import FirmwareError, HardwareError, IdentifierError
 from hardware.progress import Cancelled
 from station.config.wifi import WifiSettingsError
 from station.errors import StationError
+from station.records.reason_code import ReasonCode
 from station.records.unit_table import UnitState
 from station.workflow.device import WifiRefusedError
 
@@ -26,11 +27,14 @@ from station.workflow.device import WifiRefusedError
 class UnitFailure(StationError):
     """A unit cannot pass: ``reason`` says what happened in plain words, ``action`` what the operator does next."""
 
-    def __init__(self, reason: str, action: str, *, step: str | None = None) -> None:
+    def __init__(self, reason: str, action: str, *, step: str | None = None,
+                 code: ReasonCode = ReasonCode.INTERNAL) -> None:
         super().__init__(reason)
         self.reason = reason
         self.action = action
         self.step = step
+        self.code = code
+        """The stable reason code beside the sentence (records/reason_code.py)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class UnitResult:
     serial: str | None = None
     cycle_seconds: float | None = None
     failed_step: str | None = None
+    reason_code: str | None = None
 
 
 RETRY_LATER = (UnavailableError, RateLimitedError)
@@ -59,45 +64,49 @@ def explain(exc: BaseException, *, step: str) -> UnitFailure:
             exc.step = step
         return exc
     if isinstance(exc, Cancelled):
-        return UnitFailure("Stopped by the operator.", "Scan the label again to resume this unit.", step=step)
+        return UnitFailure("Stopped by the operator.", "Scan the label again to resume this unit.", step=step,
+                           code=ReasonCode.CANCELLED)
     if isinstance(exc, ClaimedElsewhereError):
         return UnitFailure(
             "This device is claimed by another Particle account.",
             "Set the unit aside; engineering must have the other account release it.",
-            step=step,
+            step=step, code=ReasonCode.CLAIMED_ELSEWHERE,
         )
     if isinstance(exc, SimOwnedElsewhereError):
         return UnitFailure(
             "The SIM card in this unit belongs to another Particle account.",
             "Set the unit aside; engineering must have the SIM released or fit another SIM.",
-            step=step,
+            step=step, code=ReasonCode.SIM_OWNED_ELSEWHERE,
         )
     if isinstance(exc, InvalidCredentialsError | AuthError):
         return UnitFailure(
             f"The cloud refused the station's credentials ({exc}).",
             "Stop the line and call engineering to fix the station's cloud credentials.",
-            step=step,
+            step=step, code=ReasonCode.CREDENTIALS_REFUSED,
         )
     if isinstance(exc, ForbiddenError | NotFoundError):
-        return UnitFailure(f"The cloud refused this unit: {exc}", _SET_ASIDE, step=step)
+        return UnitFailure(f"The cloud refused this unit: {exc}", _SET_ASIDE, step=step,
+                           code=ReasonCode.CLOUD_REFUSED)
     if isinstance(exc, CloudError):
-        return UnitFailure(f"Cloud error: {exc}", _SET_ASIDE, step=step)
+        return UnitFailure(f"Cloud error: {exc}", _SET_ASIDE, step=step, code=ReasonCode.CLOUD_ERROR)
     if isinstance(exc, FirmwareError):
         return UnitFailure(
             f"The product firmware cannot be used: {exc}",
             "Call engineering to check the profile's firmware.",
-            step=step,
+            step=step, code=ReasonCode.FIRMWARE_INVALID,
         )
     if isinstance(exc, IdentifierError):
-        return UnitFailure(f"The device reported an invalid identifier: {exc}", _SET_ASIDE, step=step)
+        return UnitFailure(f"The device reported an invalid identifier: {exc}", _SET_ASIDE, step=step,
+                           code=ReasonCode.DEVICE_ERROR)
     if isinstance(exc, WifiRefusedError | WifiSettingsError):
         return UnitFailure(
             f"Wi-Fi credentials not accepted: {exc}",
             "Call engineering to fix the profile's [wifi] section (network name, security type, password).",
-            step=step,
+            step=step, code=ReasonCode.WIFI_REFUSED,
         )
     if isinstance(exc, HardwareError):
-        return UnitFailure(f"Device problem during {step.replace('_', ' ')}: {exc}", _RESCAN, step=step)
+        return UnitFailure(f"Device problem during {step.replace('_', ' ')}: {exc}", _RESCAN, step=step,
+                           code=_hardware_code(exc, step))
     if isinstance(exc, StationError):
         return UnitFailure(str(exc), _SET_ASIDE, step=step)
     return UnitFailure(
@@ -105,3 +114,16 @@ def explain(exc: BaseException, *, step: str) -> UnitFailure:
         "Scan the label again; if it happens again, set the unit aside and call engineering.",
         step=step,
     )
+
+
+def _hardware_code(exc: BaseException, step: str) -> ReasonCode:
+    """A USB/device error's code. Matched by class name so this module does not import the USB stack (pyusb) the
+    command-line start-up avoids; the names are hardware.usb.errors' classes."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if "VerifyError" in names:
+        return ReasonCode.FLASH_VERIFY
+    if names & {"DeviceNotFoundError", "DeviceWaitTimeoutError"} and step == "find":
+        return ReasonCode.DEVICE_NOT_FOUND
+    if "FlashError" in names or ("DfuError" in names) or step in ("flash", "device_os"):
+        return ReasonCode.FLASH_FAILED
+    return ReasonCode.DEVICE_ERROR

@@ -3,29 +3,34 @@
 Device steps (station.workflow.device_steps) run in order on the slot's thread: find, identify, check label,
 validate firmware, flash + verify, final check. As soon as the device id is known the cloud work
 (station.workflow.cloud_steps: pre-add, SIM, claim, name/groups/flags) starts on the cloud pool; a cloud outage
-sends the rest of that work to the outbox and the unit ends "cloud pending". This module keeps the unit's state.
+sends the rest of that work to the outbox. The unit's state is derived from the journal by whichever of this runner
+and the outbox worker finishes last (station.records.unit_state).
 """
 
 from __future__ import annotations
 
 import datetime
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from hardware.identifiers import LabelScan
-from hardware.progress import CancelToken
+from hardware.progress import Cancelled, CancelToken
 from station.config.profile import ClaimMode
 from station.records.outbox_table import OutboxTable
+from station.records.reason_code import ReasonCode
 from station.records.step_table import StepTable
-from station.records.unit_table import UnitState, UnitTable
+from station.records.unit_state import UnitSettlement
+from station.records.unit_table import UnitTable
 from station.workflow.cloud_steps import CloudSteps
 from station.workflow.device import DeviceLink
 from station.workflow.device_steps import DeviceSteps, SlotClaims
 from station.workflow.events import EventBus, EventKind
 from station.workflow.lot import PreparedLot
 from station.workflow.outcome import UnitFailure, UnitResult
+from station.workflow.scan_check import MisScan
 from station.workflow.unit_steps import StepRecorder, UnitContext
 
 FIND_TIMEOUT_S = 5.0
@@ -54,6 +59,9 @@ class UnitRunner:
         self.profile = prepared.profile
         self.units = units
         self.steps = steps
+        self.settlement = UnitSettlement(units.db)
+        self.interrupting = threading.Event()
+        """Set when the station stops (Ctrl-C, shutdown): units cancelled then end 'interrupted', not FAIL."""
         self.lot = lot
         self.operator = operator
         self.cloud_pool = cloud_pool
@@ -72,14 +80,31 @@ class UnitRunner:
             expected_online_version=prepared.expected_online_version or prepared.module.product_version,
         )
 
-    def run(self, label: LabelScan, *, slot: int = 0, cancel: CancelToken | None = None) -> UnitResult:
+    def run(self, label: LabelScan, *, slot: int = 0, cancel: CancelToken | None = None,
+            rework: bool = False) -> UnitResult:
+        """Run the unit behind ``label``; raises MisScan, before any unit is recorded, when no device appears for a
+        label never scanned in this lot. ``rework``: an engineer reworks a unit already PASS (journalled so)."""
         key = label.serial.value
+        cancel = cancel or CancelToken()
+        if self.units.by_key(self.lot, key) is None:
+            try:
+                appeared = self.device_steps.device_appears(slot, cancel)
+            except Cancelled:
+                raise MisScan(ReasonCode.CANCELLED, f"Scan of {key} stopped before the unit started; scan the "
+                              "label again when the unit is plugged in.") from None
+            if not appeared:
+                raise MisScan(ReasonCode.DEVICE_NOT_FOUND,
+                              f"Scan refused: no device appeared on USB for slot {slot + 1} within "
+                              f"{self.device_steps.find_timeout:.0f} s of scanning {key}; plug the unit in, then scan "
+                              "its label again.")
         unit, created = self.units.begin(
             self.lot, key, serial=key, slot=slot, operator=self.operator, station=self.profile.station_name
         )
-        ctx = UnitContext(label, slot, unit, cancel or CancelToken(), started=self.clock())
+        ctx = UnitContext(label, slot, unit, cancel, started=self.clock())
         if not created:
             ctx.resumed = dict(self.steps.passed(unit.id))
+        if rework:
+            self.recorder.note(ctx, "rework", "an engineer reworks a unit that had passed")
         self.recorder.emit(ctx, EventKind.UNIT_STARTED, message="resuming" if not created else "",
                            data={"new": created})
         cloud_future: Future[list[str]] | None = None
@@ -113,32 +138,28 @@ class UnitRunner:
         return self._finish(ctx, failure, pending)
 
     def _finish(self, ctx: UnitContext, failure: UnitFailure | None, pending: list[str]) -> UnitResult:
+        """Record how the device side ended; the unit's state is derived with the outbox's facts in that same write
+        (records/unit_state.py), so the outbox finishing first, or failing, is never overwritten."""
         cycle = self.clock() - ctx.started
-        if failure is not None:
-            state, reason, action = UnitState.FAIL, failure.reason, failure.action
-        elif pending == ["confirm_online"]:
-            state = UnitState.CLOUD_PENDING
-            reason = (f"Device done; waiting up to {self.profile.confirm.timeout_s:.0f} s for it to come online in "
-                      "the product.")
-            action = "Keep the unit powered until it is confirmed online; you can scan the next unit."
-        elif pending:
-            state = UnitState.CLOUD_PENDING
-            reason = f"Device done; cloud work waiting ({', '.join(pending)}): it will finish by itself."
-            action = "Put the unit in the PASS tray; nothing more to do."
-        else:
-            state, reason, action = UnitState.PASS, "All steps passed.", "Put the unit in the PASS tray."
-        first = ctx.unit.first_result or (UnitState.FAIL.value if state is UnitState.FAIL else UnitState.PASS.value)
-        unit = self.units.update(
-            ctx.unit.id, state=state, reason=reason, action=action, ended_at=time.time(), cycle_seconds=cycle,
-            first_result=first,
+        if failure is not None and failure.code is ReasonCode.CANCELLED and self.interrupting.is_set():
+            failure = UnitFailure("The station stopped while this unit ran.",
+                                  "Scan the label again to resume this unit.", step=failure.step,
+                                  code=ReasonCode.INTERRUPTED)
+        settled = self.settlement.device_finished(
+            ctx.unit.id, failure=(failure.reason, failure.action, failure.code.value) if failure else None,
+            ended_at=time.time(),
+            cycle_seconds=cycle,
         )
+        unit = self.units.get(ctx.unit.id) or ctx.unit
         result = UnitResult(
-            unit_key=unit.unit_key, state=state, reason=reason, action=action, device_id=unit.device_id,
-            serial=unit.serial, cycle_seconds=cycle, failed_step=failure.step if failure else None,
+            unit_key=unit.unit_key, state=settled.state, reason=settled.reason, action=settled.action,
+            device_id=unit.device_id, serial=unit.serial, cycle_seconds=cycle,
+            failed_step=failure.step if failure else None, reason_code=settled.reason_code,
         )
-        self.recorder.emit(ctx, EventKind.UNIT_FINISHED, status=state.value, message=reason, action=action,
-                           data={"device_id": unit.device_id, "cycle_seconds": cycle,
-                                 "failed_step": result.failed_step})
+        self.recorder.emit(ctx, EventKind.UNIT_FINISHED, status=settled.state.value, message=settled.reason,
+                           action=settled.action, data={"device_id": unit.device_id, "cycle_seconds": cycle,
+                                                        "failed_step": result.failed_step, "pending": pending,
+                                                        "reason_code": settled.reason_code})
         return result
 
     def _device_step(self, ctx: UnitContext, step: str, work: Callable[[], Any]) -> Any:

@@ -55,6 +55,12 @@ class StepRecorder:
         self.steps.ended(step_id, status, detail=detail)
         self.emit(ctx, EventKind.STEP_ENDED, step=step, status=status.value, message=detail.get("note", ""))
 
+    def note(self, ctx: UnitContext, step: str, note: str) -> None:
+        """Journal a fact about the attempt as a passed step (e.g. an engineer's rework of a unit already PASS)."""
+        step_id = self.steps.started(ctx.unit.id, step)
+        self.steps.ended(step_id, StepStatus.PASSED, detail={"note": note})
+        self.emit(ctx, EventKind.STEP_ENDED, step=step, status=StepStatus.PASSED.value, message=note)
+
     def pending(self, ctx: UnitContext, step: str) -> None:
         """Record a step handed to the outbox without being tried (it waits behind an earlier cloud step)."""
         step_id = self.steps.started(ctx.unit.id, step)

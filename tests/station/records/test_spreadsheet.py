@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from station.records.cells import DATETIME_FORMAT
 from station.records.journal import Journal
+from station.records.lot_summary import lot_figures
 from station.records.spreadsheet import (
     COLUMNS,
     UnknownLotError,
@@ -26,7 +27,6 @@ from station.records.spreadsheet import (
     write_workbook,
 )
 from station.records.spreadsheet_paths import lot_workbook_path, workbook_name
-from station.records.summary import summarize
 from station.records.unit_table import UnitRecord, UnitState
 
 LOT = "12345-20260101-001"
@@ -62,6 +62,7 @@ def record(
     *results: UnitState,
     cycle: float = 40.0,
     reason: str | None = None,
+    code: str | None = None,
     lot: str = LOT,
     **fields: Any,
 ) -> UnitRecord:
@@ -75,6 +76,7 @@ def record(
             unit.id,
             state=result,
             reason=reason if result is UnitState.FAIL else None,
+            reason_code=code if result is UnitState.FAIL else None,
             ended_at=clock.now,
             first_result=unit.first_result or result.value,
             cycle_seconds=clock.now - started,
@@ -279,11 +281,11 @@ def test_summary_counts_units_per_state(journal: Journal, clock: Clock, tmp_path
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
 
     figures = summary(tmp_path / "lot.xlsx")
-    assert [figures[state.value] for state in UnitState] == [1, 3, 2, 1, 0]
-    assert figures["Total units"] == 7
+    assert [figures[state.value] for state in UnitState] == [1, 3, 2, 1, 0, 0]
+    assert figures["Units"] == 7
 
 
-def test_summary_yield_is_pass_over_finished_units(journal: Journal, clock: Clock, tmp_path: Path) -> None:
+def test_summary_yield_is_pass_over_tested_units(journal: Journal, clock: Clock, tmp_path: Path) -> None:
     states = [UnitState.PASS] * 3 + [UnitState.FAIL, UnitState.NOT_CONFIRMED, UnitState.CLOUD_PENDING]
     for index, state in enumerate(states):
         record(journal, clock, f"unit-{index}", state)
@@ -292,8 +294,8 @@ def test_summary_yield_is_pass_over_finished_units(journal: Journal, clock: Cloc
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
 
     figures = summary(tmp_path / "lot.xlsx")
-    assert figures["Finished units (PASS, FAIL, not confirmed)"] == 5
-    assert figures["Yield (PASS / finished)"] == pytest.approx(3 / 5)
+    assert figures["Units tested (PASS, FAIL, not confirmed)"] == 5
+    assert figures["Yield (latest attempt PASS / tested)"] == pytest.approx(3 / 5)
 
 
 def test_summary_first_pass_yield_counts_units_whose_first_result_was_pass(
@@ -307,8 +309,8 @@ def test_summary_first_pass_yield_counts_units_whose_first_result_was_pass(
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
 
     figures = summary(tmp_path / "lot.xlsx")
-    assert figures["First-pass yield (first result PASS / units)"] == pytest.approx(2 / 4)
-    assert figures["Yield (PASS / finished)"] == pytest.approx(3 / 4)
+    assert figures["First-pass yield (first attempt PASS / tested)"] == pytest.approx(2 / 4)
+    assert figures["Yield (latest attempt PASS / tested)"] == pytest.approx(3 / 4)
 
 
 def test_summary_median_cycle_time_is_the_middle_cycle(journal: Journal, clock: Clock, tmp_path: Path) -> None:
@@ -320,24 +322,26 @@ def test_summary_median_cycle_time_is_the_middle_cycle(journal: Journal, clock: 
     assert summary(tmp_path / "lot.xlsx")["Median cycle time (s)"] == pytest.approx(37.5)
 
 
-def test_summary_lists_failures_by_reason_most_frequent_first(
+def test_summary_lists_failures_by_reason_code_most_frequent_first(
     journal: Journal, clock: Clock, tmp_path: Path
 ) -> None:
-    reasons = ["flash verify failed", "SIM not found", "flash verify failed", "label mismatch", "SIM not found"]
-    reasons += ["flash verify failed"]
-    for index, reason in enumerate(reasons):
-        record(journal, clock, f"unit-{index}", UnitState.FAIL, reason=reason)
+    """A Pareto by code: sentences that embed serial numbers or ICCIDs still group under their code."""
+    failures = [("verify failed at 0x80000", "flash_verify"), ("The cloud does not know SIM 8901", "cloud_refused"),
+                ("verify failed at 0x80400", "flash_verify"), ("label says A, device says B", "label_mismatch"),
+                ("The cloud does not know SIM 8902", "cloud_refused"), ("verify failed at 0x81000", "flash_verify")]
+    for index, (reason, code) in enumerate(failures):
+        record(journal, clock, f"unit-{index}", UnitState.FAIL, reason=reason, code=code)
     record(journal, clock, "no-reason", UnitState.FAIL)
 
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
 
     rows = list(openpyxl.load_workbook(tmp_path / "lot.xlsx")["Summary"].iter_rows(values_only=True))
-    start = rows.index(("Failures by reason", "Units")) + 1
+    start = rows.index(("Failures by reason code", "Units")) + 1
     assert rows[start:] == [
-        ("flash verify failed", 3),
-        ("SIM not found", 2),
-        ("(no reason recorded)", 1),
-        ("label mismatch", 1),
+        ("flash_verify", 3),
+        ("cloud_refused", 2),
+        ("(no code recorded)", 1),
+        ("label_mismatch", 1),
     ]
 
 
@@ -351,7 +355,7 @@ def test_summary_names_the_lot_station_product_and_operator(journal: Journal, tm
 
 
 def test_summary_of_an_empty_lot_has_no_yields() -> None:
-    figures = summarize([])
+    figures = lot_figures([])
 
     assert (figures.units, figures.yield_rate, figures.first_pass_yield, figures.median_cycle_seconds) == (
         0, None, None, None,

@@ -127,4 +127,4 @@ def test_a_closed_lots_workbook_shows_its_sealed_figures_even_after_later_cloud_
     assert sheet.column_dimensions["A"].width == 60
     sealed = {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}
     assert sealed["units"] == 4 and sealed["units in progress at close"] == 0
-    assert sealed["counts: PASS"] == 2 and sealed["counts: cloud pending"] == 1
+    assert sealed["passed"] == 2 and sealed["waiting on cloud"] == 1  # the one lot summary's figures

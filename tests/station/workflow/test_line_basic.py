@@ -46,9 +46,9 @@ def test_happy_path_flashes_adds_activates_claims_and_records(sim: SimulatedLine
 
 
 def test_label_of_another_unit_is_a_fail_showing_both(sim: SimulatedLine) -> None:
-    other = LabelScan.parse("P046ZZ000000001 ABCDEFGHJKLMNPQ")
+    other = LabelScan.parse("B40TZZ000000001 ABCDEFGHJKLMNPQ")
     with make_line(sim) as line:
         result = line.scan(other).result(timeout=60)
     assert result.state is UnitState.FAIL
-    assert "P046ZZ000000001" in result.reason and sim.devices[0].serial.value in result.reason  # type: ignore[union-attr]
+    assert "B40TZZ000000001" in result.reason and sim.devices[0].serial.value in result.reason  # type: ignore[union-attr]
     assert result.failed_step == "check_label"
