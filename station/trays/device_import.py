@@ -8,7 +8,6 @@ product", which would claim they were there before the import.
 from __future__ import annotations
 
 import enum
-import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 from cloud_client.client import ParticleCloud
 from cloud_client.errors import CloudError, RateLimitedError, UnavailableError
 from cloud_client.models import ImportOutcome
-from station.files import write_text_atomically
+from station.trays.import_progress import ImportProgress
 from station.trays.lists import EntryKind, ProblemKind, TrayList
 from station.trays.reply_watch import ReplyWatch
 from station.trays.report import NOT_ATTEMPTED_REASON, LineReport, ReportLine, write_report_xlsx
@@ -78,32 +77,6 @@ _EXISTING_OUTCOMES = {ImportOutcome.EXISTING.value}
 ImportProgressCallback = Callable[[int, int], None]
 
 
-def _load_state(path: Path | None) -> tuple[dict[str, str], set[str]]:
-    """The outcomes recorded so far, and the ids whose "existing" came after a lost reply."""
-    if path is None or not path.exists():
-        return {}, set()
-    try:
-        data = json.loads(path.read_text())
-        outcomes = {str(k): ImportOutcome(str(v)).value for k, v in data.get("outcomes", {}).items()}
-        return outcomes, {str(i) for i in data.get("reply_lost", [])}
-    except (OSError, ValueError, AttributeError, TypeError):
-        log.warning("import progress file %s is unreadable; starting the import from the beginning", path)
-        return {}, set()
-
-
-def _save_state(path: Path | None, outcomes: dict[str, str], reply_lost: set[str]) -> Path | None:
-    """Record the progress; the path to keep using, or None once it cannot be written (the import goes on)."""
-    if path is None:
-        return None
-    try:
-        write_text_atomically(path, json.dumps({"outcomes": outcomes, "reply_lost": sorted(reply_lost)}))
-    except OSError as exc:
-        log.warning("cannot record the import's progress in %s (%s); an interrupted import will start over", path,
-                    exc.strerror or exc)
-        return None
-    return path
-
-
 def import_tray(
     tray: TrayList,
     cloud: ParticleCloud,
@@ -118,32 +91,13 @@ def import_tray(
 
     ``replies`` is the transport under ``cloud`` (``ParticleCloud(..., transport=replies)``): with it, lines whose
     batch lost its reply are reported as such; without it, the cloud's word is taken as it comes."""
-    outcomes, reply_lost = _load_state(state_path)
-    values = [entry.value for entry in tray.entries]
-    todo = [value for value in values if value.lower() not in outcomes]
-    requests = 0
-    complete = True
-    done = len(values) - len(todo)
-    for start in range(0, len(todo), batch_size):
-        batch = todo[start : start + batch_size]
-        lost_before = replies.unanswered("POST", "/devices") if replies is not None else 0
-        try:
-            result = cloud.import_devices(product_id, batch, batch_size=batch_size)
-        except (UnavailableError, RateLimitedError) as exc:
-            log.warning("tray import stopped after %d of %d identifiers: %s", done, len(values), exc)
-            complete = False
-            break
-        lost = replies is not None and replies.unanswered("POST", "/devices") > lost_before
-        requests += result.requests
-        for ident, outcome in result.outcomes.items():
-            outcomes[ident] = outcome.value
-            if lost and outcome.value in _EXISTING_OUTCOMES:
-                reply_lost.add(ident)
-        state_path = _save_state(state_path, outcomes, reply_lost)
-        done += len(batch)
-        if progress is not None:
-            progress(done, len(values))
-
+    record = ImportProgress(state_path)
+    try:
+        requests, complete = _send(tray, cloud, product_id, record, batch_size, progress, replies)
+    except BaseException:
+        record.finish(complete=False)
+        raise
+    outcomes, reply_lost = record.outcomes, record.reply_lost
     serial_ids = _resolve_serials(tray, cloud, product_id, outcomes) if complete else {}
     lines: list[ReportLine[LineResult]] = []
     for entry in tray.entries:
@@ -165,9 +119,42 @@ def import_tray(
     for problem in tray.problems:
         lines.append(ReportLine(problem.line, problem.text, "", None, _FROM_PROBLEM[problem.kind], problem.reason))
     lines.sort(key=lambda line: line.line)
-    if complete and state_path is not None and state_path.exists():
-        state_path.unlink()
+    record.finish(complete=complete)
     return ImportReport(str(tray.source), product_id, tuple(lines), requests, complete)
+
+
+def _send(
+    tray: TrayList,
+    cloud: ParticleCloud,
+    product_id: int,
+    record: ImportProgress,
+    batch_size: int,
+    progress: ImportProgressCallback | None,
+    replies: ReplyWatch | None,
+) -> tuple[int, bool]:
+    """Send the ids ``record`` has no outcome for, in batches; (requests made, whether all were answered)."""
+    values = [entry.value for entry in tray.entries]
+    todo = [value for value in values if value.lower() not in record.outcomes]
+    requests = 0
+    done = len(values) - len(todo)
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        lost_before = replies.unanswered("POST", "/devices") if replies is not None else 0
+        record.sending(batch)
+        try:
+            result = cloud.import_devices(product_id, batch, batch_size=batch_size)
+        except (UnavailableError, RateLimitedError) as exc:
+            log.warning("tray import stopped after %d of %d identifiers: %s", done, len(values), exc)
+            return requests, False
+        lost = replies is not None and replies.unanswered("POST", "/devices") > lost_before
+        requests += result.requests
+        answered = {ident: outcome.value for ident, outcome in result.outcomes.items()}
+        record.answered(answered, {ident for ident, outcome in answered.items() if outcome in _EXISTING_OUTCOMES
+                                   and (lost or ident in record.unanswered)})
+        done += len(batch)
+        if progress is not None:
+            progress(done, len(values))
+    return requests, True
 
 
 def _resolve_serials(
