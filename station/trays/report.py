@@ -3,8 +3,8 @@
 Both imports report one line per input line with the same fields; only their result enums differ, so each import
 subclasses ``LineReport`` with its enum, and ``write_report`` takes anything shaped like a report. A report is a
 workbook (.xlsx) or JSON (.json), as its name says; ``check_report_path`` refuses any other name before an import
-starts. The workbook is written in openpyxl's write-only mode: rows stream out once, so 10,000 lines take a fraction of
-a second (an ordinary worksheet looks up its last row for every appended row).
+starts. The workbook is written straight as SpreadsheetML (``station.trays.report_xlsx``): rows stream out once, so
+10,000 lines take a fraction of a second (an openpyxl worksheet looked up its last row for every appended row).
 """
 
 from __future__ import annotations
@@ -15,13 +15,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 from station.errors import StationError
 from station.files import write_atomically, write_text_atomically
-
-if TYPE_CHECKING:
-    from openpyxl import Workbook
 
 ResultT = TypeVar("ResultT", bound=enum.Enum)
 
@@ -124,43 +121,29 @@ def write_report(report: TabularReport, path: Path) -> Path:
 
 
 def write_report_xlsx(report: TabularReport, path: Path) -> Path:
-    """The per-line report as a workbook, written atomically. Every text goes through ``station.records.cells``:
-    tray files come from outside, and a line (or a file name) like "=HYPERLINK(...)" must stay text."""
-    # The workbook is made only once its file is open: a write-only sheet left unsaved (the folder could not be
-    # created) complains on stderr when it is collected.
-    write_atomically(path, lambda stream: _report_workbook(report).save(stream))
+    """The per-line report as a workbook, written atomically ("Import": one row per line; "Summary")."""
+    from station.trays.report_xlsx import PlainSheet, write_plain_workbook
+
+    lines = PlainSheet(
+        "Import",
+        (6, 28, 14, 28, 24, 70),
+        [
+            ("Line", "Input", "Kind", "Device ID", "Result", "Reason"),
+            *((line.line, line.text, line.kind, line.device_id, line.result.value, line.reason)
+              for line in report.lines),
+        ],
+        header=True,
+    )
+    summary = PlainSheet(
+        "Summary",
+        (32, 60),
+        [
+            ("Tray file", report.source),
+            ("Product", report.product_id),
+            ("Complete", "yes" if report.complete else "no: run the import again to finish"),
+            (),
+            *report.summary().items(),
+        ],
+    )
+    write_atomically(path, lambda stream: write_plain_workbook(stream, [lines, summary]))
     return path
-
-
-def _report_workbook(report: TabularReport) -> Workbook:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    from station.records.cells import safe_row
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Import")
-    sheet.freeze_panes = "A2"
-    for column, width in zip("ABCDEF", (6, 28, 14, 28, 24, 70), strict=True):
-        sheet.column_dimensions[column].width = width
-    bold = Font(bold=True)
-    headers = []
-    for title in ("Line", "Input", "Kind", "Device ID", "Result", "Reason"):
-        cell = WriteOnlyCell(sheet, title)
-        cell.font = bold
-        headers.append(cell)
-    sheet.append(headers)
-    for line in report.lines:
-        sheet.append(safe_row(sheet, [line.line, line.text, line.kind, line.device_id or "", line.result.value,
-                                      line.reason]))
-    summary = workbook.create_sheet("Summary")
-    summary.column_dimensions["A"].width = 32
-    summary.column_dimensions["B"].width = 60
-    summary.append(safe_row(summary, ["Tray file", report.source]))
-    summary.append(["Product", report.product_id])
-    summary.append(["Complete", "yes" if report.complete else "no: run the import again to finish"])
-    summary.append([])
-    for result, count in report.summary().items():
-        summary.append(safe_row(summary, [result, count]))
-    return workbook
