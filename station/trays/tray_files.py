@@ -65,7 +65,7 @@ def read_tables(source: Path) -> list[Table]:
         raise TrayError(f"tray file {source} is an Excel 97-2003 (.xls) workbook; open it in Excel and save it as "
                         ".xlsx or CSV")
     text = _decode(raw, source)
-    if _looks_tabular(text):
+    if source.suffix.lower() in (".csv", ".tsv") or _looks_tabular(text):
         return [Table(None, _csv_rows(text, source), True)]
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -105,18 +105,19 @@ def _decode(raw: bytes, source: Path) -> str:
 
 
 def _looks_tabular(text: str) -> bool:
-    sample = [line for line in text.splitlines()[:20] if line.strip()]
-    return bool(sample) and all(any(sep in line for sep in ",;\t") for line in sample[:5])
+    """Most of the first lines (comments and title lines aside) have a separator: a table, whatever its name."""
+    sample = [line for line in text.splitlines()[:30] if line.strip() and not line.lstrip().startswith("#")]
+    return bool(sample) and sum(1 for line in sample if any(sep in line for sep in ",;\t")) * 3 >= len(sample) * 2
 
 
 def _csv_rows(text: str, source: Path) -> list[tuple[int, list[str]]]:
-    sample = text[:4096]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
+    # The separator found on most of the first lines (title lines above the table have none; csv.Sniffer then
+    # guesses wrong), quoting as Excel writes it.
+    sample = [line for line in text.splitlines()[:50] if line.strip()]
+    delimiter = max(",;\t", key=lambda sep: (sum(1 for line in sample if sep in line),
+                                             sum(line.count(sep) for line in sample)))
     rows = []
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = csv.reader(io.StringIO(text), csv.excel, delimiter=delimiter)
     try:
         for row in reader:
             rows.append((reader.line_num, row))

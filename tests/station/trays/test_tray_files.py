@@ -215,3 +215,13 @@ def test_long_integers_stored_exactly_in_a_workbook_are_kept(tmp_path: Path) -> 
     data = workbook_bytes(("IMEIs", [["IMEI"], [352656100000002]]))
     tray = read_tray(write(tmp_path, "imeis.xlsx", data), accept=frozenset({EntryKind.IMEI}))
     assert [e.value for e in tray.entries] == ["352656100000002"]
+
+
+@pytest.mark.parametrize("name", ["order.csv", "order.txt"])
+def test_title_lines_without_separators_above_a_csv_table(tmp_path: Path, name: str) -> None:
+    text = ("Order 4711\nTray 2\nPos;Note;Device ID\n" + "".join(f"{n};ok;e00fce68a1b2c3d4e5f6002{n}\n"
+                                                            for n in range(1, 6)))
+    tray = read_tray(write(tmp_path, name, text), platform=BORON)
+    assert tray.column == "Device ID"
+    assert [e.line for e in tray.entries] == [4, 5, 6, 7, 8]
+    assert tray.problems == ()
