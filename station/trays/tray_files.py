@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,11 @@ def read_tables(source: Path) -> list[Table]:
     try:
         if source.is_dir():
             raise TrayError(f"{source} is a folder; choose the tray file inside it")
-        size = source.stat().st_size
+        status = source.stat()
+        if not stat.S_ISREG(status.st_mode):
+            # A pipe or a device (/dev/zero) would block or never end.
+            raise TrayError(f"{source} is not a file (a pipe or a device); choose the tray file itself")
+        size = status.st_size
         if size > MAX_TRAY_BYTES:
             raise TrayError(f"tray file {source} is {size // 1024 // 1024} MB; a tray list is at most 20 MB")
         raw = source.read_bytes()

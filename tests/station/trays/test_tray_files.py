@@ -7,6 +7,7 @@ way downloads and crashed saves damage them.
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -60,6 +61,17 @@ def corrupt_deflate(data: bytes, member: str) -> bytes:
     return bytes(damaged)
 
 
+def short_member(data: bytes, member: str) -> bytes:
+    """``data`` whose central directory says ``member`` is half as long as it is (its inflating ends early)."""
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(member)
+    record = data.index(b"PK\x01\x02")
+    while data[record + 46 : record + 46 + len(member)] != member.encode():
+        record = data.index(b"PK\x01\x02", record + 4)
+    damaged = bytearray(data)
+    damaged[record + 20 : record + 24] = (info.compress_size // 2).to_bytes(4, "little")
+    return bytes(damaged)
+
+
 def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
     path = tmp_path / name
     path.write_bytes(data.encode() if isinstance(data, str) else data)
@@ -90,6 +102,7 @@ def test_a_csv_under_an_xlsx_name_is_read_as_text(tmp_path: Path) -> None:
         ("badxml.xlsx", rezip(GOOD, {"xl/worksheets/sheet1.xml": b"<worksheet><sheetData><row"}), "is damaged"),
         ("badxml.txt", rezip(GOOD, {"xl/workbook.xml": b"<workbook"}), "is damaged"),
         ("zlib.xlsx", corrupt_deflate(GOOD, "xl/worksheets/sheet1.xml"), "is damaged"),
+        ("eof.xlsx", short_member(GOOD, "xl/worksheets/sheet1.xml"), "is damaged"),
         ("nosheetxml.xlsx", rezip(GOOD, {"xl/worksheets/sheet1.xml": None}), "has no sheets|is damaged"),
         ("notypes.xlsx", rezip(GOOD, {"[Content_Types].xml": None}), "is damaged"),
         ("noworkbook.xlsx", rezip(GOOD, {"xl/workbook.xml": None}), "not an Excel workbook"),
@@ -116,6 +129,22 @@ def test_a_folder_a_missing_file_and_a_path_under_a_file_are_refused(tmp_path: P
     write(tmp_path, "file", "x")
     with pytest.raises(TrayError, match="cannot read tray file"):
         read_tray(tmp_path / "file" / "tray.csv")
+
+
+def test_a_pipe_and_a_device_are_refused_not_read_forever(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.csv")
+    with pytest.raises(TrayError, match="is not a file"):
+        read_tray(tmp_path / "pipe.csv")
+    with pytest.raises(TrayError, match="is not a file"):
+        read_tray("/dev/zero")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_an_unreadable_file_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "tray.csv", "e00fce68a1b2c3d4e5f60021\n")
+    path.chmod(0)
+    with pytest.raises(TrayError, match="cannot read tray file"):
+        read_tray(path)
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
