@@ -28,6 +28,7 @@ SHOWN_TEXT = 80
 HEADER_SEARCH_ROWS = 30
 """Title rows (order number, customer, date) may stand above the header: it is looked for in this many rows."""
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d*)?[eE][+-]?\d+")
+_HEX24 = re.compile(r"[0-9a-fA-F]{24}")
 ROUNDED_FIX = "format the id column as Text and paste the ids again from the original list"
 # Device id prefixes by MCU family (Device OS hal/src/*/deviceid_hal.cpp).
 _ID_PREFIX = {McuFamily.NRF52840: "e00fce68", McuFamily.RTL872X: "0a10aced2021"}
@@ -97,7 +98,7 @@ def rounded_reason(text: str, *, column_rounded: bool = False) -> str | None:
     zeros from digit 16 on (Excel's display of a long number). Such digits with a valid Luhn check digit pass (a real
     ICCID may end in zeros) unless other lines of the column are rounded (``column_rounded``)."""
     value = text.strip().strip('"').strip()
-    if _SCIENTIFIC.fullmatch(value):
+    if _SCIENTIFIC.fullmatch(value) and not _HEX24.fullmatch(value):  # "12345e..." may be a real device id
         return (f"{value} is a number in scientific notation: Excel stored the id as a number and kept only "
                 f"{EXCEL_DIGITS} digits; {ROUNDED_FIX}")
     if (value.isdigit() and len(value) > EXCEL_DIGITS and not value[EXCEL_DIGITS:].strip("0")
@@ -113,7 +114,7 @@ def classify(text: str) -> TrayEntry | str:
     rounded = rounded_reason(value)
     if rounded is not None:
         return rounded
-    if re.fullmatch(r"[0-9a-fA-F]{24}", value):
+    if _HEX24.fullmatch(value):
         return TrayEntry(0, EntryKind.DEVICE_ID, DeviceId.parse(value).value)
     if value.isdigit():
         if value.startswith("89") and len(value) in (19, 20):

@@ -254,3 +254,8 @@ def test_title_lines_without_separators_above_a_csv_table(tmp_path: Path, name: 
     assert tray.column == "Device ID"
     assert [e.line for e in tray.entries] == [4, 5, 6, 7, 8]
     assert tray.problems == ()
+
+
+def test_a_device_id_of_digits_around_one_e_is_a_device_id_not_scientific_notation(tmp_path: Path) -> None:
+    tray = read_tray(write(tmp_path, "ids.txt", "3400350009e7343432313031\n"))
+    assert [e.value for e in tray.entries] == ["3400350009e7343432313031"] and tray.problems == ()
