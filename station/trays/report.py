@@ -13,7 +13,7 @@ import enum
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Generic, Protocol, TypeVar
 
@@ -66,7 +66,9 @@ class LineReport(Generic[ResultT]):
             "complete": self.complete,
             "requests": self.requests,
             "summary": self.summary(),
-            "lines": [{**asdict(line), "result": line.result.value} for line in self.lines],
+            # Field by field: dataclasses.asdict deep-copies every line (a second of CPU for 10,000 lines).
+            "lines": [{"line": line.line, "text": line.text, "kind": line.kind, "device_id": line.device_id,
+                       "result": line.result.value, "reason": line.reason} for line in self.lines],
         }
 
 
