@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from station.errors import StationError
+from station.trays.xlsx_rows import worksheet_rows
+
+log = logging.getLogger(__name__)
 
 MAX_TRAY_BYTES = 20 * 1024 * 1024
 MAX_TRAY_ROWS = 200_000
@@ -142,6 +146,15 @@ def _workbook_tables(raw: bytes, source: Path) -> list[Table]:
     if "xl/workbook.xml" not in names:
         what = "an OpenDocument spreadsheet" if "content.xml" in names else "a zip archive, not an Excel workbook"
         raise TrayError(f"tray file {source} is {what}; save it as .xlsx or CSV")
+    try:
+        sheets = worksheet_rows(zipfile.ZipFile(io.BytesIO(raw)), cell_text, MAX_TRAY_ROWS)
+    except OverflowError:
+        raise TrayError(f"tray workbook {source} has more than {MAX_TRAY_ROWS} rows; split it into trays") from None
+    except Exception as exc:  # anything unexpected: openpyxl reads the file, or says why it cannot
+        log.debug("tray workbook %s: the fast reader gave up (%r); reading it with openpyxl", source, exc)
+    else:
+        if sheets:
+            return [Table(title, rows, True) for title, rows in sheets]
     import openpyxl
 
     tables: list[Table] = []

@@ -55,3 +55,15 @@ def test_when_neither_place_can_be_written_the_printed_result_is_said_to_be_the_
     written = write_report_safely(report(), tmp_path / "file" / "a.xlsx", tmp_path / "file" / "b.xlsx")
     assert written.path is None
     assert written.problem is not None and "the result printed above is the only copy" in written.problem
+
+
+def test_a_report_reads_back_as_a_tray_workbook(tmp_path: Path) -> None:
+    """The tray reader's own XML path on inline strings (the report writer's), as openpyxl reads them above."""
+    from station.trays.tray_files import read_tables
+
+    path = write_report(report(), tmp_path / "r.xlsx")
+    tables = {t.sheet: t.rows for t in read_tables(path)}
+    assert tables["Import"][1] == (2, ["2", "e00fce68a1b2c3d4e5f60001", "device id", "e00fce68a1b2c3d4e5f60001",
+                                       "added"])
+    assert tables["Import"][2][1][1] == '=HYPERLINK("#A1","x")'
+    assert tables["Summary"][0] == (1, ["Tray file", "tray.csv"])

@@ -89,6 +89,11 @@ def test_an_xlsx_under_another_name_is_read_as_the_workbook_it_is(tmp_path: Path
     assert tray.sheet == "Devices"
 
 
+def test_a_workbook_missing_only_its_content_types_part_still_gives_its_ids(tmp_path: Path) -> None:
+    tray = read_tray(write(tmp_path, "t.xlsx", rezip(GOOD, {"[Content_Types].xml": None})), platform=BORON)
+    assert len(tray.entries) == 2
+
+
 def test_a_csv_under_an_xlsx_name_is_read_as_text(tmp_path: Path) -> None:
     tray = read_tray(write(tmp_path, "tray.xlsx", "Device ID\ne00fce68a1b2c3d4e5f60021\n"), platform=BORON)
     assert [e.value for e in tray.entries] == ["e00fce68a1b2c3d4e5f60021"]
@@ -104,7 +109,6 @@ def test_a_csv_under_an_xlsx_name_is_read_as_text(tmp_path: Path) -> None:
         ("zlib.xlsx", corrupt_deflate(GOOD, "xl/worksheets/sheet1.xml"), "is damaged"),
         ("eof.xlsx", short_member(GOOD, "xl/worksheets/sheet1.xml"), "is damaged"),
         ("nosheetxml.xlsx", rezip(GOOD, {"xl/worksheets/sheet1.xml": None}), "has no sheets|is damaged"),
-        ("notypes.xlsx", rezip(GOOD, {"[Content_Types].xml": None}), "is damaged"),
         ("noworkbook.xlsx", rezip(GOOD, {"xl/workbook.xml": None}), "not an Excel workbook"),
         ("empty-zip.xlsx", b"PK\x05\x06" + b"\x00" * 18, "not an Excel workbook"),
         ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, r"Excel 97-2003 \(.xls\)"),
@@ -259,3 +263,29 @@ def test_title_lines_without_separators_above_a_csv_table(tmp_path: Path, name: 
 def test_a_device_id_of_digits_around_one_e_is_a_device_id_not_scientific_notation(tmp_path: Path) -> None:
     tray = read_tray(write(tmp_path, "ids.txt", "3400350009e7343432313031\n"))
     assert [e.value for e in tray.entries] == ["3400350009e7343432313031"] and tray.problems == ()
+
+
+def test_workbook_cells_read_as_openpyxl_reads_them(tmp_path: Path) -> None:
+    """Shared and inline strings, numbers, booleans, gaps and a sheet after a chart-free cover sheet."""
+    workbook = openpyxl.Workbook()
+    cover = workbook.active
+    assert cover is not None
+    cover.title = "Cover"
+    cover.append(["Order", 4711])
+    sheet = workbook.create_sheet("Devices")
+    sheet.append(["Device ID", "Count", "OK", None, "Note"])
+    sheet.append(["e00fce68a1b2c3d4e5f60021", 1, True, None, "  spaced  "])
+    sheet["A4"] = "e00fce68a1b2c3d4e5f60022"
+    sheet["E4"] = 2.5
+    path = tmp_path / "t.xlsx"
+    workbook.save(path)
+    tray = read_tray(path, platform=BORON)
+    assert (tray.sheet, tray.column) == ("Devices", "Device ID")
+    assert [(e.line, e.value) for e in tray.entries] == [(2, "e00fce68a1b2c3d4e5f60021"),
+                                                        (4, "e00fce68a1b2c3d4e5f60022")]
+    from station.trays.tray_files import read_tables
+
+    tables = {t.sheet: t.rows for t in read_tables(path)}
+    assert tables["Cover"] == [(1, ["Order", "4711"])]
+    assert tables["Devices"][1] == (2, ["e00fce68a1b2c3d4e5f60021", "1", "True", "", "  spaced  "])
+    assert tables["Devices"][2] == (4, ["e00fce68a1b2c3d4e5f60022", "", "", "", "2.5"])
