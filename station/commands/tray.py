@@ -31,7 +31,8 @@ def register(subparsers: Any) -> None:
     imp.add_argument("file", type=Path, help="the tray list")
     imp.add_argument("--profile", type=Path, required=True, help="station profile (product, platform, cloud)")
     imp.add_argument("--json", action="store_true", help="print the report as JSON")
-    imp.add_argument("--report", type=Path, help="write the per-line report here (.xlsx); default beside the file")
+    imp.add_argument("--report", type=Path, help="write the per-line report here (.xlsx or .json); default: the "
+                     "profile's log folder, tray-reports/")
     imp.add_argument("--batch-size", type=int, help="identifiers per request (default: the profile's)")
     imp.add_argument("--cloud-url", help="use this API base URL instead of the profile's")
     imp.set_defaults(handler=run_import)
@@ -52,7 +53,8 @@ def register(subparsers: Any) -> None:
     sims.add_argument("file", type=Path, help="the SIM list (e.g. the ICCID list of a SIM-card pack)")
     sims.add_argument("--profile", type=Path, required=True, help="station profile (product, platform, cloud)")
     sims.add_argument("--json", action="store_true", help="print the report as JSON")
-    sims.add_argument("--report", type=Path, help="write the per-line report here (.xlsx); default beside the file")
+    sims.add_argument("--report", type=Path, help="write the per-line report here (.xlsx or .json); default: the "
+                      "profile's log folder, tray-reports/")
     sims.add_argument("--country", help="country code the SIMs are activated for (default: the cloud's)")
     sims.add_argument("--cloud-url", help="use this API base URL instead of the profile's")
     sims.set_defaults(handler=run_import_sims)
@@ -60,47 +62,87 @@ def register(subparsers: Any) -> None:
 
 
 def _progress(args: argparse.Namespace, verb: str) -> Callable[[int, int], None]:
-    interactive = sys.stderr.isatty() and not args.json
+    """Progress on stderr: one updating line on a terminal, else a line per tenth of a large import."""
+    interactive = sys.stderr.isatty()
+    shown = -1
 
     def progress(done: int, total: int) -> None:
+        nonlocal shown
+        step = done * (100 if interactive else 10) // max(total, 1)
+        if step == shown or (not interactive and total < 1000):
+            return
+        shown = step
         if interactive:
             print(f"\r{verb} {done}/{total}", end="", file=sys.stderr, flush=True)
             if done == total:
                 print(file=sys.stderr)
+        else:
+            print(f"{verb} {done}/{total}", file=sys.stderr, flush=True)
 
     return progress
+
+
+def _report_places(args: argparse.Namespace, profile: StationProfile, what: str) -> tuple[Path, Path, Path]:
+    """(the report to write, the fallback in the log folder, the reports folder); a bad name or folder is refused
+    here, before the import starts."""
+    from station.trays.report import check_report_path
+    from station.trays.report_files import default_report_path, reports_folder
+
+    if args.report is not None:
+        check_report_path(args.report)
+    folder = reports_folder(profile.log_folder, profile.path)
+    fallback = default_report_path(folder, args.file, what)
+    if args.report is not None and args.report.suffix.lower() == ".json":
+        fallback = fallback.with_suffix(".json")
+    return args.report or fallback, fallback, folder
 
 
 def _finish(
     args: argparse.Namespace,
     report: ImportReport | SimImportReport,
-    report_path: Path,
+    places: tuple[Path, Path, Path],
     *,
     title: str,
     fine: tuple[object, ...],
     warnings: tuple[str, ...],
 ) -> int:
-    """Write the .xlsx report, print it (JSON or a table of the lines that need a look), exit 3 when unfinished."""
-    from station.trays.device_import import write_report_xlsx
+    """Write the report, print it (JSON or a table of the lines that need a look); exit 3 when unfinished or when no
+    line could be imported, 1 when the report could not be written where asked (the result is printed all the same).
+    """
+    from station.trays.report_files import write_report_safely
 
-    write_report_xlsx(report, report_path)
+    wanted, fallback, _ = places
+    written = write_report_safely(report, wanted, fallback)
+    problems = [line for line in report.lines if line.result not in fine]
     if args.json:
-        print(json.dumps({**report.to_json(), "report": str(report_path)}, indent=2))
+        extra = {"report_error": written.problem} if written.problem else {}
+        print(json.dumps({**report.to_json(), "report": str(written.path) if written.path else None, **extra},
+                         indent=2))
     else:
         print(f"{title} {report.source} -> product {report.product_id}")
         for result, count in report.summary().items():
             print(f"  {result:<32} {count}")
-        problems = [line for line in report.lines if line.result not in fine]
-        for line in problems[:50]:
+        shown = problems if written.path is None else problems[:50]
+        for line in shown:
             print(f"  line {line.line}: {line.text!s:<26} {line.result.value}: {line.reason}")
-        if len(problems) > 50:
-            print(f"  ... {len(problems) - 50} more in the report")
-        if not report.complete:
-            print("The cloud became unreachable: run the same command again to finish the import.")
-        print(f"Report: {report_path}")
+        if len(problems) > len(shown):
+            print(f"  ... {len(problems) - len(shown)} more in the report")
+        if written.path is not None:
+            print(f"Report: {written.path}")
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    return 0 if report.complete else 3
+    if written.problem:
+        print(f"particle-station: error: {written.problem}", file=sys.stderr)
+        return 1
+    if not report.complete:
+        print(f"particle-station: the cloud became unreachable before the import of {report.source} finished; run "
+              "the same command again to finish it (lines already done are not sent again)", file=sys.stderr)
+        return 3
+    if report.lines and len(problems) == len(report.lines):
+        print(f"particle-station: no line of {report.source} could be imported; see the reasons above and fix the "
+              "file", file=sys.stderr)
+        return 3
+    return 0
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -108,17 +150,22 @@ def run_import(args: argparse.Namespace) -> int:
     from station.config.profile_loader import load_profile
     from station.trays.device_import import LineResult, import_tray
     from station.trays.lists import EntryKind, read_tray
+    from station.trays.reply_watch import ReplyWatch
+    from station.trays.report_files import progress_path
 
     profile = load_profile(args.profile)
+    if args.batch_size is not None and args.batch_size < 1:
+        raise StationError(f"--batch-size {args.batch_size}: give at least 1 identifier per request")
+    places = _report_places(args, profile, "import")
     tray = read_tray(args.file, platform=profile.platform,
                      accept=frozenset({EntryKind.DEVICE_ID, EntryKind.SERIAL}))
-    report_path = args.report or args.file.with_name(f"{args.file.stem}-import-report.xlsx")
-    with cloud_for(profile, base_url=args.cloud_url) as cloud:
+    watch = ReplyWatch()
+    with cloud_for(profile, base_url=args.cloud_url, transport=watch) as cloud:
         report = import_tray(tray, cloud, profile.product_id, batch_size=args.batch_size or profile.cloud.batch_size,
-                             state_path=report_path.with_suffix(".progress.json"),
-                             progress=_progress(args, "importing"))
-    return _finish(args, report, report_path, title="Tray", fine=(LineResult.ADDED, LineResult.EXISTING),
-                   warnings=tray.warnings)
+                             state_path=progress_path(places[2], args.file, profile.product_id),
+                             progress=_progress(args, "importing"), replies=watch)
+    fine = (LineResult.ADDED, LineResult.EXISTING, LineResult.REPLY_LOST)
+    return _finish(args, report, places, title="Tray", fine=fine, warnings=tray.warnings)
 
 
 def run_import_sims(args: argparse.Namespace) -> int:
@@ -130,22 +177,26 @@ def run_import_sims(args: argparse.Namespace) -> int:
     if not profile.platform.is_cellular:
         raise StationError(f"product {profile.product_id} in {args.profile} is a {profile.platform.display_name} "
                            "product, which has no cellular modem; import SIM lists with a cellular product's profile")
+    places = _report_places(args, profile, "sim-import")
     sims = read_sim_list(args.file)
-    report_path = args.report or args.file.with_name(f"{args.file.stem}-sim-report.xlsx")
     with cloud_for(profile, base_url=args.cloud_url) as cloud:
         report = import_sim_list(sims, cloud, profile.product_id, country=args.country,
                                  progress=_progress(args, "checking SIM"))
     fine = (SimLineResult.ACTIVATED, SimLineResult.PENDING, SimLineResult.ALREADY_ACTIVE)
-    return _finish(args, report, report_path, title="SIM list", fine=fine, warnings=sims.warnings)
+    return _finish(args, report, places, title="SIM list", fine=fine, warnings=sims.warnings)
 
 
 def _journal_of(profile: StationProfile, *, must_exist: bool) -> Journal:
     from station.records.journal import JOURNAL_NAME, Journal
 
     path = profile.log_folder / JOURNAL_NAME
+    hint = f"check station.log_folder in {profile.path}"
     if must_exist and not path.is_file():
-        raise StationError(f"journal {path} does not exist; check station.log_folder in {profile.path}")
-    return Journal(path)
+        raise StationError(f"journal {path} does not exist; {hint}")
+    try:
+        return Journal(path)
+    except OSError as exc:
+        raise StationError(f"cannot open the journal {path}: {exc.strerror or exc}; {hint}") from None
 
 
 def run_attach(args: argparse.Namespace) -> int:
@@ -169,7 +220,11 @@ def run_attach(args: argparse.Namespace) -> int:
         print(f"  ... {len(tray.problems) - 50} more problem lines")
     for warning in tray.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    return 0 if not tray.problems else 3
+    if tray.problems:
+        print(f"particle-station: {len(tray.problems)} lines of {args.file} were not attached (listed above); fix "
+              "them in the file and attach it again", file=sys.stderr)
+        return 3
+    return 0
 
 
 def run_reconcile(args: argparse.Namespace) -> int:
@@ -183,7 +238,10 @@ def run_reconcile(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_json(), indent=2))
     else:
         _print_reconciliation(result)
-    return 0 if result.complete else 3
+    if not result.complete:
+        print(f"particle-station: lot {args.lot} and its tray lists differ (see the findings)", file=sys.stderr)
+        return 3
+    return 0
 
 
 def _print_reconciliation(result: Reconciliation) -> None:

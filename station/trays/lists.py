@@ -1,35 +1,37 @@
 """Tray lists (.txt/.csv/.xlsx that come with a tray order) read into validated, de-duplicated identifiers.
 
-Each entry keeps its line (row) number so every problem can be reported where the engineer will look for it.
+Each entry keeps its line (row) number so every problem can be reported where the engineer will look for it. A file is
+read as it comes from the order: title rows above the header, the ids on any sheet of a workbook, in any column; the
+sheet and column are found by their header or, without one, by what their cells hold. An id that Excel already turned
+into a number (a 20-digit ICCID keeps only 15 digits) is refused on its line with how to fix the file.
 """
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hardware.errors import IdentifierError
-from hardware.identifiers import DeviceId, Iccid, Imei, SerialNumber
+from hardware.identifiers import DeviceId, Iccid, Imei, SerialNumber, luhn_ok
 from hardware.platforms import McuFamily, Platform
-from station.errors import StationError
+from station.trays.tray_files import EXCEL_DIGITS, MAX_TRAY_BYTES, Table, TrayError, read_tables
 
-MAX_TRAY_BYTES = 20 * 1024 * 1024
-_HEADER_WORDS = {
-    "device_id": ("device id", "deviceid", "device_id", "device", "id", "core id", "particle id"),
-    "serial": ("serial", "serial number", "serial_number", "serialnumber", "sn"),
-    "iccid": ("iccid", "sim", "sim iccid"),
-    "imei": ("imei",),
-}
+__all__ = [
+    "MAX_TRAY_BYTES", "EntryKind", "ProblemKind", "TrayEntry", "TrayError", "TrayList", "TrayProblem", "classify",
+    "foreign_platform_reason", "read_tray",
+]
+
+SHOWN_TEXT = 80
+"""A problem line's text is kept to this many characters (a tray file can hold one 20 MB line)."""
+HEADER_SEARCH_ROWS = 30
+"""Title rows (order number, customer, date) may stand above the header: it is looked for in this many rows."""
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d*)?[eE][+-]?\d+")
+_HEX24 = re.compile(r"[0-9a-fA-F]{24}")
+ROUNDED_FIX = "format the id column as Text and paste the ids again from the original list"
 # Device id prefixes by MCU family (Device OS hal/src/*/deviceid_hal.cpp).
 _ID_PREFIX = {McuFamily.NRF52840: "e00fce68", McuFamily.RTL872X: "0a10aced2021"}
-
-
-class TrayError(StationError):
-    """A tray file cannot be read at all (missing, unreadable, not a tray list)."""
 
 
 class EntryKind(enum.Enum):
@@ -44,6 +46,7 @@ class ProblemKind(enum.Enum):
     DUPLICATE = "duplicate"
     OTHER_PLATFORM = "other platform"
     WRONG_KIND = "wrong kind"
+    ROUNDED = "rounded by Excel"
 
 
 @dataclass(frozen=True)
@@ -69,15 +72,49 @@ class TrayList:
     problems: tuple[TrayProblem, ...]
     column: str | None = None
     warnings: tuple[str, ...] = field(default=())
+    sheet: str | None = None
+    """The workbook sheet the ids were read from (None for a text or CSV file)."""
 
     def of_kind(self, kind: EntryKind) -> list[TrayEntry]:
         return [e for e in self.entries if e.kind is kind]
 
 
+def _header_kinds() -> dict[str, EntryKind]:
+    words = {
+        EntryKind.DEVICE_ID: ("device id", "deviceid", "device_id", "device", "id", "core id", "particle id"),
+        EntryKind.SERIAL: ("serial", "serial number", "serial_number", "serialnumber", "sn", "serial no", "s/n"),
+        EntryKind.ICCID: ("iccid", "sim", "sim iccid", "sim card", "iccid number"),
+        EntryKind.IMEI: ("imei", "imei number"),
+    }
+    return {word: kind for kind, names in words.items() for word in names}
+
+
+_HEADER_KINDS = _header_kinds()
+_KIND_ORDER = (EntryKind.DEVICE_ID, EntryKind.SERIAL, EntryKind.ICCID, EntryKind.IMEI)
+
+
+def rounded_reason(text: str, *, column_rounded: bool = False) -> str | None:
+    """Why ``text`` is an id Excel already rounded, or None: scientific notation, or 16 or more digits that end in
+    zeros from digit 16 on (Excel's display of a long number). Such digits with a valid Luhn check digit pass (a real
+    ICCID may end in zeros) unless other lines of the column are rounded (``column_rounded``)."""
+    value = text.strip().strip('"').strip()
+    if _SCIENTIFIC.fullmatch(value) and not _HEX24.fullmatch(value):  # "12345e..." may be a real device id
+        return (f"{value} is a number in scientific notation: Excel stored the id as a number and kept only "
+                f"{EXCEL_DIGITS} digits; {ROUNDED_FIX}")
+    if (value.isdigit() and len(value) > EXCEL_DIGITS and not value[EXCEL_DIGITS:].strip("0")
+            and (column_rounded or not luhn_ok(value))):
+        return (f"{value} ends in {len(value) - EXCEL_DIGITS} zeros after digit {EXCEL_DIGITS}: Excel stored the id "
+                f"as a number and lost its last digits; {ROUNDED_FIX}")
+    return None
+
+
 def classify(text: str) -> TrayEntry | str:
     """The identifier a tray cell holds (with line 0), or the reason it is not one."""
     value = text.strip().strip('"').strip()
-    if re.fullmatch(r"[0-9a-fA-F]{24}", value):
+    rounded = rounded_reason(value)
+    if rounded is not None:
+        return rounded
+    if _HEX24.fullmatch(value):
         return TrayEntry(0, EntryKind.DEVICE_ID, DeviceId.parse(value).value)
     if value.isdigit():
         if value.startswith("89") and len(value) in (19, 20):
@@ -116,16 +153,26 @@ def read_tray(
     accept: frozenset[EntryKind] = frozenset({EntryKind.DEVICE_ID, EntryKind.SERIAL}),
     platform: Platform | None = None,
 ) -> TrayList:
-    """Read a tray list; invalid, duplicate and foreign lines become problems, never exceptions."""
+    """Read a tray list; invalid, rounded, duplicate and foreign lines become problems, never exceptions."""
     source = Path(path)
-    rows, column = _read_cells(source)
+    tables = read_tables(source)
+    choice = _choose(tables, accept, source)
+    if choice is None:
+        empty = " (every sheet is empty)" if tables[0].sheet is not None else ""
+        raise TrayError(f"tray file {source} holds no identifiers{empty}")
+    sheet, column, cells = choice
+    column_rounded = any(rounded_reason(text) is not None for _, text in cells)
     entries: list[TrayEntry] = []
     problems: list[TrayProblem] = []
     first_line: dict[str, int] = {}
-    for line, text in rows:
+    for line, text in cells:
+        rounded = rounded_reason(text, column_rounded=column_rounded)
+        if rounded is not None:
+            problems.append(TrayProblem(line, shown(text), ProblemKind.ROUNDED, rounded))
+            continue
         result = classify(text)
         if isinstance(result, str):
-            problems.append(TrayProblem(line, text, ProblemKind.INVALID, result))
+            problems.append(TrayProblem(line, shown(text), ProblemKind.INVALID, result))
             continue
         if result.kind not in accept:
             wanted = " or ".join(sorted(k.value for k in accept))
@@ -144,136 +191,119 @@ def read_tray(
                 continue
         first_line[result.value] = line
         entries.append(TrayEntry(line, result.kind, result.value))
-    warnings = tuple(
+    warnings = [
         f"line {e.line}: ICCID {e.value} fails its Luhn check digit"
         for e in entries
         if e.kind is EntryKind.ICCID and not Iccid.parse(e.value).luhn_valid
-    )
+    ]
+    rounded_lines = [p.line for p in problems if p.kind is ProblemKind.ROUNDED]
+    if rounded_lines:
+        warnings.insert(0, f"{len(rounded_lines)} lines (first: line {rounded_lines[0]}) hold ids Excel already "
+                           f"rounded to {EXCEL_DIGITS} digits; none of them was used: {ROUNDED_FIX}")
     if not entries and not problems:
         raise TrayError(f"tray file {source} holds no identifiers")
-    return TrayList(source, tuple(entries), tuple(problems), column, warnings)
+    return TrayList(source, tuple(entries), tuple(problems), column, tuple(warnings), sheet)
 
 
-def _read_cells(source: Path) -> tuple[list[tuple[int, str]], str | None]:
-    try:
-        size = source.stat().st_size
-    except FileNotFoundError:
-        raise TrayError(f"tray file {source} does not exist") from None
-    except OSError as exc:
-        raise TrayError(f"cannot read tray file {source}: {exc.strerror or exc}") from None
-    if source.is_dir():
-        raise TrayError(f"{source} is a folder; choose the tray file inside it")
-    if size > MAX_TRAY_BYTES:
-        raise TrayError(f"tray file {source} is {size // 1024 // 1024} MB; a tray list is at most 20 MB")
-    suffix = source.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _table_cells(_xlsx_rows(source), source)
-    try:
-        raw = source.read_bytes()
-    except OSError as exc:
-        raise TrayError(f"cannot read tray file {source}: {exc.strerror or exc}") from None
-    if raw.startswith(b"PK\x03\x04"):
-        return _table_cells(_xlsx_rows(source), source)
-    text = _decode(raw, source)
-    if suffix == ".csv" or _looks_tabular(text):
-        return _table_cells(_csv_rows(text), source)
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        cell = line.split("#", 1)[0].strip()
-        if cell:
-            rows.append((number, cell))
-    return rows, None
+def shown(text: str) -> str:
+    """A line's text as a report shows it: control characters made visible, cut to ``SHOWN_TEXT`` characters."""
+    visible = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text[:SHOWN_TEXT])
+    return visible[: SHOWN_TEXT - 1] + "…" if len(visible) > SHOWN_TEXT or len(text) > SHOWN_TEXT else visible
 
 
-def _decode(raw: bytes, source: Path) -> str:
-    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise TrayError(f"tray file {source} is binary, not a text, CSV or Excel tray list")
-    for encoding in ("utf-8-sig", "utf-16"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
+# --- which sheet and column hold the ids --------------------------------------------------------------------------
+
+
+def _choose(
+    tables: list[Table], accept: frozenset[EntryKind], source: Path
+) -> tuple[str | None, str | None, list[tuple[int, str]]] | None:
+    """The sheet, column name and (line, text) cells of the table whose id column holds the most usable ids."""
+    best: tuple[int, str | None, str | None, list[tuple[int, str]]] | None = None
+    unclear = False
+    for table in tables:
+        if not table.rows:
             continue
-    return raw.decode("latin-1")
+        found = _column_of(table, accept)
+        if found is None:
+            unclear = True
+            continue
+        name, cells = found
+        score = sum(1 for _, text in cells[:1000] if _is_id(text, accept))
+        if best is None or score > best[0]:
+            best = (score, table.sheet, name, cells)
+    if best is None:
+        if unclear:
+            raise TrayError(f"tray file {source}: cannot tell which column holds the ids; name it 'device id', "
+                            "'serial' or 'iccid'")
+        return None
+    _, sheet, name, cells = best
+    return sheet, name, cells
 
 
-def _looks_tabular(text: str) -> bool:
-    sample = [line for line in text.splitlines()[:20] if line.strip()]
-    return bool(sample) and all(any(sep in line for sep in ",;\t") for line in sample[:5])
+def _is_id(text: str, accept: frozenset[EntryKind]) -> bool:
+    result = classify(text)
+    return not isinstance(result, str) and result.kind in accept
 
 
-def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
-    sample = text[:4096]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    rows = []
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        for row in reader:
-            rows.append((reader.line_num, row))
-    except csv.Error as exc:
-        raise TrayError(f"tray CSV is malformed near line {reader.line_num}: {exc}") from None
+def _looks_like_id(text: str) -> bool:
+    """A cell that is an identifier, or was meant as one (a typo must be reported, not taken for a title)."""
+    value = text.strip().strip('"').strip()
+    return not isinstance(classify(value), str) or bool(re.fullmatch(r"[0-9A-Za-z.,+\-]{6,40}", value))
+
+
+def _column_of(table: Table, accept: frozenset[EntryKind]) -> tuple[str | None, list[tuple[int, str]]] | None:
+    """The id column's name and its non-empty cells under the header (or from the first id on, without one)."""
+    rows = table.rows
+    if not table.tabular:
+        # A plain list: every line counts (a stray line is reported, never skipped), but a header line is not an id.
+        body = rows[1:] if _header(rows[0][1], accept) is not None else rows
+        return None, [(n, r[0]) for n, r in body]
+    for position, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        index = _header(cells, accept)
+        if index is not None:
+            return cells[index].strip(), _cells(rows[position + 1 :], index)
+    index = _guess_column(rows, accept)
+    if index is None:
+        return None
+    return f"column {index + 1}", _cells(_from_first_id(rows, index), index)
+
+
+def _cells(rows: list[tuple[int, list[str]]], index: int) -> list[tuple[int, str]]:
+    cells = [(n, r[index] if index < len(r) else "") for n, r in rows]
+    return [(n, c) for n, c in cells if c.strip()]
+
+
+def _from_first_id(rows: list[tuple[int, list[str]]], index: int) -> list[tuple[int, list[str]]]:
+    """``rows`` without the title rows above the first cell that is (or was meant as) an id."""
+    for position, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if index < len(cells) and _looks_like_id(cells[index]):
+            return rows[position:]
     return rows
 
 
-def _xlsx_rows(source: Path) -> list[tuple[int, list[str]]]:
-    import zipfile
-
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise TrayError(f"tray workbook {source} cannot be opened: {exc}") from None
-    try:
-        sheet = workbook.worksheets[0]
-        rows = []
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            rows.append((number, ["" if v is None else _cell_text(v) for v in row]))
-        return rows
-    finally:
-        workbook.close()
+def _header(cells: list[str], accept: frozenset[EntryKind]) -> int | None:
+    """The column of a header row to read: one named for an accepted kind, in the usual order, else any id header."""
+    named: dict[EntryKind, int] = {}
+    for index, cell in enumerate(cells):
+        kind = _HEADER_KINDS.get(" ".join(cell.strip().strip('"').lower().replace("-", " ").split()))
+        if kind is not None:
+            named.setdefault(kind, index)
+    for kind in _KIND_ORDER:
+        if kind in named and kind in accept:
+            return named[kind]
+    for kind in _KIND_ORDER:
+        if kind in named:
+            return named[kind]
+    return None
 
 
-def _cell_text(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _table_cells(rows: list[tuple[int, list[str]]], source: Path) -> tuple[list[tuple[int, str]], str | None]:
-    rows = [(n, r) for n, r in rows if any(c.strip() for c in r)]
-    if not rows:
-        return [], None
-    header = rows[0][1]
-    column_index: int | None = None
-    column_name: str | None = None
-    normalised = [c.strip().strip('"').lower().replace("-", " ") for c in header]
-    for words in _HEADER_WORDS.values():
-        for index, cell in enumerate(normalised):
-            if cell in words:
-                column_index, column_name = index, header[index].strip()
-                break
-        if column_index is not None:
-            break
-    body = rows[1:] if column_index is not None else rows
-    if column_index is None:
-        column_index = _guess_column(rows)
-        if column_index is None:
-            raise TrayError(
-                f"tray file {source}: cannot tell which column holds the ids; name it 'device id', 'serial' or 'iccid'"
-            )
-        column_name = f"column {column_index + 1}"
-    cells = [(n, r[column_index] if column_index < len(r) else "") for n, r in body]
-    return [(n, c) for n, c in cells if c.strip()], column_name
-
-
-def _guess_column(rows: list[tuple[int, list[str]]]) -> int | None:
+def _guess_column(rows: list[tuple[int, list[str]]], accept: frozenset[EntryKind]) -> int | None:
     width = max(len(r) for _, r in rows)
     scores = []
     for index in range(width):
-        hits = sum(1 for _, r in rows[:200] if index < len(r) and not isinstance(classify(r[index]), str))
-        scores.append(hits)
+        values = [r[index] for _, r in rows[:200] if index < len(r)]
+        accepted = sum(1 for v in values if _is_id(v, accept))
+        other = sum(1 for v in values if not isinstance(classify(v), str) or rounded_reason(v) is not None)
+        scores.append((accepted, other))
     best = max(range(width), key=lambda i: scores[i])
-    return best if scores[best] > 0 else None
+    return best if scores[best] > (0, 0) else None

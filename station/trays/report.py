@@ -1,24 +1,30 @@
 """The per-line report of a bulk import into a product (a tray list or a SIM list): lines, summary, JSON and .xlsx.
 
 Both imports report one line per input line with the same fields; only their result enums differ, so each import
-subclasses ``LineReport`` with its enum, and ``write_report_xlsx`` takes anything shaped like a report.
+subclasses ``LineReport`` with its enum, and ``write_report`` takes anything shaped like a report. A report is a
+workbook (.xlsx) or JSON (.json), as its name says; ``check_report_path`` refuses any other name before an import
+starts. The workbook is written straight as SpreadsheetML (``station.trays.report_xlsx``): rows stream out once, so
+10,000 lines take a fraction of a second (an openpyxl worksheet looked up its last row for every appended row).
 """
 
 from __future__ import annotations
 
 import enum
+import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Generic, Protocol, TypeVar
 
-from station.files import write_atomically
+from station.errors import StationError
+from station.files import write_atomically, write_text_atomically
 
 ResultT = TypeVar("ResultT", bound=enum.Enum)
 
 NOT_ATTEMPTED_REASON = "the cloud was unreachable; run the import again to finish"
 """Why a line was not attempted: the import stopped when the cloud became unreachable."""
+REPORT_SUFFIXES = (".xlsx", ".json")
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,9 @@ class LineReport(Generic[ResultT]):
             "complete": self.complete,
             "requests": self.requests,
             "summary": self.summary(),
-            "lines": [{**asdict(line), "result": line.result.value} for line in self.lines],
+            # Field by field: dataclasses.asdict deep-copies every line (a second of CPU for 10,000 lines).
+            "lines": [{"line": line.line, "text": line.text, "kind": line.kind, "device_id": line.device_id,
+                       "result": line.result.value, "reason": line.reason} for line in self.lines],
         }
 
 
@@ -93,35 +101,51 @@ class TabularReport(Protocol):
     @property
     def lines(self) -> Sequence[ReportRow]: ...
     def summary(self) -> dict[str, int]: ...
+    def to_json(self) -> dict[str, object]: ...
+
+
+def check_report_path(path: Path) -> None:
+    """Refuse a report name the station cannot write (before the import starts, so nothing is done for nothing)."""
+    if path.suffix.lower() not in REPORT_SUFFIXES:
+        raise StationError(f"report {path}: name it .xlsx (a workbook) or .json; the station cannot write "
+                           f"{path.suffix or 'a file without an extension'}")
+    if path.is_dir():
+        raise StationError(f"report {path} is a folder; give a file name ending .xlsx or .json")
+
+
+def write_report(report: TabularReport, path: Path) -> Path:
+    """The report as its name says: a workbook (.xlsx) or JSON (.json), written atomically; raises OSError."""
+    check_report_path(path)
+    if path.suffix.lower() == ".json":
+        write_text_atomically(path, json.dumps(report.to_json(), indent=2) + "\n")
+        return path
+    return write_report_xlsx(report, path)
 
 
 def write_report_xlsx(report: TabularReport, path: Path) -> Path:
-    """The per-line report as a workbook, written atomically."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """The per-line report as a workbook, written atomically ("Import": one row per line; "Summary")."""
+    from station.trays.report_xlsx import PlainSheet, write_plain_workbook
 
-    from station.records.cells import safe_row
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Import"
-    sheet.append(["Line", "Input", "Kind", "Device ID", "Result", "Reason"])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for line in report.lines:
-        # Tray files come from outside: a line like "=HYPERLINK(...)" must stay text.
-        sheet.append(safe_row(sheet, [line.line, line.text, line.kind, line.device_id or "", line.result.value,
-                                      line.reason]))
-    sheet.freeze_panes = "A2"
-    for column, width in zip("ABCDEF", (6, 28, 14, 28, 24, 70), strict=True):
-        sheet.column_dimensions[column].width = width
-    summary = workbook.create_sheet("Summary")
-    summary.append(safe_row(summary, ["Tray file", report.source]))
-    summary.append(["Product", report.product_id])
-    summary.append(["Complete", "yes" if report.complete else "no: run the import again to finish"])
-    summary.append([])
-    for result, count in report.summary().items():
-        summary.append([result, count])
-    write_atomically(path, workbook.save)
+    lines = PlainSheet(
+        "Import",
+        (6, 28, 14, 28, 24, 70),
+        [
+            ("Line", "Input", "Kind", "Device ID", "Result", "Reason"),
+            *((line.line, line.text, line.kind, line.device_id, line.result.value, line.reason)
+              for line in report.lines),
+        ],
+        header=True,
+    )
+    summary = PlainSheet(
+        "Summary",
+        (32, 60),
+        [
+            ("Tray file", report.source),
+            ("Product", report.product_id),
+            ("Complete", "yes" if report.complete else "no: run the import again to finish"),
+            (),
+            *report.summary().items(),
+        ],
+    )
+    write_atomically(path, lambda stream: write_plain_workbook(stream, [lines, summary]))
     return path

@@ -34,6 +34,7 @@ class SimLineResult(enum.Enum):
     OWNED_ELSEWHERE = "owned elsewhere"
     UNKNOWN = "unknown"
     INVALID = "invalid"
+    ROUNDED = "rounded by Excel"
     DUPLICATE = "duplicate"
     NOT_ATTEMPTED = "not attempted"
 
@@ -46,6 +47,7 @@ _REASONS = {
 _FROM_PROBLEM = {
     ProblemKind.INVALID: SimLineResult.INVALID,
     ProblemKind.WRONG_KIND: SimLineResult.INVALID,
+    ProblemKind.ROUNDED: SimLineResult.ROUNDED,
     ProblemKind.OTHER_PLATFORM: SimLineResult.INVALID,
     ProblemKind.DUPLICATE: SimLineResult.DUPLICATE,
 }

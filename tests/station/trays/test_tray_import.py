@@ -138,3 +138,23 @@ def test_cli_tray_import_prints_json_and_writes_the_report(
     assert out["summary"] == {"added": 3, "invalid": 2, "owned elsewhere": 1, "other platform": 1, "duplicate": 1}
     assert Path(out["report"]).exists()
     assert TOKEN not in json.dumps(out)
+
+
+def test_ids_an_interrupted_run_sent_without_an_answer_are_not_called_already_in_the_product(
+    tmp_path: Path, emulator: EmulatorServer
+) -> None:
+    assert emulator.base_url is not None
+    tray = read_tray(tray_file(tmp_path), platform=by_name("boron"))
+    state = tmp_path / "progress.json"
+    emulator.set_faults(lost_reply_rate=1.0)  # carried out, reply lost, every time
+    with ParticleCloud(emulator.base_url, Credentials.token(TOKEN), max_retries=0) as impatient:
+        first = import_tray(tray, impatient, PRODUCT, batch_size=2, state_path=state)
+    assert not first.complete
+    emulator.set_faults()
+    with ParticleCloud(emulator.base_url, Credentials.token(TOKEN), max_retries=0) as cloud:
+        second = import_tray(tray, cloud, PRODUCT, batch_size=2, state_path=state)
+    assert second.complete and not state.exists()
+    by_line = {line.line: line.result for line in second.lines}
+    assert by_line[2] is by_line[3] is LineResult.REPLY_LOST  # the first batch: added by the interrupted run
+    assert by_line[9] is LineResult.ADDED
+    assert second.count(LineResult.EXISTING) == 0

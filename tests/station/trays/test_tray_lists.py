@@ -95,7 +95,7 @@ def test_a_serial_in_a_device_id_only_import_is_the_wrong_kind(tmp_path: Path) -
         ("missing.txt", None, "does not exist"),
         ("empty.txt", b"\n\n# nothing\n", "holds no identifiers"),
         ("binary.txt", b"\x00\x01\x02" * 100, "is binary"),
-        ("broken.xlsx", b"PK\x03\x04garbage", "cannot be opened"),
+        ("broken.xlsx", b"PK\x03\x04garbage", "is a damaged zip or Excel file"),
     ],
 )
 def test_unreadable_tray_files_give_a_clear_error(
