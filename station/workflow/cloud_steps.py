@@ -14,6 +14,7 @@ from station.config.profile import SimActivationPolicy, StationProfile
 from station.records.outbox_table import OutboxTable
 from station.records.step_table import StepStatus
 from station.workflow.cloud_ops import CHECKS, Payload, plan_cloud_work
+from station.workflow.cloud_reach import CloudReach
 from station.workflow.device import DeviceFacts
 from station.workflow.outcome import RETRY_LATER, UnitFailure
 from station.workflow.unit_steps import StepRecorder, UnitContext
@@ -40,6 +41,7 @@ class CloudSteps:
         groups: list[str],
         lock_version: int | None,
         expected_online_version: int | None,
+        reach: CloudReach | None = None,
     ) -> None:
         self.profile = profile
         self.cloud = cloud
@@ -51,6 +53,9 @@ class CloudSteps:
         self.groups = groups
         self.lock_version = lock_version
         self.expected_online_version = expected_online_version
+        self.reach = reach
+        """Asked before the unit's first call: a cloud that refuses connections gets no call (each would spend its
+        retries on the unit's critical path); the work goes straight to the outbox."""
 
     def run(self, ctx: UnitContext, facts: DeviceFacts) -> list[str]:
         """Runs on the cloud pool. Returns the operations left to the outbox; raises UnitFailure on a refusal."""
@@ -64,8 +69,9 @@ class CloudSteps:
             groups=self.groups, lock_version=self.lock_version,
         )
         pending: list[str] = []
+        offline = self.reach is not None and not self.reach.reachable()
         for operation, payload in plan:
-            if pending:
+            if pending or offline:
                 self.outbox.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
                                     unit_id=ctx.unit.id)
                 pending.append(operation.name)
@@ -78,6 +84,8 @@ class CloudSteps:
                 try:
                     detail.update(operation.run(self.cloud, self.profile.product_id, payload))
                 except RETRY_LATER as exc:
+                    if self.reach is not None:
+                        self.reach.probe()  # refused connections: the next units queue at once
                     self.outbox.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
                                         unit_id=ctx.unit.id)
                     pending.append(operation.name)

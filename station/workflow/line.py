@@ -117,9 +117,11 @@ class Line:
             outbox=self.journal.outbox_table, link=link, events=self.events, lot=lot, operator=operator,
             cloud_pool=self._cloud_pool, find_timeout=find_timeout, today=today,
         )
+        reach = prepared.reach
         self.outbox = OutboxWorker(
             self.journal.outbox_table, self.journal.unit_table, self.journal.step_table, self.cloud,
             profile.product_id, self.events, poll_interval=outbox_poll, base_delay=outbox_base_delay,
+            reachable=reach.reachable if reach is not None else None,
         )
         self.workbook = SpreadsheetWriter(
             self.journal, self.lot, Path(profile.log_folder), scope=profile.workbook,
@@ -136,6 +138,8 @@ class Line:
         self._started = True
         try:
             self.outbox.start()
+            if self.prepared.unreachable is not None:
+                self.events.emit(self.unreachable_banner())
             for notice in self.startup_notices:
                 self.events.emit(UnitEvent(EventKind.NOTICE, slot=None, unit_key=None, message=notice))
             self.workbook.start()
@@ -156,6 +160,19 @@ class Line:
                 action="Close the workbook in the other program; the station keeps every record and retries.",
                 data={"workbook": str(status.path)},
             ))
+
+    def unreachable_banner(self) -> UnitEvent:
+        """The one notice of a lot that starts with the cloud unreachable: how much cloud work waits, and what the
+        outage postponed (no API call was made; see station.workflow.cloud_reach)."""
+        waiting = self.journal.outbox_table.count_pending()
+        postponed = "; ".join(self.prepared.offline_notes)
+        return UnitEvent(
+            EventKind.NOTICE, slot=None, unit_key=None,
+            message=f"cloud unreachable: {waiting} operation{'' if waiting == 1 else 's'} waiting.",
+            action=(f"({self.prepared.unreachable}) The line runs: each unit's cloud work is queued and finishes by "
+                    "itself when the cloud is back" + (f"; {postponed}." if postponed else ".")),
+            data={"cloud_unreachable": True, "waiting": waiting},
+        )
 
     @property
     def startup_notices(self) -> tuple[str, ...]:

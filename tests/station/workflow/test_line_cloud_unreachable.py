@@ -1,0 +1,86 @@
+"""A cloud that refuses connections: the lot is ready without one API call and with one banner, and a unit's cloud
+work goes straight to the outbox (no call, so no retries on the unit's critical path). Timings are in
+benchmarks/cloud_down.py; here the calls and the banners are counted."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import closing
+
+import httpx
+import pytest
+
+from cloud_client.client import ParticleCloud
+from cloud_client.credentials import Credentials
+from station.demo.simulated_line import SimulatedLine
+from station.records.unit_table import UnitState
+from station.workflow.events import EventKind, UnitEvent
+from station.workflow.line import Line
+from station.workflow.lot import prepare_lot
+
+
+class CountingTransport(httpx.HTTPTransport):
+    """The real HTTP transport, counting the requests it is asked to send."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        return super().handle_request(request)
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    with closing(socket.socket()) as sock:  # a port nothing listens on: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def transport() -> Iterator[CountingTransport]:
+    counting = CountingTransport()
+    yield counting
+    counting.close()
+
+
+def _start(sim: SimulatedLine, url: str, transport: CountingTransport, events: list[UnitEvent]) -> Line:
+    cloud = ParticleCloud(url, Credentials.token("t" * 40, source="test"), transport=transport,
+                          sleep=lambda _: None)
+    prepared = prepare_lot(sim.profile, cloud)
+    assert prepared.reach is not None and prepared.reach.probes == 1
+    assert transport.requests == 0  # not one API call during preparation
+    line = Line(prepared, link=sim.link(), operator="ann", find_timeout=1.0, outbox_poll=0.05, lot="LOT-DOWN")
+    line.events.subscribe(events.append)
+    return line.start()
+
+
+def _notices(events: list[UnitEvent]) -> list[UnitEvent]:
+    return [e for e in events if e.kind is EventKind.NOTICE]
+
+
+def test_lot_starts_with_one_banner_and_no_cloud_call(sim: SimulatedLine, closed_port_url: str,
+                                                      transport: CountingTransport) -> None:
+    events: list[UnitEvent] = []
+    with _start(sim, closed_port_url, transport, events) as line:
+        [banner] = _notices(events)
+        assert banner.message == "cloud unreachable: 0 operations waiting."
+        assert "refused" in banner.action and "line-a" in banner.action
+        result = line.scan(sim.devices[0].label).result(timeout=60)
+        assert result.state is UnitState.CLOUD_PENDING, result.reason
+        unit = line.journal.unit_table.by_key(line.lot, result.unit_key)
+        assert unit is not None
+        queued = [item.operation for item in line.journal.outbox_table.pending_for_unit(unit.id)]
+        assert queued[0] == "pre_add" and "claim" in queued
+        assert transport.requests == 0  # the unit's cloud work went to the outbox without a call
+        assert len(_notices(events)) == 1
+
+    events.clear()
+    with _start(sim, closed_port_url, transport, events) as again:
+        [banner] = _notices(events)
+        assert banner.message == f"cloud unreachable: {len(queued)} operations waiting."
+        assert again.journal.count_pending() == len(queued)
+    assert transport.requests == 0
