@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "run",
     "tray",
     "export",
+    "outbox",
     "demo",
     "profile",
     "hil",

@@ -177,10 +177,13 @@ class TerminalReport:
 
 def run_line(args: argparse.Namespace) -> int:
     from station.config.profile_loader import load_profile
+    from station.workflow.cloud_reach import checked_cloud_url
     from station.workflow.line import Line, LineError
     from station.workflow.lot import prepare_lot
     from station.workflow.usb_link import UsbLink
 
+    if args.cloud_url is not None:
+        args.cloud_url = checked_cloud_url(args.cloud_url)
     profile = load_profile(args.profile)
     if args.auto_scan and not args.simulate:
         raise StationError("--auto-scan needs --simulate N")
