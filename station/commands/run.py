@@ -209,6 +209,8 @@ def run_line(args: argparse.Namespace) -> int:
             return _gui(line, args, devices, stack)
         report = TerminalReport(sys.stderr.isatty())
         line.events.subscribe(report)
+        for notice in line.notices_at_start:  # emitted by start(), before anyone listened
+            report(notice)
         print(f"line ready: station {profile.station_name!r}, product {profile.product_id} "
               f"({profile.platform.display_name}), lot {line.lot}, {profile.slots.count} slot(s)", file=sys.stderr)
         for text in _labels(args, devices, sys.stdin):

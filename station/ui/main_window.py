@@ -211,6 +211,8 @@ class OperatorWindow(QMainWindow):
             "Scan a label to start · " + ("F2 simulate a scan · " if self.simulator else "")
             + "F9 engineer mode · F1 help")
         self.lot_refresher.refresh()
+        for notice in line.notices_at_start:  # the line started before the window listened
+            self.on_event(notice)
 
     def on_event(self, event: UnitEvent) -> None:
         """A workflow event, on the GUI thread (queued by the bridge): update the panel, play the sound."""

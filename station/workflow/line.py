@@ -97,6 +97,8 @@ class Line:
             raise
         self._started = False
         self._closed = False
+        self.notices_at_start: list[UnitEvent] = []
+        """The notices ``start()`` emitted (a view that subscribes later shows them from here)."""
 
     def _build(self, link: DeviceLink, lot: str, today: Callable[[], datetime.date], *, find_timeout: float,
                outbox_poll: float, outbox_base_delay: float, workbook_interval: float) -> None:
@@ -139,9 +141,11 @@ class Line:
         try:
             self.outbox.start()
             if self.prepared.unreachable is not None:
-                self.events.emit(self.unreachable_banner())
-            for notice in self.startup_notices:
-                self.events.emit(UnitEvent(EventKind.NOTICE, slot=None, unit_key=None, message=notice))
+                self.notices_at_start.append(self.unreachable_banner())
+            self.notices_at_start += [UnitEvent(EventKind.NOTICE, slot=None, unit_key=None, message=notice)
+                                      for notice in self.startup_notices]
+            for event in self.notices_at_start:
+                self.events.emit(event)
             self.workbook.start()
             self.events.subscribe(self._record_changed)
         except BaseException:

@@ -4,6 +4,7 @@ benchmarks/cloud_down.py; here the calls and the banners are counted."""
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from contextlib import closing
@@ -13,6 +14,7 @@ import pytest
 
 from cloud_client.client import ParticleCloud
 from cloud_client.credentials import Credentials
+from station.cli import main
 from station.demo.simulated_line import SimulatedLine
 from station.records.unit_table import UnitState
 from station.workflow.events import EventKind, UnitEvent
@@ -84,3 +86,19 @@ def test_lot_starts_with_one_banner_and_no_cloud_call(sim: SimulatedLine, closed
         assert banner.message == f"cloud unreachable: {len(queued)} operations waiting."
         assert again.journal.count_pending() == len(queued)
     assert transport.requests == 0
+
+
+def test_headless_run_prints_the_one_banner_and_no_warning(sim: SimulatedLine, closed_port_url: str,
+                                                           capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    monkeypatch.setenv("PARTICLE_SIMULATED_ACCESS_TOKEN", sim.access_token)
+    code = main(["run", "--profile", str(sim.profile.path), "--headless", "--simulate", "1", "--auto-scan",
+                 "--device-timing", "zero", "--cloud-url", closed_port_url, "--lot", "LOT-HEADLESS"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    notices = [line for line in err.splitlines() if line.startswith("notice:")]
+    assert len(notices) == 1 and notices[0].startswith("notice: cloud unreachable: 0 operations waiting.")
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert out.startswith("cloud pending ") or "cloud pending" in out.splitlines()[0]
