@@ -2,9 +2,9 @@
 time-out), where an API call to a host that refuses connections spends its whole retry budget (about 12 s of
 back-off, one warning per try) before it gives up.
 
-Lot preparation asks once before any cloud call; a unit's cloud work and the outbox worker ask before theirs, so an
-outage sends the work straight to the outbox instead of onto a unit's critical path. While the cloud is down the
-answer is cached and checked again at most every ``recheck_s`` seconds.
+Lot preparation asks once before any cloud call; a unit's cloud work asks before its first call (on the cloud pool,
+while the device flashes), so an outage sends the work straight to the outbox instead of onto the unit's critical
+path; the outbox worker asks before a round that has work due, the answer cached for ``recheck_s`` seconds.
 """
 
 from __future__ import annotations
@@ -90,11 +90,11 @@ class CloudReach:
         return self._found(None)
 
     def reachable(self) -> bool:
-        """The last answer, checked again when the cloud was down and ``recheck_s`` has passed."""
+        """The last answer, checked again when it is older than ``recheck_s``."""
         with self._lock:
             down = self._down_since is not None
             due = self._clock() - self._checked_at >= self.recheck_s
-        if down and due:
+        if due:
             return self.probe()
         return not down
 

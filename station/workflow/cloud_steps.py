@@ -54,8 +54,9 @@ class CloudSteps:
         self.lock_version = lock_version
         self.expected_online_version = expected_online_version
         self.reach = reach
-        """Asked before the unit's first call: a cloud that refuses connections gets no call (each would spend its
-        retries on the unit's critical path); the work goes straight to the outbox."""
+        """Probed before the unit's first call (one connection, while the device flashes): a cloud that refuses
+        connections gets no call (each would spend its retries on the unit's critical path); the work goes straight
+        to the outbox."""
 
     def run(self, ctx: UnitContext, facts: DeviceFacts) -> list[str]:
         """Runs on the cloud pool. Returns the operations left to the outbox; raises UnitFailure on a refusal."""
@@ -69,7 +70,7 @@ class CloudSteps:
             groups=self.groups, lock_version=self.lock_version,
         )
         pending: list[str] = []
-        offline = self.reach is not None and not self.reach.reachable()
+        offline = self.reach is not None and not self.reach.probe()
         for operation, payload in plan:
             if pending or offline:
                 self.outbox.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
@@ -84,8 +85,6 @@ class CloudSteps:
                 try:
                     detail.update(operation.run(self.cloud, self.profile.product_id, payload))
                 except RETRY_LATER as exc:
-                    if self.reach is not None:
-                        self.reach.probe()  # refused connections: the next units queue at once
                     self.outbox.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
                                         unit_id=ctx.unit.id)
                     pending.append(operation.name)

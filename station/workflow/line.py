@@ -123,12 +123,20 @@ class Line:
         self.outbox = OutboxWorker(
             self.journal.outbox_table, self.journal.unit_table, self.journal.step_table, self.cloud,
             profile.product_id, self.events, poll_interval=outbox_poll, base_delay=outbox_base_delay,
-            reachable=reach.reachable if reach is not None else None,
+            reachable=self._outbox_may_run if reach is not None else None,
         )
         self.workbook = SpreadsheetWriter(
             self.journal, self.lot, Path(profile.log_folder), scope=profile.workbook,
             min_interval=workbook_interval, on_status=self._workbook_status, lot_sheets=reconciliation_sheets,
         )
+
+    def _outbox_may_run(self) -> bool:
+        """The outbox worker's gate: no work due, or the cloud accepts connections (probed at most every few
+        seconds, and only while work waits)."""
+        reach = self.prepared.reach
+        if reach is None or not self.journal.outbox_table.due():
+            return True
+        return reach.reachable()
 
     def start(self) -> Line:
         """Start the outbox worker and the workbook writer, and tell the operator the lot's notices. On failure

@@ -49,15 +49,20 @@ def transport() -> Iterator[CountingTransport]:
     counting.close()
 
 
-def _start(sim: SimulatedLine, url: str, transport: CountingTransport, events: list[UnitEvent]) -> Line:
-    cloud = ParticleCloud(url, Credentials.token("t" * 40, source="test"), transport=transport,
+def _start_on(sim: SimulatedLine, url: str, transport: CountingTransport, events: list[UnitEvent]) -> Line:
+    cloud = ParticleCloud(url, Credentials.token(sim.access_token, source="test"), transport=transport,
                           sleep=lambda _: None)
-    prepared = prepare_lot(sim.profile, cloud)
-    assert prepared.reach is not None and prepared.reach.probes == 1
-    assert transport.requests == 0  # not one API call during preparation
-    line = Line(prepared, link=sim.link(), operator="ann", find_timeout=1.0, outbox_poll=0.05, lot="LOT-DOWN")
+    line = Line(prepare_lot(sim.profile, cloud), link=sim.link(), operator="ann", find_timeout=1.0,
+                outbox_poll=0.05, lot="LOT-DOWN")
     line.events.subscribe(events.append)
     return line.start()
+
+
+def _start(sim: SimulatedLine, url: str, transport: CountingTransport, events: list[UnitEvent]) -> Line:
+    line = _start_on(sim, url, transport, events)
+    assert line.prepared.unreachable is not None and "refused" in line.prepared.unreachable
+    assert transport.requests == 0  # not one API call during preparation
+    return line
 
 
 def _notices(events: list[UnitEvent]) -> list[UnitEvent]:
@@ -102,3 +107,17 @@ def test_headless_run_prints_the_one_banner_and_no_warning(sim: SimulatedLine, c
     assert len(notices) == 1 and notices[0].startswith("notice: cloud unreachable: 0 operations waiting.")
     assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert out.startswith("cloud pending ") or "cloud pending" in out.splitlines()[0]
+
+
+def test_cloud_gone_mid_lot_sends_the_next_unit_to_the_outbox_without_a_call(
+        sim: SimulatedLine, transport: CountingTransport) -> None:
+    events: list[UnitEvent] = []
+    with _start_on(sim, sim.base_url, transport, events) as line:
+        assert line.scan(sim.devices[0].label).result(timeout=60).state is UnitState.PASS
+        sim.emulator.stop()  # the cloud goes away between two units: its port refuses connections
+        before = transport.requests
+        result = line.scan(sim.add_device().label).result(timeout=60)
+        assert result.state is UnitState.CLOUD_PENDING, result.reason
+        assert transport.requests == before  # no call (and so no retries) during the unit
+        unit = line.journal.unit_table.by_key(line.lot, result.unit_key)
+        assert unit is not None and line.journal.outbox_table.pending_for_unit(unit.id)
