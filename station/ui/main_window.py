@@ -49,7 +49,8 @@ under Linux desktops' key bindings, so the scan field lets it through to the win
 
 HELP = (
     "<b>Scanning</b>: scan the unit's label; the first free slot takes it. Typing a label and pressing Enter works"
-    " too.<br><b>F2</b> simulate a scan (demo) · <b>Shift+F2</b> simulate a wrong label (demo) · <b>F3</b> camera"
+    " too.<br><b>F2</b> simulate a scan · <b>Shift+F2</b> simulate a wrong label (demo, run --simulate)"
+    " · <b>F3</b> camera"
     " on/off<br><b>Ctrl+1 … Ctrl+9</b> stop the unit in that slot (scan its label again to resume it)"
     "<br><b>F9</b> (or <b>Ctrl+E</b>) engineer mode (asks for the PIN) · <b>Esc</b> clear the scan field"
     " · <b>Ctrl+Q</b> quit"
