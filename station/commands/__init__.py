@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "export",
     "lot",
     "lot_close",
+    "outbox",
     "demo",
     "profile",
     "hil",

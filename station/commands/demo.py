@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
         help="open the station with simulated devices and a local cloud emulator (no hardware needed)",
         description=(
             "Start a cloud emulator and simulated units in this process and open the operator screen. Press F2 to "
-            "scan the next simulated unit, Shift+F2 for a wrong label, Ctrl+E for engineer mode "
+            "scan the next simulated unit, Shift+F2 for a wrong label, F9 for engineer mode "
             f"(demo PIN {DEMO_PIN}). Any platform works: e.g. --platform p2 gives a Wi-Fi line (the demo profile "
             f"sets Wi-Fi network {DEMO_WIFI['ssid']!r}), --platform electron a Gen 2 cellular line (Device OS 3.3.1, "
             "SIM activation)."
@@ -266,7 +266,7 @@ def run_demo(args: argparse.Namespace) -> int:
         line = make_line(profile)
         if screenshot_dir is None:
             print(f"particle-station demo: {devices} simulated {sim.profile.platform.display_name} units, cloud "
-                  f"emulator at {sim.base_url}. F2 scans the next unit, Shift+F2 a wrong label, Ctrl+E opens "
+                  f"emulator at {sim.base_url}. F2 scans the next unit, Shift+F2 a wrong label, F9 opens "
                   f"engineer mode" + (f" (PIN {pin})." if pin else "."))
         tray = write_demo_tray(sim, root / "demo-tray.txt") if screenshot_dir is not None else None
         ended = run_gui(line, simulator=scanner, line_factory=make_line, screenshot_dir=screenshot_dir,

@@ -120,6 +120,42 @@ def _labels(args: argparse.Namespace, devices: list[Any], stdin: TextIO) -> Iter
             yield text
 
 
+class BenchScanner:
+    """The GUI's Simulate scan button (F2) for ``run --simulate N``: the labels of the simulated units in turn, and
+    Shift+F2 a well-formed label that no unit on the bench carries."""
+
+    def __init__(self, devices: list[Any]) -> None:
+        self._devices = devices
+        self._next = 0
+        self._wrong = 0
+        self._lock = threading.Lock()
+
+    def next_label(self) -> str:
+        with self._lock:
+            device = self._devices[self._next % len(self._devices)]
+            self._next += 1
+            return str(device.label)
+
+    def wrong_label(self) -> str:
+        with self._lock:
+            self._wrong += 1
+            serial = self._devices[0].serial
+            prefix = serial.value[:4] if serial is not None else "P046"
+            return f"{prefix}WR0NG{self._wrong:06d} ABCDEFGHJKLMNPQ"
+
+
+def _gui(line: Any, args: argparse.Namespace, devices: list[Any], stack: ExitStack) -> int:
+    """The operator window for ``line``, with a Simulate scan button for simulated units and ``--scanner``'s labels."""
+    from station.ui.app import run_gui
+
+    scanner = None
+    if args.scanner:
+        from hardware.scanner.serial_scanner import SerialScanner
+
+        scanner = stack.enter_context(closing(SerialScanner.open(args.scanner, baudrate=args.scanner_baud)))
+    return run_gui(line, simulator=BenchScanner(devices) if devices else None, scanner=scanner).code
+
+
 class TerminalReport:
     """Prints one line per finished unit on stdout, and progress on a terminal's stderr."""
 
@@ -165,10 +201,13 @@ class TerminalReport:
 def run_line(args: argparse.Namespace) -> int:
     from station.config.log_folder import log_folder_problem
     from station.config.profile_loader import load_profile
+    from station.workflow.cloud_reach import checked_cloud_url
     from station.workflow.line import Line
     from station.workflow.lot import operator_name, prepare_lot
     from station.workflow.usb_link import UsbLink
 
+    if args.cloud_url is not None:
+        args.cloud_url = checked_cloud_url(args.cloud_url)
     profile = load_profile(args.profile)
     problem = log_folder_problem(profile.log_folder)
     if problem is not None:
@@ -180,7 +219,7 @@ def run_line(args: argparse.Namespace) -> int:
         # Qt is imported before the line's threads start (as the demo does), and a PC without it fails here, before
         # the line touches any device or the cloud.
         try:
-            from station.ui.app import run_gui
+            import station.ui.app  # noqa: F401
         except ImportError as exc:
             raise StationError(f"the GUI is not available ({exc}); use --headless") from None
     with ExitStack() as stack:
@@ -195,13 +234,13 @@ def run_line(args: argparse.Namespace) -> int:
         prepared = prepare_lot(profile, cloud)
         line = stack.enter_context(Line(prepared, link=link, operator=operator, lot=args.lot).start())
         if not args.headless:
-            return run_gui(line).code
+            return _gui(line, args, devices, stack)
         report = TerminalReport(sys.stderr.isatty())
         line.events.subscribe(report)
+        for notice in line.notices_at_start:  # emitted by start(), before anyone listened
+            report(notice)
         print(f"line ready: station {profile.station_name!r}, product {profile.product_id} "
               f"({profile.platform.display_name}), lot {line.lot}, {profile.slots.count} slot(s)", file=sys.stderr)
-        for notice in line.startup_notices:  # emitted when the line started, before this report listened
-            print(f"notice: {notice}", file=sys.stderr)
         try:
             _feed_labels(line, args, devices)
         except KeyboardInterrupt:

@@ -187,16 +187,22 @@ def run_import_sims(args: argparse.Namespace) -> int:
 
 
 def _journal_of(profile: StationProfile, *, must_exist: bool) -> Journal:
+    from station.config.log_folder import log_folder_problem
+    from station.records.database import JournalError
     from station.records.journal import JOURNAL_NAME, Journal
 
     path = profile.log_folder / JOURNAL_NAME
     hint = f"check station.log_folder in {profile.path}"
     if must_exist and not path.is_file():
         raise StationError(f"journal {path} does not exist; {hint}")
+    problem = None if must_exist else log_folder_problem(profile.log_folder)
+    if problem is not None:
+        raise StationError(f"{problem}; {hint}")
     try:
         return Journal(path)
-    except OSError as exc:
-        raise StationError(f"cannot open the journal {path}: {exc.strerror or exc}; {hint}") from None
+    except (OSError, JournalError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise StationError(f"cannot open the journal {path}: {reason}; {hint}") from None
 
 
 def run_attach(args: argparse.Namespace) -> int:

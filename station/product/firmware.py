@@ -50,8 +50,10 @@ def fetch_product_firmware(
     cache_dir: str | Path,
     *,
     expected_sha256: str | None = None,
+    offline: bool = False,
 ) -> FirmwareModule:
     """Download (or reuse the cached copy of) a product firmware version, parsed and validated exactly as a file.
+    ``offline``: the cloud is known unreachable; the cached copy is used without asking it.
 
     The binary is cached as ``<sha256>.bin`` under ``cache_dir``; the index maps product/version to that hash and
     to the listing's size and upload time, so a cached copy is reused only while the listing still describes it
@@ -65,6 +67,8 @@ def fetch_product_firmware(
     key = f"{product_id}/{version}"
     listing: ProductFirmware | None = None
     try:
+        if offline:
+            raise UnavailableError(f"{cloud.base_url} cannot be reached", operation=f"get firmware v{version}")
         listing = cloud.get_firmware(product_id, version)
     except NotFoundError:
         raise _fail(product_id, version, "the product has no such firmware version; upload it in the Console, or "

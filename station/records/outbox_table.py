@@ -107,6 +107,18 @@ class OutboxTable:
         rows = self.db.query(f"SELECT * FROM outbox WHERE unit_id = ? AND state IN {_OPEN} ORDER BY id", (unit_id,))
         return [_item(r) for r in rows]
 
+    def open_items(self) -> list[OutboxItem]:
+        """Every operation not done yet (pending or given up), over every lot, oldest first."""
+        return [_item(r) for r in self.db.query("SELECT * FROM outbox WHERE state != 'done' ORDER BY id")]
+
+    def make_due_now(self) -> int:
+        """Put every operation not done yet (given-up ones too) in the queue, due now; returns how many."""
+        with self.db.transaction() as db:
+            cursor = db.execute(
+                "UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE state != 'done'", (self.db.now(),)
+            )
+            return cursor.rowcount
+
     def count_pending(self) -> int:
         """Operations not done yet (pending or given up), over every lot."""
         return int(self.db.query(f"SELECT COUNT(*) AS n FROM outbox WHERE state IN {_OPEN}")[0]["n"])

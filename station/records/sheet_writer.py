@@ -134,8 +134,11 @@ class SpreadsheetWriter:
 
     # --- the line's side ----------------------------------------------------------------------------------------
     def start(self) -> SpreadsheetWriter:
+        """Start the writer thread (the child process starts with the first write); temporary workbooks a killed
+        station left in the folder are removed first."""
         with self._cond:
             if self._thread is None:
+                remove_stale_temporaries(self.folder)
                 self._stopping = False
                 self._thread = threading.Thread(target=self._run, name=f"spreadsheet-writer {self.lot}", daemon=True)
                 self._thread.start()
@@ -277,7 +280,7 @@ class SpreadsheetWriter:
         if self._pool is None:
             # spawn, not fork: forking a process that runs threads (and Qt) can copy a held lock into the child.
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_ignore_interrupts)
+                                             initializer=_start_child, initargs=(os.getpid(),))
         future = self._pool.submit(
             _write_in_child, str(self.journal.path), self.lot, day, str(path), self._tz, time.time(), self._lot_sheets
         )
@@ -338,9 +341,40 @@ _child_journals: dict[str, Journal] = {}
 """The journals the child process has open, kept between jobs (opening one costs a write transaction)."""
 
 
-def _ignore_interrupts() -> None:
-    """The station handles Ctrl-C itself; the workbook child finishes or is stopped by the writer, quietly."""
+TEMPORARY_WORKBOOKS = ".~*.xlsx.*.tmp"
+"""The temporary files a workbook is written to before it replaces the old one (station.files.write_atomically)."""
+PARENT_CHECK_S = 0.5
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove the temporary workbooks a station killed while writing left in ``folder``; returns them."""
+    removed: list[Path] = []
+    try:
+        candidates = sorted(folder.glob(TEMPORARY_WORKBOOKS))
+    except OSError:
+        return removed
+    for path in candidates:
+        try:
+            path.unlink()
+        except OSError as exc:
+            log.warning("could not remove the stale temporary workbook %s: %s", path, exc)
+        else:
+            removed.append(path)
+    return removed
+
+
+def _start_child(parent: int) -> None:
+    """In the workbook child: the station handles Ctrl-C itself (the child finishes or is stopped by the writer,
+    quietly), and the child exits when the station is gone, even killed with SIGKILL (it would otherwise wait for
+    work forever: it holds both ends of the pool's queue, so it never reads end-of-file)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)  # an orphan: a half-written temporary workbook is removed when the station starts again
 
 
 def _write_in_child(

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QLoggingCategory, QObject, QTimer
 from PySide6.QtGui import QFont
@@ -22,6 +23,9 @@ from PySide6.QtWidgets import QApplication
 from station.ui.main_window import LineFactory, OperatorWindow, ScanSimulator
 from station.ui.sounds import ResultSounds
 from station.workflow.line import Line
+
+if TYPE_CHECKING:
+    from hardware.scanner.serial_scanner import SerialScanner
 
 FIRST_PAINT_ENV = "PARTICLE_STATION_EXIT_AFTER_FIRST_PAINT"
 """For start-up benchmarks: when set, print ``first-paint <time.time()> cpu <time.process_time()>`` to stderr once the
@@ -137,15 +141,17 @@ def run_gui(
     screenshot_dir: Path | None = None,
     engineer_pin: str | None = None,
     tray_file: Path | None = None,
+    scanner: SerialScanner | None = None,
 ) -> GuiExit:
     """Show the operator window for ``line`` until it closes (or, with ``screenshot_dir``, run the scripted demo,
-    save screenshots and return)."""
+    save screenshots and return). ``scanner``: a serial barcode scanner whose labels the window takes as scans."""
     message = prepare_display()
     if message:
         print(f"particle-station: {message}", file=sys.stderr)
     app = application()
     window = OperatorWindow(line, simulator=simulator, line_factory=line_factory, cameras=[],
                             sounds=ResultSounds(open_audio=False))
+    feed = window.attach_scanner(scanner) if scanner is not None else None
     try:
         if screenshot_dir is not None:
             from station.ui.screenshots import run_screenshot_script
@@ -168,6 +174,8 @@ def run_gui(
             signal.signal(signal.SIGINT, previous)
         return GuiExit(code, window.line)
     finally:
+        if feed is not None:
+            feed.stop()
         window.close()
 
 

@@ -38,14 +38,22 @@ from station.workflow.line import Line
 if TYPE_CHECKING:  # engineer mode and the PIN dialog load when first opened, not before the window shows
     from PySide6.QtMultimedia import QCameraDevice
 
+    from hardware.scanner.serial_scanner import SerialScanner
     from station.ui.engineer import EngineerDialog
     from station.ui.pin_dialog import PinDialog
+    from station.ui.serial_feed import SerialScanFeed
+
+ENGINEER_KEYS = ("F9", "Ctrl+E")
+"""Keys that open engineer mode. F9 is no text field's key anywhere; Ctrl+E is also "end of line" in a line edit
+under Linux desktops' key bindings, so the scan field lets it through to the window (ScanField.window_keys)."""
 
 HELP = (
     "<b>Scanning</b>: scan the unit's label; the first free slot takes it. Typing a label and pressing Enter works"
-    " too.<br><b>F2</b> simulate a scan (demo) · <b>Shift+F2</b> simulate a wrong label (demo) · <b>F3</b> camera"
+    " too.<br><b>F2</b> simulate a scan · <b>Shift+F2</b> simulate a wrong label (demo, run --simulate)"
+    " · <b>F3</b> camera"
     " on/off<br><b>Ctrl+1 … Ctrl+9</b> stop the unit in that slot (scan its label again to resume it)"
-    "<br><b>Ctrl+E</b> engineer mode (asks for the PIN) · <b>Esc</b> clear the scan field · <b>Ctrl+Q</b> quit"
+    "<br><b>F9</b> (or <b>Ctrl+E</b>) engineer mode (asks for the PIN) · <b>Esc</b> clear the scan field"
+    " · <b>Ctrl+Q</b> quit"
     "<br>Closing the station stops running units; scanning them again resumes where they stopped."
 )
 
@@ -157,13 +165,16 @@ class OperatorWindow(QMainWindow):
         self.camera_action.setEnabled(self.camera.available)
         if not self.camera.available:
             self.camera_action.setToolTip("No camera found")
-        self.engineer_action = self._action("Engineer mode  (Ctrl+E)", "Ctrl+E", self.open_engineer_mode, toolbar)
+        self.engineer_action = self._action("Engineer mode  (F9)", ENGINEER_KEYS[0], self.open_engineer_mode, toolbar)
+        self.engineer_action.setShortcuts([QKeySequence(key) for key in ENGINEER_KEYS])
         self.help_action = self._action("Help  (F1)", "F1", self.show_help, toolbar)
         self._action("Quit", "Ctrl+Q", self.close, None)
         self.stop_actions = [self._action(f"Stop slot {n}", f"Ctrl+{n}", lambda _=False, s=n - 1: self.stop_slot(s),
                                           None) for n in range(1, 10)]
         for button in toolbar.findChildren(QWidget):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scan_field.window_keys = {
+            sequence for action in self.actions() for sequence in action.shortcuts() if not sequence.isEmpty()}
 
     def _action(self, text: str, shortcut: str, slot: Callable[..., object], toolbar: QToolBar | None) -> QAction:
         action = QAction(text, self)
@@ -199,8 +210,10 @@ class OperatorWindow(QMainWindow):
                             f" ({line.profile.platform.display_name})")
         self.statusBar().showMessage(
             "Scan a label to start · " + ("F2 simulate a scan · " if self.simulator else "")
-            + "Ctrl+E engineer mode · F1 help")
+            + "F9 engineer mode · F1 help")
         self.lot_refresher.refresh()
+        for notice in line.notices_at_start:  # the line started before the window listened
+            self.on_event(notice)
 
     def on_event(self, event: UnitEvent) -> None:
         """A workflow event, on the GUI thread (queued by the bridge): update the panel, play the sound."""
@@ -253,6 +266,16 @@ class OperatorWindow(QMainWindow):
             return False
         self.show_message(f"Label {scan.serial} accepted: starting.", error=False)
         return True
+
+    def attach_scanner(self, scanner: SerialScanner) -> SerialScanFeed:
+        """Take the labels of a serial barcode scanner as scans (``run --scanner PORT``); the caller stops the feed."""
+        from station.ui.serial_feed import SerialScanFeed
+
+        feed = SerialScanFeed(scanner, self)
+        feed.scanned.connect(self.submit_scan, Qt.ConnectionType.QueuedConnection)
+        feed.problem.connect(lambda text: self.show_message(text, error=True), Qt.ConnectionType.QueuedConnection)
+        self.statusBar().showMessage(f"Reading labels from the scanner on {scanner.port_name}.", 15000)
+        return feed.start()
 
     def show_message(self, text: str, *, error: bool) -> None:
         self.scan_message.setText(("✗ " if error else "✓ ") + text)

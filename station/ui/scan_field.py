@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from hardware.scanner.wedge import RejectedScan, ScannedLabel, WedgeAssembler
@@ -37,6 +37,20 @@ class ScanField(QLineEdit):
         self.setPlaceholderText("Scan a label here (or type it and press Enter)")
         self.setClearButtonEnabled(True)
         self.setAccessibleName("Scan field")
+        self.window_keys: set[QKeySequence] = set()
+        """The window's shortcuts: the field never keeps one of these as its own editing key (Ctrl+E, "end of
+        line" under Linux desktops' key bindings, is the window's engineer mode), so they work while it has focus."""
+
+    def event(self, event: QEvent) -> bool:
+        # Qt offers a key to the focused widget first (ShortcutOverride); a line edit accepts its editing keys and
+        # the window's shortcut never fires. Declining it for the window's keys lets the shortcut run
+        # (doc.qt.io/qt-6/qshortcut.html, "ShortcutOverride").
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) and self.window_keys:
+            pressed = QKeySequence(event.keyCombination())
+            if pressed in self.window_keys:
+                event.ignore()
+                return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in _SUBMIT_KEYS and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:

@@ -19,6 +19,7 @@ from station.records.reason_code import ReasonCode
 from station.records.step_table import StepStatus
 from station.workflow.cloud_ops import CHECKS, Payload, plan_cloud_work
 from station.workflow.cloud_pause import CloudPause, credentials_problem
+from station.workflow.cloud_reach import CloudReach
 from station.workflow.device import DeviceFacts
 from station.workflow.events import EventKind, UnitEvent
 from station.workflow.outcome import RETRY_LATER, UnitFailure
@@ -46,6 +47,7 @@ class CloudSteps:
         groups: list[str],
         lock_version: int | None,
         expected_online_version: int | None,
+        reach: CloudReach | None = None,
     ) -> None:
         self.profile = profile
         self.cloud = cloud
@@ -57,6 +59,10 @@ class CloudSteps:
         self.groups = groups
         self.lock_version = lock_version
         self.expected_online_version = expected_online_version
+        self.reach = reach
+        """Probed before the unit's first call (one connection, while the device flashes): a cloud that refuses
+        connections gets no call (each would spend its retries on the unit's critical path); the work goes straight
+        to the outbox."""
         refused = steps_refused_to(profile, oauth_client=cloud.uses_oauth_client)
         if refused:
             # The lot does not start: every unit would be refused the same step.
@@ -79,9 +85,10 @@ class CloudSteps:
             groups=self.groups, lock_version=self.lock_version,
         )
         pending: list[str] = []
+        offline = self.reach is not None and not self.reach.probe()
         for operation, payload in plan:
-            held = None if pending else self.pause.held(operation.name)
-            if pending:
+            held = None if (pending or offline) else self.pause.held(operation.name)
+            if pending or offline:
                 self.outbox.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
                                     unit_id=ctx.unit.id)
                 pending.append(operation.name)

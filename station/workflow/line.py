@@ -106,6 +106,8 @@ class Line:
         self._closed = False
         self._stopped: str | None = None
         """Why the line takes no more scans (the journal cannot be written), or None."""
+        self.notices_at_start: list[UnitEvent] = []
+        """The notices ``start()`` emitted (a view that subscribes later shows them from here)."""
 
     def _build(self, link: DeviceLink, lot: str, today: Callable[[], datetime.date], *, find_timeout: float,
                outbox_poll: float, outbox_base_delay: float, workbook_interval: float) -> None:
@@ -130,9 +132,11 @@ class Line:
             outbox=self.journal.outbox_table, link=link, events=self.events, lot=lot, operator=operator,
             cloud_pool=self._cloud_pool, find_timeout=find_timeout, today=today,
         )
+        reach = prepared.reach
         self.outbox = OutboxWorker(
             self.journal.outbox_table, self.journal.unit_table, self.journal.step_table, self.cloud,
             profile.product_id, self.events, poll_interval=outbox_poll, base_delay=outbox_base_delay,
+            reachable=self._outbox_may_run if reach is not None else None,
         )
         self._workbook_interval = workbook_interval
         self.workbook = self._workbook_writer(lot)
@@ -142,6 +146,14 @@ class Line:
             self.journal, lot, Path(self.profile.log_folder), scope=self.profile.workbook,
             min_interval=self._workbook_interval, on_status=self._workbook_status, lot_sheets=reconciliation_sheets,
         )
+
+    def _outbox_may_run(self) -> bool:
+        """The outbox worker's gate: no work due, or the cloud accepts connections (probed at most every few
+        seconds, and only while work waits)."""
+        reach = self.prepared.reach
+        if reach is None or not self.journal.outbox_table.due():
+            return True
+        return reach.reachable()
 
     def start(self) -> Line:
         """Start the outbox worker and the workbook writer, and tell the operator the lot's notices. On failure
@@ -153,8 +165,12 @@ class Line:
         self._started = True
         try:
             self.outbox.start()
-            for notice in self.startup_notices:
-                self.events.emit(UnitEvent(EventKind.NOTICE, slot=None, unit_key=None, message=notice))
+            if self.prepared.unreachable is not None:
+                self.notices_at_start.append(self.unreachable_banner())
+            self.notices_at_start += [UnitEvent(EventKind.NOTICE, slot=None, unit_key=None, message=notice)
+                                      for notice in self.startup_notices]
+            for event in self.notices_at_start:
+                self.events.emit(event)
             self.workbook.start()
             self.events.subscribe(self._record_changed)
         except BaseException:
@@ -173,6 +189,19 @@ class Line:
                 action="Close the workbook in the other program; the station keeps every record and retries.",
                 data={"workbook": str(status.path)},
             ))
+
+    def unreachable_banner(self) -> UnitEvent:
+        """The one notice of a lot that starts with the cloud unreachable: how much cloud work waits, and what the
+        outage postponed (no API call was made; see station.workflow.cloud_reach)."""
+        waiting = self.journal.outbox_table.count_pending()
+        postponed = "; ".join(self.prepared.offline_notes)
+        return UnitEvent(
+            EventKind.NOTICE, slot=None, unit_key=None,
+            message=f"cloud unreachable: {waiting} operation{'' if waiting == 1 else 's'} waiting.",
+            action=(f"({self.prepared.unreachable}) The line runs: each unit's cloud work is queued and finishes by "
+                    "itself when the cloud is back" + (f"; {postponed}." if postponed else ".")),
+            data={"cloud_unreachable": True, "waiting": waiting},
+        )
 
     @property
     def stopped(self) -> str | None:

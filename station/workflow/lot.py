@@ -20,6 +20,7 @@ from station.errors import StationError
 from station.product.firmware import FirmwarePlan, delivered_version, fetch_product_firmware, firmware_plan
 from station.product.groups import ensure_groups, expand_groups
 from station.records.lot_table import LotRecord
+from station.workflow.cloud_reach import CloudReach
 from station.workflow.outcome import RETRY_LATER
 
 
@@ -43,6 +44,12 @@ class PreparedLot:
     """Flashed vs released firmware; None when the firmware has no product version or the cloud was unreachable."""
     notices: tuple[str, ...]
     """What the operator should read before the first unit (firmware delivered over the air, cloud outage)."""
+    reach: CloudReach | None = None
+    """Whether the cloud accepts connections; the line's units and outbox ask it before calling the cloud."""
+    unreachable: str | None = None
+    """Why the cloud could not be reached at lot start (no cloud call was made then), None when it could."""
+    offline_notes: tuple[str, ...] = ()
+    """What the outage at lot start postponed; the line shows it within its one "cloud unreachable" banner."""
 
     @property
     def lock_version(self) -> int | None:
@@ -98,23 +105,42 @@ def operator_name(given: str | None) -> str:
         raise LotPreparationError("cannot tell who the operator is from the login; pass --operator NAME") from None
 
 
-def prepare_lot(profile: StationProfile, cloud: ParticleCloud, *, today: datetime.date | None = None) -> PreparedLot:
-    """Check and fetch what the profile's lot needs; raise LotPreparationError (or the cloud's error) if refused."""
+def prepare_lot(profile: StationProfile, cloud: ParticleCloud, *, today: datetime.date | None = None,
+                reach: CloudReach | None = None) -> PreparedLot:
+    """Check and fetch what the profile's lot needs; raise LotPreparationError (or the cloud's error) if refused.
+
+    The cloud is probed first (one connection, ``reach``): when it cannot be reached no API call is made (each would
+    spend its retries first), the groups are created and the released firmware checked with the first unit's cloud
+    work, where the profile allows it; product firmware then comes from the cache or the lot cannot start.
+    """
     day = today or datetime.date.today()
+    reach = reach or CloudReach(cloud.base_url)
+    online = reach.probe()
     notices: list[str] = []
-    module = load_product_firmware(profile, cloud)
+    offline: list[str] = []
+    module = load_product_firmware(profile, cloud, offline=not online)
     bundle = tuple(load_device_os_bundle(profile))
-    groups = _lot_groups(profile, cloud, day, notices)
-    plan = _firmware_plan(profile, cloud, module, groups, notices)
+    if online:
+        groups = _lot_groups(profile, cloud, day, notices)
+        plan = _firmware_plan(profile, cloud, module, groups, notices)
+    else:
+        groups = expand_groups(list(profile.steps.groups), day, [])
+        plan = None
+        _check_unchecked_start(profile, module, reach.reason or "unreachable", offline)
+        if groups:
+            offline.append(f"groups {', '.join(groups)} are created with the first unit's cloud work")
     if plan is not None and plan.needs_attention:
         notices.append(plan.message)
     return PreparedLot(profile=profile, cloud=cloud, module=module, device_os_bundle=bundle, groups=tuple(groups),
-                       firmware_plan=plan, notices=tuple(notices))
+                       firmware_plan=plan, notices=tuple(notices), reach=reach,
+                       unreachable=None if online else reach.reason, offline_notes=tuple(offline))
 
 
-def load_product_firmware(profile: StationProfile, cloud: ParticleCloud | None = None) -> FirmwareModule:
+def load_product_firmware(profile: StationProfile, cloud: ParticleCloud | None = None, *,
+                          offline: bool = False) -> FirmwareModule:
     """The profile's firmware: its file (refused unless its SHA-256 is the pinned one and it fits the platform), or
-    the product firmware version it names, downloaded from the product and cached by SHA-256."""
+    the product firmware version it names, downloaded from the product and cached by SHA-256 (``offline``: the
+    cloud is known unreachable, only the cached copy will do)."""
     spec = profile.firmware
     if spec.file is None:
         assert spec.product_version is not None
@@ -122,7 +148,7 @@ def load_product_firmware(profile: StationProfile, cloud: ParticleCloud | None =
             raise LotPreparationError(f"profile {profile.path} names product firmware version "
                                       f"{spec.product_version}: the station needs the cloud to download it")
         return fetch_product_firmware(cloud, profile.product_id, spec.product_version, profile.platform,
-                                      profile.firmware_cache, expected_sha256=spec.sha256)
+                                      profile.firmware_cache, expected_sha256=spec.sha256, offline=offline)
     module = load_module(spec.file)
     if spec.sha256 is not None and module.file_sha256 != spec.sha256:
         raise LotPreparationError(
@@ -181,6 +207,19 @@ def _lot_groups(profile: StationProfile, cloud: ParticleCloud, today: datetime.d
         notices.append(f"Cloud unreachable at lot start ({exc}); groups {', '.join(groups)} will be created with "
                        "the first unit's cloud work.")
     return groups
+
+
+def _check_unchecked_start(profile: StationProfile, module: FirmwareModule, reason: str,
+                           offline: list[str]) -> None:
+    """The cloud is unreachable at lot start: the released firmware cannot be compared; refuse if told to."""
+    flashed = module.product_version
+    if flashed is None:
+        return
+    if profile.firmware.version_policy is FirmwareVersionPolicy.REFUSE:
+        raise LotPreparationError(f"cannot check the product's released firmware (cloud unreachable: {reason}); "
+                                  "the profile refuses to start a lot unchecked")
+    offline.append(f"the product's released firmware is not checked (units flash v{flashed} and may be updated "
+                   "over the air on first connection)")
 
 
 def _firmware_plan(profile: StationProfile, cloud: ParticleCloud, module: FirmwareModule, groups: list[str],

@@ -43,7 +43,10 @@ class OutboxWorker:
         max_delay: float = 300.0,
         wall_clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        reachable: Callable[[], bool] | None = None,
     ) -> None:
+        """``reachable``: asked before each round; False skips it (the cloud refuses connections: every call would
+        only spend its retries; see station.workflow.cloud_reach)."""
         self.outbox = outbox
         self.units = units
         self.steps = steps
@@ -55,6 +58,7 @@ class OutboxWorker:
         self.max_delay = max_delay
         self.wall_clock = wall_clock
         self.rng = rng or random.Random()
+        self.reachable = reachable
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._held_for: str | None = None
@@ -93,6 +97,8 @@ class OutboxWorker:
     def run_once(self) -> int:
         """One pass over the due operations; returns how many finished."""
         finished = 0
+        if self.reachable is not None and not self.reachable():
+            return finished
         blocked_units: set[int | None] = set()
         now = self.wall_clock()
         if self._held_for is not None and not self._release_held and now < self._held_until:

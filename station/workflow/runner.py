@@ -78,6 +78,7 @@ class UnitRunner:
             today=today, firmware_version=prepared.module.product_version, groups=list(prepared.groups),
             lock_version=prepared.lock_version,
             expected_online_version=prepared.expected_online_version or prepared.module.product_version,
+            reach=prepared.reach,
         )
 
     def run(self, label: LabelScan, *, slot: int = 0, cancel: CancelToken | None = None,
