@@ -38,7 +38,7 @@ def write_summary_sheet(
     refused_scans: int = 0,
 ) -> None:
     cells = SheetCells(sheet, tz)
-    sheet.column_dimensions["A"].width = 34
+    sheet.column_dimensions["A"].width = 52  # the longest bold label ("First-pass yield (...)") on one line
     sheet.column_dimensions["B"].width = 40
     figures = lot_figures(units, refused_scans=refused_scans)
     counts = {UnitState.PASS: figures.passed, UnitState.FAIL: figures.failed,
