@@ -24,6 +24,7 @@ COLOURS = {
     Phase.PASS: ("#1b5e20", "#ffffff", "#a5d6a7"),
     Phase.CLOUD_PENDING: ("#1b5e20", "#ffffff", "#ffe082"),
     Phase.FAIL: ("#b71c1c", "#ffffff", "#ffcdd2"),
+    Phase.INTERRUPTED: ("#455a64", "#ffffff", "#cfd8dc"),  # neither tray: no verdict, scan the unit again
 }
 
 

@@ -44,6 +44,8 @@ class Phase(enum.Enum):
     PASS = "PASS"
     FAIL = "FAIL"
     CLOUD_PENDING = "cloud pending"
+    INTERRUPTED = "interrupted"
+    """The station stopped while the unit ran: no verdict; the unit is scanned again."""
 
 
 def step_words(step: str | None) -> str:
@@ -139,6 +141,8 @@ class SlotState:
             return "PASS"
         if self.phase is Phase.FAIL:
             return "FAIL"
+        if self.phase is Phase.INTERRUPTED:
+            return "INTERRUPTED"
         return ""
 
     def apply(self, event: UnitEvent) -> SlotState:
@@ -172,8 +176,9 @@ class SlotState:
 
     def finished(self, status: str, reason: str, action: str, *, device_id: object = None,
                  cycle: object = None) -> SlotState:
-        phase = {"PASS": Phase.PASS, "FAIL": Phase.FAIL, "cloud pending": Phase.CLOUD_PENDING}.get(status, Phase.PASS)
-        if status not in ("PASS", "FAIL", "cloud pending"):
+        phase = {"PASS": Phase.PASS, "FAIL": Phase.FAIL, "cloud pending": Phase.CLOUD_PENDING,
+                 "interrupted": Phase.INTERRUPTED}.get(status, Phase.PASS)
+        if status not in ("PASS", "FAIL", "cloud pending", "interrupted"):
             reason = f"{status}: {reason}" if reason else status
         return replace(
             self, phase=phase, reason=reason, action=action, detail="", done=0, total=0, eta_seconds=None,

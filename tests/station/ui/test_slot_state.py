@@ -62,3 +62,10 @@ def test_unknown_flash_phase_and_long_waits_still_read_well() -> None:
     assert phase_words("enter DFU") == "switching to DFU mode"
     assert time_left_words(None) == "estimating time left…"
     assert time_left_words(150) == "about 2 min left"
+
+
+def test_an_interrupted_unit_shows_no_pass_verdict() -> None:
+    # Ctrl-C or shutdown while the unit ran: no outcome (outside yield), so the panel must not say PASS.
+    state = _running().apply(_event(EventKind.UNIT_FINISHED, status="interrupted",
+                                    message="The station stopped while this unit ran.", action="Scan it again."))
+    assert state.phase is Phase.INTERRUPTED and state.verdict == "INTERRUPTED"
