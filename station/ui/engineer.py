@@ -49,9 +49,13 @@ class EngineerDialog(QDialog):
         self.spreadsheet_button.clicked.connect(self.open_spreadsheet)
         self.tray_button = QPushButton("Import a tray list into the product…")
         self.tray_button.clicked.connect(self.open_tray_import)
+        self.close_lot_button = QPushButton(f"Close lot {line.lot} and open the next…")
+        self.close_lot_button.setToolTip("Seal the lot's figures (its workbook keeps them) and open the next lot")
+        self.close_lot_button.clicked.connect(self.close_lot)
+        self._close_armed = False
         records_layout = QVBoxLayout(records)
         for widget in (self.pending, self.retry_button, self.spreadsheet_button, self.tray_button,
-                       self.records_status):
+                       self.close_lot_button, self.records_status):
             records_layout.addWidget(widget)
         records_layout.addStretch(1)
 
@@ -123,6 +127,29 @@ class EngineerDialog(QDialog):
         self._tasks.submit(bring_up_to_date, opened,
                            lambda error: self.records_status.setText(f"✗ The lot workbook could not be written: "
                                                                      f"{error}"))
+
+    def close_lot(self) -> None:
+        """The first click asks for a second (closing seals the lot for good); the second closes it on a worker
+        thread (``Line.close_lot`` writes the closed lot's workbook a last time)."""
+        if not self._close_armed:
+            self._close_armed = True
+            self.close_lot_button.setText(f"Click again to close lot {self._line.lot} for good")
+            return
+        self._close_armed = False
+        self.close_lot_button.setEnabled(False)
+        self.records_status.setText(f"Closing lot {self._line.lot}…")
+        self._tasks.submit(self._line.close_lot, self._lot_closed, self._close_failed)
+
+    def _lot_closed(self, following: object) -> None:
+        self.close_lot_button.setEnabled(True)
+        self.close_lot_button.setText(f"Close lot {following} and open the next…")
+        self.spreadsheet_button.setText(f"Open the lot's spreadsheet ({following})")
+        self.records_status.setText(f"The lot is closed and its figures sealed; lot {following} is open.")
+
+    def _close_failed(self, error: BaseException) -> None:
+        self.close_lot_button.setEnabled(True)
+        self.close_lot_button.setText(f"Close lot {self._line.lot} and open the next…")
+        self.records_status.setText(f"✗ The lot was not closed: {error}")
 
     def open_tray_import(self) -> TrayImportDialog:
         if self.tray_dialog is None:

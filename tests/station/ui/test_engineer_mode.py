@@ -119,3 +119,18 @@ def test_open_spreadsheet_writes_the_lot_workbook_and_opens_it(qtbot: QtBot, win
     qtbot.waitUntil(lambda: len(opened_urls) == 1, timeout=30_000)
     opened = Path(opened_urls[0].toLocalFile())
     assert opened.suffix == ".xlsx" and opened.exists() and window.line.lot in opened.name
+
+
+def test_close_lot_asks_twice_then_seals_the_lot_and_opens_the_next(qtbot: QtBot, window: OperatorWindow,
+                                                                     line: Line) -> None:
+    first = line.lot
+    engineer = _engineer(qtbot, window)
+    qtbot.mouseClick(engineer.close_lot_button, Qt.MouseButton.LeftButton)
+    assert "Click again" in engineer.close_lot_button.text()
+    record = line.journal.lot_table.get(first)
+    assert record is not None and not record.closed  # one click closes nothing
+    qtbot.mouseClick(engineer.close_lot_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "is open" in engineer.records_status.text(), timeout=30_000)
+    record = line.journal.lot_table.get(first)
+    assert record is not None and record.closed and record.sealed_summary is not None
+    assert line.lot != first and line.lot in engineer.records_status.text()
