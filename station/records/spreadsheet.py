@@ -89,6 +89,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("Station", 17, lambda u: u.station, "text"),
     Column("Software version", 11, lambda u: u.software_version, "text"),
     Column("State", 13, lambda u: u.state.value, "state"),
+    Column("Reason code", 16, lambda u: u.reason_code, "text"),
     Column("Reason", 36, lambda u: u.reason, "wrapped"),
     Column("Action", 36, lambda u: u.action, "wrapped"),
     Column("Attempts", 8, lambda u: u.attempts, "number"),
