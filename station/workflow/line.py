@@ -56,10 +56,6 @@ class ScanRefused(LineError):
         self.code = code
 
 
-LotCounts = LotFigures
-"""The lot's figures as the line reports them (records/lot_summary.py computes them for every screen and report)."""
-
-
 class Line:
     """One station's line for a prepared lot. ``scan()`` starts a unit on a free slot; results arrive as events and
     futures.
