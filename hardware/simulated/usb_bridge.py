@@ -12,6 +12,9 @@ Protocol: JSON lines on 127.0.0.1, one request per line, one reply per line, in 
 - ``claim`` / ``release`` {handle, interface}; ``set_alt`` {handle, interface, alt}
 - ``control`` {handle, bmRequestType, bRequest, wValue, wIndex, timeout, and ``length`` (IN) or ``data`` (OUT,
   base64)} → ``data`` (IN, base64) or ``length`` (OUT)
+- ``serial_ports`` → ``ports``: the CDC serial console of every present device that has one (not in DFU mode), as
+  node's ``serialport`` lists a port on Linux: ``path`` (the simulator's pty), ``manufacturer``, ``serialNumber``,
+  ``vendorId`` / ``productId`` (4 lowercase hex digits), ``pnpId`` (the /dev/serial/by-id name)
 
 A failure replies ``ok: false`` with libusb's error name and code (``LIBUSB_ERROR_PIPE`` -9 for a stall,
 ``LIBUSB_ERROR_TIMEOUT`` -7, ``LIBUSB_ERROR_NO_DEVICE`` -4, ``LIBUSB_ERROR_NOT_FOUND`` -5,
@@ -38,6 +41,7 @@ import usb.core
 from hardware.errors import HardwareError
 from hardware.simulated.backend import SimulatedUsbBackend
 from hardware.simulated.device import SimulatedDevice
+from hardware.simulated.usb_facts import CDC_COMMUNICATION_CLASS
 
 LIBUSB_ERROR_NAMES = {
     -1: "LIBUSB_ERROR_IO",
@@ -126,10 +130,14 @@ class _Session:
             "release": self._release,
             "set_alt": self._set_alt,
             "control": self._control,
+            "serial_ports": self._serial_ports,
         }
 
     def _list(self, request: dict[str, Any]) -> dict[str, Any]:
         return {"devices": self.bridge.describe_devices()}
+
+    def _serial_ports(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {"ports": self.bridge.describe_serial_ports()}
 
     def _open(self, request: dict[str, Any]) -> dict[str, Any]:
         ref = self.bridge.device_ref(str(request["device"]))
@@ -275,6 +283,31 @@ class UsbBridge:
                 }
             )
         return described
+
+    def describe_serial_ports(self) -> list[dict[str, str]]:
+        """The CDC consoles of the present devices, named from their own descriptors as udev names them."""
+        ports = []
+        for ref in self.backend.enumerate_devices():
+            descriptors = ref.descriptors
+            interfaces = descriptors.configuration.interfaces
+            if not any(alt.bInterfaceClass == CDC_COMMUNICATION_CLASS for alts in interfaces for alt in alts):
+                continue
+            device = descriptors.device
+            manufacturer = descriptors.strings.get(device.iManufacturer, "")
+            product = descriptors.strings.get(device.iProduct, "")
+            serial = descriptors.strings.get(device.iSerialNumber, "")
+            by_id = "_".join(part.replace(" ", "_") for part in ("usb-" + manufacturer, product, serial))
+            ports.append(
+                {
+                    "path": ref.function.device.serial_port(),
+                    "manufacturer": manufacturer,
+                    "serialNumber": serial,
+                    "vendorId": f"{device.idVendor:04x}",
+                    "productId": f"{device.idProduct:04x}",
+                    "pnpId": f"{by_id}-if00",
+                }
+            )
+        return ports
 
     def _configuration(self, ref: Any) -> dict[str, Any]:
         backend = self.backend

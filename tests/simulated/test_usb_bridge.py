@@ -127,6 +127,25 @@ def test_a_line_that_is_not_a_request_is_answered_and_the_connection_stays_usabl
     assert client.call("list")["ok"]
 
 
+def test_serial_ports_name_each_normal_mode_console_as_udev_does(client: Client, backend: SimulatedUsbBackend) -> None:
+    boron, p2 = backend.devices
+    p2.reboot(DeviceMode.DFU)  # no CDC interface in DFU mode
+    try:
+        ports = client.call("serial_ports")["ports"]
+        assert ports == [
+            {
+                "path": boron.serial_port(),
+                "manufacturer": "Particle",
+                "serialNumber": boron.device_id.value,
+                "vendorId": "2b04",
+                "productId": "c00d",
+                "pnpId": f"usb-Particle_Boron_{boron.device_id.value}-if00",
+            }
+        ]
+    finally:
+        boron.console.close()
+
+
 def _bridge_process(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "hardware.simulated.usb_bridge", *args],
