@@ -1,6 +1,7 @@
 """Particle's own CLI (particle-cli 3.43.1) drives the simulated devices: ``particle usb list`` (device names from
-the cloud emulator), ``usb dfu`` and ``usb reset``, with node-usb replaced through ``NODE_OPTIONS=-r preload.js``
-by the shim that reaches the USB bridge over a real socket.
+the cloud emulator), ``usb dfu``, ``usb reset``, ``serial list`` and ``identify``, with node-usb replaced through
+``NODE_OPTIONS=-r preload.js`` by the shim that reaches the USB bridge over a real socket (and serialport's port list
+by the simulated consoles, real ptys the CLI opens itself).
 
 Needs node and particle-cli in .cache/particle-cli (``.ci/setup --tests``); skipped with that reason without them.
 """
@@ -23,7 +24,8 @@ from hardware.simulated.usb_bridge import ENVIRONMENT_VARIABLE, UsbBridge
 
 REPO = Path(__file__).resolve().parents[2]
 PRELOAD = REPO / "tests" / "compat" / "node" / "preload.js"
-PARTICLE = REPO / ".cache" / "particle-cli" / "node_modules" / ".bin" / "particle"
+MODULES = REPO / ".cache" / "particle-cli" / "node_modules"
+PARTICLE = MODULES / ".bin" / "particle"
 INSTALL = "run `.ci/setup --tests` (npm install --prefix .cache/particle-cli particle-cli@3.43.1)"
 CLI_TIMEOUT_S = 120
 OWNER, PASSWORD, TOKEN = "alice@example.com", "alice-pw", "alice-token-0123456789"
@@ -63,13 +65,32 @@ class Bench:
         )
 
 
-@pytest.fixture
-def bench(tmp_path: Path) -> Iterator[Bench]:
-    devices = (SimulatedDevice("boron", seed=11), SimulatedDevice("argon", seed=12))
+# particle-cli 3.43.1 loads execa in its serial commands (src/lib/qdl.js) but ships it only as a devDependency.
+needs_execa = pytest.mark.skipif(
+    not (MODULES / "execa").is_dir(),
+    reason=f"particle-cli's serial commands need execa, which npm does not install with it: {INSTALL}",
+)
+
+
+def _bench(home: Path, *devices: SimulatedDevice) -> Iterator[Bench]:
     cloud = EmulatorServer(seed=7)
     cloud.add_owned_product(PRODUCT, "boron", OWNER, password=PASSWORD, access_token=TOKEN, name="Widget")
-    with cloud, UsbBridge(SimulatedUsbBackend(devices)) as bridge:
-        yield Bench(bridge, cloud, tmp_path, devices)
+    try:
+        with cloud, UsbBridge(SimulatedUsbBackend(devices)) as bridge:
+            yield Bench(bridge, cloud, home, devices)
+    finally:
+        for device in devices:
+            device.console.close()  # the pty a serial command opened
+
+
+@pytest.fixture
+def bench(tmp_path: Path) -> Iterator[Bench]:
+    yield from _bench(tmp_path, SimulatedDevice("boron", seed=11), SimulatedDevice("argon", seed=12))
+
+
+@pytest.fixture
+def electron(tmp_path: Path) -> Iterator[Bench]:
+    yield from _bench(tmp_path, SimulatedDevice("electron", seed=13))
 
 
 def test_usb_list_ids_only_lists_the_simulated_devices(bench: Bench) -> None:
@@ -114,3 +135,37 @@ def test_an_unreachable_bridge_fails_the_command_and_says_why(bench: Bench) -> N
     assert result.returncode == 1
     assert f"USB bridge at {bench.bridge.address}" in result.stderr
     assert "ECONNREFUSED" in result.stderr
+
+
+@needs_execa
+def test_serial_list_shows_each_devices_console_with_its_id(bench: Bench) -> None:
+    result = bench.particle("serial", "list")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for device in bench.devices:
+        assert f"{device.serial_port()} - {device.platform.display_name} - {device.device_id.value}" in lines
+
+
+@needs_execa
+def test_identify_reads_a_borons_id_imei_iccid_and_device_os(bench: Bench) -> None:
+    boron = bench.devices[0]
+    result = bench.particle("identify", "--port", boron.serial_port())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"Your device id is {boron.device_id.value}",
+        f"Your IMEI is {boron.imei}",
+        f"Your ICCID is {boron.iccid}",
+        f"Your system firmware version is {boron.device_os}",
+    ]
+
+
+@needs_execa
+def test_identify_reads_a_listening_gen2_electrons_imei_and_iccid_over_serial(electron: Bench) -> None:
+    device = electron.devices[0]
+    device.start_listening()
+    result = electron.particle("identify", "--port", device.serial_port())
+    assert result.returncode == 0, result.stderr
+    assert f"Your IMEI is {device.imei}" in result.stdout.splitlines()
+    assert f"Your ICCID is {device.iccid}" in result.stdout.splitlines()
+    assert f"Your system firmware version is {device.device_os}" in result.stdout.splitlines()
+

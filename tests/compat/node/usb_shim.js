@@ -6,6 +6,7 @@
 // bridge while this thread waits in Atomics.wait); controlTransfer(), getStringDescriptor(), Interface#release()
 // and Interface#setAltSetting() call back asynchronously. Errors are node-usb's: an Error whose message is the
 // libusb name (LIBUSB_ERROR_* for synchronous calls, LIBUSB_TRANSFER_* for transfers) and whose errno is its code.
+// node-usb's behaviour copied here: node-usb tsc/usb/device.ts, tsc/usb/interface.ts, src/node_usb.cc (2.x).
 const fs = require('fs');
 const path = require('path');
 const { EventEmitter } = require('events');
@@ -382,4 +383,16 @@ const usb = Object.assign(new EventEmitter(), {
 	LIBUSB_ERROR_PIPE: -9
 });
 
-module.exports = Object.assign({}, usb, { usb, Device, Interface, Endpoint, getDeviceList, findByIds });
+// Not node-usb: the CDC serial consoles of the bridged devices, for preload.js's serialport hook.
+function listSerialPorts() {
+	return new Promise((resolve, reject) => {
+		callAsync({ op: 'serial_ports' }, reply => {
+			if (!reply.ok) {
+				return reject(new Error(`Error listing serial ports: ${reply.message}`));
+			}
+			resolve(reply.ports);
+		});
+	});
+}
+
+module.exports = Object.assign({}, usb, { usb, Device, Interface, Endpoint, getDeviceList, findByIds, listSerialPorts });
