@@ -57,6 +57,7 @@ LIBUSB_ERROR_NAMES = {
     -99: "LIBUSB_ERROR_OTHER",
 }
 """libusb ``libusb_error`` codes and names (libusb ``libusb.h``), as node-usb reports them."""
+LIBUSB_ERROR_IO = -1
 LIBUSB_ERROR_INVALID_PARAM = -2
 LIBUSB_ERROR_NOT_FOUND = -5
 LIBUSB_ERROR_OTHER = -99
@@ -119,6 +120,10 @@ class _Session:
             return _failure(request_id, code, str(error.strerror))
         except (ValueError, KeyError, TypeError, IndexError) as error:
             return _failure(request_id, LIBUSB_ERROR_INVALID_PARAM, f"malformed request: {error!r}")
+        except OSError as error:  # e.g. no pty left for a serial console
+            return _failure(request_id, LIBUSB_ERROR_IO, f"the simulator could not serve it: {error}")
+        except HardwareError as error:
+            return _failure(request_id, LIBUSB_ERROR_OTHER, str(error))
         return {"id": request_id, "ok": True, **reply}
 
     def _operations(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
