@@ -33,7 +33,6 @@ import socketserver
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from types import SimpleNamespace
 from typing import Any
 
 import usb.core
@@ -41,7 +40,7 @@ import usb.core
 from hardware.errors import HardwareError
 from hardware.simulated.backend import SimulatedUsbBackend
 from hardware.simulated.device import SimulatedDevice
-from hardware.simulated.usb_facts import CDC_COMMUNICATION_CLASS
+from hardware.simulated.usb_bridge_views import b64, device_view, serial_port_view
 
 LIBUSB_ERROR_NAMES = {
     -1: "LIBUSB_ERROR_IO",
@@ -64,8 +63,6 @@ LIBUSB_ERROR_OTHER = -99
 MAX_CONTROL_LENGTH = 0xFFFF
 """wLength is 16 bits (USB 2.0 §9.3)."""
 MAX_PORT = 65535
-_BUS_FIELDS = frozenset({"bus", "address", "port_number", "port_numbers", "speed"})
-"""What the backend adds to the device descriptor about where the device sits on the bus."""
 ENVIRONMENT_VARIABLE = "PARTICLE_USB_BRIDGE"
 """Where the node ``usb`` shim (tests/compat/node) looks for the bridge's address."""
 
@@ -76,17 +73,6 @@ class BridgeRequestError(Exception):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def _b64(data: bytes | Sequence[int]) -> str:
-    return base64.b64encode(bytes(data)).decode("ascii")
-
-
-def _fields(namespace: SimpleNamespace, drop: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The descriptor's b* / w* / i* fields, with ``extra_descriptors`` as ``extra`` in base64."""
-    values = {k: v for k, v in vars(namespace).items() if k[:1] in "biw" and k not in drop}
-    values["extra"] = _b64(getattr(namespace, "extra_descriptors", b""))
-    return values
 
 
 class _Session:
@@ -196,7 +182,7 @@ class _Session:
             int(request.get("timeout", 1000)),
         )
         if direction_in:
-            return {"data": _b64(buffer.tobytes()[:count])}
+            return {"data": b64(buffer.tobytes()[:count])}
         return {"length": count}
 
 
@@ -276,62 +262,13 @@ class UsbBridge:
             key = f"{ref.port}:{ref.session}"
             with self._lock:
                 self._refs[key] = ref
-            device = self.backend.get_device_descriptor(ref)
-            described.append(
-                {
-                    "key": key,
-                    "busNumber": device.bus,
-                    "deviceAddress": device.address,
-                    "portNumbers": list(device.port_numbers),
-                    "deviceDescriptor": {k: v for k, v in vars(device).items() if k not in _BUS_FIELDS},
-                    "configDescriptor": self._configuration(ref),
-                }
-            )
+            described.append(device_view(self.backend, ref, key))
         return described
 
     def describe_serial_ports(self) -> list[dict[str, str]]:
-        """The CDC consoles of the present devices, named from their own descriptors as udev names them."""
-        ports = []
-        for ref in self.backend.enumerate_devices():
-            descriptors = ref.descriptors
-            interfaces = descriptors.configuration.interfaces
-            if not any(alt.bInterfaceClass == CDC_COMMUNICATION_CLASS for alts in interfaces for alt in alts):
-                continue
-            device = descriptors.device
-            manufacturer = descriptors.strings.get(device.iManufacturer, "")
-            product = descriptors.strings.get(device.iProduct, "")
-            serial = descriptors.strings.get(device.iSerialNumber, "")
-            by_id = "_".join(part.replace(" ", "_") for part in ("usb-" + manufacturer, product, serial))
-            ports.append(
-                {
-                    "path": ref.function.device.serial_port(),
-                    "manufacturer": manufacturer,
-                    "serialNumber": serial,
-                    "vendorId": f"{device.idVendor:04x}",
-                    "productId": f"{device.idProduct:04x}",
-                    "pnpId": f"{by_id}-if00",
-                }
-            )
-        return ports
-
-    def _configuration(self, ref: Any) -> dict[str, Any]:
-        backend = self.backend
-        configuration = backend.get_configuration_descriptor(ref, 0)
-        interfaces = []
-        for number in range(configuration.bNumInterfaces):
-            alts = []
-            for alt in itertools.count():
-                try:
-                    interface = backend.get_interface_descriptor(ref, number, alt, 0)
-                except IndexError:
-                    break
-                endpoints = [
-                    _fields(backend.get_endpoint_descriptor(ref, ep, number, alt, 0))
-                    for ep in range(interface.bNumEndpoints)
-                ]
-                alts.append({**_fields(interface), "endpoints": endpoints})
-            interfaces.append(alts)
-        return {**_fields(configuration), "interfaces": interfaces}
+        """The CDC consoles of the present devices (normal mode), as node's serialport lists them."""
+        ports = (serial_port_view(ref) for ref in self.backend.enumerate_devices())
+        return [port for port in ports if port is not None]
 
 
 def _devices(text: str, seed: str) -> tuple[SimulatedDevice, ...]:
