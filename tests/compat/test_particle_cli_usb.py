@@ -1,7 +1,7 @@
 """Particle's own CLI (particle-cli 3.43.1) drives the simulated devices: ``particle usb list`` (device names from
-the cloud emulator), ``usb dfu``, ``usb reset``, ``serial list`` and ``identify``, with node-usb replaced through
-``NODE_OPTIONS=-r preload.js`` by the shim that reaches the USB bridge over a real socket (and serialport's port list
-by the simulated consoles, real ptys the CLI opens itself).
+the cloud emulator), ``usb dfu``, ``usb reset``, ``serial list``, ``identify`` and ``flash --local``, with node-usb
+replaced through ``NODE_OPTIONS=-r preload.js`` by the shim that reaches the USB bridge over a real socket (and
+serialport's port list by the simulated consoles, real ptys the CLI opens itself).
 
 Needs node and particle-cli in .cache/particle-cli (``.ci/setup --tests``); skipped with that reason without them.
 """
@@ -30,6 +30,8 @@ INSTALL = "run `.ci/setup --tests` (npm install --prefix .cache/particle-cli par
 CLI_TIMEOUT_S = 120
 OWNER, PASSWORD, TOKEN = "alice@example.com", "alice-pw", "alice-token-0123456789"
 PRODUCT = 12345
+BORON_USER = REPO / "fixtures" / "firmware" / "boron-user.bin"
+"""Boron user part 2 v6 at 0xB4000, product 12345 v7 (fixtures/firmware/manifest.json)."""
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("node") is None, reason=f"node is not installed: install Node.js, then {INSTALL}"),
@@ -169,3 +171,17 @@ def test_identify_reads_a_listening_gen2_electrons_imei_and_iccid_over_serial(el
     assert f"Your ICCID is {device.iccid}" in result.stdout.splitlines()
     assert f"Your system firmware version is {device.device_os}" in result.stdout.splitlines()
 
+
+
+@needs_execa
+def test_flash_local_puts_the_user_part_into_the_simulated_flash_over_dfu(bench: Bench) -> None:
+    boron = bench.devices[0]
+    image = BORON_USER.read_bytes()
+    result = bench.particle("flash", "--local", boron.device_id.value, str(BORON_USER))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Flash success!" in result.stdout
+    assert boron.mode is DeviceMode.NORMAL
+    running = boron.running_user_part
+    assert running is not None
+    assert (running.start, running.version, running.product) == (0xB4000, 6, (PRODUCT, 7))
+    assert boron.read_flash(0xB4000, len(image)) == image
