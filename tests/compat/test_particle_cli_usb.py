@@ -8,6 +8,7 @@ Needs node and particle-cli in .cache/particle-cli (``.ci/setup --tests``); skip
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -185,3 +186,44 @@ def test_flash_local_puts_the_user_part_into_the_simulated_flash_over_dfu(bench:
     assert running is not None
     assert (running.start, running.version, running.product) == (0xB4000, 6, (PRODUCT, 7))
     assert boron.read_flash(0xB4000, len(image)) == image
+
+
+# --- particle device-protection status (particle-cli src/cmd/device-protection.js getStatus) ---------------------
+
+PROTECTION_SIMULATED = "protection" in inspect.signature(SimulatedDevice).parameters
+STATUS_TEXT = {"open": "Open Device", "protected": "Protected Device", "service": "Protected Device (Service Mode)"}
+
+
+def test_device_protection_status_of_an_open_boron_names_its_product(bench: Bench) -> None:
+    boron = bench.devices[0]
+    bench.cloud.add_device(boron.device_id.value, "boron", owner=OWNER, product_id=PRODUCT)
+    result = bench.particle("device-protection", "status", "--device", boron.device_id.value)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"[{boron.device_id.value}] (Product {PRODUCT}): Open Device" in result.stdout
+
+
+@pytest.fixture
+def photon(tmp_path: Path) -> Iterator[Bench]:
+    yield from _bench(tmp_path, SimulatedDevice("photon", seed=14))
+
+
+def test_device_protection_status_of_a_gen2_photon_is_not_supported(photon: Bench) -> None:
+    device = photon.devices[0]
+    result = photon.particle("device-protection", "status", "--device", device.device_id.value)
+    assert result.returncode == 1
+    assert "Device Protection feature is not supported on this device" in result.stdout + result.stderr
+
+
+@pytest.fixture
+def protected_boron(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Bench]:
+    """A boron in the protection state named by the test's ``protected_boron`` parameter."""
+    yield from _bench(tmp_path, SimulatedDevice("boron", seed=15, **{"protection": request.param}))
+
+
+@pytest.mark.skipif(not PROTECTION_SIMULATED, reason="needs SimulatedDevice(protection=...)")
+@pytest.mark.parametrize(("protected_boron", "text"), STATUS_TEXT.items(), indirect=["protected_boron"])
+def test_device_protection_status_names_each_state(protected_boron: Bench, text: str) -> None:
+    boron = protected_boron.devices[0]
+    result = protected_boron.particle("device-protection", "status", "--device", boron.device_id.value)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"[{boron.device_id.value}] (Product N/A): {text}" in result.stdout
