@@ -59,7 +59,7 @@ class Bench:
             "HOME": str(self.home),
             "CI": "true",
             "NO_COLOR": "1",
-            "NODE_OPTIONS": f"-r {PRELOAD}",
+            "NODE_OPTIONS": f'-r "{PRELOAD}"',
             ENVIRONMENT_VARIABLE: self.bridge.address,
         }
         return subprocess.run(
