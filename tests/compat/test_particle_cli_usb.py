@@ -1,7 +1,8 @@
 """Particle's own CLI (particle-cli 3.43.1) drives the simulated devices: ``particle usb list`` (device names from
-the cloud emulator), ``usb dfu``, ``usb reset``, ``serial list``, ``identify`` and ``flash --local``, with node-usb
-replaced through ``NODE_OPTIONS=-r preload.js`` by the shim that reaches the USB bridge over a real socket (and
-serialport's port list by the simulated consoles, real ptys the CLI opens itself).
+the cloud emulator), ``usb dfu / reset / start-listening / safe-mode``, ``serial list``, ``identify``,
+``flash --local`` and ``device-protection status``, with node-usb replaced through ``NODE_OPTIONS=-r preload.js``
+by the shim that reaches the USB bridge over a real socket (and serialport's port list by the simulated consoles,
+real ptys the CLI opens itself).
 
 Needs node and particle-cli in .cache/particle-cli (``.ci/setup --tests``); skipped with that reason without them.
 """
@@ -138,6 +139,20 @@ def test_an_unreachable_bridge_fails_the_command_and_says_why(bench: Bench) -> N
     assert result.returncode == 1
     assert f"USB bridge at {bench.bridge.address}" in result.stderr
     assert "ECONNREFUSED" in result.stderr
+
+
+def test_usb_start_listening_puts_the_device_into_listening_mode(bench: Bench) -> None:
+    boron = bench.devices[0]
+    result = bench.particle("usb", "start-listening", boron.device_id.value)
+    assert result.returncode == 0, result.stderr
+    assert boron.mode is DeviceMode.LISTENING
+
+
+def test_usb_safe_mode_reboots_the_device_into_safe_mode(bench: Bench) -> None:
+    argon = bench.devices[1]
+    result = bench.particle("usb", "safe-mode", argon.device_id.value)
+    assert result.returncode == 0, result.stderr
+    assert argon.safe_mode
 
 
 @needs_execa
