@@ -22,10 +22,15 @@ function deliver(reply, sync) {
 	}
 }
 
+// The bridge is gone: every call fails as if the device were unplugged, and says why.
+function bridgeFailure(id, message) {
+	return { id, ok: false, error: 'LIBUSB_ERROR_NO_DEVICE', code: -4, message, bridgeFailed: true };
+}
+
 function failAll(message) {
 	failure = message;
 	for (const [id, { sync }] of pending) {
-		deliver({ id, ok: false, error: 'LIBUSB_ERROR_NO_DEVICE', code: -4, message, bridgeFailed: true }, sync);
+		deliver(bridgeFailure(id, message), sync);
 	}
 	pending.clear();
 }
@@ -61,8 +66,7 @@ function connect() {
 
 parentPort.on('message', ({ request, sync }) => {
 	if (failure) {
-		deliver({ id: request.id, ok: false, error: 'LIBUSB_ERROR_NO_DEVICE', code: -4, message: failure, bridgeFailed: true },
-			sync);
+		deliver(bridgeFailure(request.id, failure), sync);
 		return;
 	}
 	if (!socket) {

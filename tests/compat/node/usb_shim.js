@@ -395,4 +395,6 @@ function listSerialPorts() {
 	});
 }
 
-module.exports = Object.assign({}, usb, { usb, Device, Interface, Endpoint, getDeviceList, findByIds, listSerialPorts });
+module.exports = Object.assign({}, usb, {
+	usb, Device, Interface, Endpoint, getDeviceList, findByIds, listSerialPorts
+});
