@@ -159,6 +159,7 @@ class Seeder:
         name: str | None = None,
         slug: str | None = None,
         quarantine: bool = True,
+        device_protection: str = "",
     ) -> OwnedProduct:
         """``owner``'s account (made unless it exists; it logs in with ``password`` when given), a never-expiring
         token of it (``access_token``, else a random one) and a product of ``platform`` it owns."""
@@ -168,7 +169,8 @@ class Seeder:
             self.add_user(owner, password)
         token = access_token or secrets.token_hex(20)
         stored = self.add_access_token(token, owner)
-        product = self.add_product(product_id, platform, owner, name, slug=slug, quarantine=quarantine)
+        product = self.add_product(product_id, platform, owner, name, slug=slug, quarantine=quarantine,
+                                   device_protection=device_protection)
         return OwnedProduct(product, product.owner, stored.token)
 
     def add_client(self, client_id: str, secret: str, product_id: int | None = None) -> OAuthClient:
