@@ -151,3 +151,20 @@ def test_protection_survives_a_restart_with_a_state_file(tmp_path: Path) -> None
     again = EmulatorServer(state_file=state).snapshot()
     assert again["products"][0]["device_protection"] == "active"
     assert again["devices"][0]["protected"] is True
+
+
+def test_command_line_seeds_protection_products_and_protected_devices() -> None:
+    from cloud_client.emulator.__main__ import build_parser, seed
+    from cloud_client.emulator.cloud import EmulatedCloud
+    from cloud_client.emulator.factory import DeviceFactory
+    from cloud_client.emulator.seeding import Seeder
+    from cloud_client.emulator.state import CloudState
+
+    args = build_parser().parse_args([
+        "--user", "a@example.com:pw", "--product", "777:boron", "--device", "e00fce68000000000000abcd:boron",
+        "--protection-product", "777", "--protected-device", "e00fce68000000000000abcd",
+    ])
+    cloud = EmulatedCloud(CloudState())
+    seed(Seeder(cloud, DeviceFactory(0)), args)
+    assert cloud.state.products[777].device_protection == "active"
+    assert cloud.state.devices["e00fce68000000000000abcd"].protected is True
