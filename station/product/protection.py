@@ -9,11 +9,12 @@ Protected Device", "is already a Protected Device").
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from cloud_client.client import ParticleCloud
-from cloud_client.errors import CloudError
+from cloud_client.errors import CloudError, InvalidInputError
 from hardware.usb.protection import SERVICE_MODE_RESETS, ProtectionChannel, ProtectionState
 from station.errors import StationError
 
@@ -23,6 +24,11 @@ mismatch)."""
 SERVICE_MODE_LIMITS = (f"A Protected Device stays in Service Mode for a total of {SERVICE_MODE_RESETS} reboots or "
                        "24 hours.")
 """particle-cli src/cmd/device-protection.js; device-os services/src/security_mode.cpp (20 resets, 24 h)."""
+
+HANDSHAKE_ATTEMPTS = 2
+"""A handshake whose confirmation the cloud refused as already used (its first reply was lost) runs once more."""
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 """Told each step of the handshake as it starts (for a journal or a status line)."""
@@ -78,22 +84,31 @@ def enter_service_mode(
     before = channel.get_state()
     if before is ProtectionState.OPEN:
         return _not_protected(ident, product_id, before)
-    tell("cloud prepare")
-    server_nonce = cloud.unprotect_prepare(ident, product=product_id)
-    tell("device prepare")
-    reply = channel.prepare(server_nonce)
-    if reply is None:
-        return _not_protected(ident, product_id, before)
-    tell("cloud confirm")
-    try:
-        proof = cloud.unprotect_confirm(
-            ident, server_nonce, reply.device_nonce, reply.device_signature, reply.device_public_key_fingerprint,
-            product=product_id,
-        )
-    except CloudError as exc:
-        if PUBLIC_KEY_NOT_FOUND in exc.api_message.lower():
-            raise _key_mismatch(cloud, ident, exc) from None
-        raise
+    proof = None
+    for attempt in range(HANDSHAKE_ATTEMPTS):
+        tell("cloud prepare")
+        server_nonce = cloud.unprotect_prepare(ident, product=product_id)
+        tell("device prepare")
+        reply = channel.prepare(server_nonce)
+        if reply is None:
+            return _not_protected(ident, product_id, before)
+        tell("cloud confirm")
+        try:
+            proof = cloud.unprotect_confirm(
+                ident, server_nonce, reply.device_nonce, reply.device_signature,
+                reply.device_public_key_fingerprint, product=product_id,
+            )
+            break
+        except CloudError as exc:
+            if PUBLIC_KEY_NOT_FOUND in exc.api_message.lower():
+                raise _key_mismatch(cloud, ident, exc) from None
+            # A confirm whose reply was lost is sent again by the client, and the cloud refuses the spent nonce:
+            # the handshake starts over once with fresh nonces (the device accepts a new PREPARE at any time).
+            if not isinstance(exc, InvalidInputError) or attempt + 1 == HANDSHAKE_ATTEMPTS:
+                raise
+            log.warning("unprotect %s: the cloud refused the confirmation (%s); starting the handshake again",
+                        ident, exc.api_message)
+    assert proof is not None
     tell("device confirm")
     channel.confirm(proof.server_signature, proof.server_public_key_fingerprint)
     after = channel.get_state()

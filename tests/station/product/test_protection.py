@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -132,6 +133,36 @@ def test_a_cloud_without_the_devices_key_is_a_server_key_mismatch(protected: Ben
     assert text.startswith("server key mismatch")
     assert f"check that the device is reachable through {protected.cloud.base_url}" in text
     assert protected.device.protection == "protected"
+
+
+class LoseFirstConfirmReply(httpx.HTTPTransport):
+    """Real sockets; the first reply to an unprotect confirm is lost after the cloud carried it out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lost = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.url.path.endswith("/unprotect") and b'"confirm"' in request.content and not self.lost:
+            response.read()
+            response.close()
+            self.lost += 1
+            raise httpx.ReadError("connection lost before the reply", request=request)
+        return response
+
+
+def test_a_lost_confirm_reply_starts_the_handshake_over_once(protected: Bench) -> None:
+    transport = LoseFirstConfirmReply()
+    token = protected.emulator.add_access_token("lost-reply-token-0123456789", OWNER).token
+    with ParticleCloud(protected.cloud.base_url, Credentials.token(token, source="test"), transport=transport,
+                       sleep=lambda _s: None) as cloud:
+        steps: list[str] = []
+        result = enter_service_mode(protected.channel, cloud, protected.device_id, product_id=PRODUCT,
+                                    progress=steps.append)
+    assert result.entered and transport.lost == 1
+    assert steps == ["cloud prepare", "device prepare", "cloud confirm"] * 2 + ["device confirm"]
+    assert [status for _, _, status in protected.unprotect_calls()] == [200, 200, 400, 200, 200]
 
 
 def test_status_line_reads_as_particles_cli(protected: Bench) -> None:
