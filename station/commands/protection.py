@@ -47,6 +47,7 @@ def register(subparsers: Any) -> None:
     actions = protection.add_subparsers(dest="protection_action", metavar="ACTION")
     status = actions.add_parser("status", help="show whether the device is Open, Protected or in Service Mode")
     _common(status)
+    status.add_argument("--profile", type=Path, help="station profile: its product id is shown")
     status.set_defaults(handler=run_status)
     disable = actions.add_parser(
         "disable", help="put a Protected Device in Service Mode (20 reboots or 24 hours) through the cloud")

@@ -104,6 +104,24 @@ def test_cloud_url_without_a_profile_is_refused(capsys: pytest.CaptureFixture[st
     assert "--cloud-url needs --profile" in err
 
 
+def test_status_shows_the_profiles_product(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                           tmp_path: Path) -> None:
+    monkeypatch.setenv("PARTICLE_ACCESS_TOKEN", "0123456789abcdef0123456789abcdef01234567")
+    code, out, err = run(capsys, "status", "--simulate", "boron:protected", "--profile", str(profile_in(tmp_path)))
+    assert code == 0, err
+    assert "(Product 12345): Protected Device" in out
+
+
+def profile_in(folder: Path) -> Path:
+    """The example Boron profile, with its firmware found from ``folder`` and its log folder inside it."""
+    firmware = (FIXTURE.parent / "../firmware/boron-user.bin").resolve()
+    text = FIXTURE.read_text().replace('file = "../firmware/boron-user.bin"', f'file = "{firmware}"')
+    text = text.replace('log_folder = "../../station-data/boron-line"', f'log_folder = "{folder / "logs"}"')
+    profile = folder / "line.toml"
+    profile.write_text(text)
+    return profile
+
+
 @pytest.fixture
 def separate_cloud() -> Iterator[EmulatorServer]:
     with EmulatorServer() as emulator:
@@ -119,11 +137,7 @@ def test_disable_with_a_profile_uses_a_separately_started_emulator(
     device_id = str(run_json(capsys, "status", "--simulate", "boron:protected")["id"])
     owned = separate_cloud.add_owned_product(12345, "boron", "factory@example.com", device_protection="active")
     separate_cloud.add_device(device_id, "boron", product_id=12345, protected=True)
-    firmware = (FIXTURE.parent / "../firmware/boron-user.bin").resolve()
-    text = FIXTURE.read_text().replace('file = "../firmware/boron-user.bin"', f'file = "{firmware}"')
-    text = text.replace('log_folder = "../../station-data/boron-line"', f'log_folder = "{tmp_path / "logs"}"')
-    profile = tmp_path / "line.toml"
-    profile.write_text(text)
+    profile = profile_in(tmp_path)
     monkeypatch.delenv("PARTICLE_CLIENT_ID", raising=False)
     monkeypatch.delenv("PARTICLE_CLIENT_SECRET", raising=False)
     monkeypatch.setenv("PARTICLE_ACCESS_TOKEN", owned.access_token)
