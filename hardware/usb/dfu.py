@@ -235,6 +235,16 @@ class DfuSession:
         self._dnload(DFU_COMMAND_BLOCK, payload, what)
         return self._wait_done(what)
 
+    def _check_writable(self, layout: MemoryLayout, address: int, length: int) -> None:
+        """Refuse read-only memory before sending anything; a map with every segment erasable only ('b') is a
+        Protected Device's (particle-usb src/dfu.js refuses early the same way)."""
+        if all(s.erasable and not s.writable and not s.readable for s in layout.segments):
+            raise DeviceProtectedError(
+                f"{self.who} is a Protected Device: its memory cannot be written over DFU; rework it through Service "
+                f"Mode: particle-station protection disable --device {self.device.device_id}"
+            )
+        layout.check_writable(address, length)
+
     # ---- operations ----
 
     def write(
@@ -261,7 +271,7 @@ class DfuSession:
     ) -> None:
         """Erase only the erasable pages that [address, address+length) overlaps; refuse read-only memory."""
         layout = self.select(alt)
-        layout.check_writable(address, length)
+        self._check_writable(layout, address, length)
         self.ensure_idle()
         pages = layout.pages_to_erase(address, length)
         sizes = [layout.page_size_at(p) for p in pages]
@@ -284,7 +294,7 @@ class DfuSession:
     ) -> None:
         """Write ``data`` at ``address`` in wTransferSize blocks, each after a set-address command (no erase)."""
         layout = self.select(alt)
-        layout.check_writable(address, len(data))
+        self._check_writable(layout, address, len(data))
         self.ensure_idle()
         block = self.transfer_size
         for offset in range(0, len(data), block):
