@@ -4,7 +4,6 @@ over the real pyusb code path."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import pytest
@@ -22,7 +21,6 @@ from hardware.usb.protection import (
     read_protection,
 )
 from hardware.usb.protocol import ResultCode
-from station.cli import main
 
 SERVER_NONCE = bytes(range(100, 132))
 
@@ -192,12 +190,3 @@ def test_identify_of_a_protected_device_reads_id_and_version_only(
     assert found.device_id == device.device_id and found.device_os == device.device_os
     assert found.protection is ProtectionState.PROTECTED and found.details_protected
     assert found.serial is None and found.modules == ()
-
-
-def test_devices_and_identify_show_the_protection_state(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["devices", "--simulate", "boron,boron:protected,p2:service", "--json"]) == 0
-    listed = json.loads(capsys.readouterr().out)
-    assert sorted(d["protection"] for d in listed) == ["open", "protected", "service"]
-    assert main(["identify", "--simulate", "boron:protected"]) == 0
-    out = capsys.readouterr().out
-    assert "Protection:          Protected Device" in out and "protection disable" in out
