@@ -15,13 +15,16 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hardware.identifiers import DeviceId
+from hardware.progress import CancelToken, ProgressCallback
 from hardware.usb import protobuf as pb
 from hardware.usb.dfu import DfuSession
 from hardware.usb.discovery import DeviceMode, UsbDevice
 from hardware.usb.errors import (
     DeviceDisconnectedError,
+    DeviceNotFoundError,
     DfuError,
     DfuseCommandUnsupportedError,
+    FlashError,
     NotSupportedError,
     ServiceModeRefusedError,
     UsbStallError,
@@ -315,6 +318,47 @@ def read_protection(device: UsbDevice, timing: HostTiming | None = None) -> Prot
     return protection_channel(device, timing).get_state()
 
 
+def install_protected_bootloader(
+    device: UsbDevice,
+    image: bytes,
+    *,
+    timing: HostTiming | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> UsbDevice:
+    """Install a bootloader carrying the SECURITY_MODE extension with the normal-mode update requests (250/253/251,
+    as particle-cli flashes a Gen 3 bootloader), wait for the device to apply it and come back, and confirm that it
+    is now a Protected Device. Returns the device reopened in normal mode (the caller closes it)."""
+    from hardware.usb.discovery import open_device, wait_for_device
+    from hardware.usb.flashing import open_control
+
+    timing = timing or HostTiming()
+    device_id, backend, who = device.device_id, device.backend, device.describe()
+    open_control(device, timing).update_firmware(
+        image, progress=progress, cancel=cancel, timeout=timing.firmware_update_timeout, clock=timing.clock
+    )
+    # The device replies, applies the module at its reset and re-enumerates: wait until it has dropped off.
+    deadline = timing.clock() + timing.apply_delay
+    while timing.clock() < deadline:
+        try:
+            open_device(device_id, backend=backend).close()
+        except DeviceNotFoundError:
+            break
+        timing.sleep(timing.reenumerate_poll)
+    device.close()
+    again = wait_for_device(
+        device_id, DeviceMode.NORMAL, timeout=timing.reenumerate_timeout, poll=timing.reenumerate_poll, backend=backend
+    )
+    state = ControlProtection(open_control(again, timing)).get_state()
+    if state is not ProtectionState.PROTECTED:
+        again.close()
+        raise FlashError(
+            f"{who} took the protected bootloader but reports {state.display_name}; check the bootloader is the one "
+            "of the unit's Device OS and flash it again"
+        )
+    return again
+
+
 def protected_device_message(device_id: DeviceId | str, what: str) -> str:
     """The one sentence for a refusal by a Protected Device."""
     return (
@@ -337,6 +381,7 @@ __all__ = [
     "ProtectionAction",
     "ProtectionChannel",
     "ProtectionState",
+    "install_protected_bootloader",
     "protected_device_message",
     "protection_channel",
     "read_protection",
