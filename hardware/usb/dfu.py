@@ -162,15 +162,11 @@ class DfuSession:
         with contextlib.suppress(UsbError):  # leave dfuERROR so the next attempt starts clean
             if status.state == DfuState.DFU_ERROR:
                 self.clear_status()
-        if status.status == DfuStatus.ERR_VENDOR:
-            # Particle's bootloaders answer every refused read, write, erase and set-address of a Protected Device
-            # with errVENDOR / dfuERROR, iString "Device is in protected mode" (device-os usbd_dfu.cpp).
+        if status.status == DfuStatus.ERR_VENDOR:  # a Protected Device's refusal (device-os usbd_dfu.cpp)
             return DeviceProtectedError(
                 f"{what} on {self.who} was refused{detail}: the device is a Protected Device; rework it through "
                 f"Service Mode: particle-station protection disable --device {self.device.device_id}",
-                state=_state(status.state),
-                status=DfuStatus.ERR_VENDOR,
-            )
+                state=_state(status.state), status=DfuStatus.ERR_VENDOR)
         advice = _ADVICE.get(_status(status.status) or DfuStatus.ERR_UNKNOWN, "retry; if it repeats, reset the device")
         return DfuError(
             f"{what} on {self.who} failed: {status.describe()}{detail}; {advice}",
@@ -229,20 +225,16 @@ class DfuSession:
         return frozenset(data)
 
     def special_command(self, payload: bytes, what: str) -> DfuStatusReply:
-        """A DfuSe command download framed as given (Particle's 0xFA is one byte, 0xFB five) and its final status;
-        the caller checks GET_COMMAND first."""
+        """A DfuSe command framed as given (Particle's 0xFA is 1 byte, 0xFB 5) and its final status."""
         self.ensure_idle()
         self._dnload(DFU_COMMAND_BLOCK, payload, what)
         return self._wait_done(what)
 
     def _check_writable(self, layout: MemoryLayout, address: int, length: int) -> None:
-        """Refuse read-only memory before sending anything; a map with every segment erasable only ('b') is a
-        Protected Device's (particle-usb src/dfu.js refuses early the same way)."""
+        # Every segment erasable only ('b') is a Protected Device's map: refused early, as particle-usb src/dfu.js.
         if all(s.erasable and not s.writable and not s.readable for s in layout.segments):
-            raise DeviceProtectedError(
-                f"{self.who} is a Protected Device: its memory cannot be written over DFU; rework it through Service "
-                f"Mode: particle-station protection disable --device {self.device.device_id}"
-            )
+            raise DeviceProtectedError(f"{self.who} is a Protected Device; rework it through Service Mode: "
+                                       f"particle-station protection disable --device {self.device.device_id}")
         layout.check_writable(address, length)
 
     # ---- operations ----
