@@ -190,3 +190,24 @@ def test_identify_of_a_protected_device_reads_id_and_version_only(
     assert found.device_id == device.device_id and found.device_os == device.device_os
     assert found.protection is ProtectionState.PROTECTED and found.details_protected
     assert found.serial is None and found.modules == ()
+
+
+def test_service_mode_expires_after_20_resets_over_usb(
+    device_factory: Callable[..., SimulatedDevice], timing: HostTiming
+) -> None:
+    from hardware.simulated import usb_backend
+    from hardware.usb.discovery import DeviceMode as HostMode
+    from hardware.usb.discovery import wait_for_device
+
+    device = device_factory("boron", protection="service")
+    backend = usb_backend(device)
+    handle = open_device(device.device_id, backend=backend)
+    states = []
+    for _ in range(20):
+        open_control(handle, timing).raw_reset()  # raw request 40, as particle-usb reset({force: true})
+        handle.close()
+        handle = wait_for_device(device.device_id, HostMode.NORMAL, timeout=5, poll=0.001, backend=backend)
+        states.append(ControlProtection(open_control(handle, timing)).get_state())
+    handle.close()
+    assert states[:19] == [ProtectionState.SERVICE_MODE] * 19
+    assert states[19] is ProtectionState.PROTECTED
