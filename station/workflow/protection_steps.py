@@ -11,13 +11,12 @@ flashed, then the product's development flag cleared so the cloud keeps it prote
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from cloud_client.client import ParticleCloud
 from hardware.firmware import DeviceOsVersion, FirmwareModule
 from hardware.identifiers import DeviceId
 from hardware.progress import CancelToken, ProgressCallback, ProgressEvent
-from hardware.usb.protection import ProtectionChannel, ProtectionState
 from station.config.profile import StationProfile
 from station.config.protection import MIN_PROTECTED_DEVICE_OS, OnProtected
 from station.records.reason_code import ReasonCode
@@ -27,6 +26,9 @@ from station.workflow.device import DeviceFacts, DeviceLink
 from station.workflow.events import EventKind
 from station.workflow.outcome import UnitFailure
 from station.workflow.unit_steps import StepRecorder, UnitContext
+
+if TYPE_CHECKING:  # the USB stack (pyusb) loads only when a link uses it
+    from hardware.usb.protection import ProtectionChannel
 
 DISABLE_COMMAND = "particle-station protection disable --device {device}"
 
@@ -78,6 +80,8 @@ class ProtectionSteps:
         """With ``on_protected = "refuse"`` a Protected Device FAILs here, untouched."""
         if not facts.protected_device or self.settings.on_protected is OnProtected.REWORK:
             return
+        from hardware.usb.protection import ProtectionState
+
         state = ProtectionState(facts.protection)
         raise UnitFailure(
             f"Device {facts.device_id} is a {state.display_name}: it refuses provisioning over USB, and this "
