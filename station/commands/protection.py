@@ -97,33 +97,24 @@ def _device_id(text: str) -> DeviceId:
 
 
 def _target(args: argparse.Namespace) -> UsbTarget:
-    from station.commands.usb import UsbTarget, usb_target
+    """station.commands.usb's target; a simulated device named ``PLATFORM[:STATE]:dfu`` starts in DFU mode."""
+    from station.commands.usb import usb_target
 
     if not args.simulate:
         return usb_target(args)
-    from hardware.errors import HardwareError
-    from hardware.platforms import parse_platform
-    from hardware.simulated import DeviceMode, SimulatedDevice, usb_backend
-    from hardware.usb.timing import HostTiming
+    from hardware.simulated import DeviceMode
 
-    devices = []
-    for i, item in enumerate(part.strip() for part in args.simulate.split(",") if part.strip()):
-        name, _, rest = item.partition(":")
-        state, _, mode = rest.partition(":")
-        try:
-            platform = parse_platform(name)
-        except HardwareError as exc:
-            raise StationError(f"--simulate {args.simulate}: {exc}") from None
-        if state not in ("", "open", "protected", "service") or mode not in ("", "dfu", "normal"):
-            raise StationError(f"--simulate {args.simulate}: {item!r} is not PLATFORM[:STATE[:MODE]] with STATE open, "
-                               "protected or service and MODE normal or dfu, e.g. boron:protected or boron:service:dfu")
-        device = SimulatedDevice(platform, seed=f"particle-station-{i}-{platform.name}", protection=state or "open")
-        if mode == "dfu":
+    specs, in_dfu = [], []
+    for item in (part.strip() for part in args.simulate.split(",") if part.strip()):
+        head, sep, mode = item.rpartition(":")
+        known_mode = bool(sep) and mode in ("dfu", "normal")
+        specs.append(head if known_mode else item)
+        in_dfu.append(known_mode and mode == "dfu")
+    target = usb_target(argparse.Namespace(**{**vars(args), "simulate": ",".join(specs)}))
+    for device, dfu in zip(target.simulated, in_dfu, strict=True):
+        if dfu:
             device.reboot(DeviceMode.DFU)
-        devices.append(device)
-    if not devices:
-        raise StationError("--simulate needs at least one platform, e.g. --simulate boron:protected")
-    return UsbTarget(usb_backend(*devices), HostTiming.fast(poll=0.01), tuple(devices))
+    return target
 
 
 def _supported(device: UsbDevice) -> None:
@@ -276,22 +267,36 @@ def run_enable(args: argparse.Namespace) -> int:
             channel = ControlProtection(open_control(device, target.timing))
             before = channel.get_state()
         if before is ProtectionState.OPEN:
-            return _protect_open_device(args, device)
+            return _protect_open_device(args, device, target, stack, before)
         message = return_to_protected(channel, str(device.device_id))
         after = channel.get_state()
         _print(args, _document(device, product_id, after, before=before.value, message=message), [message])
     return 0
 
 
-def _protect_open_device(args: argparse.Namespace, device: UsbDevice) -> int:
+def _protect_open_device(args: argparse.Namespace, device: UsbDevice, target: UsbTarget,
+                         stack: contextlib.ExitStack, before: ProtectionState) -> int:
+    from hardware.firmware import load_module
+    from hardware.usb.protection import ProtectionState
+    from station.product.protection import clear_development_flag, protect_open_device
+
     if args.file is None:
         raise StationError(
             f"device {device.device_id} is an Open Device: protecting it needs the bootloader of its Device OS with "
             "the Device Protection (SECURITY_MODE) extension added, flashed over USB; give that bootloader with "
             "--file BOOTLOADER.bin (the product must have Device Protection)"
         )
-    raise StationError(
-        f"device {device.device_id} is an Open Device, and protecting it with --file {args.file} is not supported "
-        "yet by this station (it needs the protected-bootloader builder); protect it with Particle's CLI: "
-        "particle device-protection enable --file BOOTLOADER.bin"
-    )
+    bootloader = load_module(str(args.file))
+    device, message = protect_open_device(device, bootloader, target.timing)
+    stack.enter_context(device)
+    product_id = _product_id(args)
+    lines = [message]
+    development = None
+    if args.profile is not None and product_id is not None:
+        # Online, as particle-cli's enable: a development device would be left out of the product's protection.
+        with _cloud(args, device) as (cloud, product):
+            development = clear_development_flag(cloud, product or product_id, str(device.device_id))
+        lines.append(development)
+    _print(args, _document(device, product_id, ProtectionState.PROTECTED, before=before.value, message=message,
+                           development=development), lines)
+    return 0

@@ -1,5 +1,6 @@
 """Device Protection from the product's side: the Service Mode handshake between a device and the cloud, returning a
-device to protected, and clearing the development flag so a newly protected device stays protected.
+device to protected, protecting an Open Device with its bootloader, and clearing the development flag so a newly
+protected device stays protected.
 
 The handshake is particle-cli 3.49.2 ``src/cmd/device-protection.js`` (disable): cloud prepare → device PREPARE →
 cloud confirm → device CONFIRM; the device's side is a ``hardware.usb.protection.ProtectionChannel``, the cloud's
@@ -15,7 +16,19 @@ from dataclasses import dataclass
 
 from cloud_client.client import ParticleCloud
 from cloud_client.errors import CloudError, InvalidInputError
-from hardware.usb.protection import SERVICE_MODE_RESETS, ProtectionChannel, ProtectionState
+from hardware.firmware import FirmwareModule
+from hardware.firmware.protected_bootloader import protect_bootloader
+from hardware.firmware.versions import DeviceOsVersion
+from hardware.usb.discovery import UsbDevice
+from hardware.usb.flashing import open_control, raise_if_incompatible
+from hardware.usb.protection import (
+    MIN_PROTECTED_DEVICE_OS,
+    SERVICE_MODE_RESETS,
+    ProtectionChannel,
+    ProtectionState,
+    install_protected_bootloader,
+)
+from hardware.usb.timing import HostTiming
 from station.errors import StationError
 
 PUBLIC_KEY_NOT_FOUND = "device public key was not found"
@@ -146,6 +159,26 @@ def return_to_protected(channel: ProtectionChannel, device_id: str) -> str:
         raise ProtectionError(f"device {ident} is still in Service Mode after RESET; unplug and replug it, then "
                               "run `particle-station protection enable` again")
     return f"Device {ident} is now a Protected Device."
+
+
+def protect_open_device(device: UsbDevice, bootloader: FirmwareModule, timing: HostTiming) -> tuple[UsbDevice, str]:
+    """Make an Open Device (normal mode) a Protected Device: its bootloader with the SECURITY_MODE extension added, as
+    particle-cli's ``enable --file`` builds it (binary-version-reader createProtectedModule), installed over USB as
+    ``flash --local`` installs a bootloader. Returns the device reopened after its reset, and the sentence to show.
+
+    Refused below Device OS 6.1.1, which a Protected Device may not run (particle-cli src/lib/flash-helper.js).
+    Raises ProtectionError, FirmwareError or HardwareError.
+    """
+    who = device.describe()
+    version = DeviceOsVersion.parse_or_none(open_control(device, timing).system_version())
+    if version is None or not version.reaches(MIN_PROTECTED_DEVICE_OS):
+        minimum = ".".join(str(part) for part in MIN_PROTECTED_DEVICE_OS)
+        raise ProtectionError(f"{who} runs Device OS {version or 'of unknown version'}; a Protected Device needs "
+                              f"{minimum} or later: update its Device OS first")
+    protected = protect_bootloader(bootloader)
+    raise_if_incompatible(protected, device.platform, who)
+    device = install_protected_bootloader(device, protected.data, timing=timing)
+    return device, f"Device {device.device_id} is now a Protected Device."
 
 
 def clear_development_flag(cloud: ParticleCloud, product_id: int, device_id: str) -> str:

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from cloud_client.emulator import EmulatorServer
+from hardware.simulated import SimulatedDevice
 from station.cli import main
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "profiles" / "boron-line.toml"
+FIRMWARE = Path(__file__).parents[2] / "fixtures" / "firmware" / "boron-user.bin"
 LIMITS = "A Protected Device stays in Service Mode for a total of 20 reboots or 24 hours."
 
 
@@ -78,6 +80,29 @@ def test_enable_on_a_protected_device_says_it_already_is(capsys: pytest.CaptureF
     assert out.strip().endswith("is already a Protected Device.")
 
 
+def twin_bootloader(folder: Path) -> Path:
+    """The bootloader of the device ``--simulate boron`` makes (same seed, same Device OS): the file an engineer
+    would download for that Device OS."""
+    twin = SimulatedDevice("boron", seed="particle-station-0-boron")
+    record = next(m for m in twin.modules if m.function.name == "BOOTLOADER" and m.index == 0)
+    path = folder / "boron-bootloader@6.2.0.bin"
+    path.write_bytes(twin.read_flash(record.start, record.size))
+    return path
+
+
+@pytest.mark.parametrize("mode", ["normal", "dfu"])
+def test_enable_protects_an_open_device_with_its_bootloader(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                            mode: str) -> None:
+    document = run_json(capsys, "enable", "--simulate", f"boron:open:{mode}", "--file", str(twin_bootloader(tmp_path)))
+    assert (document["before"], document["state"]) == ("open", "protected")
+
+
+def test_enable_refuses_a_file_that_is_not_a_bootloader(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "enable", "--simulate", "boron", "--file", str(FIRMWARE))
+    assert code == 1
+    assert "not a bootloader" in err and "Traceback" not in err
+
+
 def test_enable_on_an_open_device_says_what_is_needed(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "enable", "--simulate", "boron")
     assert code == 1 and out == ""
@@ -89,7 +114,8 @@ def test_enable_on_an_open_device_says_what_is_needed(capsys: pytest.CaptureFixt
 def test_a_bad_simulate_spec_is_one_sentence(capsys: pytest.CaptureFixture[str], spec: str) -> None:
     code, _, err = run(capsys, "status", "--simulate", spec)
     assert code == 1
-    assert err.startswith("particle-station: error: --simulate") and err.count("\n") == 1
+    assert err.startswith("particle-station: error:") and err.count("\n") == 1
+    assert "Traceback" not in err
 
 
 def test_a_gen2_device_has_no_device_protection(capsys: pytest.CaptureFixture[str]) -> None:
@@ -151,3 +177,24 @@ def test_disable_with_a_profile_uses_a_separately_started_emulator(
                        "--cloud-url", separate_cloud.base_url, "--product", "999")
     assert code == 1
     assert owned.access_token not in err and "Traceback" not in err
+
+
+def test_enable_with_a_profile_also_clears_the_development_flag(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    separate_cloud: EmulatorServer,
+) -> None:
+    device_id = str(run_json(capsys, "status", "--simulate", "boron")["id"])
+    owned = separate_cloud.add_owned_product(12345, "boron", "factory@example.com", device_protection="active")
+    separate_cloud.add_device(device_id, "boron", product_id=12345)
+    with separate_cloud.cloud.state.lock:
+        separate_cloud.cloud.state.devices[device_id].development = True
+    monkeypatch.delenv("PARTICLE_CLIENT_ID", raising=False)
+    monkeypatch.delenv("PARTICLE_CLIENT_SECRET", raising=False)
+    monkeypatch.setenv("PARTICLE_ACCESS_TOKEN", owned.access_token)
+    assert separate_cloud.base_url is not None
+    code, out, err = run(capsys, "enable", "--simulate", "boron", "--file", str(twin_bootloader(tmp_path)),
+                         "--profile", str(profile_in(tmp_path)), "--cloud-url", separate_cloud.base_url)
+    assert code == 0, err
+    assert out.splitlines() == [f"Device {device_id} is now a Protected Device.",
+                                "Device removed from development mode to maintain current settings."]
+    assert next(d for d in separate_cloud.snapshot()["devices"] if d["id"] == device_id)["development"] is False

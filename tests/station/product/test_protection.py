@@ -14,6 +14,8 @@ from cloud_client.client import ParticleCloud
 from cloud_client.credentials import Credentials
 from cloud_client.emulator import EmulatorServer
 from cloud_client.emulator.protection_keys import public_key_pem
+from hardware.errors import FirmwareError
+from hardware.firmware import FirmwareModule, ModuleFunction, parse_module
 from hardware.simulated import SimulatedDevice, usb_backend
 from hardware.usb.discovery import UsbDevice, open_device
 from hardware.usb.flashing import open_control
@@ -23,6 +25,7 @@ from station.product.protection import (
     ProtectionError,
     clear_development_flag,
     enter_service_mode,
+    protect_open_device,
     return_to_protected,
     status_line,
 )
@@ -187,3 +190,36 @@ def test_clear_development_flag_leaves_a_production_device_alone(protected: Benc
 def test_clear_development_flag_of_a_device_outside_the_product_says_what_to_do(protected: Bench) -> None:
     with pytest.raises(ProtectionError, match="Device protection may be disabled on next cloud connection"):
         clear_development_flag(protected.cloud, PRODUCT, "0123456789abcdef01234567")
+
+
+def bootloader_of(device: SimulatedDevice) -> FirmwareModule:
+    """The bootloader the device runs, read from its flash: the bootloader of its Device OS."""
+    record = next(m for m in device.modules if m.function.name == "BOOTLOADER" and m.index == 0)
+    return parse_module(device.read_flash(record.start, record.size), source="bootloader.bin")
+
+
+def test_an_open_device_is_protected_with_its_bootloader_and_can_then_be_reworked(open_device_bench: Bench) -> None:
+    bench = open_device_bench
+    device, message = protect_open_device(bench.usb, bootloader_of(bench.device), HostTiming.fast())
+    with device:
+        assert message == f"Device {bench.device_id} is now a Protected Device."
+        assert bench.device.protection == "protected"
+        channel = ControlProtection(open_control(device, HostTiming.fast()))
+        assert enter_service_mode(channel, bench.cloud, bench.device_id, product_id=PRODUCT).entered
+        assert return_to_protected(channel, bench.device_id).endswith("is now a Protected Device.")
+
+
+def test_protecting_needs_a_bootloader(open_device_bench: Bench) -> None:
+    record = next(m for m in open_device_bench.device.modules if m.function.name == "SYSTEM_PART")
+    system = parse_module(open_device_bench.device.read_flash(record.start, record.size), source="system.bin")
+    assert system.function is ModuleFunction.SYSTEM_PART
+    with pytest.raises(FirmwareError, match="not a bootloader"):
+        protect_open_device(open_device_bench.usb, system, HostTiming.fast())
+    assert open_device_bench.device.protection == "open"
+
+
+def test_protecting_refuses_device_os_below_6_1_1() -> None:
+    old = SimulatedDevice("boron", seed="old-os", device_os="5.9.0")
+    with open_device(backend=usb_backend(old)) as usb, pytest.raises(ProtectionError, match="6.1.1 or later"):
+        protect_open_device(usb, bootloader_of(old), HostTiming.fast())
+    assert old.protection == "open"
