@@ -39,7 +39,7 @@ class ScopeRefusedError(ForbiddenError):
     "API users are not allowed to call this endpoint", docs.particle.io Cloud API 'Errors'); no device is at fault."""
 
 
-class DeviceProtectedError(ForbiddenError):
+class UpdateDeniedProtectedError(ForbiddenError):
     """The cloud refused to change a Protected Device ("Update denied - device protection active"): release the
     firmware in the product, or put the device in Service Mode and work on it over USB."""
 

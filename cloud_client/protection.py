@@ -119,7 +119,7 @@ class ProtectionCalls(EndpointCalls):
     def flash_device(self, device_id: object, binary: bytes, *, filename: str = "firmware.bin") -> None:
         """Flash application firmware to an online device through the cloud (an ad-hoc, non-product update).
 
-        A protected device is refused with DeviceProtectedError (cloud_client.replies maps Particle's text).
+        A protected device is refused with UpdateDeniedProtectedError (cloud_client.replies maps Particle's text).
         """
         ident = device_id_of(device_id, f"cloud flash device {device_id}")
         what = f"cloud flash device {ident}"

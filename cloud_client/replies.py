@@ -11,7 +11,7 @@ from cloud_client.errors import (
     ClaimedElsewhereError,
     CloudError,
     ConflictError,
-    DeviceProtectedError,
+    UpdateDeniedProtectedError,
     ForbiddenError,
     InvalidCredentialsError,
     InvalidInputError,
@@ -94,7 +94,7 @@ def error_for_reply(operation: str, status: int, body: object, text: str = "") -
         return make(AuthError, "the access token was refused",
                     "check the station's Particle credentials (the token may be expired or revoked)")
     if DEVICE_PROTECTION_DENIED_TEXT in lowered:
-        return make(DeviceProtectedError, "the device is a Protected Device and the cloud refuses to update it",
+        return make(UpdateDeniedProtectedError, "the device is a Protected Device and the cloud refuses to update it",
                     "release the firmware in the product, or put the device in Service Mode "
                     "(particle-station protection disable) and flash it over USB")
     if code == "unauthorized":

@@ -38,11 +38,11 @@ from cloud_client.emulator.state import (
 _HEX24 = re.compile(r"[0-9a-fA-F]{24}")
 
 
-class Unset(Enum):
-    UNSET = "unset"
+class NotGiven(Enum):
+    NOT_GIVEN = "unset"
 
 
-UNSET: Final = Unset.UNSET
+NOT_GIVEN: Final = NotGiven.NOT_GIVEN
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 
 
@@ -224,7 +224,7 @@ class Seeder:
         return copy.deepcopy(device)
 
     def set_device_protection(
-        self, device_id: str, protected: bool | None = True, *, public_key_pem: str | Unset | None = UNSET
+        self, device_id: str, protected: bool | None = True, *, public_key_pem: str | NotGiven | None = NOT_GIVEN
     ) -> Device:
         """Mark a device a Protected Device (or not); ``public_key_pem`` registers another public key for it
         (None: back to the simulated world's key for its id)."""
@@ -239,7 +239,7 @@ class Seeder:
                 raise EmulatorError(f"device {device_id} is not known to the emulator; add it first")
             if protected is not None:
                 device.protected = protected
-            if not isinstance(public_key_pem, Unset):
+            if not isinstance(public_key_pem, NotGiven):
                 device.public_key_pem = public_key_pem
             self._commit()
             return copy.deepcopy(device)

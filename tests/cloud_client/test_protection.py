@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 from cloud_client.client import ParticleCloud
 from cloud_client.credentials import Credentials
 from cloud_client.emulator import protection_keys as world_keys
-from cloud_client.errors import DeviceProtectedError, InvalidInputError, NotFoundError
+from cloud_client.errors import UpdateDeniedProtectedError, InvalidInputError, NotFoundError
 from cloud_client.models import ImportOutcome
 
 from .conftest import OPERATOR, OPERATOR_TOKEN, PRODUCT_ID, SECRETS, World
@@ -190,7 +190,7 @@ def test_cloud_flash_of_a_protected_device_is_refused_with_particles_text(world:
     with world.server.cloud.state.lock:
         world.server.cloud.state.devices[device_id].owner = OPERATOR
     with world.client(Credentials.token(OPERATOR_TOKEN, source="test operator token")) as user_cloud:
-        with pytest.raises(DeviceProtectedError) as info:
+        with pytest.raises(UpdateDeniedProtectedError) as info:
             user_cloud.flash_device(device_id, b"\0" * 64)
         assert info.value.api_message == "Update denied - device protection active"
         assert "Protected Device" in str(info.value)
