@@ -11,7 +11,6 @@ from cloud_client.errors import (
     ClaimedElsewhereError,
     CloudError,
     ConflictError,
-    UpdateDeniedProtectedError,
     ForbiddenError,
     InvalidCredentialsError,
     InvalidInputError,
@@ -20,6 +19,7 @@ from cloud_client.errors import (
     RateLimitedError,
     ScopeRefusedError,
     UnavailableError,
+    UpdateDeniedProtectedError,
 )
 
 _MAX_TEXT = 200

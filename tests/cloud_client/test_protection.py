@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 from cloud_client.client import ParticleCloud
 from cloud_client.credentials import Credentials
 from cloud_client.emulator import protection_keys as world_keys
-from cloud_client.errors import UpdateDeniedProtectedError, InvalidInputError, NotFoundError
+from cloud_client.errors import InvalidInputError, NotFoundError, UpdateDeniedProtectedError
 from cloud_client.models import ImportOutcome
 
 from .conftest import OPERATOR, OPERATOR_TOKEN, PRODUCT_ID, SECRETS, World
