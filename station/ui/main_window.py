@@ -226,7 +226,9 @@ class OperatorWindow(QMainWindow):
             for candidate in self.panels.values():
                 if candidate.state.unit_key == event.unit_key and candidate.state.phase is not Phase.RUNNING:
                     candidate.show_state(candidate.state.apply(event))
-        elif event.kind is EventKind.NOTICE:
+        if event.kind is EventKind.NOTICE and (panel is None or event.data.get("refused")):
+            # A scan refused in a slot's thread (no device, or not this label's device) is no unit: the panel stays
+            # as it was and the scan line says why.
             self.show_message(" ".join(filter(None, (event.message, event.action))), error=True)
         if event.kind is EventKind.UNIT_FINISHED and event.status == "FAIL":
             self.sounds.play_fail()
@@ -234,7 +236,8 @@ class OperatorWindow(QMainWindow):
             self.sounds.play_pass()
         elif event.kind is EventKind.NOTICE and event.slot is not None:
             self.sounds.play_fail()
-        if event.kind in (EventKind.UNIT_STARTED, EventKind.UNIT_FINISHED, EventKind.UNIT_UPDATED):
+        if event.kind in (EventKind.UNIT_STARTED, EventKind.UNIT_FINISHED, EventKind.UNIT_UPDATED) or (
+                event.kind is EventKind.NOTICE and event.data.get("refused")):
             self.lot_refresher.request()
         if (event.kind is EventKind.STEP_ENDED and event.step in ("find", "identify") and event.status == "passed"
                 and panel is not None and event.unit_key is not None):
