@@ -26,6 +26,7 @@ from station.records.database import JournalError
 from station.records.journal import JOURNAL_NAME, Journal
 from station.records.lot_summary import LotFigures, lot_figures
 from station.records.sheet_writer import SpreadsheetWriter, WorkbookState, WorkbookStatus
+from station.records.unit_table import UnitState
 from station.trays.reconcile import reconciliation_sheets
 from station.version import station_version
 from station.workflow.device import DeviceLink
@@ -291,9 +292,15 @@ class Line:
         if record is not None and record.closed:
             raise LineError(f"Lot {self.lot} is closed; its records are final. Restart the station (or close the lot "
                             "in engineer mode) to open the next lot.")
+        known = self.journal.unit_table.by_key(self.lot, key)
+        if rework and (known is None or known.state is not UnitState.PASS):
+            # An engineer's rework is of a unit that passed; any other unit is simply scanned again.
+            raise LineError(f"Unit {key} is not PASS in lot {self.lot} ("
+                            + (known.state.value if known is not None else "never scanned in this lot")
+                            + "); nothing to rework: scan its label as usual.")
         try:
             check_label_platform(self.profile, key)
-            check_not_passed(self.journal.unit_table.by_key(self.lot, key), rework=rework)
+            check_not_passed(known, rework=rework)
         except MisScan as exc:
             raise self._refuse(key, exc) from None
         with self._lock:

@@ -6,7 +6,7 @@ import pytest
 
 from station.demo.simulated_line import SimulatedLine
 from station.records.unit_table import UnitState
-from station.workflow.line import ScanRefused
+from station.workflow.line import LineError, ScanRefused
 
 from .conftest import make_line
 
@@ -90,3 +90,10 @@ def test_a_unit_already_pass_is_refused_and_only_an_engineer_reworks_it(sim: Sim
         assert "rework" in [s.step for s in line.journal.step_table.of_unit(unit.id)]
         figures = line.counts()
     assert (figures.units, figures.passed, figures.refused_scans, figures.reworked) == (1, 1, 1, 1)
+
+
+def test_rework_of_a_unit_that_is_not_pass_is_refused_and_is_no_refused_scan(sim: SimulatedLine) -> None:
+    with make_line(sim) as line:
+        with pytest.raises(LineError, match="nothing to rework"):
+            line.scan(sim.devices[0].label, rework=True)
+        assert line.journal.units(line.lot) == [] and line.refused_scans() == 0
