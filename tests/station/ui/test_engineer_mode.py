@@ -159,11 +159,13 @@ def test_rework_unit_asks_the_label_and_a_confirmation_then_reruns_the_passed_un
 
     def reworked() -> bool:
         again = line.journal.unit_table.by_key(line.lot, device.serial.value)  # type: ignore[union-attr]
-        return again is not None and again.attempts == 2 and window.panels[0].state.phase is Phase.PASS
+        return (again is not None and again.attempts == 2 and not line.busy_slots()
+                and "rework" in [s.step for s in line.journal.step_table.of_unit(again.id)])
 
     qtbot.waitUntil(reworked, timeout=30_000)
-    steps = [s.step for s in line.journal.step_table.of_unit(unit.id)]
-    assert "rework" in steps
+    qtbot.waitUntil(lambda: window.panels[0].state.phase is Phase.PASS, timeout=10_000)
+    final = line.journal.unit_table.by_key(line.lot, device.serial.value)
+    assert final is not None and final.state.value == "PASS", final
 
 
 def test_rework_of_a_unit_that_never_passed_is_refused_without_asking_to_confirm(
