@@ -32,7 +32,8 @@ def register(subparsers: Any) -> None:
     run = subparsers.add_parser("run", help="run the provisioning line (GUI, or --headless in a terminal)")
     run.add_argument("--profile", type=Path, required=True, help="station profile (TOML)")
     run.add_argument("--headless", action="store_true", help="no GUI: labels from stdin (one per line) or --scanner")
-    run.add_argument("--operator", help="operator name recorded with every unit (default: the login name)")
+    run.add_argument("--operator", help="operator name recorded with every unit (default: the window asks when the "
+                     "profile sets [operator] ask_name, else the login name)")
     run.add_argument("--lot", help="lot name (default: today's lot from the profile's lot naming)")
     run.add_argument("--cloud-url", help="use this API base URL instead of the profile's")
     run.add_argument("--scanner", metavar="PORT", help="read labels from a serial barcode scanner on PORT")
@@ -156,7 +157,9 @@ def _gui(line: Any, args: argparse.Namespace, devices: list[Any], stack: ExitSta
         from hardware.scanner.serial_scanner import SerialScanner
 
         scanner = stack.enter_context(closing(SerialScanner.open(args.scanner, baudrate=args.scanner_baud)))
-    return run_gui(line, simulator=BenchScanner(devices) if devices else None, scanner=scanner).code
+    ask = line.profile.operator.ask_name and args.operator is None
+    return run_gui(line, simulator=BenchScanner(devices) if devices else None, scanner=scanner,
+                   ask_operator=ask).code
 
 
 class TerminalReport:
@@ -215,6 +218,9 @@ def run_line(args: argparse.Namespace) -> int:
     problem = log_folder_problem(profile.log_folder)
     if problem is not None:
         raise StationError(f"{args.profile}: {problem}")
+    if profile.operator.ask_name and args.operator is None and args.headless:
+        raise StationError(f"{args.profile}: the profile asks who operates the station ([operator] ask_name); "
+                           "pass --operator NAME")
     operator = operator_name(args.operator)
     if args.auto_scan and not args.simulate:
         raise StationError("--auto-scan needs --simulate N")

@@ -31,7 +31,7 @@ from station.trays.reconcile import reconciliation_sheets
 from station.version import station_version
 from station.workflow.device import DeviceLink
 from station.workflow.events import EventBus, EventKind, UnitEvent
-from station.workflow.lot import PreparedLot, successor_lot, todays_lot
+from station.workflow.lot import PreparedLot, operator_name, successor_lot, todays_lot
 from station.workflow.outbox import OutboxWorker
 from station.workflow.outcome import UnitResult
 from station.workflow.runner import UnitRunner
@@ -270,6 +270,12 @@ class Line:
                                    message=f"Lot {closed} is closed; lot {following} is open.",
                                    action="Scan the next unit.", data={"closed_lot": closed, "lot": following}))
         return following
+
+    def set_operator(self, name: str) -> str:
+        """Record ``name`` as the operator of every unit scanned from now on (the window asks it at a shift change,
+        or at start when the profile says ``ask_name``); raises LotPreparationError for a blank name."""
+        self.operator = self.runner.operator = operator_name(name)
+        return self.operator
 
     # --- scanning -----------------------------------------------------------------------------------------------
     def parse_label(self, text: str) -> LabelScan:
