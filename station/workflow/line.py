@@ -273,8 +273,10 @@ class Line:
 
     def set_operator(self, name: str) -> str:
         """Record ``name`` as the operator of every unit scanned from now on (the window asks it at a shift change,
-        or at start when the profile says ``ask_name``); raises LotPreparationError for a blank name."""
+        or at start when the profile says ``ask_name``), and of the lot while it has no unit; raises
+        LotPreparationError for a blank name."""
         self.operator = self.runner.operator = operator_name(name)
+        self.journal.lot_table.name_operator(self.lot, self.operator)  # the lot's too, while it has no unit
         return self.operator
 
     # --- scanning -----------------------------------------------------------------------------------------------

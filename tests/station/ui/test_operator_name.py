@@ -49,6 +49,8 @@ def test_the_window_asks_the_name_first_and_records_it_on_the_unit(
     qtbot.keyClick(dialog.name, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not dialog.isVisible())
     assert "Operator Maria Lopez" in window.scan_message.text()
+    lot = window.line.journal.lot_table.get(window.line.lot)
+    assert lot is not None and lot.operator == "Maria Lopez"  # the workbook's header names her, not the login
     assert window.submit_scan(sim.devices[0].label)
     qtbot.waitUntil(lambda: window.panels[0].state.phase is Phase.PASS, timeout=30_000)
     (unit,) = window.line.journal.units(window.line.lot)
