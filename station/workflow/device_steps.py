@@ -93,13 +93,14 @@ class DeviceSteps:
         self.find_timeout = find_timeout
         self.device_os_bundle = device_os_bundle
 
-    def find(self, ctx: UnitContext) -> ConnectedDevice:
+    def find(self, ctx: UnitContext, *, waited: bool = False) -> ConnectedDevice:
         """The device of this label: the one whose stored serial matches; a lone other device only at the deadline.
 
         A unit just plugged in takes a moment to enumerate while the previous unit may still hang on the cable, so
         a device with another serial is never taken before the wait is over (it then fails the label check).
+        ``waited``: the scan already waited the find time-out (``label_presence``), so the deadline is now.
         """
-        deadline = self.clock() + self.find_timeout
+        deadline = self.clock() + (0.0 if waited else self.find_timeout)
         ports = self.profile.slots.ports
         serials: dict[str, SerialNumber | None] = {}
         candidates: list[ConnectedDevice] = []

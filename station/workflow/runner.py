@@ -88,6 +88,7 @@ class UnitRunner:
         a unit already PASS (journalled so)."""
         key = label.serial.value
         cancel = cancel or CancelToken()
+        uncertain = False
         if self.units.by_key(self.lot, key) is None:
             try:
                 presence, count = self.device_steps.label_presence(slot, label.serial, cancel)
@@ -106,6 +107,7 @@ class UnitRunner:
                               f"Scan refused: label {key} matches no device on slot {slot + 1} ({plugged}); scan "
                               "the label of the unit that is plugged in, or plug in the unit of this label and scan "
                               "it again.")
+            uncertain = presence is LabelPresence.UNCERTAIN
         unit, created = self.units.begin(
             self.lot, key, serial=key, slot=slot, operator=self.operator, station=self.profile.station_name
         )
@@ -119,7 +121,7 @@ class UnitRunner:
         cloud_future: Future[list[str]] | None = None
         failure: UnitFailure | None = None
         try:
-            device = self._device_step(ctx, "find", lambda: self.device_steps.find(ctx))
+            device = self._device_step(ctx, "find", lambda: self.device_steps.find(ctx, waited=uncertain))
             facts = self._device_step(ctx, "identify", lambda: self.device_steps.identify(ctx, device))
             self._device_step(ctx, "check_label", lambda: self.device_steps.check_label(ctx, facts))
             cloud_future = self.cloud_pool.submit(self.cloud_steps.run, ctx, facts)
