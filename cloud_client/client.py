@@ -22,6 +22,7 @@ from cloud_client.devices import ProductDeviceCalls
 from cloud_client.errors import InvalidResponseError
 from cloud_client.fleet import FleetCalls
 from cloud_client.models import Product
+from cloud_client.protection import ProtectionCalls
 from cloud_client.retry import RetryPolicy
 from cloud_client.session import ApiSession
 from cloud_client.sims import SimCalls
@@ -31,7 +32,7 @@ DEFAULT_TIMEOUT_S = 30.0
 USER_AGENT = "particle-station cloud_client"
 
 
-class ParticleCloud(ProductDeviceCalls, ClaimCalls, SimCalls, FleetCalls):
+class ParticleCloud(ProductDeviceCalls, ClaimCalls, SimCalls, FleetCalls, ProtectionCalls):
     """The Particle Cloud API for one account or product.
 
     Every method retries 429, 5xx, timeouts and dropped connections with capped, jittered exponential back-off,
@@ -111,7 +112,8 @@ class ParticleCloud(ProductDeviceCalls, ClaimCalls, SimCalls, FleetCalls):
         self.close()
 
     def get_product(self, product: ProductRef) -> Product:
-        """The product's id, slug, name, platform and settings; NotFoundError for an unknown id or slug."""
+        """The product's id, slug, name, platform and settings (``device_protection`` among them); NotFoundError for
+        an unknown id or slug."""
         what = f"get product {product}"
         reply = self._call_object(what, "GET", product_path(product))
         inner = reply.get("product")

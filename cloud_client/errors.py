@@ -39,6 +39,11 @@ class ScopeRefusedError(ForbiddenError):
     "API users are not allowed to call this endpoint", docs.particle.io Cloud API 'Errors'); no device is at fault."""
 
 
+class DeviceProtectedError(ForbiddenError):
+    """The cloud refused to change a Protected Device ("Update denied - device protection active"): release the
+    firmware in the product, or put the device in Service Mode and work on it over USB."""
+
+
 class NotFoundError(CloudError):
     """The product, device, SIM, serial number, group or firmware does not exist (for this caller)."""
 

@@ -52,6 +52,13 @@ class Product:
     org: str | None = None
     groups: tuple[str, ...] = ()
     quarantine: bool | None = None
+    device_protection: str = ""
+    """The product's Device Protection setting: ``"active"`` when on, ``""`` (or absent) when not
+    (particle-api-js 12.0.2 product type; particle-cli src/cmd/device-protection.js compares with 'active')."""
+
+    @property
+    def protection_active(self) -> bool:
+        return self.device_protection == "active"
 
     @classmethod
     def from_json(cls, obj: JsonObject) -> Product:
@@ -61,6 +68,7 @@ class Product:
             id=_int(obj, "id"), slug=_str(obj, "slug"), name=_str(obj, "name"), platform_id=_int(obj, "platform_id"),
             description=_str(obj, "description"), org=_opt_str(obj, "org"), groups=_strs(obj, "groups"),
             quarantine=quarantine if isinstance(quarantine, bool) else None,
+            device_protection=_str(obj, "device_protection"),
         )
 
 

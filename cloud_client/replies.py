@@ -11,6 +11,7 @@ from cloud_client.errors import (
     ClaimedElsewhereError,
     CloudError,
     ConflictError,
+    DeviceProtectedError,
     ForbiddenError,
     InvalidCredentialsError,
     InvalidInputError,
@@ -23,6 +24,9 @@ from cloud_client.errors import (
 
 _MAX_TEXT = 200
 CLAIMED_ELSEWHERE_TEXT = "belongs to someone else"
+DEVICE_PROTECTION_DENIED_TEXT = "device protection active"
+"""In the cloud's refusal of an ad-hoc flash of a Protected Device, "Update denied - device protection active"
+(particle-cli test/e2e/flash-protected.e2e.js); its HTTP status is unconfirmed, so the text decides."""
 _AUTH_CODES = frozenset({"invalid_token", "mfa_required", "sso_user"})
 _CREDENTIAL_CODES = frozenset({"invalid_client", "invalid_grant"})
 
@@ -89,6 +93,10 @@ def error_for_reply(operation: str, status: int, body: object, text: str = "") -
     if status == 401 or code in _AUTH_CODES or (code == "invalid_request" and "access token" in lowered):
         return make(AuthError, "the access token was refused",
                     "check the station's Particle credentials (the token may be expired or revoked)")
+    if DEVICE_PROTECTION_DENIED_TEXT in lowered:
+        return make(DeviceProtectedError, "the device is a Protected Device and the cloud refuses to update it",
+                    "release the firmware in the product, or put the device in Service Mode "
+                    "(particle-station protection disable) and flash it over USB")
     if code == "unauthorized":
         return make(ScopeRefusedError, "these credentials may not do that",
                     "give the station's API user the scope this operation needs")

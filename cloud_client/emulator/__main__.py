@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--client", action="append", default=[], metavar="ID:SECRET[:PRODUCT_ID]", help="an OAuth client")
     add("--device", action="append", default=[], metavar="ID:PLATFORM[:SERIAL[:ICCID]]", help="a manufactured device")
     add("--sim", action="append", default=[], metavar="ICCID[:OWNER]", help="a SIM Particle knows, optionally owned")
+    add("--protection-product", action="append", default=[], metavar="ID",
+        help="a product with Device Protection active (its device_protection is \"active\")")
+    add("--protected-device", action="append", default=[], metavar="ID",
+        help="a device known as a Protected Device (refused by imports into products without protection)")
     add("--factory-devices", type=int, default=0, metavar="N", help="N manufactured devices per platform")
     add("--latency-ms", type=float, default=0.0, help="added to every API request")
     add("--error-rate", type=float, default=0.0, help="share of API requests answered 503")
@@ -89,6 +93,10 @@ def seed(seeder: Seeder, args: argparse.Namespace) -> None:
             seeder.add_sim(iccid, sim_owner[0] if sim_owner and sim_owner[0] else None)
     if args.factory_devices:
         seeder.add_factory_devices(args.factory_devices)
+    for product_id in args.protection_product:
+        seeder.set_product_device_protection(int(product_id), "active")
+    for device_id in args.protected_device:
+        seeder.set_device_protection(device_id, True)
 
 
 async def serve(cloud: EmulatedCloud, host: str, port: int) -> None:

@@ -20,17 +20,17 @@ from cloud_client.emulator.wire import ApiError, iso
 ADMIN_PREFIX = "/admin/"
 
 
-def _admin_error(status: int, text: str) -> ApiError:
+def admin_error(status: int, text: str) -> ApiError:
     return ApiError(status, {"error": "admin_error", "error_description": text})
 
 
-async def _json_object(request: web.Request) -> dict[str, Any]:
+async def admin_json(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except ValueError:
-        raise _admin_error(400, "send a JSON object") from None
+        raise admin_error(400, "send a JSON object") from None
     if not isinstance(body, dict):
-        raise _admin_error(400, "send a JSON object")
+        raise admin_error(400, "send a JSON object")
     return body
 
 
@@ -40,11 +40,11 @@ async def get_faults(request: web.Request) -> web.Response:
 
 async def set_faults(request: web.Request) -> web.Response:
     cloud = request.app[CLOUD]
-    body = await _json_object(request)
+    body = await admin_json(request)
     try:
         settings = FaultSettings.from_json(body, cloud.faults.settings)
     except (ValueError, TypeError) as exc:
-        raise _admin_error(400, f"bad fault settings: {exc}") from None
+        raise admin_error(400, f"bad fault settings: {exc}") from None
     cloud.configure_faults(settings)
     return web.json_response(settings.to_json())
 
@@ -61,10 +61,10 @@ async def get_requests(request: web.Request) -> web.Response:
 
 async def advance_clock(request: web.Request) -> web.Response:
     cloud = request.app[CLOUD]
-    body = await _json_object(request)
+    body = await admin_json(request)
     seconds = body.get("seconds")
     if not isinstance(seconds, int | float) or seconds < 0:
-        raise _admin_error(400, 'send {"seconds": N} with N >= 0')
+        raise admin_error(400, 'send {"seconds": N} with N >= 0')
     cloud.clock.advance(float(seconds))
     return web.json_response({"now": iso(cloud.now())})
 
@@ -147,7 +147,7 @@ def device_disconnects(cloud: EmulatedCloud, device_id: str) -> dict[str, Any]:
 
 async def connect_device(request: web.Request) -> web.Response:
     cloud = request.app[CLOUD]
-    body = await _json_object(request)
+    body = await admin_json(request)
     try:
         view = device_connects(
             cloud,
@@ -157,7 +157,7 @@ async def connect_device(request: web.Request) -> web.Response:
             body.get("system_version"),
         )
     except KeyError:
-        raise _admin_error(404, f"device {request.match_info['id']} is not known to the emulator") from None
+        raise admin_error(404, f"device {request.match_info['id']} is not known to the emulator") from None
     cloud.save_if_changed()
     return web.json_response(view)
 
@@ -167,7 +167,7 @@ async def disconnect_device(request: web.Request) -> web.Response:
     try:
         view = device_disconnects(cloud, request.match_info["id"])
     except KeyError:
-        raise _admin_error(404, f"device {request.match_info['id']} is not known to the emulator") from None
+        raise admin_error(404, f"device {request.match_info['id']} is not known to the emulator") from None
     cloud.save_if_changed()
     return web.json_response(view)
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from cloud_client.emulator import (
     admin,
+    protection,
     routes_auth,
     routes_devices,
     routes_fleet,
@@ -134,4 +135,5 @@ def build_app(cloud: EmulatedCloud) -> web.Application:
     routes_people.register(app)
     routes_devices.register(app)
     routes_sims.register(app)
+    protection.register(app)
     return app

@@ -45,6 +45,8 @@ class EmulatedCloud:
         self.state_file = state_file
         self.mfa_pending: dict[str, str] = {}
         """mfa_token → username, for the MFA one-time-password grant."""
+        self.unprotect_nonces: dict[str, bytes] = {}
+        """device id → the server nonce of its open unprotect handshake (single use; guarded by ``state.lock``)."""
         self._saved_version = state.version
         self._log: list[RequestRecord] = []
         self._log_lock = threading.Lock()

@@ -62,16 +62,22 @@ class ImportReport:
     existing: list[str] = field(default_factory=list)
     nonmember: list[str] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
+    protected: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         # All five keys always, arrays even when empty: particle-cli's setup-tachyon.js reads .length on each.
-        return {
+        # protectedDeviceIds only when a device was refused for Device Protection (particle-cli src/cmd/product.js
+        # reads it when present, PR #768 "Skipped Protected IDs").
+        body: dict[str, Any] = {
             "updated": len(self.updated),
             "updatedDeviceIds": self.updated,
             "existingDeviceIds": self.existing,
             "nonmemberDeviceIds": self.nonmember,
             "invalidDeviceIds": self.invalid,
         }
+        if self.protected:
+            body["protectedDeviceIds"] = self.protected
+        return body
 
 
 def import_devices(
@@ -113,6 +119,9 @@ def import_devices(
             report.invalid.append(device.id)
         elif device.owner is not None and not on_team(product, device.owner) and device.owner not in product.customers:
             report.nonmember.append(device.id)
+        elif device.protected and product.device_protection != "active":
+            # A Protected Device is not added to a product without Device Protection.
+            report.protected.append(device.id)
         else:
             # New, or quarantined in this product and now approved (docs.particle.io, 'Approve a quarantined device').
             admit(state, product, device, now)

@@ -14,6 +14,7 @@ from aiohttp import web
 from cloud_client.emulator.auth import Caller, authenticate, may_manage_device_of, product_for, user_of
 from cloud_client.emulator.device_view import device_detail, device_summary
 from cloud_client.emulator.keys import CLOUD
+from cloud_client.emulator.protection import cloud_flash
 from cloud_client.emulator.routes_products import apply_device_update
 from cloud_client.emulator.state import ClaimCode, Device, TokenKind
 from cloud_client.emulator.wire import (
@@ -98,6 +99,9 @@ async def update_user_device(request: web.Request) -> web.Response:
     caller = authenticate(cloud, request, params)
     with cloud.state.lock:
         device = _own_device(caller, cloud.state.devices.get(request.match_info["id"].lower()))
+        if "file" in params.files:
+            # A cloud flash: the same route with the firmware as a multipart ``file`` (particle-api-js flashDevice).
+            return reply(cloud_flash(device))
         product = cloud.state.products.get(device.product_id) if device.product_id is not None else None
         body = apply_device_update(device, params, product, cloud.now())
         cloud.state.changed()

@@ -43,6 +43,7 @@ def product_json(product: Product) -> dict[str, Any]:
         "org": None,
         "groups": sorted(product.groups),
         "settings": {"quarantine": product.quarantine, "location": {}, "known_application": {}},
+        "device_protection": product.device_protection,
     }
 
 

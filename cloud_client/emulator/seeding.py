@@ -8,6 +8,8 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import Enum
+from typing import Final
 
 from cloud_client.emulator.catalog import (
     COMMON_PLATFORMS,
@@ -19,6 +21,7 @@ from cloud_client.emulator.catalog import (
 from cloud_client.emulator.cloud import EmulatedCloud
 from cloud_client.emulator.errors import EmulatorError
 from cloud_client.emulator.factory import DeviceFactory
+from cloud_client.emulator.protection_keys import load_public_key
 from cloud_client.emulator.state import (
     Customer,
     Device,
@@ -33,7 +36,20 @@ from cloud_client.emulator.state import (
 )
 
 _HEX24 = re.compile(r"[0-9a-fA-F]{24}")
+
+
+class Unset(Enum):
+    UNSET = "unset"
+
+
+UNSET: Final = Unset.UNSET
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+
+
+def _protection_setting(value: str) -> str:
+    if value not in ("active", ""):
+        raise EmulatorError(f'device_protection must be "active" or "", got {value!r}')
+    return value
 
 
 @dataclass(frozen=True)
@@ -108,8 +124,10 @@ class Seeder:
         *,
         slug: str | None = None,
         quarantine: bool = True,
+        device_protection: str = "",
     ) -> Product:
-        """A product of one platform owned by ``owner`` (default: the first user)."""
+        """A product of one platform owned by ``owner`` (default: the first user); ``device_protection="active"``
+        gives it Device Protection."""
         owner_name = (owner or self.first_user() or "").lower()
         if not owner_name:
             raise EmulatorError(f"product {product_id} needs an owner; add a user first")
@@ -121,6 +139,7 @@ class Seeder:
             platform_id=self._platform_id(platform),
             owner=owner_name,
             quarantine=quarantine,
+            device_protection=_protection_setting(device_protection),
         )
         with self.cloud.state.lock:
             if owner_name not in self.cloud.state.users:
@@ -140,6 +159,7 @@ class Seeder:
         name: str | None = None,
         slug: str | None = None,
         quarantine: bool = True,
+        device_protection: str = "",
     ) -> OwnedProduct:
         """``owner``'s account (made unless it exists; it logs in with ``password`` when given), a never-expiring
         token of it (``access_token``, else a random one) and a product of ``platform`` it owns."""
@@ -149,7 +169,8 @@ class Seeder:
             self.add_user(owner, password)
         token = access_token or secrets.token_hex(20)
         stored = self.add_access_token(token, owner)
-        product = self.add_product(product_id, platform, owner, name, slug=slug, quarantine=quarantine)
+        product = self.add_product(product_id, platform, owner, name, slug=slug, quarantine=quarantine,
+                                   device_protection=device_protection)
         return OwnedProduct(product, product.owner, stored.token)
 
     def add_client(self, client_id: str, secret: str, product_id: int | None = None) -> OAuthClient:
@@ -175,8 +196,10 @@ class Seeder:
         mobile_secret: str | None = None,
         owner: str | None = None,
         product_id: int | None = None,
+        protected: bool = False,
     ) -> Device:
-        """A device the cloud knows from manufacturing (not in any product unless ``product_id`` is given)."""
+        """A device the cloud knows from manufacturing (not in any product unless ``product_id`` is given);
+        ``protected``: a Protected Device."""
         if not _HEX24.fullmatch(device_id):
             raise EmulatorError(f"device id {device_id!r} is not 24 hex characters")
         device = Device(
@@ -188,6 +211,7 @@ class Seeder:
             mobile_secret=mobile_secret,
             owner=owner.lower() if owner else None,
             product_id=product_id,
+            protected=protected,
         )
         with self.cloud.state.lock:
             if product_id is not None:
@@ -198,6 +222,35 @@ class Seeder:
                 self.cloud.state.sims[iccid] = Sim(iccid=iccid, last_device_id=device.id)
             self._commit()
         return copy.deepcopy(device)
+
+    def set_device_protection(
+        self, device_id: str, protected: bool | None = True, *, public_key_pem: str | Unset | None = UNSET
+    ) -> Device:
+        """Mark a device a Protected Device (or not); ``public_key_pem`` registers another public key for it
+        (None: back to the simulated world's key for its id)."""
+        if isinstance(public_key_pem, str):
+            try:
+                load_public_key(public_key_pem)
+            except ValueError:
+                raise EmulatorError(f"device {device_id}: public_key_pem is not a P-256 public key in PEM") from None
+        with self.cloud.state.lock:
+            device = self.cloud.state.devices.get(device_id.strip().lower())
+            if device is None:
+                raise EmulatorError(f"device {device_id} is not known to the emulator; add it first")
+            if protected is not None:
+                device.protected = protected
+            if not isinstance(public_key_pem, Unset):
+                device.public_key_pem = public_key_pem
+            self._commit()
+            return copy.deepcopy(device)
+
+    def set_product_device_protection(self, product_id: int, setting: str = "active") -> Product:
+        """Turn the product's Device Protection on (``"active"``) or off (``""``), as Particle does on request."""
+        with self.cloud.state.lock:
+            product = self._product(product_id)
+            product.device_protection = _protection_setting(setting)
+            self._commit()
+            return copy.deepcopy(product)
 
     def add_factory_devices(self, n: int, platforms: Iterable[str] | None = None) -> list[Device]:
         """``n`` manufactured devices per platform: those given, else the seeded products', else common ones."""

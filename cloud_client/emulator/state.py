@@ -124,6 +124,9 @@ class Product:
     customers: dict[str, Customer] = field(default_factory=dict)
     quarantine: bool = True
     denied_ids: list[str] = field(default_factory=list)
+    device_protection: str = ""
+    """"active" when the product has Device Protection, else "" (enabled by Particle per product: no public API,
+    docs.particle.io 'Device Protection'; the emulator's admin route and seeding set it)."""
 
     def released_version(self, device_groups: list[str]) -> int | None:
         """The firmware a device in these groups should run: its groups' release, else the product default."""
@@ -164,6 +167,10 @@ class Device:
     firmware_version: int | None = None
     system_firmware_version: str | None = None
     updated_at: float = 0.0
+    protected: bool = False
+    """A Protected Device: its bootloader carries the SECURITY_MODE extension (Service Mode does not change it)."""
+    public_key_pem: str | None = None
+    """The device's public key when it is not the simulated world's key for its id (a test registers another)."""
 
     @property
     def cellular(self) -> bool:

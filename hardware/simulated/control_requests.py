@@ -25,6 +25,12 @@ from hardware.simulated.module_format import ModuleFunction, ModuleValidity
 from hardware.simulated.module_image import ModuleImage
 from hardware.simulated.module_table import ModuleRecord
 from hardware.simulated.platform_facts import Family
+from hardware.simulated.protection_facts import (
+    PROTECTED_MIN_SYSTEM_MODULE,
+    SECURITY_MODE_PROTECTED,
+    SET_PROTECTED_STATE_FROM,
+)
+from hardware.simulated.security_module import security_mode
 from hardware.simulated.versions import version_tuple
 
 MODULES_FIELD_FROM = (5, 6, 0)
@@ -115,6 +121,15 @@ class _Update:
         return self.size - len(self.data)
 
 
+def _keeps_protection(image: ModuleImage) -> bool:
+    """A Protected Device (in Service Mode too) takes a bootloader only with the SECURITY_MODE extension, and no
+    system part below 6.0.0 (module 6000) (hal/src/nRF52840/ota_flash_hal.cpp, validateModules)."""
+    prefix = image.prefix
+    if prefix.function == ModuleFunction.BOOTLOADER and prefix.index == 0:
+        return security_mode(image.data) == SECURITY_MODE_PROTECTED
+    return not (prefix.function == ModuleFunction.SYSTEM_PART and prefix.version < PROTECTED_MIN_SYSTEM_MODULE)
+
+
 class ControlRequestHandlers:
     """The request handlers of one boot of a device (a running firmware update does not survive a reset)."""
 
@@ -167,6 +182,10 @@ class ControlRequestHandlers:
 
     def handle(self, request_type: int, payload: bytes) -> Reply:
         """Run one request; unknown types (and those of other platforms) answer NOT_SUPPORTED."""
+        if not self._device.security.allows_request(request_type):
+            # A Protected Device refuses all but a few requests before any handler runs
+            # (services/src/security_mode.cpp, security_mode_check_control_request).
+            return Reply(ResultCode.DEVICE_PROTECTED)
         handler = self._table.get(request_type)
         if handler is None:
             return NOT_SUPPORTED
@@ -231,16 +250,14 @@ class ControlRequestHandlers:
         return OK
 
     def _protected_state(self, payload: bytes) -> Reply:
-        # Device Protection is not simulated: devices from 6.0.0 answer "not protected, not overridden".
-        return OK if self._version >= PROTECTION_FROM else NOT_SUPPORTED
-
-    def _set_protected_state(self, payload: bytes) -> Reply:
         if self._version < PROTECTION_FROM:
             return NOT_SUPPORTED
-        r = msg.SetProtectedStateRequest
-        action = wire.get_int(wire.decode(payload), r.ACTION)
-        # PREPARE on an unprotected device returns no ``prepare`` (Device OS services/src/security_mode.cpp).
-        return OK if action in (r.RESET, r.PREPARE) else Reply(ResultCode.INVALID_STATE)
+        return self._device.security.get_state_reply()
+
+    def _set_protected_state(self, payload: bytes) -> Reply:
+        if self._version < SET_PROTECTED_STATE_FROM:
+            return NOT_SUPPORTED
+        return self._device.security.set_state(payload)
 
     def _set_claim_code(self, payload: bytes) -> Reply:
         code = wire.get_str(wire.decode(payload), msg.SetClaimCodeRequest.CODE)
@@ -309,6 +326,8 @@ class ControlRequestHandlers:
         platform_ok = parsed.prefix.platform_id == self._device.board.id
         if not parsed.crc_ok or not (platform_ok or parsed.prefix.function == ModuleFunction.ASSET):
             return Reply(ResultCode.BAD_DATA)
+        if self._device.security.bootloader_protected and not _keeps_protection(parsed):
+            return Reply(ResultCode.DEVICE_PROTECTED)
         if validate_only:
             return OK
         self._device.stage_update(image)

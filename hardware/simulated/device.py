@@ -53,6 +53,9 @@ from hardware.simulated.lifecycle import DeviceMode, Lifecycle
 from hardware.simulated.module_image import ModuleImage
 from hardware.simulated.module_table import ModuleRecord
 from hardware.simulated.platform_facts import board as board_named
+from hardware.simulated.protection import PROTECTION_STATES, SecurityMode, SimulatedClock
+from hardware.simulated.protection_facts import SECURITY_MODE_PROTECTED
+from hardware.simulated.security_module import security_mode, with_security_mode
 from hardware.simulated.serial_pty import SerialConsolePort
 from hardware.simulated.timing import Timing
 from hardware.simulated.wifi import WifiStore
@@ -84,6 +87,7 @@ class SimulatedDevice:
         *,
         serial_provisioned: bool = True,
         factory_user_part: bool = True,
+        protection: str = "open",
     ) -> None:
         self.platform = platform if isinstance(platform, Platform) else parse_platform(platform)
         self.board = board_named(self.platform.name)  # raises for platforms the simulator does not model
@@ -120,7 +124,11 @@ class SimulatedDevice:
         self.cloud_connected = False
         self._claim_code = ""
         self._setup_done = False
+        self.clock = SimulatedClock()
+        self.security = SecurityMode(self.device_id.value, self.clock)
         self._boot(DeviceMode.NORMAL, safe=False)
+        if protection != "open":
+            self.protection = protection
 
     def __repr__(self) -> str:
         return f"SimulatedDevice({self.platform.name}, {self.device_id}, {self.mode.value})"
@@ -244,6 +252,49 @@ class SimulatedDevice:
             self._advance()
             return self.lifecycle.reset_pending
 
+    # --- Device Protection -----------------------------------------------------------------------------------------
+
+    @property
+    def protection(self) -> str:
+        """"open", "protected" or "service" (Protected Device in Service Mode)."""
+        with self.lock:
+            self._advance()
+            return self.security.state
+
+    @protection.setter
+    def protection(self, state: str) -> None:
+        """Make the device Open or Protected by rewriting its bootloader's SECURITY_MODE extension, as a factory
+        programmer would; "service" is a Protected Device that has just entered Service Mode."""
+        if state not in PROTECTION_STATES:
+            raise SimulationError(f"protection is one of {', '.join(PROTECTION_STATES)}, not {state!r}")
+        with self.lock:
+            self._advance()
+            boot = self._bootloader_image()
+            if boot is None:
+                raise SimulationError(f"{self.device_id} has no intact bootloader to carry a security mode")
+            start, image = boot
+            self.firmware.memory(0).overwrite(start, with_security_mode(image, state != "open"))
+            self.firmware.scan()
+            self.security.bootloader_protected = state != "open"
+            self.security.clear_override()
+            if state == "service":
+                self.security.enter_service_mode()
+
+    def advance_clock(self, seconds: float) -> None:
+        """Let ``seconds`` of simulated run time pass (Service Mode's 24 hours, the handshake's 60 s)."""
+        with self.lock:
+            self.clock.advance(seconds)
+
+    def _bootloader_image(self) -> tuple[int, bytes] | None:
+        from hardware.simulated.module_format import ModuleFunction
+
+        record = next(
+            (m for m in self.firmware.modules if m.function is ModuleFunction.BOOTLOADER and m.index == 0), None
+        )
+        if record is None or not record.integrity_ok:
+            return None
+        return record.start, self.firmware.memory(0).read(record.start, record.size)
+
     # --- settings ------------------------------------------------------------------------------------------------
 
     @property
@@ -321,6 +372,8 @@ class SimulatedDevice:
         if firmware.pending_update is not None:
             firmware.apply_pending(corrupt=self.faults.take_corrupt_write())
         firmware.scan()
+        boot = self._bootloader_image()
+        self.security.on_boot(boot is not None and security_mode(boot[1]) == SECURITY_MODE_PROTECTED)
         # Without an intact system part the bootloader stays in DFU mode.
         dfu = requested is DeviceMode.DFU or not firmware.system_ok
         self.lifecycle.booted(

@@ -9,7 +9,7 @@ are the simulator's own (``dfu_facts``).
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NoReturn
 
 from hardware.simulated import memory_map
@@ -17,6 +17,8 @@ from hardware.simulated.device import SimulatedDevice
 from hardware.simulated.dfu_facts import (
     COMMAND_BLOCK,
     COMMAND_WITH_ADDRESS_LENGTH,
+    DEVICE_STATE_PADDING,
+    DEVICE_STATE_STRING_INDEX,
     DIRECTION_IN_REQUESTS,
     FIRST_DATA_BLOCK,
     TRANSFER_SIZE,
@@ -27,10 +29,11 @@ from hardware.simulated.dfu_facts import (
 )
 from hardware.simulated.errors import UsbStall
 from hardware.simulated.faults import damage
-from hardware.simulated.flash_layout import Access
+from hardware.simulated.flash_layout import Access, FlashLayout
 from hardware.simulated.module_format import ModuleFunction
 from hardware.simulated.module_table import scan_slot
 from hardware.simulated.platform_facts import Family
+from hardware.simulated.protection_facts import DEVICE_STATE_LETTERS, PROTECTED_ERROR_TEXT
 from hardware.simulated.versions import BOOTLOADER_6_2_0
 
 _STM32_DCT_POLL_MS = {"erase": 1, "write": 500}
@@ -68,6 +71,17 @@ class _Failure(Exception):
         self.status = status
 
 
+def _allowed_while_protected(w_value: int, data: bytes) -> bool:
+    """Only Particle's 0xFA and 0xFB DfuSe commands pass on a Protected Device (and the zero-length leave)."""
+    commands = (DfuseCommand.ENTER_SAFE_MODE, DfuseCommand.CLEAR_SECURITY_OVERRIDE)
+    return w_value == COMMAND_BLOCK and bool(data) and data[0] in commands
+
+
+def protected_layout(layout: FlashLayout) -> FlashLayout:
+    """The memory map a Protected Device reports: every segment erasable only (letter 'b')."""
+    return replace(layout, segments=tuple(replace(s, access=Access.ERASABLE) for s in layout.segments))
+
+
 def status_reply(status: DfuStatus, poll_ms: int, state: DfuState, i_string: int = 0) -> bytes:
     """GETSTATUS: bStatus, bwPollTimeout (u24 LE, ms), bState, iString (DFU 1.1 §6.1.2)."""
     return struct.pack("<B", status) + poll_ms.to_bytes(3, "little") + struct.pack("<BB", state, i_string)
@@ -85,6 +99,7 @@ class DfuBootloader:
         self.pointer = 0
         self._pending: _Pending | None = None
         self._wrote_user_slot = False
+        self._strings = memory_map.dfu_strings(device.board)
 
     def set_alt(self, alt: int) -> None:
         if not 0 <= alt < len(self._device.firmware.memories):
@@ -135,6 +150,9 @@ class DfuBootloader:
         if not data:
             self._pending, self.state = _Leave(safe_mode=False), DfuState.DFU_MANIFEST_SYNC
             return
+        if self._device.security.refusing and not _allowed_while_protected(w_value, data):
+            self._refuse_protected()
+            return
         if w_value == COMMAND_BLOCK and data[0] == DfuseCommand.ENTER_SAFE_MODE and self._gen3:
             self._pending, self.state = _Leave(safe_mode=True), DfuState.DFU_MANIFEST_SYNC
             return
@@ -159,7 +177,8 @@ class DfuBootloader:
             self.state = DfuState.DFU_MANIFEST_WAIT_RESET
             self._manifest()
             return reply
-        return status_reply(self.status, 0, self.state)
+        error_string = self._strings.error if self.status == DfuStatus.ERR_VENDOR else 0
+        return status_reply(self.status, 0, self.state, error_string)
 
     def _upload(self, w_value: int, w_length: int) -> bytes:
         if self.state not in (DfuState.DFU_IDLE, DfuState.DFU_UPLOAD_IDLE) or w_length > TRANSFER_SIZE:
@@ -167,6 +186,9 @@ class DfuBootloader:
         if w_value == COMMAND_BLOCK:
             self.state = DfuState.DFU_UPLOAD_IDLE
             return memory_map.dfuse_commands(self._device.board)[:w_length]
+        if self._device.security.refusing:
+            self._refuse_protected()
+            return b""
         if w_value < FIRST_DATA_BLOCK:
             self._stall_with_error(f"UPLOAD block {w_value} is reserved")
         address = (w_value - FIRST_DATA_BLOCK) * TRANSFER_SIZE + self.pointer
@@ -206,7 +228,7 @@ class DfuBootloader:
         elif command == DfuseCommand.READ_UNPROTECT:
             raise _Failure(DfuStatus.ERR_UNKNOWN)
         elif command == DfuseCommand.CLEAR_SECURITY_OVERRIDE and self._gen3:
-            return  # Device Protection is not simulated: nothing to clear
+            self._device.security.clear_override()  # Service Mode ends; the bootloader stays in DFU
         else:
             raise _Failure(DfuStatus.ERR_STALLEDPKT)
 
@@ -255,6 +277,25 @@ class DfuBootloader:
         covers_legacy_page = module is not None and module.start + module.size > memory_map.NRF_LEGACY_USER_START
         if module is not None and module.integrity_ok and not covers_legacy_page:
             device.firmware.memory(0).erase(memory_map.NRF_LEGACY_USER_START, 4096)
+
+    # --- Device Protection (Device OS bootloader/src/nRF52840/usbd_dfu.cpp, usbd_dfu_mal.cpp) -------------------
+
+    def _refuse_protected(self) -> None:
+        """A Protected Device refuses with errVENDOR / dfuERROR and no stall; iString names the reason."""
+        self._pending, self.state, self.status = None, DfuState.DFU_ERROR, DfuStatus.ERR_VENDOR
+
+    def string_override(self, index: int, static: dict[int, str]) -> str | None:
+        """Strings that follow the device's protection state at request time: the 0xFA device state (bootloaders
+        that have it), the memory maps (every letter 'b' while protected) and the protected-mode error string."""
+        security = self._device.security
+        if index == DEVICE_STATE_STRING_INDEX and index in static:
+            return "sm=" + DEVICE_STATE_LETTERS[security.state] + DEVICE_STATE_PADDING
+        if index == self._strings.error and self.status == DfuStatus.ERR_VENDOR:
+            return PROTECTED_ERROR_TEXT
+        alt = index - self._strings.first_interface
+        if security.refusing and 0 <= alt < len(self._device.firmware.memories):
+            return protected_layout(self._device.firmware.memory(alt).layout).describe()
+        return None
 
     # --- helpers -------------------------------------------------------------------------------------------------
 

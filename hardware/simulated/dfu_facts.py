@@ -105,6 +105,6 @@ DFUSE_VERSION_BCD = 0x011A
 DEVICE_STATE_STRING_INDEX = 0xFA
 DEVICE_STATE_OPEN = "sm=o"
 """String 0xFA of 6.2.0+ bootloaders: ``sm=o`` (open), ``sm=s`` (service mode), ``sm=p`` (protected), padded with
-four NULs (Device OS ``bootloader/src/nRF52840/usbd_dfu.cpp``; particle-usb ``src/dfu.js``). Device Protection is
-not simulated, so a simulated device is always open."""
+four NULs (Device OS ``bootloader/src/nRF52840/usbd_dfu.cpp``; particle-usb ``src/dfu.js``). The letter follows the
+device's protection state at request time (``dfu.DfuBootloader.string_override``)."""
 DEVICE_STATE_PADDING = "\0" * 4

@@ -87,6 +87,7 @@ class ExtensionType(enum.IntEnum):
     END = 0x0000
     PRODUCT_DATA = 0x0001
     DYNAMIC_LOCATION = 0x0002
+    SECURITY_MODE = 0x0013
     INVALID = 0xFFFF
 
 

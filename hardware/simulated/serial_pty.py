@@ -121,7 +121,10 @@ class SimulatedSerialConsole:
         try:
             while True:
                 key = self.read_byte()
-                if key is not None and self.device.mode is DeviceMode.LISTENING:
+                # A Protected Device starts no setup console in listening mode (Device OS
+                # system/src/system_listening_mode.cpp): keys go unanswered.
+                listening = self.device.mode is DeviceMode.LISTENING
+                if key is not None and listening and self.device.protection != "protected":
                     run_command(self, self.device, chr(key))
         except (HangUp, _Stopped, OSError):
             pass

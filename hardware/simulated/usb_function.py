@@ -9,7 +9,7 @@ import weakref
 from dataclasses import dataclass
 
 from hardware.simulated.control_channel import ControlChannel
-from hardware.simulated.descriptors import UsbDescriptors, dfu_mode, normal_mode
+from hardware.simulated.descriptors import UsbDescriptors, dfu_mode, normal_mode, string_descriptor
 from hardware.simulated.device import DeviceMode, SimulatedDevice
 from hardware.simulated.dfu import DfuBootloader
 from hardware.simulated.errors import UsbNoDevice, UsbStall, UsbTimeout
@@ -171,6 +171,9 @@ class UsbFunction:
             if kind == DescriptorType.CONFIGURATION and index == 0:
                 return descriptors.configuration.to_bytes()
             if kind == DescriptorType.STRING:
+                dynamic = self._dfu.string_override(index, descriptors.strings) if self._dfu is not None else None
+                if dynamic is not None:
+                    return string_descriptor(dynamic)
                 raw = descriptors.string_bytes(index)
                 if raw is not None:
                     return raw

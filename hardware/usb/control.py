@@ -58,7 +58,11 @@ _ERRORS_BY_RESULT: dict[int, type[UsbRequestError]] = {
 _ADVICE_BY_RESULT: dict[int, str] = {
     ResultCode.NOT_SUPPORTED: "this device or its Device OS version does not support it",
     ResultCode.NOT_ALLOWED: "the application on the device blocks this request; flash firmware that allows it",
-    ResultCode.DEVICE_PROTECTED: "Device Protection is on; put the device in Service Mode first",
+    ResultCode.DEVICE_PROTECTED: (
+        "it is a Protected Device; rework it through Service Mode: particle-station protection disable"
+    ),
+    ResultCode.KEY_MISMATCH: "the device does not know the server key (KEY_MISMATCH)",
+    ResultCode.INVALID_SIGNATURE: "the device rejected the signature (INVALID_SIGNATURE)",
     ResultCode.BUSY: "the device is busy; retry in a moment",
     ResultCode.INVALID_STATE: "the device is not in a state that accepts it; reset the device and retry",
     ResultCode.TIMEOUT: "the device timed out; retry",

@@ -16,7 +16,14 @@ from hardware.progress import CancelToken, ProgressCallback, ProgressEvent
 from hardware.usb.dfu_replies import DfuDescriptors, DfuStatusReply, enum_name
 from hardware.usb.dfuse_layout import MemoryLayout
 from hardware.usb.discovery import UsbDevice
-from hardware.usb.errors import DeviceDisconnectedError, DfuError, UsbError, UsbStallError, VerifyError
+from hardware.usb.errors import (
+    DeviceDisconnectedError,
+    DeviceProtectedError,
+    DfuError,
+    UsbError,
+    UsbStallError,
+    VerifyError,
+)
 from hardware.usb.protocol import (
     DESCRIPTOR_CONFIGURATION,
     DFU_CLASS_IN,
@@ -36,7 +43,6 @@ from hardware.usb.timing import HostTiming
 
 _BUSY_STATES = (DfuState.DFU_DNLOAD_SYNC, DfuState.DFU_DNBUSY, DfuState.DFU_MANIFEST_SYNC)
 _ADVICE = {
-    DfuStatus.ERR_VENDOR: "the device may have Device Protection on; put it in Service Mode and retry",
     DfuStatus.ERR_TARGET: "the device refused the address; check the firmware was built for this platform",
     DfuStatus.ERR_ADDRESS: "the device refused the address; check the firmware was built for this platform",
     DfuStatus.ERR_ERASE: "erasing flash failed; retry, and if it repeats the unit's flash is faulty",
@@ -156,6 +162,11 @@ class DfuSession:
         with contextlib.suppress(UsbError):  # leave dfuERROR so the next attempt starts clean
             if status.state == DfuState.DFU_ERROR:
                 self.clear_status()
+        if status.status == DfuStatus.ERR_VENDOR:  # a Protected Device's refusal (device-os usbd_dfu.cpp)
+            return DeviceProtectedError(
+                f"{what} on {self.who} was refused{detail}: the device is a Protected Device; rework it through "
+                f"Service Mode: particle-station protection disable --device {self.device.device_id}",
+                state=_state(status.state), status=DfuStatus.ERR_VENDOR)
         advice = _ADVICE.get(_status(status.status) or DfuStatus.ERR_UNKNOWN, "retry; if it repeats, reset the device")
         return DfuError(
             f"{what} on {self.who} failed: {status.describe()}{detail}; {advice}",
@@ -205,6 +216,27 @@ class DfuSession:
                 self._recover_after_stall()
         self._wait_done(what)
 
+    def supported_commands(self) -> frozenset[int]:
+        """The DfuSe GET_COMMAND list: UPLOAD block 0 from dfuIDLE (DfuSe 1.1a; particle-usb src/dfu.js)."""
+        self.select(0)
+        self.ensure_idle()
+        data = self._in(DfuRequest.UPLOAD, DFU_COMMAND_BLOCK, 32, "DFU GET_COMMAND")
+        self.abort()
+        return frozenset(data)
+
+    def special_command(self, payload: bytes, what: str) -> DfuStatusReply:
+        """A DfuSe command framed as given (Particle's 0xFA is 1 byte, 0xFB 5) and its final status."""
+        self.ensure_idle()
+        self._dnload(DFU_COMMAND_BLOCK, payload, what)
+        return self._wait_done(what)
+
+    def _check_writable(self, layout: MemoryLayout, address: int, length: int) -> None:
+        # Every segment erasable only ('b') is a Protected Device's map: refused early, as particle-usb src/dfu.js.
+        if all(s.erasable and not s.writable and not s.readable for s in layout.segments):
+            raise DeviceProtectedError(f"{self.who} is a Protected Device; rework it through Service Mode: "
+                                       f"particle-station protection disable --device {self.device.device_id}")
+        layout.check_writable(address, length)
+
     # ---- operations ----
 
     def write(
@@ -231,7 +263,7 @@ class DfuSession:
     ) -> None:
         """Erase only the erasable pages that [address, address+length) overlaps; refuse read-only memory."""
         layout = self.select(alt)
-        layout.check_writable(address, length)
+        self._check_writable(layout, address, length)
         self.ensure_idle()
         pages = layout.pages_to_erase(address, length)
         sizes = [layout.page_size_at(p) for p in pages]
@@ -254,7 +286,7 @@ class DfuSession:
     ) -> None:
         """Write ``data`` at ``address`` in wTransferSize blocks, each after a set-address command (no erase)."""
         layout = self.select(alt)
-        layout.check_writable(address, len(data))
+        self._check_writable(layout, address, len(data))
         self.ensure_idle()
         block = self.transfer_size
         for offset in range(0, len(data), block):

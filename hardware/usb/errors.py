@@ -86,10 +86,6 @@ class NotAllowedError(UsbRequestError):
     """The application on the device filtered this request out (NOT_ALLOWED)."""
 
 
-class DeviceProtectedError(UsbRequestError):
-    """The device has Device Protection on and refuses the request (DEVICE_PROTECTED)."""
-
-
 class DfuError(UsbError):
     """A DFU operation failed; carries the device's last DFU state and status when known."""
 
@@ -109,6 +105,36 @@ class ReadOnlyRegionError(DfuError):
 
 class VerifyError(DfuError):
     """Flash read back over DFU differs from what was written."""
+
+
+class DeviceProtectedError(UsbRequestError, DfuError):
+    """The device is a Protected Device and refused: a control request answered DEVICE_PROTECTED (-1801), or a DFU
+    request answered errVENDOR (0x0B). One type for both, so callers catch one thing; ``request``/``result`` are set
+    for a control request, ``state``/``status`` for DFU (the others are None)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: int | None = None,
+        result: int = ResultCode.DEVICE_PROTECTED,
+        state: DfuState | None = None,
+        status: DfuStatus | None = None,
+    ) -> None:
+        UsbError.__init__(self, message)
+        self.request = -1 if request is None else request
+        self.result = result
+        self.state = state
+        self.status = status
+
+
+class ServiceModeRefusedError(UsbRequestError):
+    """The device refused a step of the Service Mode handshake (SetProtectedState 77): key mismatch (-1802),
+    invalid signature (-1803), a confirm too late (-160), no prepare (-210) or a bad argument (-270)."""
+
+
+class DfuseCommandUnsupportedError(DfuError):
+    """The bootloader does not list a DfuSe command in its GET_COMMAND reply (an older Device OS)."""
 
 
 class FlashError(UsbError):

@@ -1,8 +1,10 @@
 """Identify a device in normal mode over USB control requests: serial number, Device OS, modules, ICCID/IMEI.
 
 One home for "who is this device and which application does it run", shared by the station's USB link and the
-``particle-station identify`` command. Facts: reference/particle-device-protocol.md §2.1/§2.2 (requests 21, 30, 90,
-554).
+``particle-station identify`` command. Facts: Device OS system/src/control/ and system_control_internal.cpp (requests
+21, 30, 90, 554). A Protected Device refuses all of them but its id (device-os services/src/security_mode.cpp), so it
+is identified through the raw requests 20 and 30, which bypass protection (usb_control_request_channel.cpp), as
+particle-usb does on open.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from hardware.usb.discovery import UsbDevice
 from hardware.usb.errors import NotSupportedError
 from hardware.usb.flashing import open_control
 from hardware.usb.module_info import ModuleInfo
+from hardware.usb.protection import ControlProtection, ProtectionState, supports_protection
 from hardware.usb.timing import HostTiming
 
 
@@ -35,6 +38,13 @@ class UsbIdentity:
     """The user part the device runs (``running_user_part``); None when it reports none."""
     iccid: Iccid | None = None
     imei: Imei | None = None
+    protection: ProtectionState | None = None
+    """None on a platform without Device Protection (Gen 2)."""
+
+    @property
+    def details_protected(self) -> bool:
+        """True when the device is a Protected Device that hid serial number, modules and SIM ids."""
+        return self.protection is ProtectionState.PROTECTED
 
     @property
     def system_module_version(self) -> int | None:
@@ -56,6 +66,17 @@ def identify_device(device: UsbDevice, timing: HostTiming | None = None) -> UsbI
     """Ask ``device`` (open, in normal mode) who it is. ICCID and IMEI are read from cellular devices that support
     the request; reading them may power the modem and take a few seconds."""
     control = open_control(device, timing or HostTiming())
+    protection = ControlProtection(control).get_state() if supports_protection(device) else None
+    if protection is ProtectionState.PROTECTED:
+        return UsbIdentity(
+            device_id=control.raw_device_id(),
+            platform=device.platform,
+            serial=None,
+            device_os=control.raw_system_version(),
+            modules=(),
+            user_part=None,
+            protection=protection,
+        )
     serial = control.serial_number()
     version = control.system_version()
     modules = tuple(control.module_info())
@@ -75,4 +96,5 @@ def identify_device(device: UsbDevice, timing: HostTiming | None = None) -> UsbI
         user_part=running_user_part(modules),
         iccid=iccid,
         imei=imei,
+        protection=protection,
     )

@@ -360,3 +360,39 @@ class LegacyWifiAccessPoint:
     MAX_DATA_RATE = 6
     RSSI = 7
     PASSWORD = 8
+
+
+class GetProtectedStateReply:
+    """particle.ctrl.GetProtectedStateReply (request 76, control/config.proto)."""
+
+    STATE = 1
+    OVERRIDDEN = 2
+
+
+class SetProtectedStateRequest:
+    """particle.ctrl.SetProtectedStateRequest (request 77, control/config.proto): action and the oneof ``data``."""
+
+    ACTION = 1
+    PREPARE = 2
+    CONFIRM = 3
+
+
+class SetProtectedStateRequestPrepare:
+    SERVER_NONCE = 1
+
+
+class SetProtectedStateRequestConfirm:
+    SERVER_SIGNATURE = 1
+    SERVER_PUBLIC_KEY_FINGERPRINT = 2
+
+
+class SetProtectedStateReply:
+    """particle.ctrl.SetProtectedStateReply: ``optional Prepare prepare = 1`` (absent when the device is Open)."""
+
+    PREPARE = 1
+
+
+class SetProtectedStateReplyPrepare:
+    DEVICE_NONCE = 1
+    DEVICE_SIGNATURE = 2
+    DEVICE_PUBLIC_KEY_FINGERPRINT = 3

@@ -16,6 +16,7 @@ from types import ModuleType
 COMMAND_MODULES = (
     "firmware",
     "usb",
+    "protection",
     "decode",
     "run",
     "tray",

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from hardware.identifiers import DeviceId
     from hardware.usb.discovery import DeviceInfo, UsbBackend, UsbDevice
     from hardware.usb.flashing import FlashResult
+    from hardware.usb.protection import ProtectionState
     from hardware.usb.timing import HostTiming
 
 def register(subparsers: Any) -> None:
@@ -56,7 +57,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--simulate",
         metavar="PLATFORM[,PLATFORM...]",
-        help="use simulated devices of these platforms instead of USB hardware (e.g. boron,p2)",
+        help="use simulated devices of these platforms instead of USB hardware (e.g. boron,p2; boron:protected or "
+        "boron:service for a Protected Device)",
     )
 
 
@@ -98,13 +100,24 @@ def usb_target(args: argparse.Namespace) -> UsbTarget:
     if getattr(args, "simulate", None):
         from hardware.simulated import SimulatedDevice, usb_backend
 
-        names = [name for name in args.simulate.split(",") if name.strip()]
+        # PLATFORM[:open|protected|service]: a simulated device in that Device Protection state.
+        specs = [name.strip().partition(":") for name in args.simulate.split(",") if name.strip()]
         devices = tuple(
-            SimulatedDevice(platform, seed=f"particle-station-{i}-{platform.name}")
-            for i, platform in enumerate(parse_platform(name) for name in names)
+            SimulatedDevice(
+                platform, seed=f"particle-station-{i}-{platform.name}", protection=_protection_name(state or "open")
+            )
+            for i, (platform, state) in enumerate((parse_platform(name), state) for name, _, state in specs)
         )
         return UsbTarget(usb_backend(*devices), HostTiming.fast(poll=0.01), devices)
     return UsbTarget(default_backend(), HostTiming())
+
+
+def _protection_name(text: str) -> str:
+    from station.errors import StationError
+
+    if text not in ("open", "protected", "service"):
+        raise StationError(f"--simulate: protection state {text!r} is not open, protected or service")
+    return text
 
 
 def open_target_device(args: argparse.Namespace, target: UsbTarget) -> UsbDevice:
@@ -116,7 +129,7 @@ def open_target_device(args: argparse.Namespace, target: UsbTarget) -> UsbDevice
 # ---- devices ----
 
 
-def _info_json(info: DeviceInfo) -> dict[str, Any]:
+def _info_json(info: DeviceInfo, protection: ProtectionState | None) -> dict[str, Any]:
     return {
         "id": str(info.device_id) if info.device_id else None,
         "platform": info.platform.name,
@@ -125,40 +138,92 @@ def _info_json(info: DeviceInfo) -> dict[str, Any]:
         "bus": info.bus,
         "address": info.address,
         "problem": info.problem or None,
+        "protection": protection.value if protection is not None else None,
     }
+
+
+def _protection_of(info: DeviceInfo, target: UsbTarget) -> ProtectionState | None:
+    """The device's protection state, or None when it cannot be read (Gen 2, unreadable id, busy device)."""
+    from hardware.errors import HardwareError
+    from hardware.usb.discovery import open_device as open_usb_device
+    from hardware.usb.protection import read_protection
+
+    if info.device_id is None or info.problem:
+        return None
+    try:
+        with open_usb_device(info.device_id, backend=target.backend) as device:
+            return read_protection(device, target.timing)
+    except HardwareError:
+        return None
 
 
 def run_devices(args: argparse.Namespace) -> int:
     from hardware.usb.discovery import list_devices
 
-    found = list_devices(backend=usb_target(args).backend)
+    target = usb_target(args)
+    found = [(info, _protection_of(info, target)) for info in list_devices(backend=target.backend)]
     if args.json:
-        print(json.dumps([_info_json(info) for info in found], indent=2))
+        print(json.dumps([_info_json(info, protection) for info, protection in found], indent=2))
         return 0
     if not found:
         print("No Particle devices found on USB.")
         return 0
-    for info in found:
+    for info, protection in found:
         who = str(info.device_id) if info.device_id else "(id unreadable)"
-        line = f"{who}  {info.platform.display_name:<12} {info.mode} mode"
-        print(line + (f"  — {info.problem}" if info.problem else ""))
+        line = f"{who}  {info.platform.display_name:<12} {str(info.mode) + ' mode':<12}"
+        if protection is not None:
+            line += f" {protection.display_name}"
+        print(line.rstrip() + (f"  — {info.problem}" if info.problem else ""))
     return 0
 
 
 # ---- identify ----
 
 
+@dataclass(frozen=True)
+class UsbReport:
+    """What ``identify`` shows of a device on USB: the common report plus its Device Protection state."""
+
+    report: DeviceReport
+    protection: ProtectionState | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out = self.report.as_json()
+        out["protection"] = self.protection.value if self.protection is not None else None
+        return out
+
+    def lines(self) -> list[str]:
+        from hardware.usb.protection import DISABLE_HINT, ProtectionState
+
+        rows = self.report.lines()
+        if self.protection is not None:
+            rows.append(f"{'Protection:':<21}{self.protection.display_name}")
+        if self.protection is ProtectionState.PROTECTED:
+            rows.append(
+                "Serial number, modules, application and SIM ids are not readable on a Protected Device; "
+                + DISABLE_HINT.format(device=self.report.device_id)
+                + " to read them."
+            )
+        return rows
+
+
 def identify_usb(device: UsbDevice, timing: HostTiming) -> DeviceReport:
     """Identify a device over USB control requests (DFU mode: only id, platform and mode are known)."""
+    return identify_usb_report(device, timing).report
+
+
+def identify_usb_report(device: UsbDevice, timing: HostTiming) -> UsbReport:
+    """Identify a device over USB, with its protection state (DFU mode: id, platform, mode and protection)."""
     from hardware.usb.discovery import DeviceMode
     from hardware.usb.identify import identify_device
+    from hardware.usb.protection import read_protection
 
     base = DeviceReport(device.device_id, device.platform.name, device.platform.id, device.mode.value)
     if device.mode is DeviceMode.DFU or not device.platform.control_requests_supported:
-        return base
+        return UsbReport(base, read_protection(device, timing))
     found = identify_device(device, timing)
     user = found.user_part
-    return replace(
+    report = replace(
         base,
         serial=str(found.serial) if found.serial else None,
         device_os=found.device_os,
@@ -166,6 +231,7 @@ def identify_usb(device: UsbDevice, timing: HostTiming) -> DeviceReport:
         imei=str(found.imei) if found.imei else None,
         user_part_version=user.version if user is not None and user.valid else None,
     )
+    return UsbReport(report, found.protection)
 
 
 def run_identify(args: argparse.Namespace) -> int:
@@ -173,7 +239,7 @@ def run_identify(args: argparse.Namespace) -> int:
         return handle_identify_serial(args)
     target = usb_target(args)
     with open_target_device(args, target) as device:
-        report = identify_usb(device, target.timing)
+        report = identify_usb_report(device, target.timing)
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
     else:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hardware.platforms import Platform
+from station.config.protection import ProtectionSettings
 from station.errors import StationError
 
 _GROUP_NAME = re.compile(r"[a-z0-9_-]{1,64}")
@@ -152,6 +153,8 @@ class StationProfile:
     confirm: OnlineConfirmation = field(default_factory=OnlineConfirmation)
     wifi: dict[str, Any] | None = None
     """The raw [wifi] section (ssid, security, password_ref, hidden); read by station.config.wifi when the step runs."""
+    protection: ProtectionSettings = field(default_factory=ProtectionSettings)
+    """The [protection] section: Protected Devices on arrival, protection at the end (station.config.protection)."""
 
     @property
     def firmware_cache(self) -> Path:

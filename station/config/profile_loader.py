@@ -32,6 +32,8 @@ from station.config.profile import (
     render_template,
     validate_group_name,
 )
+from station.config.protection import KNOWN_KEYS as PROTECTION_KEYS
+from station.config.protection import parse_protection
 from station.config.toml_reader import TomlReader, TomlTable, read_toml
 
 _DATE_TOKENS = ("{date}", "{date_seq}")
@@ -55,6 +57,7 @@ _KNOWN_KEYS = {
     "cloud": {"base_url", "credentials", "batch_size"},
     "slots": {"count", "ports"},
     "operator": {"engineer_pin_hash", "ask_name"},
+    "protection": PROTECTION_KEYS,
 }
 
 
@@ -89,6 +92,9 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         raise station.fail("lot_naming", str(exc).partition(": ")[2]) from None
     confirm = _confirm(r.table("confirm"))
     wifi = _wifi(r.table("wifi"), platform) if "wifi" in data else None
+    protection = parse_protection(
+        r.table("protection"), base, minimum_device_os=firmware.minimum_device_os, bundle=firmware.device_os_bundle
+    )
 
     return StationProfile(
         path=path.resolve(),
@@ -105,6 +111,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         operator=OperatorLock(pin_hash, ask_name=operator.boolean("ask_name", False)),
         confirm=confirm,
         wifi=wifi,
+        protection=protection,
     )
 
 

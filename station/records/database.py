@@ -59,6 +59,8 @@ _MIGRATIONS: tuple[tuple[int, str, tuple[tuple[str, str, str], ...]], ...] = (
     (4, "refused scans are recorded apart from units (records/refused_scan_table.py; a table in _SCHEMA)", ()),
     (5, "the lot's life: the software version that provisioned a unit, a closed lot's sealed summary (JSON)",
      (("units", "software_version", "TEXT"), ("lots", "sealed_summary", "TEXT"))),
+    (6, "a unit's Device Protection state when it arrived and when it left the line ('open', 'protected', 'service')",
+     (("units", "protection_on_arrival", "TEXT"), ("units", "protection_on_leaving", "TEXT"))),
 )
 """Numbered schema steps after version 1, each a set of added columns (table, column, type); applied in order to
 an older file, every step only adds what is missing, so a file written by any version opens."""

@@ -29,6 +29,9 @@ class ReasonCode(enum.StrEnum):
     DEVICE_ERROR = "device_error"
     """Another USB or device problem (cable, transfer, time-out)."""
     WIFI_REFUSED = "wifi_refused"
+    DEVICE_PROTECTED = "device_protected"
+    """The unit is a Protected Device (Device Protection) and the profile refuses such units, or protecting /
+    reworking it failed."""
     CLOUD_REFUSED = "cloud_refused"
     """The cloud refused this unit (not added to the product, SIM unknown, claim refused...)."""
     SIM_MISSING = "sim_missing"

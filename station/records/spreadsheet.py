@@ -97,6 +97,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("Started", 19, lambda u: u.started_at, "time"),
     Column("Ended", 19, lambda u: u.ended_at, "time"),
     Column("Cycle seconds", 8, lambda u: u.cycle_seconds, "seconds"),
+    # Device Protection as read at identify and when the unit left the slot: open / protected / service.
+    Column("Protection on arrival", 11, lambda u: u.protection_on_arrival, "text"),
+    Column("Protection on leaving", 11, lambda u: u.protection_on_leaving, "text"),
 )
 UNITS_SHEET = "Units"
 LINE_HEIGHT = 15.0

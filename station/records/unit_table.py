@@ -53,12 +53,16 @@ class UnitRecord:
     """How the device side of the latest attempt ended ('done', 'failed'), NULL while it runs (records/unit_state)."""
     reason_code: str | None = None
     """The stable code of a FAIL or 'not confirmed' (records/reason_code.py), beside ``reason``."""
+    protection_on_arrival: str | None = None
+    """The Device Protection state read at identify ('open', 'protected', 'service'); NULL where not readable."""
+    protection_on_leaving: str | None = None
+    """The state the unit left the line in (after a rework's RESET or protection at the end)."""
 
 
 _UNIT_FIELDS = (
     "serial", "device_id", "platform", "device_os", "iccid", "imei", "firmware_version", "firmware_sha256", "slot",
     "operator", "station", "state", "reason", "action", "ended_at", "first_result", "cycle_seconds",
-    "software_version", "reason_code",
+    "software_version", "reason_code", "protection_on_arrival", "protection_on_leaving",
 )
 """The columns a caller may set; the others are the table's own bookkeeping."""
 

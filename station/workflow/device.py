@@ -69,6 +69,14 @@ class DeviceFacts:
     user_part: UserPart | None
     iccid: Iccid | None = None
     imei: Imei | None = None
+    protection: str | None = None
+    """Device Protection state as read at identify: 'open', 'protected', 'service' (hardware.usb.protection's
+    ProtectionState values); None where the link cannot tell (serial console, Gen 2)."""
+
+    @property
+    def protected_device(self) -> bool:
+        """A Protected Device, protection active or in Service Mode."""
+        return self.protection in ("protected", "service")
 
 
 @dataclass(frozen=True)

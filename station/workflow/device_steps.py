@@ -182,7 +182,11 @@ class DeviceSteps:
             if key not in serials:
                 try:
                     serials[key] = self.link.serial_number(device.device_id)
-                except HardwareError:
+                except HardwareError as exc:
+                    if type(exc).__name__ == "DeviceProtectedError":
+                        # A Protected Device hides its serial: like a unit in DFU, it is matched when it is alone
+                        # (by class name, so this module does not import the USB stack).
+                        unreadable.append(device)
                     continue  # still booting or just unplugged: ask again on the next poll
             if serials[key] == ctx.label.serial:
                 return device
@@ -200,6 +204,7 @@ class DeviceSteps:
             device_os=facts.device_os,
             iccid=facts.iccid.value if facts.iccid else None,
             imei=facts.imei.value if facts.imei else None,
+            protection_on_arrival=facts.protection,
         )
         if facts.platform.id != self.profile.platform.id:
             raise UnitFailure(
@@ -259,7 +264,14 @@ class DeviceSteps:
             self.recorder.emit(ctx, EventKind.STEP_PROGRESS, step="device_os", message=event.phase,
                                done=event.done, total=event.total)
 
-        flashed = self.link.update_device_os(facts.device_id, list(self.device_os_bundle), progress, ctx.cancel)
+        bundle = list(self.device_os_bundle)
+        if facts.protected_device:
+            # A Protected Device (in Service Mode too) takes only a protected bootloader: particle-cli converts any
+            # bootloader it flashes to one (src/lib/flash-helper.js maintainDeviceProtection).
+            from hardware.firmware.protected_bootloader import protect_bootloader
+
+            bundle = [protect_bootloader(m) if m.function.name == "BOOTLOADER" and m.index == 0 else m for m in bundle]
+        flashed = self.link.update_device_os(facts.device_id, bundle, progress, ctx.cancel)
         after = self.link.identify(facts.device_id)
         ctx.facts = after
         self.units.update(ctx.unit.id, device_os=after.device_os)

@@ -50,6 +50,8 @@ class PreparedLot:
     """Why the cloud could not be reached at lot start (no cloud call was made then), None when it could."""
     offline_notes: tuple[str, ...] = ()
     """What the outage at lot start postponed; the line shows it within its one "cloud unreachable" banner."""
+    protected_bootloader: FirmwareModule | None = None
+    """The bootloader with the SECURITY_MODE extension flashed at the end of the line (profile protect_at_end)."""
 
     @property
     def lock_version(self) -> int | None:
@@ -120,6 +122,7 @@ def prepare_lot(profile: StationProfile, cloud: ParticleCloud, *, today: datetim
     offline: list[str] = []
     module = load_product_firmware(profile, cloud, offline=not online)
     bundle = tuple(load_device_os_bundle(profile))
+    protected_bootloader = load_protected_bootloader(profile, bundle, cloud, online=online)
     if online:
         groups = _lot_groups(profile, cloud, day, notices)
         plan = _firmware_plan(profile, cloud, module, groups, notices)
@@ -133,7 +136,8 @@ def prepare_lot(profile: StationProfile, cloud: ParticleCloud, *, today: datetim
         notices.append(plan.message)
     return PreparedLot(profile=profile, cloud=cloud, module=module, device_os_bundle=bundle, groups=tuple(groups),
                        firmware_plan=plan, notices=tuple(notices), reach=reach,
-                       unreachable=None if online else reach.reason, offline_notes=tuple(offline))
+                       unreachable=None if online else reach.reason, offline_notes=tuple(offline),
+                       protected_bootloader=protected_bootloader)
 
 
 def load_product_firmware(profile: StationProfile, cloud: ParticleCloud | None = None, *,
@@ -167,6 +171,42 @@ def load_product_firmware(profile: StationProfile, cloud: ParticleCloud | None =
         raise LotPreparationError(
             f"firmware {spec.file} is a {module.kind.value}, not an application (user part)")
     return module
+
+
+def load_protected_bootloader(profile: StationProfile, bundle: tuple[FirmwareModule, ...], cloud: ParticleCloud,
+                              *, online: bool) -> FirmwareModule | None:
+    """For ``protect_at_end``: the bundle's bootloader (else the profile's ``bootloader``) with the SECURITY_MODE
+    extension, once the cloud says the product has Device Protection (particle-cli device-protection enable checks
+    ``product.device_protection == 'active'``)."""
+    if not profile.protection.protect_at_end:
+        return None
+    from hardware.errors import FirmwareError
+    from hardware.firmware import ModuleFunction
+    from hardware.firmware.protected_bootloader import protect_bootloader
+
+    if not online:
+        raise LotPreparationError(
+            "the profile protects units at the end of the line, but the cloud is unreachable, so the product's Device "
+            "Protection cannot be checked; start the lot when the cloud is back")
+    product = cloud.get_product(profile.product_id)
+    if not product.protection_active:
+        raise LotPreparationError(
+            f"the profile protects units at the end of the line (protect_at_end), but product {profile.product_id} "
+            "does not have Device Protection active; ask Particle to enable it, or set protect_at_end = false")
+    found = [m for m in bundle if m.function is ModuleFunction.BOOTLOADER and m.index == 0]
+    if found:
+        source = found[0]
+    elif profile.protection.bootloader is not None:
+        source = load_module(profile.protection.bootloader)
+    else:  # pragma: no cover - the profile loader refuses this
+        raise LotPreparationError("protect_at_end needs a bootloader: name one in the profile's [protection] section")
+    if source.platform_id != profile.platform.id:
+        raise LotPreparationError(f"the bootloader {source.source} is for platform {source.platform_name}, not "
+                                  f"{profile.platform.display_name}")
+    try:
+        return protect_bootloader(source)
+    except FirmwareError as exc:
+        raise LotPreparationError(f"cannot protect the bootloader: {exc}") from None
 
 
 def load_device_os_bundle(profile: StationProfile) -> list[FirmwareModule]:

@@ -120,6 +120,8 @@ def _hardware_code(exc: BaseException, step: str) -> ReasonCode:
     """A USB/device error's code. Matched by class name so this module does not import the USB stack (pyusb) the
     command-line start-up avoids; the names are hardware.usb.errors' classes."""
     names = {cls.__name__ for cls in type(exc).__mro__}
+    if "DeviceProtectedError" in names:
+        return ReasonCode.DEVICE_PROTECTED
     if "VerifyError" in names:
         return ReasonCode.FLASH_VERIFY
     if names & {"DeviceNotFoundError", "DeviceWaitTimeoutError"} and step == "find":

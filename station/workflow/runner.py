@@ -25,11 +25,12 @@ from station.records.step_table import StepTable
 from station.records.unit_state import UnitSettlement
 from station.records.unit_table import UnitTable
 from station.workflow.cloud_steps import CloudSteps
-from station.workflow.device import DeviceLink
+from station.workflow.device import ConnectedDevice, DeviceFacts, DeviceLink
 from station.workflow.device_steps import DeviceSteps, LabelPresence, SlotClaims
 from station.workflow.events import EventBus, EventKind
 from station.workflow.lot import PreparedLot
 from station.workflow.outcome import UnitFailure, UnitResult
+from station.workflow.protection_steps import ProtectionSteps
 from station.workflow.scan_check import MisScan
 from station.workflow.unit_steps import StepRecorder, UnitContext
 
@@ -72,6 +73,10 @@ class UnitRunner:
             profile=prepared.profile, units=units, link=link, cloud=prepared.cloud, module=prepared.module,
             recorder=self.recorder, claims=self.claims, clock=clock, find_timeout=find_timeout,
             device_os_bundle=prepared.device_os_bundle,
+        )
+        self.protection_steps = ProtectionSteps(
+            profile=prepared.profile, units=units, link=link, cloud=prepared.cloud, recorder=self.recorder,
+            protected_bootloader=prepared.protected_bootloader,
         )
         self.cloud_steps = CloudSteps(
             profile=prepared.profile, cloud=prepared.cloud, outbox=outbox, recorder=self.recorder, lot=lot,
@@ -120,9 +125,14 @@ class UnitRunner:
                            data={"new": created})
         cloud_future: Future[list[str]] | None = None
         failure: UnitFailure | None = None
+        reprotect = protected = False
         try:
             device = self._device_step(ctx, "find", lambda: self.device_steps.find(ctx, waited=uncertain))
-            facts = self._device_step(ctx, "identify", lambda: self.device_steps.identify(ctx, device))
+            facts = self._device_step(ctx, "identify", lambda: self._identify(ctx, device))
+            if facts.protected_device:
+                reprotect = True  # from here on the unit leaves the slot a Protected Device, whatever happens
+                self._device_step(ctx, "service_mode", lambda: self.protection_steps.service_mode(ctx, facts))
+                facts = ctx.facts or facts
             self._device_step(ctx, "check_label", lambda: self.device_steps.check_label(ctx, facts))
             cloud_future = self.cloud_pool.submit(self.cloud_steps.run, ctx, facts)
             if self.profile.firmware.minimum_device_os:
@@ -137,8 +147,12 @@ class UnitRunner:
             if self.profile.steps.claim is ClaimMode.CLAIM_CODE:
                 self._device_step(ctx, "claim_code", lambda: self.device_steps.claim_code(ctx, facts))
             self._device_step(ctx, "final_check", lambda: self.device_steps.final_check(ctx, facts))
+            if self.profile.protection.protect_at_end and not reprotect:
+                protected = True  # the step journals the state it leaves the unit in
+                self._device_step(ctx, "protect", lambda: self.protection_steps.protect(ctx, facts))
         except UnitFailure as exc:
             failure = exc
+        failure = self._leave_slot(ctx, failure, reprotect=reprotect, protected=protected)
         pending: list[str] = []
         if cloud_future is not None:
             try:
@@ -147,6 +161,26 @@ class UnitRunner:
                 failure = failure or exc
         self.claims.release(slot)
         return self._finish(ctx, failure, pending)
+
+    def _identify(self, ctx: UnitContext, device: ConnectedDevice) -> DeviceFacts:
+        facts = self.device_steps.identify(ctx, device)
+        self.protection_steps.refuse_if_protected(facts)
+        return facts
+
+    def _leave_slot(self, ctx: UnitContext, failure: UnitFailure | None, *, reprotect: bool,
+                    protected: bool) -> UnitFailure | None:
+        """A reworked unit goes back to protected (RESET) even when a step failed or the operator stopped it; the
+        state it leaves in is journalled."""
+        facts = ctx.facts
+        if reprotect and facts is not None:
+            try:
+                with self.recorder.recorded(ctx, "reprotect") as detail:  # not cancellable: it must run
+                    detail.update(self.protection_steps.reprotect(ctx, facts))
+            except UnitFailure as exc:
+                return failure or exc
+        elif not protected:
+            self.protection_steps.leaving_unchanged(ctx, facts)
+        return failure
 
     def _finish(self, ctx: UnitContext, failure: UnitFailure | None, pending: list[str]) -> UnitResult:
         """Record how the device side ended; the unit's state is derived with the outbox's facts in that same write

@@ -7,6 +7,8 @@ simulated ones; everything above the backend is the same code.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from hardware.firmware import FirmwareModule
 from hardware.identifiers import DeviceId, SerialNumber
@@ -17,6 +19,7 @@ from hardware.usb.errors import NotSupportedError, UsbRequestError
 from hardware.usb.flashing import flash_user_firmware, open_control, reopen
 from hardware.usb.identify import identify_device
 from hardware.usb.os_update import update_device_os
+from hardware.usb.protection import ControlProtection, ProtectionChannel, install_protected_bootloader
 from hardware.usb.protocol import RequestType, ResultCode
 from hardware.usb.timing import HostTiming
 from station.config.wifi import WifiSettings
@@ -82,7 +85,27 @@ class UsbLink:
                 else None,
                 iccid=found.iccid,
                 imei=found.imei,
+                protection=found.protection.value if found.protection is not None else None,
             )
+
+    @contextmanager
+    def protection_channel(self, device_id: DeviceId) -> Iterator[ProtectionChannel]:
+        """Requests 76/77 of the device in normal mode, open for the block (the Service Mode handshake, RESET)."""
+        with self._open_normal(device_id) as device:
+            yield ControlProtection(open_control(device, self.timing))
+
+    def install_protected_bootloader(
+        self, device_id: DeviceId, module: FirmwareModule, progress: ProgressCallback, cancel: CancelToken
+    ) -> str:
+        """Flash a bootloader with the SECURITY_MODE extension; the device leaves it a Protected Device."""
+        device = self._open_normal(device_id)
+        try:
+            device = install_protected_bootloader(
+                device, module.data, timing=self.timing, progress=progress, cancel=cancel
+            )
+        finally:
+            device.close()
+        return f"installed {module.describe()} with Device Protection (SECURITY_MODE extension)"
 
     def flash_user_part(
         self, device_id: DeviceId, module: FirmwareModule, progress: ProgressCallback, cancel: CancelToken

@@ -35,6 +35,7 @@ USB_REQUESTS = "tests/hardware/usb/test_usb_requests.py"
 USB_CONTROL = "tests/hardware/usb/test_usb_control.py"
 USB_DISCOVERY = "tests/hardware/usb/test_usb_discovery.py"
 USB_FLASHING = "tests/hardware/usb/test_usb_flashing.py"
+USB_PROTECTION = "tests/hardware/usb/test_protection.py"
 SERIAL_YMODEM = "tests/hardware/serial/test_serial_ymodem.py"
 SERIAL_CONSOLE = "tests/hardware/serial/test_serial_console.py"
 
@@ -50,6 +51,41 @@ class Mutant:
 
 
 MUTANTS = (
+    Mutant(
+        "control request GET_PROTECTED_STATE 76 -> 78",
+        "hardware/usb/protocol.py",
+        "    GET_PROTECTED_STATE = 76\n",
+        "    GET_PROTECTED_STATE = 78\n",
+        (USB_PROTECTION,),
+    ),
+    Mutant(
+        "result KEY_MISMATCH -1802 -> -1812",
+        "hardware/usb/protocol.py",
+        "    KEY_MISMATCH = -1802\n",
+        "    KEY_MISMATCH = -1812\n",
+        (USB_PROTECTION,),
+    ),
+    Mutant(
+        "DfuSe command CLEAR_SECURITY_OVERRIDE 0xFB -> 0xFC",
+        "hardware/usb/protocol.py",
+        "    CLEAR_SECURITY_OVERRIDE = 0xFB\n",
+        "    CLEAR_SECURITY_OVERRIDE = 0xFC\n",
+        (USB_PROTECTION,),
+    ),
+    Mutant(
+        "DFU device-state string 0xFA -> 0xFC",
+        "hardware/usb/protection.py",
+        "DEVICE_STATE_STRING_INDEX = 0xFA\n",
+        "DEVICE_STATE_STRING_INDEX = 0xFC\n",
+        (USB_PROTECTION,),
+    ),
+    Mutant(
+        "SetProtectedStateRequest.prepare field 2 -> 4",
+        "hardware/usb/protobuf.py",
+        "    ACTION = 1\n    PREPARE = 2\n",
+        "    ACTION = 1\n    PREPARE = 4\n",
+        (USB_PROTECTION,),
+    ),
     Mutant("DFU request DNLOAD 1 -> 7", "hardware/usb/protocol.py", "    DNLOAD = 1\n", "    DNLOAD = 7\n", (USB_DFU,)),
     Mutant(
         "DFU state dfuDNLOAD_IDLE 5 -> 12",

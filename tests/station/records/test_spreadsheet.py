@@ -150,6 +150,8 @@ def test_units_sheet_has_one_row_per_unit_with_every_identifier_and_its_latest_s
         "Started": datetime.fromtimestamp(START),
         "Ended": datetime.fromtimestamp(START + 2 * 41.5 + 5),
         "Cycle seconds": 41.5,
+        "Protection on arrival": None,
+        "Protection on leaving": None,
     }
 
 
@@ -203,7 +205,7 @@ def test_header_row_is_bold_and_frozen_with_an_autofilter_over_all_rows(
     assert [cell.value for cell in sheet[1]] == [column.header for column in COLUMNS]
     assert all(cell.font.b for cell in sheet[1])
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:W4"
+    assert sheet.auto_filter.ref == "A1:Y4"
 
 
 def test_columns_are_wide_enough_for_their_identifiers(journal: Journal, clock: Clock, tmp_path: Path) -> None:
@@ -367,7 +369,7 @@ def test_empty_lot_still_gets_a_header_row_and_filter(journal: Journal, tmp_path
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
 
     sheet = units_sheet(tmp_path / "lot.xlsx")
-    assert sheet.max_row == 1 and sheet.auto_filter.ref == "A1:W1"
+    assert sheet.max_row == 1 and sheet.auto_filter.ref == "A1:Y1"
 
 
 def test_unknown_lot_is_an_error_listing_the_known_lots(journal: Journal, tmp_path: Path) -> None:
