@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 
@@ -91,6 +92,12 @@ class ParticleCloud(ProductDeviceCalls, ClaimCalls, SimCalls, FleetCalls, Protec
     def credentials_source(self) -> str:
         """Where the credentials came from (e.g. ``env:PARTICLE``); never the secret."""
         return self._credentials.source
+
+    def retries_at_most(self, count: int) -> AbstractContextManager[None]:
+        """Within the ``with`` block, calls made by this thread retry a 5xx, 429, time-out or dropped connection at
+        most ``count`` times instead of the policy's (0: the first such failure is raised at once). For a caller on
+        a critical path with a queue of its own to hand the work to."""
+        return self._session.retries_at_most(count)
 
     def close(self) -> None:
         if self._owns_http:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import re
+import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -67,6 +69,24 @@ class ApiSession:
         self.policy = policy
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def retries_at_most(self, count: int) -> Iterator[None]:
+        """Within the block, requests made by this thread retry at most ``count`` times (never more than the
+        policy): a caller with a queue of its own hands a failing call to it instead of waiting out the back-off."""
+        if count < 0:
+            raise ValueError("retries cannot be negative")
+        previous: int | None = getattr(self._local, "max_retries", None)
+        self._local.max_retries = count if previous is None else min(count, previous)
+        try:
+            yield
+        finally:
+            self._local.max_retries = previous
+
+    def _max_retries(self) -> int:
+        limit: int | None = getattr(self._local, "max_retries", None)
+        return self.policy.max_retries if limit is None else min(limit, self.policy.max_retries)
 
     def request(
         self,
@@ -94,6 +114,7 @@ class ApiSession:
         refreshed = False
         retries = 0
         rate_limited_retries = 0
+        max_retries = self._max_retries()
         while True:
             started = time.perf_counter()
             log.debug("%s: %s (attempt %d)", operation, shown, retries + 1)
@@ -109,10 +130,11 @@ class ApiSession:
                     auth=basic if basic is not None else httpx.USE_CLIENT_DEFAULT,
                 )
             except httpx.TransportError as exc:
-                if retries >= self.policy.max_retries:
+                if retries >= max_retries:
                     raise error_for_exception(operation, exc, retries + 1) from exc
                 retries += 1
-                self._wait(operation, shown, f"no reply ({type(exc).__name__})", retries, rate_limited=False)
+                self._wait(operation, shown, f"no reply ({type(exc).__name__})", retries, max_retries,
+                           rate_limited=False)
                 continue
             status = response.status_code
             log.debug("%s: %s -> %d in %.1f ms", operation, shown, status, (time.perf_counter() - started) * 1000)
@@ -125,11 +147,11 @@ class ApiSession:
             rate_limited = status == RATE_LIMITED
             may_retry = not rate_limited or (
                 retry_rate_limits and (rate_limit_retries is None or rate_limited_retries < rate_limit_retries))
-            if is_retryable_status(status) and may_retry and retries < self.policy.max_retries:
+            if is_retryable_status(status) and may_retry and retries < max_retries:
                 retries += 1
                 rate_limited_retries += rate_limited
                 retry_after = parse_retry_after(response.headers.get("Retry-After")) if rate_limited else None
-                self._wait(operation, shown, f"HTTP {status}", retries, rate_limited=rate_limited,
+                self._wait(operation, shown, f"HTTP {status}", retries, max_retries, rate_limited=rate_limited,
                            retry_after=retry_after)
                 continue
             body = parse_json(response.text) if response.content else None
@@ -138,10 +160,10 @@ class ApiSession:
             raise error_for_reply(operation, status, body, response.text)
 
     def _wait(
-        self, operation: str, shown: str, why: str, retry_number: int, *, rate_limited: bool,
+        self, operation: str, shown: str, why: str, retry_number: int, max_retries: int, *, rate_limited: bool,
         retry_after: float | None = None,
     ) -> None:
         delay = self.policy.delay(retry_number, rate_limited=rate_limited, rng=self._rng, retry_after=retry_after)
         log.warning("%s: %s gave %s; retry %d of %d in %.2f s", operation, shown, why, retry_number,
-                    self.policy.max_retries, delay)
+                    max_retries, delay)
         self._sleep(delay)

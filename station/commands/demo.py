@@ -209,7 +209,8 @@ def _run_in_terminal(root: Path, platform: Platform, devices: int, timing: Timin
             line.wait_idle(timeout=600)
             counts = line.counts()
             workbook = sim.profile.log_folder / f"{line.lot}.xlsx"
-        print(f"lot {line.lot}: {counts.passed} PASS, {counts.failed} FAIL (the wrong label on purpose); "
+        print(f"lot {line.lot}: {counts.passed} PASS, {counts.failed} FAIL, {counts.refused_scans} refused scan "
+              "(the wrong label on purpose); "
               f"workbook {workbook}")
         return 0
     finally:

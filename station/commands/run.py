@@ -32,11 +32,15 @@ def register(subparsers: Any) -> None:
     run = subparsers.add_parser("run", help="run the provisioning line (GUI, or --headless in a terminal)")
     run.add_argument("--profile", type=Path, required=True, help="station profile (TOML)")
     run.add_argument("--headless", action="store_true", help="no GUI: labels from stdin (one per line) or --scanner")
-    run.add_argument("--operator", help="operator name recorded with every unit (default: the login name)")
+    run.add_argument("--operator", help="operator name recorded with every unit (default: the window asks when the "
+                     "profile sets [operator] ask_name, else the login name)")
     run.add_argument("--lot", help="lot name (default: today's lot from the profile's lot naming)")
     run.add_argument("--cloud-url", help="use this API base URL instead of the profile's")
     run.add_argument("--scanner", metavar="PORT", help="read labels from a serial barcode scanner on PORT")
     run.add_argument("--scanner-baud", type=int, default=9600)
+    run.add_argument("--rework", metavar="LABEL", action="append",
+                     help="with --headless: rework this unit, which already passed in the lot (repeat for more), "
+                          "then stop; each is recorded as a rework. In the window: engineer mode, Rework unit…")
     sim = run.add_argument_group("simulation (no hardware)")
     sim.add_argument("--simulate", type=_unit_count, metavar="N", help="N simulated units of the profile's platform")
     sim.add_argument("--simulate-seed", default="station", help="seed of the simulated units' identities")
@@ -153,7 +157,9 @@ def _gui(line: Any, args: argparse.Namespace, devices: list[Any], stack: ExitSta
         from hardware.scanner.serial_scanner import SerialScanner
 
         scanner = stack.enter_context(closing(SerialScanner.open(args.scanner, baudrate=args.scanner_baud)))
-    return run_gui(line, simulator=BenchScanner(devices) if devices else None, scanner=scanner).code
+    ask = line.profile.operator.ask_name and args.operator is None
+    return run_gui(line, simulator=BenchScanner(devices) if devices else None, scanner=scanner,
+                   ask_operator=ask).code
 
 
 class TerminalReport:
@@ -212,9 +218,15 @@ def run_line(args: argparse.Namespace) -> int:
     problem = log_folder_problem(profile.log_folder)
     if problem is not None:
         raise StationError(f"{args.profile}: {problem}")
+    if profile.operator.ask_name and args.operator is None and args.headless:
+        raise StationError(f"{args.profile}: the profile asks who operates the station ([operator] ask_name); "
+                           "pass --operator NAME")
     operator = operator_name(args.operator)
     if args.auto_scan and not args.simulate:
         raise StationError("--auto-scan needs --simulate N")
+    if args.rework and (not args.headless or args.auto_scan or args.scanner):
+        raise StationError("--rework takes its labels from the command line and needs --headless, without "
+                           "--auto-scan or --scanner (in the window: engineer mode, Rework unit…)")
     if not args.headless:
         # Qt is imported before the line's threads start (as the demo does), and a PC without it fails here, before
         # the line touches any device or the cloud.
@@ -242,7 +254,7 @@ def run_line(args: argparse.Namespace) -> int:
         print(f"line ready: station {profile.station_name!r}, product {profile.product_id} "
               f"({profile.platform.display_name}), lot {line.lot}, {profile.slots.count} slot(s)", file=sys.stderr)
         try:
-            _feed_labels(line, args, devices)
+            not_taken = _feed_labels(line, args, devices)
         except KeyboardInterrupt:
             print("interrupted: stopping; running units are recorded as interrupted", file=sys.stderr)
             line.interrupt()
@@ -258,26 +270,31 @@ def run_line(args: argparse.Namespace) -> int:
               f"{states.count('cloud pending')} cloud pending. Lot {line.lot} so far: {counts.sentence()}"
               + (f" ({pending} cloud operations still queued; they finish when the station runs again)"
                  if pending else ""), file=sys.stderr)
-        return 1 if "FAIL" in states else 0
+        return 1 if "FAIL" in states or (args.rework and not_taken) else 0
 
 
-def _feed_labels(line: Line, args: argparse.Namespace, devices: list[Any]) -> None:
-    """Scan every label from stdin, the scanner or the simulated units, then wait until the line is idle; stops
-    taking labels once the line has stopped (its journal cannot be written)."""
+def _feed_labels(line: Line, args: argparse.Namespace, devices: list[Any]) -> int:
+    """Scan every label from stdin, the scanner or the simulated units (or rework those of ``--rework``), then wait
+    until the line is idle; stops taking labels once the line has stopped (its journal cannot be written). Returns
+    how many labels were not taken."""
     from station.workflow.line import LineError
 
-    for text in _labels(args, devices, sys.stdin):
+    not_taken = 0
+    rework = bool(args.rework)
+    for text in args.rework if rework else _labels(args, devices, sys.stdin):
         while True:
             try:
-                line.scan(text)
+                line.scan(text, rework=rework)
                 break
             except LineError as exc:
-                if "busy" in str(exc) and (args.auto_scan or not sys.stdin.isatty()):
+                if "busy" in str(exc) and (rework or args.auto_scan or not sys.stdin.isatty()):
                     line.wait_for_free_slot()
                     if line.stopped is None:
                         continue
                 print(str(line.stopped or exc), file=sys.stderr)
+                not_taken += 1
                 break
         if line.stopped is not None:
             break
     line.wait_idle(timeout=3600)
+    return not_taken

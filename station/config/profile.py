@@ -122,6 +122,9 @@ class SlotSettings:
 @dataclass(frozen=True)
 class OperatorLock:
     engineer_pin_hash: str | None = field(default=None, repr=False)
+    ask_name: bool = False
+    """``[operator] ask_name``: the window asks who operates the station (unless ``run --operator NAME`` says) and
+    records that name on every unit; a headless run then needs ``--operator``."""
 
     @property
     def enabled(self) -> bool:

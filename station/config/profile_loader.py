@@ -56,7 +56,7 @@ _KNOWN_KEYS = {
     "wifi": {"ssid", "security", "password_ref", "hidden", "cipher", "password"},
     "cloud": {"base_url", "credentials", "batch_size"},
     "slots": {"count", "ports"},
-    "operator": {"engineer_pin_hash"},
+    "operator": {"engineer_pin_hash", "ask_name"},
     "protection": PROTECTION_KEYS,
 }
 
@@ -108,7 +108,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         log_folder=(base / (station.path_text("log_folder") or "station-data")).resolve(),
         lot_naming=lot_naming,
         workbook=station.choice("workbook", WorkbookScope, WorkbookScope.PER_LOT),
-        operator=OperatorLock(pin_hash),
+        operator=OperatorLock(pin_hash, ask_name=operator.boolean("ask_name", False)),
         confirm=confirm,
         wifi=wifi,
         protection=protection,

@@ -40,6 +40,17 @@ class LotTable:
         assert lot is not None
         return lot
 
+    def name_operator(self, name: str, operator: str) -> bool:
+        """Record ``operator`` as the lot's operator while the lot is open and has no unit yet (the name asked
+        when the station starts replaces the login name); True when it did."""
+        with self.db.transaction() as db:
+            changed = db.execute(
+                "UPDATE lots SET operator = ? WHERE name = ? AND closed_at IS NULL "
+                "AND NOT EXISTS (SELECT 1 FROM units WHERE units.lot = lots.name)",
+                (operator, name),
+            ).rowcount
+        return changed > 0
+
     def close(self, name: str, sealed_summary: str) -> LotRecord:
         """Close the lot and store its summary; a lot already closed keeps the summary it was closed with."""
         with self.db.transaction() as db:

@@ -142,15 +142,17 @@ def run_gui(
     engineer_pin: str | None = None,
     tray_file: Path | None = None,
     scanner: SerialScanner | None = None,
+    ask_operator: bool = False,
 ) -> GuiExit:
     """Show the operator window for ``line`` until it closes (or, with ``screenshot_dir``, run the scripted demo,
-    save screenshots and return). ``scanner``: a serial barcode scanner whose labels the window takes as scans."""
+    save screenshots and return). ``scanner``: a serial barcode scanner whose labels the window takes as scans.
+    ``ask_operator``: the window asks the operator's name before it takes a scan."""
     message = prepare_display()
     if message:
         print(f"particle-station: {message}", file=sys.stderr)
     app = application()
     window = OperatorWindow(line, simulator=simulator, line_factory=line_factory, cameras=[],
-                            sounds=ResultSounds(open_audio=False))
+                            sounds=ResultSounds(open_audio=False), ask_operator=ask_operator)
     feed = window.attach_scanner(scanner) if scanner is not None else None
     try:
         if screenshot_dir is not None:

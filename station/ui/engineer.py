@@ -1,5 +1,5 @@
 """Engineer mode (behind the PIN): profile and firmware, tray import, unit history, cloud retry, the lot workbook,
-the product's quarantine and the lot's reconciliation against its tray lists."""
+rework of a unit that passed, the product's quarantine and the lot's reconciliation against its tray lists."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from station.ui.firmware_panel import FirmwarePanel, ProfileSwitch
 from station.ui.history_panel import HistoryPanel
 from station.ui.quarantine_panel import QuarantinePanel
 from station.ui.reconcile_panel import ReconcilePanel
+from station.ui.rework import ReworkFlow
 from station.ui.tasks import BackgroundTasks
 from station.ui.tray_dialog import TrayImportDialog
 from station.workflow.line import Line
@@ -53,9 +54,14 @@ class EngineerDialog(QDialog):
         self.close_lot_button.setToolTip("Seal the lot's figures (its workbook keeps them) and open the next lot")
         self.close_lot_button.clicked.connect(self.close_lot)
         self._close_armed = False
+        self.rework = ReworkFlow(line, tasks, self, self.records_status.setText)
+        self.rework_button = QPushButton("Rework unit…")
+        self.rework_button.setToolTip("Run a unit that already passed in this lot through its steps again (the "
+                                      "journal records the rework)")
+        self.rework_button.clicked.connect(self.rework.ask)
         records_layout = QVBoxLayout(records)
         for widget in (self.pending, self.retry_button, self.spreadsheet_button, self.tray_button,
-                       self.close_lot_button, self.records_status):
+                       self.rework_button, self.close_lot_button, self.records_status):
             records_layout.addWidget(widget)
         records_layout.addStretch(1)
 

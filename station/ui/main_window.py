@@ -27,6 +27,7 @@ from station.errors import StationError
 from station.ui.bridge import LineBridge
 from station.ui.camera import CameraView
 from station.ui.lot_bar import LotBar, LotRefresher
+from station.ui.operator_keys import ENGINEER_KEYS, HELP
 from station.ui.scan_field import ScanField
 from station.ui.slot_panel import SlotPanel
 from station.ui.slot_state import Phase
@@ -40,23 +41,9 @@ if TYPE_CHECKING:  # engineer mode and the PIN dialog load when first opened, no
 
     from hardware.scanner.serial_scanner import SerialScanner
     from station.ui.engineer import EngineerDialog
+    from station.ui.operator_dialog import OperatorDialog
     from station.ui.pin_dialog import PinDialog
     from station.ui.serial_feed import SerialScanFeed
-
-ENGINEER_KEYS = ("F9", "Ctrl+E")
-"""Keys that open engineer mode. F9 is no text field's key anywhere; Ctrl+E is also "end of line" in a line edit
-under Linux desktops' key bindings, so the scan field lets it through to the window (ScanField.window_keys)."""
-
-HELP = (
-    "<b>Scanning</b>: scan the unit's label; the first free slot takes it. Typing a label and pressing Enter works"
-    " too.<br><b>F2</b> simulate a scan · <b>Shift+F2</b> simulate a wrong label (demo, run --simulate)"
-    " · <b>F3</b> camera"
-    " on/off<br><b>Ctrl+1 … Ctrl+9</b> stop the unit in that slot (scan its label again to resume it)"
-    "<br><b>F9</b> (or <b>Ctrl+E</b>) engineer mode (asks for the PIN) · <b>Esc</b> clear the scan field"
-    " · <b>Ctrl+Q</b> quit"
-    "<br>Closing the station stops running units; scanning them again resumes where they stopped."
-)
-
 
 class ScanSimulator(Protocol):
     """The demo's stand-in for a hand scanner."""
@@ -75,7 +62,8 @@ class OperatorWindow(QMainWindow):
 
     def __init__(self, line: Line, *, line_factory: LineFactory | None = None,
                  simulator: ScanSimulator | None = None, sounds: ResultSounds | None = None,
-                 cameras: list[QCameraDevice] | None = None, open_url: UrlOpener = QDesktopServices.openUrl) -> None:
+                 cameras: list[QCameraDevice] | None = None, open_url: UrlOpener = QDesktopServices.openUrl,
+                 ask_operator: bool = False) -> None:
         super().__init__()
         self.line = line
         self.line_factory = line_factory
@@ -88,6 +76,9 @@ class OperatorWindow(QMainWindow):
         self.panels: dict[int, SlotPanel] = {}
         self.pin_dialog: PinDialog | None = None
         self.engineer_dialog: EngineerDialog | None = None
+        self.operator_dialog: OperatorDialog | None = None
+        self.operator_needed = ask_operator
+        """The profile asks the operator's name and none was given yet: scans wait for it."""
         self.help_box: QMessageBox | None = None
         self._closed = False
 
@@ -146,6 +137,8 @@ class OperatorWindow(QMainWindow):
             app.focusChanged.connect(self._focus_changed)
         self.resize(1280, 860)
         self._bind(line)
+        if ask_operator:
+            QTimer.singleShot(0, self, self.ask_operator_name)
 
     # --- actions and shortcuts ----------------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -165,6 +158,7 @@ class OperatorWindow(QMainWindow):
         self.camera_action.setEnabled(self.camera.available)
         if not self.camera.available:
             self.camera_action.setToolTip("No camera found")
+        self.operator_action = self._action("Operator…  (F4)", "F4", self.ask_operator_name, toolbar)
         self.engineer_action = self._action("Engineer mode  (F9)", ENGINEER_KEYS[0], self.open_engineer_mode, toolbar)
         self.engineer_action.setShortcuts([QKeySequence(key) for key in ENGINEER_KEYS])
         self.help_action = self._action("Help  (F1)", "F1", self.show_help, toolbar)
@@ -226,7 +220,9 @@ class OperatorWindow(QMainWindow):
             for candidate in self.panels.values():
                 if candidate.state.unit_key == event.unit_key and candidate.state.phase is not Phase.RUNNING:
                     candidate.show_state(candidate.state.apply(event))
-        elif event.kind is EventKind.NOTICE:
+        if event.kind is EventKind.NOTICE and (panel is None or event.data.get("refused")):
+            # A scan refused in a slot's thread (no device, or not this label's device) is no unit: the panel stays
+            # as it was and the scan line says why.
             self.show_message(" ".join(filter(None, (event.message, event.action))), error=True)
         if event.kind is EventKind.UNIT_FINISHED and event.status == "FAIL":
             self.sounds.play_fail()
@@ -234,7 +230,8 @@ class OperatorWindow(QMainWindow):
             self.sounds.play_pass()
         elif event.kind is EventKind.NOTICE and event.slot is not None:
             self.sounds.play_fail()
-        if event.kind in (EventKind.UNIT_STARTED, EventKind.UNIT_FINISHED, EventKind.UNIT_UPDATED):
+        if event.kind in (EventKind.UNIT_STARTED, EventKind.UNIT_FINISHED, EventKind.UNIT_UPDATED) or (
+                event.kind is EventKind.NOTICE and event.data.get("refused")):
             self.lot_refresher.request()
         if (event.kind is EventKind.STEP_ENDED and event.step in ("find", "identify") and event.status == "passed"
                 and panel is not None and event.unit_key is not None):
@@ -257,6 +254,12 @@ class OperatorWindow(QMainWindow):
         A bad scan shows why, in plain words, and plays the FAIL sound. True when the unit started.
         """
         text = str(label) if not isinstance(label, LabelScan) else label.serial.value
+        if self.operator_needed:
+            from station.ui.operator_dialog import NAME_FIRST
+
+            self.show_message(NAME_FIRST, error=True)
+            self.sounds.play_fail()
+            return False
         try:
             scan = label if isinstance(label, LabelScan) else self.line.parse_label(str(label))
             self.line.scan(scan, slot=slot)
@@ -324,6 +327,19 @@ class OperatorWindow(QMainWindow):
             self._focus_timer.start()
 
     # --- engineer mode ------------------------------------------------------------------------------------------
+    def ask_operator_name(self) -> None:
+        from station.ui.operator_dialog import OperatorDialog
+
+        self.operator_dialog = OperatorDialog(self.line, self)
+        self.operator_dialog.named.connect(self._operator_named)
+        self.operator_dialog.finished.connect(self.focus_scan_field)
+        self.operator_dialog.open()
+
+    def _operator_named(self, name: str) -> None:
+        self.operator_needed = False
+        self.show_message(f"Operator {name}: scan a label.", error=False)
+        self.lot_refresher.request()
+
     def open_engineer_mode(self) -> None:
         """Ask for the PIN (when the profile sets one), then open engineer mode."""
         lock = self.line.profile.operator
@@ -361,6 +377,7 @@ class OperatorWindow(QMainWindow):
             assert isinstance(new, Line)
             if self.engineer_dialog is not None:
                 self.engineer_dialog.close()
+            new.set_operator(old.operator)
             self._bind(new)
             self.tasks.submit(old.close)
             self.show_message(f"The line now runs profile {profile.path.name} (lot {new.lot}).", error=False)

@@ -66,11 +66,12 @@ def run_screenshot_script(window: OperatorWindow, folder: Path, *, simulator: Sc
                "the flash to make progress")
     shots.append(save(window, folder, "02-running.png"))
     if not window.submit_scan(simulator.wrong_label(), slot=1 if second is not None else None):
-        raise ScreenshotError(f"screenshot demo: the wrong label was refused: {window.scan_message.text()}")
-    wait_until(lambda: window.lot_bar.snapshot is not None and window.lot_bar.snapshot.counts.finished >= 2
+        raise ScreenshotError(f"screenshot demo: the wrong label was not taken: {window.scan_message.text()}")
+    wait_until(lambda: window.lot_bar.snapshot is not None and window.lot_bar.snapshot.counts.finished >= 1
+               and window.lot_bar.snapshot.counts.refused_scans >= 1
                and all(p.state.phase is not Phase.RUNNING for p in window.panels.values()),
-               timeout, "both units to finish")
-    shots.append(save(window, folder, "03-pass-and-fail.png"))
+               timeout, "the unit to finish and the wrong label to be refused")
+    shots.append(save(window, folder, "03-pass-and-refused-scan.png"))
 
     window.open_engineer_mode()
     if window.pin_dialog is not None:

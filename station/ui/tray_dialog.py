@@ -32,12 +32,23 @@ RESULT_COLUMNS = ("Line", "Input", "Kind", "Device ID", "Result", "Reason")
 INVALID_COLOUR = "#ffcdd2"
 """Background of a preview line that will not be imported (invalid, wrong kind, other platform)."""
 DUPLICATE_COLOUR = "#fff3c4"
+ADDED_COLOUR = "#c8e6c9"
+IN_PRODUCT_COLOUR = "#e8f5e9"
+"""Already in the product: before this import, or added by an earlier run whose reply was lost."""
 RESULT_COLOURS = {
-    LineResult.ADDED: "#c8e6c9",
-    LineResult.EXISTING: "#e8f5e9",
+    LineResult.ADDED: ADDED_COLOUR,
+    LineResult.EXISTING: IN_PRODUCT_COLOUR,
+    LineResult.REPLY_LOST: IN_PRODUCT_COLOUR,
     LineResult.DUPLICATE: DUPLICATE_COLOUR,
     LineResult.NOT_ATTEMPTED: DUPLICATE_COLOUR,
+    LineResult.INVALID: INVALID_COLOUR,
+    LineResult.ROUNDED: INVALID_COLOUR,
+    LineResult.OWNED_ELSEWHERE: INVALID_COLOUR,
+    LineResult.OTHER_PLATFORM: INVALID_COLOUR,
+    LineResult.FAILED: INVALID_COLOUR,
 }
+"""Every result has its colour: in the product green, skipped as a duplicate or not attempted yellow, refused (to
+fix in the file or at the cloud) red."""
 
 
 def preview_rows(tray: TrayList) -> list[tuple[int, str, str, str, str | None]]:
@@ -193,7 +204,7 @@ class TrayImportDialog(QDialog):
         self.results.setVisible(True)
         self.results.setRowCount(0)
         for line in report.lines:
-            colour = RESULT_COLOURS.get(line.result, INVALID_COLOUR)
+            colour = RESULT_COLOURS[line.result]
             add_row(self.results, [str(line.line), line.text, line.kind, line.device_id or "", line.result.value,
                                     line.reason], colour)
         self.results.resizeRowsToContents()

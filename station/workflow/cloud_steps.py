@@ -25,6 +25,11 @@ from station.workflow.events import EventKind, UnitEvent
 from station.workflow.outcome import RETRY_LATER, UnitFailure
 from station.workflow.unit_steps import StepRecorder, UnitContext
 
+UNIT_CLOUD_RETRIES = 0
+"""A unit's own cloud calls are not retried: the first 5xx, 429, time-out or dropped connection sends that operation
+and the rest of the unit's cloud work to the outbox (which retries with back-off, off the unit's critical path),
+instead of the unit's cloud thread waiting out the client's whole back-off (about 12 s) while the operator waits."""
+
 
 def outbox_key(unit_id: int, operation: str, payload: Payload) -> str:
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
@@ -106,7 +111,8 @@ class CloudSteps:
                     detail.update({"note": "done on an earlier attempt (checked)", "checked": True})
                     continue
                 try:
-                    detail.update(operation.run(self.cloud, self.profile.product_id, payload))
+                    with self.cloud.retries_at_most(UNIT_CLOUD_RETRIES):
+                        detail.update(operation.run(self.cloud, self.profile.product_id, payload))
                     self.pause.worked(operation.name)
                 except RETRY_LATER as exc:
                     self.outbox.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
@@ -140,7 +146,8 @@ class CloudSteps:
         if check is None:
             return True
         try:
-            return check(self.cloud, self.profile.product_id, payload)
+            with self.cloud.retries_at_most(UNIT_CLOUD_RETRIES):
+                return check(self.cloud, self.profile.product_id, payload)
         except RETRY_LATER:
             return False
         except CloudError as exc:

@@ -3,6 +3,8 @@ firmware, flash + verify, Wi-Fi, setup done, claim code, final check; and which 
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +24,19 @@ from station.workflow.device import SETUP_DONE_SKIPPED, ConnectedDevice, DeviceF
 from station.workflow.events import EventKind
 from station.workflow.outcome import UnitFailure
 from station.workflow.unit_steps import StepRecorder, UnitContext
+
+
+class LabelPresence(enum.Enum):
+    """What a slot shows for a scanned label before a unit exists."""
+
+    FOUND = "found"
+    """A free device on the slot has the label's serial number."""
+    UNCERTAIN = "uncertain"
+    """A device is there whose serial number cannot be read: the unit's find and label check decide."""
+    ABSENT = "absent"
+    """No free device on the slot."""
+    OTHERS = "others"
+    """Only devices with other serial numbers: the label belongs to a unit not plugged in."""
 
 
 class SlotClaims:
@@ -78,13 +93,14 @@ class DeviceSteps:
         self.find_timeout = find_timeout
         self.device_os_bundle = device_os_bundle
 
-    def find(self, ctx: UnitContext) -> ConnectedDevice:
+    def find(self, ctx: UnitContext, *, waited: bool = False) -> ConnectedDevice:
         """The device of this label: the one whose stored serial matches; a lone other device only at the deadline.
 
         A unit just plugged in takes a moment to enumerate while the previous unit may still hang on the cable, so
         a device with another serial is never taken before the wait is over (it then fails the label check).
+        ``waited``: the scan already waited the find time-out (``label_presence``), so the deadline is now.
         """
-        deadline = self.clock() + self.find_timeout
+        deadline = self.clock() + (0.0 if waited else self.find_timeout)
         ports = self.profile.slots.ports
         serials: dict[str, SerialNumber | None] = {}
         candidates: list[ConnectedDevice] = []
@@ -116,20 +132,36 @@ class DeviceSteps:
             code=ReasonCode.DEVICE_NOT_FOUND,
         )
 
-    def device_appears(self, slot: int, cancel: CancelToken) -> bool:
-        """Whether any free device shows up on this slot within the find time-out (a label with no device behind it
-        is refused before a unit exists)."""
+    def label_presence(self, slot: int, serial: SerialNumber, cancel: CancelToken) -> tuple[LabelPresence, int]:
+        """Whether the label's device is on this slot, polled until the find time-out, and how many free devices
+        are there: a label with no device behind it, or with only other units' devices, is refused before a unit
+        exists. A device that cannot tell its serial (left in DFU mode, none stored, too old a Device OS) leaves
+        the question to the unit's own steps."""
         deadline = self.clock() + self.find_timeout
         ports = self.profile.slots.ports
+        serials: dict[str, SerialNumber | None] = {}
         while True:
             busy = self.claims.busy(slot)
             candidates = [d for d in self.link.connected() if d.device_id.value not in busy]
             if ports:
                 candidates = [d for d in candidates if ports[slot] in (d.port, d.device_id.value)]
-            if candidates:
-                return True
+            unknown = 0
+            for device in candidates:
+                key = device.device_id.value
+                if not device.dfu_mode and key not in serials:
+                    # Still booting, just unplugged, or a Device OS without the request: ask again on the next poll.
+                    with contextlib.suppress(HardwareError):
+                        serials[key] = self.link.serial_number(device.device_id)
+                if serials.get(key) == serial:
+                    return LabelPresence.FOUND, len(candidates)
+                if serials.get(key) is None:
+                    unknown += 1
+            if len(candidates) == 1 and candidates[0].dfu_mode:
+                return LabelPresence.UNCERTAIN, 1  # find() takes a lone unit in DFU mode at once
             if self.clock() >= deadline:
-                return False
+                if not candidates:
+                    return LabelPresence.ABSENT, 0
+                return (LabelPresence.UNCERTAIN if unknown else LabelPresence.OTHERS), len(candidates)
             cancel.raise_if_cancelled("finding the device")
             time.sleep(0.1)
 

@@ -26,11 +26,12 @@ from station.records.database import JournalError
 from station.records.journal import JOURNAL_NAME, Journal
 from station.records.lot_summary import LotFigures, lot_figures
 from station.records.sheet_writer import SpreadsheetWriter, WorkbookState, WorkbookStatus
+from station.records.unit_table import UnitState
 from station.trays.reconcile import reconciliation_sheets
 from station.version import station_version
 from station.workflow.device import DeviceLink
 from station.workflow.events import EventBus, EventKind, UnitEvent
-from station.workflow.lot import PreparedLot, successor_lot, todays_lot
+from station.workflow.lot import PreparedLot, operator_name, successor_lot, todays_lot
 from station.workflow.outbox import OutboxWorker
 from station.workflow.outcome import UnitResult
 from station.workflow.runner import UnitRunner
@@ -270,6 +271,14 @@ class Line:
                                    action="Scan the next unit.", data={"closed_lot": closed, "lot": following}))
         return following
 
+    def set_operator(self, name: str) -> str:
+        """Record ``name`` as the operator of every unit scanned from now on (the window asks it at a shift change,
+        or at start when the profile says ``ask_name``), and of the lot while it has no unit; raises
+        LotPreparationError for a blank name."""
+        self.operator = self.runner.operator = operator_name(name)
+        self.journal.lot_table.name_operator(self.lot, self.operator)  # the lot's too, while it has no unit
+        return self.operator
+
     # --- scanning -----------------------------------------------------------------------------------------------
     def parse_label(self, text: str) -> LabelScan:
         try:
@@ -291,9 +300,15 @@ class Line:
         if record is not None and record.closed:
             raise LineError(f"Lot {self.lot} is closed; its records are final. Restart the station (or close the lot "
                             "in engineer mode) to open the next lot.")
+        known = self.journal.unit_table.by_key(self.lot, key)
+        if rework and (known is None or known.state is not UnitState.PASS):
+            # An engineer's rework is of a unit that passed; any other unit is simply scanned again.
+            raise LineError(f"Unit {key} is not PASS in lot {self.lot} ("
+                            + (known.state.value if known is not None else "never scanned in this lot")
+                            + "); nothing to rework: scan its label as usual.")
         try:
             check_label_platform(self.profile, key)
-            check_not_passed(self.journal.unit_table.by_key(self.lot, key), rework=rework)
+            check_not_passed(known, rework=rework)
         except MisScan as exc:
             raise self._refuse(key, exc) from None
         with self._lock:

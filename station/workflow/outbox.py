@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from cloud_client.client import ParticleCloud
 from cloud_client.errors import CloudError
+from station.records.database import JournalError
 from station.records.outbox_table import OutboxItem, OutboxTable
 from station.records.reason_code import ReasonCode
 from station.records.step_table import StepStatus, StepTable
@@ -67,6 +68,8 @@ class OutboxWorker:
         self._held_now = False
         self._held_until = 0.0
         self._thread: threading.Thread | None = None
+        self.stopped: str | None = None
+        """Why the worker stopped by itself (its journal cannot be written), once it has; None while it runs."""
 
     def start(self) -> None:
         if self._thread is None:
@@ -89,6 +92,11 @@ class OutboxWorker:
         while not self._stop.is_set():
             try:
                 self.run_once()
+            except JournalError as exc:
+                # Disk full or folder read-only: no result could be recorded, so no more cloud work is done. What
+                # is queued stays queued (a call made whose result was not recorded runs again: each is idempotent).
+                self._journal_failed(exc)
+                return
             except Exception:
                 log.exception("outbox round failed; will try again")
             self._wake.wait(self.poll_interval)
@@ -184,6 +192,14 @@ class OutboxWorker:
             self.steps.ended(step_id, StepStatus.PASSED, detail=detail)
         self._announce(self.outbox.done(item.id))
         return True
+
+    def _journal_failed(self, exc: JournalError) -> None:
+        self.stopped = (f"Queued cloud work has stopped: the journal cannot be written ({exc}). Free disk space or "
+                        "make the log folder writable, then start the station again; the queued work is kept and "
+                        "finishes then.")
+        log.error("outbox: %s", self.stopped)
+        self.events.emit(UnitEvent(EventKind.NOTICE, slot=None, unit_key=None, message=self.stopped,
+                                   action="Tell the engineer."))
 
     def _announce(self, settled: Settled | None) -> None:
         """Tell the screens when the outbox's write settled a unit into another state."""

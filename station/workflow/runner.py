@@ -26,7 +26,7 @@ from station.records.unit_state import UnitSettlement
 from station.records.unit_table import UnitTable
 from station.workflow.cloud_steps import CloudSteps
 from station.workflow.device import ConnectedDevice, DeviceFacts, DeviceLink
-from station.workflow.device_steps import DeviceSteps, SlotClaims
+from station.workflow.device_steps import DeviceSteps, LabelPresence, SlotClaims
 from station.workflow.events import EventBus, EventKind
 from station.workflow.lot import PreparedLot
 from station.workflow.outcome import UnitFailure, UnitResult
@@ -89,20 +89,30 @@ class UnitRunner:
     def run(self, label: LabelScan, *, slot: int = 0, cancel: CancelToken | None = None,
             rework: bool = False) -> UnitResult:
         """Run the unit behind ``label``; raises MisScan, before any unit is recorded, when no device appears for a
-        label never scanned in this lot. ``rework``: an engineer reworks a unit already PASS (journalled so)."""
+        label never scanned in this lot, or only devices with other serial numbers. ``rework``: an engineer reworks
+        a unit already PASS (journalled so)."""
         key = label.serial.value
         cancel = cancel or CancelToken()
+        uncertain = False
         if self.units.by_key(self.lot, key) is None:
             try:
-                appeared = self.device_steps.device_appears(slot, cancel)
+                presence, count = self.device_steps.label_presence(slot, label.serial, cancel)
             except Cancelled:
                 raise MisScan(ReasonCode.CANCELLED, f"Scan of {key} stopped before the unit started; scan the "
                               "label again when the unit is plugged in.") from None
-            if not appeared:
+            if presence is LabelPresence.ABSENT:
                 raise MisScan(ReasonCode.DEVICE_NOT_FOUND,
                               f"Scan refused: no device appeared on USB for slot {slot + 1} within "
                               f"{self.device_steps.find_timeout:.0f} s of scanning {key}; plug the unit in, then scan "
                               "its label again.")
+            if presence is LabelPresence.OTHERS and self.profile.steps.check_label:
+                plugged = ("the device plugged in has another serial number" if count == 1
+                           else f"the {count} devices plugged in have other serial numbers")
+                raise MisScan(ReasonCode.LABEL_MISMATCH,
+                              f"Scan refused: label {key} matches no device on slot {slot + 1} ({plugged}); scan "
+                              "the label of the unit that is plugged in, or plug in the unit of this label and scan "
+                              "it again.")
+            uncertain = presence is LabelPresence.UNCERTAIN
         unit, created = self.units.begin(
             self.lot, key, serial=key, slot=slot, operator=self.operator, station=self.profile.station_name
         )
@@ -117,7 +127,7 @@ class UnitRunner:
         failure: UnitFailure | None = None
         reprotect = protected = False
         try:
-            device = self._device_step(ctx, "find", lambda: self.device_steps.find(ctx))
+            device = self._device_step(ctx, "find", lambda: self.device_steps.find(ctx, waited=uncertain))
             facts = self._device_step(ctx, "identify", lambda: self._identify(ctx, device))
             if facts.protected_device:
                 reprotect = True  # from here on the unit leaves the slot a Protected Device, whatever happens

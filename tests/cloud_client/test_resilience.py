@@ -51,6 +51,33 @@ def test_persistent_server_errors_raise_unavailable_after_the_retries(world: Wor
     assert len(world.sleeps) == 4
 
 
+def test_retries_at_most_zero_raises_at_the_first_server_error_on_this_thread_only(world: World) -> None:
+    world.server.set_faults(error_rate=1.0)
+    cloud = world.client(Credentials.token(OPERATOR_TOKEN), max_retries=3)
+    with cloud:
+        with cloud.retries_at_most(0), pytest.raises(UnavailableError):
+            cloud.get_product(PRODUCT_ID)
+        assert len(world.server.request_log) == 1 and world.sleeps == []
+        world.server.clear_request_log()
+        other: list[BaseException] = []
+
+        def elsewhere() -> None:
+            try:
+                cloud.get_product(PRODUCT_ID)
+            except UnavailableError as exc:
+                other.append(exc)
+
+        with cloud.retries_at_most(0):
+            thread = threading.Thread(target=elsewhere)
+            thread.start()
+            thread.join()
+        assert len(other) == 1 and len(world.server.request_log) == 4  # another thread keeps the policy's retries
+        world.server.clear_request_log()
+        with pytest.raises(UnavailableError):
+            cloud.get_product(PRODUCT_ID)  # after the block, this thread too
+        assert len(world.server.request_log) == 4
+
+
 def test_server_error_waits_grow_exponentially_up_to_the_cap(world: World) -> None:
     world.server.set_faults(error_rate=1.0)
     policy = RetryPolicy(max_retries=6, base_delay=0.5, max_delay=4.0)

@@ -70,7 +70,7 @@ def test_scripted_demo_saves_non_blank_screenshots_of_every_main_state(
         window.close()
         line.close()
     assert [shot.name for shot in shots] == [
-        "01-ready.png", "02-running.png", "03-pass-and-fail.png", "05-engineer-profile.png",
+        "01-ready.png", "02-running.png", "03-pass-and-refused-scan.png", "05-engineer-profile.png",
         "06-engineer-history.png", "07-tray-preview.png", "08-tray-result.png",
     ]
     for shot in shots:
@@ -134,11 +134,14 @@ def test_f2_scans_the_next_simulated_unit_through_to_pass(qtbot: QtBot, demo_win
     assert panel.state.unit_key == sim.devices[0].serial.value  # type: ignore[union-attr]
 
 
-def test_shift_f2_scans_a_wrong_label_that_fails(qtbot: QtBot, demo_window: OperatorWindow) -> None:
+def test_shift_f2_scans_a_wrong_label_that_is_refused_not_failed(qtbot: QtBot, demo_window: OperatorWindow) -> None:
     qtbot.keyClick(demo_window.scan_field, Qt.Key.Key_F2, Qt.KeyboardModifier.ShiftModifier)
-    panel = demo_window.panels[0]
-    qtbot.waitUntil(lambda: panel.state.phase is Phase.FAIL, timeout=30_000)
-    assert "WR0NG" in (panel.state.unit_key or "")
+    qtbot.waitUntil(lambda: "Scan refused" in demo_window.scan_message.text(), timeout=30_000)
+    assert "WR0NG" in demo_window.scan_message.text() and "matches no device" in demo_window.scan_message.text()
+    assert all(panel.state.phase is Phase.IDLE for panel in demo_window.panels.values())
+    qtbot.waitUntil(lambda: demo_window.lot_bar.snapshot is not None
+                    and demo_window.lot_bar.snapshot.figures.refused_scans == 1, timeout=10_000)
+    assert demo_window.lot_bar.snapshot.figures.units == 0  # type: ignore[union-attr]
 
 
 def test_choosing_another_profile_in_engineer_mode_restarts_the_line_with_it(

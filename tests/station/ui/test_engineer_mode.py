@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from station.demo.simulated_line import SimulatedLine
@@ -134,3 +135,46 @@ def test_close_lot_asks_twice_then_seals_the_lot_and_opens_the_next(qtbot: QtBot
     record = line.journal.lot_table.get(first)
     assert record is not None and record.closed and record.sealed_summary is not None
     assert line.lot != first and line.lot in engineer.records_status.text()
+
+
+def test_rework_unit_asks_the_label_and_a_confirmation_then_reruns_the_passed_unit(
+        qtbot: QtBot, window: OperatorWindow, line: Line, sim: SimulatedLine) -> None:
+    device = sim.devices[0]
+    assert device.serial is not None
+    window.submit_scan(device.label)
+    qtbot.waitUntil(lambda: window.panels[0].state.phase is Phase.PASS, timeout=30_000)
+    engineer = _engineer(qtbot, window)
+    qtbot.mouseClick(engineer.rework_button, Qt.MouseButton.LeftButton)
+    asked = engineer.rework.label_dialog
+    assert asked is not None and asked.isVisible()
+    asked.setTextValue(device.label)
+    asked.accept()
+    qtbot.waitUntil(lambda: engineer.rework.confirm_box is not None and engineer.rework.confirm_box.isVisible())
+    box = engineer.rework.confirm_box
+    assert box is not None and device.serial.value in box.text()
+    unit = line.journal.unit_table.by_key(line.lot, device.serial.value)
+    assert unit is not None and unit.attempts == 1  # asking changes nothing
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "being reworked" in engineer.records_status.text())
+
+    def reworked() -> bool:
+        again = line.journal.unit_table.by_key(line.lot, device.serial.value)  # type: ignore[union-attr]
+        return (again is not None and again.attempts == 2 and not line.busy_slots()
+                and "rework" in [s.step for s in line.journal.step_table.of_unit(again.id)])
+
+    qtbot.waitUntil(reworked, timeout=30_000)
+    qtbot.waitUntil(lambda: window.panels[0].state.phase is Phase.PASS, timeout=10_000)
+    final = line.journal.unit_table.by_key(line.lot, device.serial.value)
+    assert final is not None and final.state.value == "PASS", final
+
+
+def test_rework_of_a_unit_that_never_passed_is_refused_without_asking_to_confirm(
+        qtbot: QtBot, window: OperatorWindow, sim: SimulatedLine) -> None:
+    engineer = _engineer(qtbot, window)
+    engineer.rework.ask()
+    asked = engineer.rework.label_dialog
+    assert asked is not None
+    asked.setTextValue(sim.devices[1].label)
+    asked.accept()
+    qtbot.waitUntil(lambda: "nothing to rework" in engineer.records_status.text())
+    assert engineer.rework.confirm_box is None and window.line.journal.units(window.line.lot) == []

@@ -26,16 +26,16 @@ def test_scanned_label_runs_the_unit_to_a_green_pass_panel(qtbot: QtBot, window:
     assert window.sounds.last_played == "pass"
 
 
-def test_label_of_no_unit_on_the_bench_ends_in_a_red_fail_panel_saying_what_to_do(
+def test_label_of_no_unit_on_the_bench_is_a_refused_scan_saying_what_to_do(
         qtbot: QtBot, window: OperatorWindow) -> None:
     qtbot.keyClicks(window.scan_field, WRONG_LABEL)
     qtbot.keyClick(window.scan_field, Qt.Key.Key_Return)
-    panel = window.panels[0]
-    qtbot.waitUntil(lambda: panel.state.phase is Phase.FAIL, timeout=30_000)
-    shown = panel.text()
-    assert "FAIL" in shown and "B40TZZ000000001" in shown
-    assert "Next: Plug in the unit whose label you scanned" in shown
+    qtbot.waitUntil(lambda: "Scan refused" in window.scan_message.text(), timeout=30_000)
+    shown = window.scan_message.text()
+    assert "B40TZZ000000001" in shown and "scan the label of the unit that is plugged in" in shown
+    assert all(panel.state.phase is Phase.IDLE for panel in window.panels.values())
     assert window.sounds.last_played == "fail"
+    assert window.line.journal.units(window.line.lot) == []
 
 
 def test_bad_scan_shows_the_line_error_in_plain_words_and_starts_nothing(qtbot: QtBot,
@@ -88,6 +88,7 @@ def test_two_units_fill_the_lot_bar_with_counts_yield_and_chart_points(qtbot: Qt
                                                                        sim: SimulatedLine) -> None:
     window.submit_scan(sim.devices[0].label)
     qtbot.waitUntil(lambda: window.panels[0].state.phase is Phase.PASS, timeout=30_000)
+    window.line.journal.unit_table.begin(window.line.lot, "B40TZZ000000001")  # scanned before: a unit that FAILs
     window.submit_scan(WRONG_LABEL)
     qtbot.waitUntil(lambda: window.panels[0].state.phase is Phase.FAIL, timeout=30_000)
     bar = window.lot_bar

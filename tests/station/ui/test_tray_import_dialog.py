@@ -12,8 +12,9 @@ from PySide6.QtGui import QDropEvent
 from pytestqt.qtbot import QtBot
 
 from station.demo.simulated_line import SimulatedLine
+from station.trays.device_import import LineResult
 from station.ui.tasks import BackgroundTasks
-from station.ui.tray_dialog import DUPLICATE_COLOUR, INVALID_COLOUR, TrayImportDialog
+from station.ui.tray_dialog import DUPLICATE_COLOUR, IN_PRODUCT_COLOUR, INVALID_COLOUR, RESULT_COLOURS, TrayImportDialog
 from station.workflow.line import Line
 
 from .conftest import FIXTURES
@@ -105,3 +106,36 @@ def test_import_report_exports_to_a_workbook(qtbot: QtBot, dialog: TrayImportDia
     workbook = openpyxl.load_workbook(target.with_suffix(".xlsx"))
     rows = list(workbook["Import"].iter_rows(values_only=True))
     assert rows[0][:5] == ("Line", "Input", "Kind", "Device ID", "Result") and len(rows) == 5
+
+
+def _result_colours(dialog: TrayImportDialog) -> dict[int, tuple[str, str | None]]:
+    shown: dict[int, tuple[str, str | None]] = {}
+    for row in range(dialog.results.rowCount()):
+        brush = dialog.results.item(row, 4).background()
+        colour = brush.color().name() if brush.style() != Qt.BrushStyle.NoBrush else None
+        shown[int(dialog.results.item(row, 0).text())] = (dialog.results.item(row, 4).text(), colour)
+    return shown
+
+
+def test_every_import_result_has_a_colour() -> None:
+    assert set(RESULT_COLOURS) == set(LineResult)
+
+
+def test_rounded_and_reply_lost_results_are_coloured_like_the_others(
+        qtbot: QtBot, dialog: TrayImportDialog, tmp_path: Path, sim: SimulatedLine) -> None:
+    first, second = (device.device_id.value for device in sim.devices)
+    tray = tmp_path / "order.txt"
+    tray.write_text(f"{first}\n{second}\n8.90123456789012E+19\n")
+    dialog.load_file(tray)
+    qtbot.waitUntil(dialog.import_button.isEnabled)
+    sim.emulator.set_faults(lost_reply_rate=1.0)  # the import is carried out, its replies are lost
+    dialog.start_import()
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=30_000)
+    assert dialog.report is not None and not dialog.report.complete
+    sim.emulator.set_faults()
+    dialog.report = None
+    dialog.start_import()
+    qtbot.waitUntil(lambda: dialog.report is not None and dialog.report.complete, timeout=30_000)
+    shown = _result_colours(dialog)
+    assert shown[1] == shown[2] == ("in the product (reply lost)", IN_PRODUCT_COLOUR)
+    assert shown[3] == ("rounded by Excel", INVALID_COLOUR)

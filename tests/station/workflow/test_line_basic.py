@@ -45,9 +45,11 @@ def test_happy_path_flashes_adds_activates_claims_and_records(sim: SimulatedLine
     assert events[-1].kind is EventKind.UNIT_FINISHED and events[-1].status == "PASS"
 
 
-def test_label_of_another_unit_is_a_fail_showing_both(sim: SimulatedLine) -> None:
+def test_label_of_a_known_unit_on_another_device_is_a_fail_showing_both(sim: SimulatedLine) -> None:
     other = LabelScan.parse("B40TZZ000000001 ABCDEFGHJKLMNPQ")
     with make_line(sim) as line:
+        # scanned before, so a unit that resumes (a label new to the lot is refused: test_mis_scans.py)
+        line.journal.unit_table.begin(line.lot, other.serial.value)
         result = line.scan(other).result(timeout=60)
     assert result.state is UnitState.FAIL
     assert "B40TZZ000000001" in result.reason and sim.devices[0].serial.value in result.reason  # type: ignore[union-attr]

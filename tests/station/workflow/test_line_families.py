@@ -55,10 +55,11 @@ def test_unit_of_another_platform_fails_at_identify(tmp_path: Path) -> None:
         sim.devices.append(stranger)
         sim.backend.add(stranger)
         with make_line(sim) as line:
-            # its own (P2) label is refused before a unit exists (test_mis_scans.py); a Boron label stuck on it
-            # gets as far as the device, which says it is a P2
+            # its own (P2) label is refused before a unit exists, and so is a new Boron label that is not its
+            # serial (test_mis_scans.py); a Boron unit scanned before gets as far as the device, which says it is a P2
             with pytest.raises(ScanRefused):
                 line.scan(stranger.label)
+            line.journal.unit_table.begin(line.lot, "B40TZZ000000009")
             result = line.scan("B40TZZ000000009 ABCDEFGHJKLMNPQ").result(timeout=60)
         assert result.state is UnitState.FAIL
         assert result.failed_step == "identify" and result.reason_code == "wrong_platform"

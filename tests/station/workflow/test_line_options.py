@@ -8,6 +8,8 @@ import datetime
 import threading
 from pathlib import Path
 
+import pytest
+
 from cloud_client.client import ParticleCloud
 from cloud_client.credentials import Credentials
 from hardware.usb import list_devices
@@ -15,7 +17,7 @@ from station.config.profile import ClaimMode, StationProfile
 from station.demo.simulated_line import SimulatedLine, build_simulated_line
 from station.records.unit_table import UnitState
 from station.workflow.events import EventKind, UnitEvent
-from station.workflow.line import Line
+from station.workflow.line import Line, ScanRefused
 from station.workflow.lot import prepare_lot
 
 
@@ -151,11 +153,11 @@ def test_slots_are_mapped_to_usb_ports(tmp_path: Path) -> None:
             sim.profile.slots, count=2, ports=(ports[first.device_id.value], ports[second.device_id.value])))
         line = Line(prepare_lot(profile, sim.cloud(max_retries=1)), link=sim.link(), operator="ann",
                     find_timeout=0.5).start()
-        wrong = line.scan(second.label, slot=0).result(timeout=60)
+        with pytest.raises(ScanRefused) as wrong:  # slot 1's port holds the first unit, not this label's
+            line.scan(second.label, slot=0).result(timeout=60)
         right = line.scan(second.label, slot=1).result(timeout=60)
         line.close()
-        assert wrong.state is UnitState.FAIL and wrong.failed_step == "check_label"
-        assert first.serial.value in wrong.reason  # type: ignore[union-attr]
+        assert wrong.value.code == "label_mismatch" and "slot 1" in str(wrong.value)
         assert right.state is UnitState.PASS, right.reason
         assert right.device_id == second.device_id.value
     finally:

@@ -15,9 +15,10 @@ from station.records.unit_table import UnitState
 from .conftest import make_line
 
 
-def test_label_of_another_unit_fails_with_label_mismatch(sim: SimulatedLine) -> None:
+def test_a_known_unit_whose_slot_now_holds_another_device_fails_with_label_mismatch(sim: SimulatedLine) -> None:
     other = LabelScan.parse("B40TZZ000000001 ABCDEFGHJKLMNPQ")
     with make_line(sim) as line:
+        line.journal.unit_table.begin(line.lot, other.serial.value)  # scanned before: a unit, resumed, not refused
         result = line.scan(other).result(timeout=60)
         unit = line.journal.unit_table.by_key(line.lot, result.unit_key)
     assert result.state is UnitState.FAIL
