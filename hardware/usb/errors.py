@@ -62,6 +62,18 @@ class RequestCancelledError(UsbError):
     """The device no longer knows the request (NOT_FOUND): it was cancelled or the device restarted."""
 
 
+class AppRequestTimeout(RequestTimeoutError):
+    """An application request (type 10) got no answer within its timeout, or waited that long for a free slot."""
+
+
+class AppRequestLost(UsbError):
+    """The device reset, vanished or forgot an application request (type 10) before answering it."""
+
+
+class AppRequestTooLarge(UsbError, ValueError):
+    """An application request payload is larger than the 65,535 bytes the framing can carry."""
+
+
 class UsbRequestError(UsbError):
     """A control request finished with a non-zero result code."""
 
@@ -88,6 +100,10 @@ class NotAllowedError(UsbRequestError):
 
 class DeviceProtectedError(UsbRequestError):
     """The device has Device Protection on and refuses the request (DEVICE_PROTECTED)."""
+
+
+class AppRequestFailed(UsbRequestError):
+    """The application on the device answered a request (type 10) with a non-zero result."""
 
 
 class DfuError(UsbError):
