@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from hardware.platforms import Platform
-from station.errors import StationError
+from station.config.profile_error import ProfileError
+from station.config.tests import TestPlan
 
 _GROUP_NAME = re.compile(r"[a-z0-9_-]{1,64}")
 PIN_ITERATIONS = 200_000
 
 
-class ProfileError(StationError):
-    """The station profile cannot be used; the message names the file, the key and the line."""
+__all__ = ["ProfileError"]  # re-exported: every part of the profile raises this one error
 
 
 class SimActivationPolicy(enum.Enum):
@@ -149,6 +149,8 @@ class StationProfile:
     confirm: OnlineConfirmation = field(default_factory=OnlineConfirmation)
     wifi: dict[str, Any] | None = None
     """The raw [wifi] section (ssid, security, password_ref, hidden); read by station.config.wifi when the step runs."""
+    tests: TestPlan | None = None
+    """The tests each unit runs on the fixture before the product firmware (``[tests]``, station.config.tests)."""
 
     @property
     def firmware_cache(self) -> Path:

@@ -32,6 +32,7 @@ from station.config.profile import (
     render_template,
     validate_group_name,
 )
+from station.config.tests import parse_tests
 from station.config.toml_reader import TomlReader, TomlTable, read_toml
 
 _DATE_TOKENS = ("{date}", "{date_seq}")
@@ -56,6 +57,8 @@ _KNOWN_KEYS = {
     "slots": {"count", "ports"},
     "operator": {"engineer_pin_hash"},
 }
+_OWN_CHECKS = {"tests"}
+"""Sections whose keys their own reader checks (station.config.tests: nested tables, or a file name)."""
 
 
 def load_profile(path: str | Path) -> StationProfile:
@@ -67,7 +70,8 @@ def load_profile(path: str | Path) -> StationProfile:
 
 def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> StationProfile:
     r = TomlReader(path, text, data, ProfileError)
-    r.check_keys(_KNOWN_KEYS)
+    others = {key: value for key, value in data.items() if key not in _OWN_CHECKS}
+    TomlReader(path, text, others, ProfileError).check_keys({**_KNOWN_KEYS, **{k: set() for k in _OWN_CHECKS}})
     base = path.parent
     station, product = r.table("station"), r.table("product")
     platform = product.platform()
@@ -89,6 +93,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         raise station.fail("lot_naming", str(exc).partition(": ")[2]) from None
     confirm = _confirm(r.table("confirm"))
     wifi = _wifi(r.table("wifi"), platform) if "wifi" in data else None
+    tests = parse_tests(data["tests"], path=path, lines=r.lines) if "tests" in data else None
 
     return StationProfile(
         path=path.resolve(),
@@ -105,6 +110,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         operator=OperatorLock(pin_hash),
         confirm=confirm,
         wifi=wifi,
+        tests=tests,
     )
 
 
