@@ -53,12 +53,14 @@ class UnitRecord:
     """How the device side of the latest attempt ended ('done', 'failed'), NULL while it runs (records/unit_state)."""
     reason_code: str | None = None
     """The stable code of a FAIL or 'not confirmed' (records/reason_code.py), beside ``reason``."""
+    tests_hash: str | None = None
+    """The version (SHA-256) of the tests the unit's latest attempt ran (station.config.tests), None without tests."""
 
 
 _UNIT_FIELDS = (
     "serial", "device_id", "platform", "device_os", "iccid", "imei", "firmware_version", "firmware_sha256", "slot",
     "operator", "station", "state", "reason", "action", "ended_at", "first_result", "cycle_seconds",
-    "software_version", "reason_code",
+    "software_version", "reason_code", "tests_hash",
 )
 """The columns a caller may set; the others are the table's own bookkeeping."""
 
