@@ -225,6 +225,9 @@ class _Reader:
         except (TypeError, ValueError):
             raise self.fail(where, "request", "holds a value JSON cannot carry (a date or time, nan or inf); "
                             "write it as text") from None
+        if not measurements:  # the device's own verdict is then the measurement
+            measurements = (Measurement(name=name, read="pass", units=None,
+                                        limit=Limit(ValidatorKind.EQUALS, expected=True)),)
         return TestSpec(name=name, request=dict(request), timeout_s=timeout, retries=retries,
                         measurements=measurements)
 

@@ -1,0 +1,111 @@
+"""Asking the operator what only a person can check ("is the LED green?"): the ``Prompter`` the test stage asks,
+and the headless ones (the terminal; fixed answers for ``--simulate`` and tests). The Qt one lives in station.ui.
+
+A prompt answers None when it timed out or nobody could be asked: the test stage fails that test.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol, TextIO
+
+
+class Prompter(Protocol):
+    """Asks the operator at ``slot`` (0-based) and waits at most ``timeout`` seconds; None = no answer in time."""
+
+    def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float) -> bool | None:
+        ...
+
+    def ask_number(self, slot: int, question: str, image: Path | None, timeout: float) -> float | None:
+        ...
+
+
+class NoOperator:
+    """The prompter of a station with no one to ask (no screen, no terminal): every prompt fails at once."""
+
+    def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float) -> bool | None:
+        return None
+
+    def ask_number(self, slot: int, question: str, image: Path | None, timeout: float) -> float | None:
+        return None
+
+
+class FixedAnswers:
+    """Answers every prompt the same way (the simulated line, tests): ``yes`` to Yes/No questions, ``number`` to
+    number questions; None for either = never answers (a time-out, returned at once)."""
+
+    def __init__(self, *, yes: bool | None = True, number: float | None = None,
+                 answer: Callable[[int, str], bool | float | None] | None = None) -> None:
+        self.yes = yes
+        self.number = number
+        self.answer = answer
+        """Optional: decides per (slot, question), before ``yes``/``number``."""
+        self.asked: list[tuple[int, str]] = []
+
+    def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float) -> bool | None:
+        self.asked.append((slot, question))
+        if self.answer is not None:
+            given = self.answer(slot, question)
+            return given if isinstance(given, bool) or given is None else bool(given)
+        return self.yes
+
+    def ask_number(self, slot: int, question: str, image: Path | None, timeout: float) -> float | None:
+        self.asked.append((slot, question))
+        if self.answer is not None:
+            given = self.answer(slot, question)
+            return None if given is None or isinstance(given, bool) else float(given)
+        return self.number
+
+
+class TerminalPrompter:
+    """Asks on a terminal, one prompt at a time (slots wait their turn); a line read after the time-out is dropped."""
+
+    def __init__(self, *, read: TextIO | None = None, write: TextIO | None = None) -> None:
+        self._in = read or sys.stdin
+        self._out = write or sys.stdout
+        self._one_at_a_time = threading.Lock()
+
+    def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float) -> bool | None:
+        while True:
+            text = self._ask(slot, f"{question} [y/n]", image, timeout)
+            if text is None:
+                return None
+            if text.lower() in ("y", "yes"):
+                return True
+            if text.lower() in ("n", "no"):
+                return False
+            self._say("Answer y or n.")
+
+    def ask_number(self, slot: int, question: str, image: Path | None, timeout: float) -> float | None:
+        while True:
+            text = self._ask(slot, question, image, timeout)
+            if text is None:
+                return None
+            try:
+                return float(text.replace(",", "."))
+            except ValueError:
+                self._say(f"{text!r} is not a number; type a number such as 3.3.")
+
+    def _say(self, text: str) -> None:
+        print(text, file=self._out, flush=True)
+
+    def _ask(self, slot: int, question: str, image: Path | None, timeout: float) -> str | None:
+        with self._one_at_a_time:
+            seen = f" (picture: {image})" if image else ""
+            self._say(f"Slot {slot + 1}: {question}{seen} — answer within {timeout:.0f} s")
+            answers: queue.Queue[str | None] = queue.Queue(maxsize=1)
+
+            def read() -> None:
+                line = self._in.readline()
+                answers.put(line.strip() if line else None)
+
+            threading.Thread(target=read, name="prompt", daemon=True).start()
+            try:
+                return answers.get(timeout=timeout)
+            except queue.Empty:
+                self._say(f"Slot {slot + 1}: no answer within {timeout:.0f} s; the test fails.")
+                return None
