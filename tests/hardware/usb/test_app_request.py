@@ -81,7 +81,7 @@ def test_a_fifth_request_waits_for_one_of_four_in_flight(
     def silent() -> None:
         try:
             ask(control, "battery", timeout=1.0)
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+        except BaseException as exc:  # collected for the assertion below
             failures.append(exc)
 
     threads = [threading.Thread(target=silent) for _ in range(4)]
