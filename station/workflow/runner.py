@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, cast
+from typing import Any
 
 from hardware.identifiers import LabelScan
 from hardware.progress import Cancelled, CancelToken
@@ -35,7 +35,7 @@ from station.workflow.lot import PreparedLot
 from station.workflow.outcome import UnitFailure, UnitResult
 from station.workflow.scan_check import MisScan
 from station.workflow.test_prompts import NoOperator, Prompter
-from station.workflow.test_stage import FixtureLink, TestStage
+from station.workflow.test_stage import TestStage
 from station.workflow.unit_steps import StepRecorder, UnitContext
 
 FIND_TIMEOUT_S = 5.0
@@ -80,7 +80,7 @@ class UnitRunner:
             device_os_bundle=prepared.device_os_bundle,
         )
         self.test_stage = None if prepared.profile.tests is None else TestStage(
-            prepared.profile.tests, link=cast(FixtureLink, link), units=units, measurements=MeasurementTable(units.db),
+            prepared.profile.tests, link=link, units=units, measurements=MeasurementTable(units.db),
             recorder=self.recorder, prompter=prompter or NoOperator(), clock=clock,
         )
         """The tests on the fixture (None without [tests]); TestPlanError here when the test firmware is refused."""

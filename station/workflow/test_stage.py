@@ -16,25 +16,24 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from hardware.errors import HardwareError
 from hardware.firmware import FirmwareModule, load_module, validate_for
-from hardware.identifiers import DeviceId
-from hardware.progress import CancelToken, ProgressCallback, ProgressEvent
+from hardware.progress import ProgressEvent
 from station.config.limits import KnownValue
 from station.config.tests import Measurement, OnFailure, PromptKind, TestPlan, TestSpec
 from station.errors import StationError
 from station.records.measurement_table import MeasurementOutcome, MeasurementRow, MeasurementTable
 from station.records.reason_code import ReasonCode
 from station.records.unit_table import UnitTable
-from station.workflow.device import DeviceFacts, FlashReport
+from station.workflow.device import DeviceFacts, DeviceLink
 from station.workflow.events import EventKind
 from station.workflow.outcome import UnitFailure
 from station.workflow.test_prompts import Prompter
 from station.workflow.unit_steps import StepRecorder, UnitContext
 
-__all__ = ["FixtureLink", "Prompter", "TestPlanError", "TestStage", "test_firmware_manifest"]
+__all__ = ["Prompter", "TestPlanError", "TestStage", "test_firmware_manifest"]
 
 TEST_FIRMWARE_MARKER = b"PSTEST-FW1"
 """Test firmware carries this ASCII marker followed by a JSON manifest (docs/fixture-protocol.md)."""
@@ -44,26 +43,6 @@ class TestPlanError(StationError):
     """The profile's test firmware cannot be used (missing, not pinned, not test firmware)."""
 
     __test__ = False
-
-
-class FixtureLink(Protocol):
-    """What the test stage needs from the device link (station.workflow.device.DeviceLink has it)."""
-
-    def identify(self, device_id: DeviceId) -> DeviceFacts:
-        ...
-
-    def flash_user_part(
-        self, device_id: DeviceId, module: FirmwareModule, progress: ProgressCallback, cancel: CancelToken
-    ) -> FlashReport:
-        ...
-
-    def app_request(self, device_id: DeviceId, payload: bytes, *, timeout: float) -> bytes:
-        """Control request 10 (APP_CUSTOM) with ``payload``; the reply's payload. Raises on a non-zero result."""
-        ...
-
-    def signal(self, device_id: DeviceId, on: bool) -> None:
-        """Make the unit signal (requests 230/231) so the operator knows which slot asks."""
-        ...
 
 
 def test_firmware_manifest(module: FirmwareModule) -> dict[str, Any] | None:
@@ -115,7 +94,7 @@ class TestStage:
 
     __test__ = False
 
-    def __init__(self, plan: TestPlan, *, link: FixtureLink, units: UnitTable, measurements: MeasurementTable,
+    def __init__(self, plan: TestPlan, *, link: DeviceLink, units: UnitTable, measurements: MeasurementTable,
                  recorder: StepRecorder, prompter: Prompter, clock: Callable[[], float] = time.monotonic) -> None:
         self.plan = plan
         self.module = load_test_firmware(plan)
@@ -217,9 +196,9 @@ class TestStage:
             payload = self.link.app_request(facts.device_id, json.dumps(spec.request).encode("utf-8"),
                                             timeout=spec.timeout_s)
         except HardwareError as exc:
-            run.no_reply = True
-            self._unset(run, wall, self.clock() - started,
-                        f"Test {spec.name}: no answer from the unit ({exc}).")
+            run.no_reply = _lost(exc)
+            said = "no answer from the unit" if run.no_reply else "the unit refused the request"
+            self._unset(run, wall, self.clock() - started, f"Test {spec.name}: {said} ({exc}).")
             return
         duration = self.clock() - started
         try:
@@ -302,6 +281,13 @@ class TestStage:
                            message=text + (" — marginal" if row.marginal else ""),
                            data={"test": row.test, "measurement": row.name, "value": row.value, "units": row.units,
                                  "limits": row.validator, "marginal": row.marginal, "outcome": row.outcome.value})
+
+
+def _lost(exc: BaseException) -> bool:
+    """A unit that did not answer (silent past the time-out, reset or unplugged) rather than one that refused.
+    Matched by class name (hardware.usb.errors) so this module does not import the USB stack."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"AppRequestTimeout", "AppRequestLost", "RequestTimeoutError", "DeviceNotFoundError"})
 
 
 def _shown(value: Any) -> str:
