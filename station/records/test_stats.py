@@ -51,6 +51,16 @@ def measurement_stats(records: Sequence[MeasurementRecord]) -> list[MeasurementS
     return [_stats(test, name, rows) for (test, name), rows in groups.items()]
 
 
+def failures_by_test(records: Sequence[MeasurementRecord]) -> list[tuple[str, int]]:
+    """Failed attempts per test (a test failed in an attempt when any of its measurements did not pass), most
+    first: the Pareto of the lot view and ``lot tests``."""
+    failed = {(r.unit_id, r.attempt, r.test) for r in records if r.outcome is not MeasurementOutcome.PASS}
+    counts: dict[str, int] = {}
+    for _, _, test in failed:
+        counts[test] = counts.get(test, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
 def cpk(values: Sequence[float], lower: float | None, upper: float | None) -> float | None:
     if len(values) < 2 or (lower is None and upper is None):
         return None
