@@ -142,3 +142,27 @@ def test_tests_without_test_firmware_are_refused(tmp_path: Path) -> None:
 def test_a_missing_tests_file_is_one_sentence(tmp_path: Path) -> None:
     with pytest.raises(ProfileError, match="tests file .*nope.toml does not exist"):
         load(tmp_path, 'tests = "nope.toml"\n' + BASE)
+
+
+def test_the_example_profile_with_tests_loads_and_pins_the_test_firmware_it_names() -> None:
+    from station.workflow.test_stage import load_test_firmware, test_firmware_manifest
+
+    path = Path(__file__).parents[3] / "fixtures" / "profiles" / "boron-with-tests.toml"
+    plan = load_profile(path).tests
+    assert plan is not None and len(plan.tests) == 11 and plan.tests[-1].prompt is not None
+    module = load_test_firmware(plan)
+    assert test_firmware_manifest(module) is not None
+
+
+def test_product_firmware_named_as_test_firmware_is_refused(tmp_path: Path) -> None:
+    import hashlib
+    import shutil
+
+    from station.workflow.test_stage import TestPlanError, load_test_firmware
+
+    product = Path(__file__).parents[3] / "fixtures" / "firmware" / "boron-user.bin"
+    shutil.copy(product, tmp_path / "test.bin")
+    sha = hashlib.sha256(product.read_bytes()).hexdigest()
+    plan = load(tmp_path, BASE + TESTS.replace(SHA + '" }', sha + '" }')).tests  # type: ignore[attr-defined]
+    with pytest.raises(TestPlanError, match="is not test firmware"):
+        load_test_firmware(plan)
