@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
+from hardware.firmware import load_module
 from hardware.simulated import SimulatedDevice, usb_backend
 from hardware.simulated.usb_function import usb_function
-from hardware.usb import DeviceControl, HostTiming
+from hardware.usb import DeviceControl, HostTiming, UsbDevice, flash_user_firmware, open_control
 from hardware.usb.app_request import AppReply, app_request_error, send_app_request
 from hardware.usb.errors import AppRequestFailed, AppRequestLost, AppRequestTimeout, AppRequestTooLarge
 from hardware.usb.protocol import ResultCode
@@ -166,3 +167,21 @@ def test_the_usb_link_names_a_non_zero_result(boron: SimulatedDevice, timing: Ho
     with pytest.raises(AppRequestFailed, match=r"NOT_SUPPORTED \(-120\).*flash the test firmware") as caught:
         link.app_request(boron.device_id, b'{"op": "is_ready"}', timeout=5.0)
     assert caught.value.result == ResultCode.NOT_SUPPORTED
+
+
+@pytest.mark.parametrize("platform", ["argon", "p2"])
+def test_test_firmware_flashed_over_dfu_answers_and_product_firmware_flashed_after_it_does_not(
+    platform: str,
+    device_factory: Callable[..., SimulatedDevice],
+    open_usb: Callable[[SimulatedDevice], UsbDevice],
+    timing: HostTiming,
+) -> None:
+    device = device_factory(platform)
+    flashed = flash_user_firmware(open_usb(device), load_module(FIRMWARE / f"{platform}-test.bin"), timing=timing)
+    reply = send_app_request(open_control(flashed.device, timing).channel, b'{"op": "hw_version"}', timeout=5.0)
+    flashed.device.close()
+    assert reply.ok and json.loads(reply.data) == {"pass": True, "hw_version": 7}
+    product = flash_user_firmware(open_usb(device), load_module(FIRMWARE / f"{platform}-user.bin"), timing=timing)
+    reply = send_app_request(open_control(product.device, timing).channel, b'{"op": "hw_version"}', timeout=5.0)
+    product.device.close()
+    assert reply == AppReply(ResultCode.NOT_SUPPORTED, b"")
