@@ -1,6 +1,6 @@
 """What the operator sees of the test stage: each slot shows the running test "n of m: name", the failed measurement
 with its value and limits, marginal passes; the lot bar shows failures by test; and on a simulated line a prompt
-answered No from the keyboard fails the unit."""
+answered No from the keyboard fails the unit, and engineer mode's Tests tab counts it."""
 
 from __future__ import annotations
 
@@ -129,6 +129,15 @@ def test_a_prompt_answered_no_with_the_keyboard_fails_the_unit_and_the_lot_bar_c
         assert "led" in window.panels[0].text()
         qtbot.waitUntil(lambda: window.lot_bar.test_failures.isVisible(), timeout=15000)
         assert window.lot_bar.test_failures.text() == "Test failures: led 1"
+        window.open_engineer_mode()  # no PIN in this profile
+        qtbot.waitUntil(lambda: window.engineer_dialog is not None and window.engineer_dialog.isVisible())
+        assert window.engineer_dialog is not None
+        tests = window.engineer_dialog.tests
+        window.engineer_dialog.tabs.setCurrentWidget(tests)
+        qtbot.waitUntil(lambda: tests.table.rowCount() > 0, timeout=15000)
+        assert tests.failures.text() == "Failures by test: led 1"
+        rows = {tests.table.item(r, 0).text(): tests.table.item(r, 3).text() for r in range(tests.table.rowCount())}
+        assert rows["led"] == "1" and rows["ready"] == "0"
     finally:
         line.close()
 
