@@ -122,7 +122,8 @@ class SlotState:
         if self.phase is not Phase.RUNNING:
             return ""
         if self.step == "tests" and self.test:
-            return f"Test {self.test_number} of {self.test_count}: {self.test}"
+            running = f"Test {self.test_number} of {self.test_count}: {self.test}"
+            return f"{running} ({self.detail})" if self.detail else running
         words = step_words(self.step) or "Starting…"
         return f"{words} ({self.detail})" if self.detail else words
 
@@ -186,6 +187,8 @@ class SlotState:
         if kind is EventKind.TEST_STARTED:
             return replace(self, test=event.message or str(event.data.get("test", "")), test_number=event.done,
                            test_count=event.total, detail="", done=0, total=0, eta_seconds=None)
+        if kind is EventKind.PROMPT_ASKED:
+            return replace(self, detail="waiting for your answer")
         if kind is EventKind.MEASUREMENT:
             return self._measured(event)
         if kind is EventKind.TEST_FINISHED and event.status == "pass" and event.data.get("test") == self.failed_test:
@@ -204,6 +207,8 @@ class SlotState:
         return self
 
     def _measured(self, event: UnitEvent) -> SlotState:
+        if self.detail:  # an answered prompt: the slot no longer waits
+            return replace(self, detail="")._measured(event)
         data = event.data
         name = " ".join(str(part) for part in (data.get("test"), data.get("measurement")) if part)
         if event.status == "fail":

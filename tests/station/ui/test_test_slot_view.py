@@ -46,6 +46,14 @@ def test_the_slot_shows_which_test_runs_n_of_m() -> None:
     assert state.step_text == "Test 2 of 5: battery"
 
 
+def test_a_prompt_says_the_slot_waits_for_the_operator() -> None:
+    state = running().apply(event(EventKind.TEST_STARTED, message="led", done=3, total=3, data={"test": "led"}))
+    state = state.apply(event(EventKind.PROMPT_ASKED, message="Is the LED green?", data={"test": "led"}))
+    assert state.step_text == "Test 3 of 3: led (waiting for your answer)"
+    answered = state.apply(event(EventKind.MEASUREMENT, status="pass", data={"test": "led"}))
+    assert answered.step_text == "Test 3 of 3: led"
+
+
 def test_the_test_firmware_flash_is_named() -> None:
     state = running().apply(UnitEvent(EventKind.STEP_STARTED, 0, KEY, step="test_firmware"))
     assert state.step_text == "Flashing the test firmware"
@@ -122,7 +130,7 @@ def test_a_prompt_answered_no_with_the_keyboard_fails_the_unit_and_the_lot_bar_c
         qtbot.waitUntil(lambda: 0 in window.prompter.dialogs, timeout=30000)
         dialog = window.prompter.dialogs[0]
         assert dialog.question.text() == "Is the LED green?"
-        assert window.panels[0].state.step_text == "Test 2 of 2: led"
+        assert window.panels[0].state.step_text == "Test 2 of 2: led (waiting for your answer)"
         assert device.signalling  # the unit blinks while the operator is asked
         qtbot.keyClick(dialog, Qt.Key.Key_N)
         qtbot.waitUntil(lambda: window.panels[0].state.phase is Phase.FAIL, timeout=30000)
