@@ -192,8 +192,9 @@ class UnitRunner:
         """Flash the test firmware and run the tests; the unit's facts afterwards (it runs the test firmware now,
         so the product firmware's flash step must not take it for the product firmware)."""
         self._device_step(ctx, "test_firmware", lambda: stage.flash(ctx, facts))
+        facts = ctx.facts or facts
         self._device_step(ctx, "tests", lambda: stage.run(ctx, facts))
-        return ctx.facts or facts
+        return facts
 
     def _device_step(self, ctx: UnitContext, step: str, work: Callable[[], Any]) -> Any:
         with self.recorder.recorded(ctx, step) as detail:

@@ -12,6 +12,7 @@ a unit that resets, vanishes or stays silent fails that test within its time-out
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from station.errors import StationError
 from station.records.measurement_table import MeasurementOutcome, MeasurementRow, MeasurementTable
 from station.records.reason_code import ReasonCode
 from station.records.unit_table import UnitTable
-from station.workflow.device import DeviceFacts, DeviceLink
+from station.workflow.device import DeviceFacts, DeviceLink, UserPart
 from station.workflow.events import EventKind
 from station.workflow.outcome import UnitFailure
 from station.workflow.test_prompts import Prompter
@@ -129,6 +130,10 @@ class TestStage:
                                done=event.done, total=event.total, eta_seconds=eta)
 
         report = self.link.flash_user_part(facts.device_id, self.module, progress, ctx.cancel)
+        # flash_user_part confirmed the unit runs it: what the product firmware's flash step compares with, so
+        # it never takes the unit for one already running the product firmware.
+        ctx.facts = dataclasses.replace(facts, user_part=UserPart(
+            version=self.module.version, sha256=self.module.sha256, size=self.module.file_size, valid=True))
         return {"bytes": report.bytes_written, "seconds": round(report.seconds, 3),
                 "test_firmware": self.manifest.get("name"), "version": self.manifest.get("version")}
 
@@ -165,8 +170,6 @@ class TestStage:
                 "Set the unit aside for repair; scan its label again to retest it after repair.",
                 code=ReasonCode.TEST_NO_REPLY if first.no_reply else ReasonCode.TEST_FAILED,
             )
-        # The unit runs the test firmware now: what the product firmware's flash step compares with.
-        ctx.facts = self.link.identify(facts.device_id)
         return {"passed": passed, "tests_hash": self.plan.version, "attempt": attempt}
 
     def _test(self, ctx: UnitContext, facts: DeviceFacts, spec: TestSpec, known: dict[KnownValue, str | None],
