@@ -174,13 +174,44 @@ def test_a_unit_that_resets_or_stays_silent_fails_that_test_within_its_timeout(t
     assert not cloud_calls_about(tsim, device.device_id.value)
 
 
-def test_a_garbled_reply_fails_the_test_and_a_retry_can_pass(tsim: SimulatedLine) -> None:
+def test_a_garbled_reply_fails_the_test_after_its_retries(tsim: SimulatedLine, events: list[UnitEvent]) -> None:
     with_tests(tsim, retries=1)
     device = tsim.devices[0]
     device.test_faults = {"battery": "garbled"}
-    with make_line(tsim) as line:
+    with make_line(tsim, events) as line:
         result = line.scan(device.label).result(timeout=60)
     assert result.state is UnitState.FAIL and "not a JSON object" in result.reason
+    tries = [e.data["attempt"] for e in events if e.kind is EventKind.TEST_STARTED and e.message == "battery"]
+    assert tries == [1, 2]
+
+
+def test_a_number_prompt_is_judged_against_its_limit(tsim: SimulatedLine) -> None:
+    with_tests(tsim, extra="""
+[[tests.test]]
+name = "current"
+prompt = { question = "Supply current (mA)?", kind = "number", timeout_s = 5 }
+
+[[tests.test.measurement]]
+name = "supply_current"
+units = "mA"
+lower = 10
+upper = 40
+""")
+    device = tsim.devices[0]
+    with make_line(tsim) as line:
+        line.runner.prompter = FixedAnswers(number=55.0)
+        result = line.scan(device.label).result(timeout=60)
+        [current] = [m for m in line.journal.measurement_table.of_lot(line.lot) if m.name == "supply_current"]
+    assert result.state is UnitState.FAIL and "supply_current = 55 mA, limit 10 <= x <= 40" in result.reason
+    assert current.value == 55.0 and current.outcome is MeasurementOutcome.FAIL
+
+
+def test_a_prompt_nobody_answers_fails_the_test(tsim: SimulatedLine) -> None:
+    with_tests(tsim, extra=LED)
+    device = tsim.devices[0]
+    with make_line(tsim) as line:  # no prompter given: the station has no one to ask
+        result = line.scan(device.label).result(timeout=60)
+    assert result.state is UnitState.FAIL and "no answer from the operator" in result.reason
 
 
 def test_a_prompt_answered_no_fails_the_unit_and_the_unit_signals_while_asked(tsim: SimulatedLine,
