@@ -169,7 +169,12 @@ def main() -> int:
           f"mean cycle {statistics.mean(one_cycles):6.2f} s  failed {one_failed}")
     print(f"4 slots: {4 * args.units:3d} units in {four_wall:7.1f} s  {four_uph:8.0f} units/hour  "
           f"mean cycle {statistics.mean(four_cycles):6.2f} s  failed {four_failed}")
-    print(f"cycle time / pure flash time (1 slot)         {statistics.mean(one_cycles) / flash:8.2f}   goal <= 1.10")
+    if args.tests:  # two flashes (test, then product firmware) and the device's test time are the floor
+        floor = 2 * flash + device_test_s
+        print(f"cycle time / (2 flashes + device test time)    {statistics.mean(one_cycles) / floor:8.2f}")
+    else:
+        print(f"cycle time / pure flash time (1 slot)         {statistics.mean(one_cycles) / flash:8.2f}   "
+              "goal <= 1.10")
     print(f"4-slot throughput / 1-slot throughput          {four_uph / one_uph:8.2f}   goal >= 3.5")
     per_unit = four_requests / (4 * args.units)
     budget = per_unit * four_uph * PER_IP_WINDOW_S / 3600 / PER_IP_BUDGET
