@@ -16,6 +16,7 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +78,24 @@ def load_test_firmware(plan: TestPlan) -> FirmwareModule:
     return module
 
 
+class _Journalling:
+    """One unit's measurements on their way to the journal: one test's rows written while the next test runs, in
+    order, at most one write in flight; ``wait`` returns once every write is durable (or raises its JournalError)."""
+
+    def __init__(self, pool: ThreadPoolExecutor, table: MeasurementTable, unit_id: int, attempt: int) -> None:
+        self._pool, self._table, self._unit_id, self._attempt = pool, table, unit_id, attempt
+        self._pending: Future[None] | None = None
+
+    def write(self, rows: list[MeasurementRow]) -> None:
+        self.wait()
+        self._pending = self._pool.submit(self._table.record, self._unit_id, self._attempt, rows)
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+
 @dataclass
 class _TestRun:
     """How one test of one attempt went."""
@@ -106,6 +125,7 @@ class TestStage:
         self.recorder = recorder
         self.prompter = prompter
         self.clock = clock
+        self._journal_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="test-journal")
 
     def flash(self, ctx: UnitContext, facts: DeviceFacts) -> dict[str, Any]:
         """Validate the test firmware for this unit, as the product firmware is, and flash it."""
@@ -139,29 +159,34 @@ class TestStage:
 
     def run(self, ctx: UnitContext, facts: DeviceFacts) -> dict[str, Any]:
         """Every test in order (stopping at the first failure when the profile says so); UnitFailure naming the
-        failed tests when any failed. Each test's measurements are journalled before the next test starts."""
+        failed tests when any failed. Each test's measurements are journalled while the next test runs on the device
+        (the device's time hides the disk's), and all of them are durable before the stage ends, however it ends."""
         known = {KnownValue.LABEL_SERIAL: ctx.label.serial.value, KnownValue.DEVICE_ID: facts.device_id.value,
                  KnownValue.ICCID: facts.iccid.value if facts.iccid else None}
         attempt = ctx.unit.attempts
         total = len(self.plan.tests)
         failed: list[_TestRun] = []
         passed: list[str] = []
-        for number, spec in enumerate(self.plan.tests, start=1):
-            ctx.cancel.raise_if_cancelled("testing")
-            run = self._test(ctx, facts, spec, known, number, total)
-            self.measurements.record(ctx.unit.id, attempt, run.rows)
-            for row in run.rows:
-                self._announce(ctx, row)
-            self.recorder.emit(ctx, EventKind.TEST_FINISHED, step="tests", status="fail" if run.failure else "pass",
-                               message=run.failure or "", done=number, total=total,
-                               data={"test": spec.name, "tries": run.tries,
-                                     "seconds": round(run.seconds, 3)})
-            if run.failure is None:
-                passed.append(spec.name)
-                continue
-            failed.append(run)
-            if self.plan.on_failure is OnFailure.STOP:
-                break
+        journal = _Journalling(self._journal_pool, self.measurements, ctx.unit.id, attempt)
+        try:
+            for number, spec in enumerate(self.plan.tests, start=1):
+                ctx.cancel.raise_if_cancelled("testing")
+                run = self._test(ctx, facts, spec, known, number, total)
+                journal.write(run.rows)
+                for row in run.rows:
+                    self._announce(ctx, row)
+                self.recorder.emit(ctx, EventKind.TEST_FINISHED, step="tests",
+                                   status="fail" if run.failure else "pass", message=run.failure or "", done=number,
+                                   total=total, data={"test": spec.name, "tries": run.tries,
+                                                      "seconds": round(run.seconds, 3)})
+                if run.failure is None:
+                    passed.append(spec.name)
+                    continue
+                failed.append(run)
+                if self.plan.on_failure is OnFailure.STOP:
+                    break
+        finally:
+            journal.wait()
         if failed:
             first = failed[0]
             more = f" ({len(failed) - 1} more test{'s' if len(failed) > 2 else ''} failed)" if len(failed) > 1 else ""
