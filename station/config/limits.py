@@ -91,7 +91,12 @@ class Limit:
             text += f" <= {_num(self.upper)}" if self.upper is not None else ""
             return text
         if self.kind is ValidatorKind.EQUALS:
-            return f"'x' is equal to '{_text(self.expected)}'"
+            # OpenHTF's equals(): a number is a one-point range, a text a whole-text regex, anything else Equals.
+            if isinstance(self.expected, int | float) and not isinstance(self.expected, bool):
+                return f"x == {_num(self.expected)}"
+            if isinstance(self.expected, str):
+                return f"'x' matches /^{re.escape(self.expected)}$/"
+            return f"'x' is equal to '{self.expected}'"
         if self.kind is ValidatorKind.ONE_OF:
             return "'x' is one of " + ", ".join(f"'{_text(c)}'" for c in self.choices)
         if self.kind is ValidatorKind.MATCHES:

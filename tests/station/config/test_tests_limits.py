@@ -39,3 +39,10 @@ def test_equals_known_compares_with_what_the_station_knows() -> None:
     wrong = limit.judge("P046AB0000000000", KNOWN)
     assert not wrong.passed and "P046AB1234567890" in wrong.why
     assert not Limit(ValidatorKind.EQUALS_KNOWN, known=KnownValue.ICCID).judge("89", KNOWN).passed
+
+
+def test_equals_is_described_as_openhtf_describes_it() -> None:
+    assert Limit(ValidatorKind.EQUALS, expected=[]).describe() == "'x' is equal to '[]'"
+    assert Limit(ValidatorKind.EQUALS, expected=7).describe() == "x == 7"
+    assert Limit(ValidatorKind.EQUALS, expected="P0.1").describe() == "'x' matches /^P0\\.1$/"
+    assert Limit(ValidatorKind.EQUALS, expected=True).describe() == "'x' is equal to 'True'"

@@ -60,6 +60,13 @@ def test_each_attempt_is_an_openhtf_test_record_with_one_phase_per_test(journal_
     assert loopback["measurements"]["failed_pins"]["measured_value"] == []
     assert second["metadata"]["test_version"] == "ab" * 32 and second["metadata"]["attempt"] == 2
     json.dumps(second)  # only base types
+    # The keys OpenHTF 1.6.3's OutputToJSON writes for a test record and a phase (measurements add "marginal").
+    assert set(second) == {"branches", "code_info", "diagnosers", "diagnoses", "dut_id", "end_time_millis",
+                           "log_records", "marginal", "metadata", "outcome", "outcome_details", "phases",
+                           "start_time_millis", "station_id", "subtests"}
+    assert set(battery) == {"attachments", "codeinfo", "descriptor_id", "diagnosers", "diagnosis_results",
+                            "end_time_millis", "failure_diagnosis_results", "marginal", "measurements", "name",
+                            "options", "outcome", "result", "start_time_millis", "subtest_name"}
 
 
 def test_a_measurement_never_taken_has_no_value_and_errors_the_phase(journal_path: Path) -> None:
