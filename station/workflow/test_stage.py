@@ -237,6 +237,8 @@ class TestStage:
             self._unset(run, wall, duration, f"Test {spec.name}: the unit's reply is not a JSON object "
                         f"({payload[:60]!r}).")
             return
+        if reply.get("pass") is False:  # the device's own verdict, with its reasons, comes first
+            run.failure = f"Test {spec.name}: the unit reported the test failed{_errors(reply)}."
         for measurement in spec.measurements:
             if measurement.read not in reply:
                 run.rows.append(self._row(spec, measurement, None, MeasurementOutcome.UNSET, False, wall, duration))
@@ -244,8 +246,6 @@ class TestStage:
                                               f"{measurement.name}{_errors(reply)}.")
                 continue
             self._judge(run, measurement, reply[measurement.read], known, wall, duration)
-        if reply.get("pass") is False and run.failure is None:
-            run.failure = f"Test {spec.name}: the unit reported the test failed{_errors(reply)}."
 
     def _ask(self, ctx: UnitContext, facts: DeviceFacts, run: _TestRun, known: dict[KnownValue, str | None]) -> None:
         prompt = run.spec.prompt

@@ -273,3 +273,15 @@ def test_a_serial_read_back_unlike_the_label_is_caught(tsim: SimulatedLine) -> N
         result = line.scan(device.label).result(timeout=60)
     assert result.state is UnitState.FAIL and result.reason_code == ReasonCode.TEST_FAILED.value
     assert "serial_number" in result.reason and device.serial.value in result.reason  # type: ignore[union-attr]
+
+
+def test_a_test_the_unit_itself_fails_names_the_units_reason(tsim: SimulatedLine) -> None:
+    with_tests(tsim, on_failure="continue")
+    device = tsim.devices[0]
+    device.test_faults = {"gpio_loopback": "out_of_range"}
+    with make_line(tsim) as line:
+        result = line.scan(device.label).result(timeout=60)
+        [pins] = [m for m in line.journal.measurement_table.of_lot(line.lot) if m.name == "failed_pins"]
+    assert result.state is UnitState.FAIL and result.reason_code == ReasonCode.TEST_FAILED.value
+    assert "Test loopback: the unit reported the test failed: failed_pins: pins 3, 7" in result.reason
+    assert pins.value == [3, 7] and pins.outcome is MeasurementOutcome.FAIL
