@@ -285,3 +285,34 @@ def test_a_test_the_unit_itself_fails_names_the_units_reason(tsim: SimulatedLine
     assert result.state is UnitState.FAIL and result.reason_code == ReasonCode.TEST_FAILED.value
     assert "Test loopback: the unit reported the test failed: failed_pins: pins 3, 7" in result.reason
     assert pins.value == [3, 7] and pins.outcome is MeasurementOutcome.FAIL
+
+
+def test_on_two_slots_only_the_unit_that_passed_its_tests_reaches_the_cloud(tmp_path: Path) -> None:
+    sim = build_simulated_line(tmp_path / "two", platform="boron", devices=2)
+    try:
+        with_tests(sim)
+        bad, good = sim.devices
+        bad.test_faults = {"battery": "out_of_range"}
+        with make_line(sim) as line:
+            sim.emulator.clear_request_log()
+            futures = [line.scan(bad.label, slot=0), line.scan(good.label, slot=1)]
+            results = [f.result(timeout=90) for f in futures]
+        assert [r.state for r in results] == [UnitState.FAIL, UnitState.PASS], [r.reason for r in results]
+        assert not cloud_calls_about(sim, bad.device_id.value, bad.iccid.value)  # type: ignore[union-attr]
+        assert cloud_calls_about(sim, good.device_id.value)
+    finally:
+        sim.close()
+
+
+def test_a_unit_that_reset_mid_test_is_retested_on_a_rescan_and_passes(tsim: SimulatedLine) -> None:
+    with_tests(tsim, timeout=1.5)
+    device = tsim.devices[0]
+    device.test_faults = {"temperature": "reset", "battery": "reset"}
+    with make_line(tsim) as line:
+        first = line.scan(device.label).result(timeout=60)
+        device.test_faults = {}
+        second = line.scan(device.label).result(timeout=60)
+        unit = line.journal.unit_table.by_key(line.lot, device.serial.value)  # type: ignore[union-attr]
+    assert first.state is UnitState.FAIL and first.reason_code == ReasonCode.TEST_NO_REPLY.value
+    assert second.state is UnitState.PASS, second.reason
+    assert unit is not None and unit.attempts == 2 and unit.first_result == "FAIL"
