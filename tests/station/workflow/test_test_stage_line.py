@@ -316,3 +316,12 @@ def test_a_unit_that_reset_mid_test_is_retested_on_a_rescan_and_passes(tsim: Sim
     assert first.state is UnitState.FAIL and first.reason_code == ReasonCode.TEST_NO_REPLY.value
     assert second.state is UnitState.PASS, second.reason
     assert unit is not None and unit.attempts == 2 and unit.first_result == "FAIL"
+
+
+def test_a_line_whose_test_firmware_does_not_match_its_pin_does_not_start(tsim: SimulatedLine) -> None:
+    from station.workflow.test_stage import TestPlanError
+
+    with_tests(tsim)
+    (tsim.workdir / "boron-test.bin").write_bytes((FIXTURES / "boron-user.bin").read_bytes())
+    with pytest.raises(TestPlanError, match="has SHA-256 .* but the profile pins"):
+        make_line(tsim)
