@@ -2,7 +2,8 @@
 
 One row per measurement, its columns those Google's MfgEvent measurement maps onto a table (name, status, numeric
 value, minimum, maximum, marginal minimum and maximum, text value, unit): a number goes to ``value_num``, any other
-value to ``value_text`` (a text as it is; true/false or a list as JSON), so statistics read numbers without parsing.
+value to ``value_text`` (a text as it is; true/false or a list as JSON; a whole number also as its digits, so it
+reads back as the device sent it), so statistics read numbers without parsing.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class MeasurementRecord:
     def value(self) -> Any:
         """The measured value as the device gave it (None when it was never measured)."""
         if self.value_num is not None:
+            if self.value_text is not None and self.value_text.lstrip("-").isdigit():
+                return int(self.value_text)  # a whole number as the device sent it (-71, not -71.0)
             return self.value_num
         text = self.value_text
         if text is None:
@@ -129,8 +132,10 @@ class MeasurementTable:
 def _columns(value: Any) -> tuple[float | None, str | None]:
     if value is None:
         return None, None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value), None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value), str(value)
+    if isinstance(value, float):
+        return value, None
     if isinstance(value, str):
         return None, value
     return None, json.dumps(value, default=str)

@@ -23,16 +23,18 @@ def test_measurements_of_each_attempt_survive_reopening_the_journal(tmp_path: Pa
         journal.measurement_table.record(unit.id, 1, [row("voltage", 3.2, MeasurementOutcome.FAIL)])
         journal.measurement_table.record(unit.id, 2, [row("voltage", 3.65, marginal=True),
                                                       row("pins", [], MeasurementOutcome.PASS),
-                                                      row("serial", "P046AB1234567890")])
+                                                      row("serial", "P046AB1234567890"), row("rssi", -71)])
         journal.unit_table.update(unit.id, tests_hash="ab" * 32)
     with Journal(path) as journal:
         records = journal.measurement_table.of_unit(unit.id)
         assert [(r.attempt, r.name, r.value, r.outcome) for r in records] == [
             (1, "voltage", 3.2, MeasurementOutcome.FAIL), (2, "voltage", 3.65, MeasurementOutcome.PASS),
-            (2, "pins", [], MeasurementOutcome.PASS), (2, "serial", "P046AB1234567890", MeasurementOutcome.PASS)]
+            (2, "pins", [], MeasurementOutcome.PASS), (2, "serial", "P046AB1234567890", MeasurementOutcome.PASS),
+            (2, "rssi", -71, MeasurementOutcome.PASS)]
+        assert isinstance(records[-1].value, int) and records[-1].value_num == -71.0
         assert records[1].marginal and records[1].lower == 3.6 and records[1].units == "V"
         assert [r.name for r in journal.measurement_table.of_unit(unit.id, attempt=1)] == ["voltage"]
-        assert len(journal.measurement_table.of_lot("L1")) == 4
+        assert len(journal.measurement_table.of_lot("L1")) == 5
         assert journal.unit_table.get(unit.id).tests_hash == "ab" * 32  # type: ignore[union-attr]
 
 
