@@ -82,7 +82,7 @@ class Measurement:
 
 
 @dataclass(frozen=True)
-class Prompt:
+class PromptSpec:
     question: str
     kind: PromptKind
     image: Path | None
@@ -97,7 +97,7 @@ class TestSpec:
     timeout_s: float
     retries: int
     measurements: tuple[Measurement, ...]
-    prompt: Prompt | None = None
+    prompt: PromptSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -248,7 +248,7 @@ class _Reader:
         image = raw.get("image")
         if image is not None and (not isinstance(image, str) or not image.strip() or "\x00" in image):
             raise self.fail(where, "prompt", "image must be the name of a picture file")
-        prompt = Prompt(question=question.strip(), kind=kind,
+        prompt = PromptSpec(question=question.strip(), kind=kind,
                         image=(self.path.parent / image).resolve() if image else None,
                         timeout_s=self._seconds(raw, where, "timeout_s", DEFAULT_PROMPT_TIMEOUT_S)
                         if "timeout_s" in raw else DEFAULT_PROMPT_TIMEOUT_S)
