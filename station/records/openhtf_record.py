@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from station.files import write_text_atomically
 from station.records.measurement_table import MeasurementOutcome, MeasurementRecord
 from station.records.reason_code import ReasonCode
 from station.records.unit_table import UnitRecord
@@ -80,14 +81,15 @@ def openhtf_record(unit: UnitRecord, attempt: int, measurements: Sequence[Measur
 
 def write_openhtf_records(folder: Path, unit: UnitRecord, measurements: Sequence[MeasurementRecord], *,
                           station: str) -> list[Path]:
-    """One JSON file per attempt of ``unit`` that has measurements, named ``<serial>-attempt<N>.json``."""
+    """One JSON file per attempt of ``unit`` that has measurements, named ``<serial>-attempt<N>.json``, each written
+    whole or not at all."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for attempt in sorted({m.attempt for m in measurements}):
         record = openhtf_record(unit, attempt, measurements, station=station)
         name = "".join(c if c.isalnum() or c in "-_" else "_" for c in (unit.serial or unit.unit_key))
         path = folder / f"{name}-attempt{attempt}.json"
-        path.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        write_text_atomically(path, json.dumps(record, indent=2) + "\n")
         written.append(path)
     return written
 
