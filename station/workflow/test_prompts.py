@@ -62,12 +62,18 @@ class FixedAnswers:
 
 
 class TerminalPrompter:
-    """Asks on a terminal, one prompt at a time (slots wait their turn); a line read after the time-out is dropped."""
+    """Asks on a terminal, one prompt at a time (slots wait their turn). One reader thread reads the input for
+    every prompt, so a line typed after a time-out is dropped at the next question instead of answering it."""
+
 
     def __init__(self, *, read: TextIO | None = None, write: TextIO | None = None) -> None:
         self._in = read or sys.stdin
         self._out = write or sys.stdout
         self._one_at_a_time = threading.Lock()
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader: threading.Thread | None = None
+        self._ended = False
+        self._timed_out = False
 
     def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float) -> bool | None:
         while True:
@@ -93,19 +99,33 @@ class TerminalPrompter:
     def _say(self, text: str) -> None:
         print(text, file=self._out, flush=True)
 
+    def _read(self) -> None:
+        for line in iter(self._in.readline, ""):
+            self._lines.put(line.strip())
+        self._lines.put(None)  # the input ended: no more answers
+
     def _ask(self, slot: int, question: str, image: Path | None, timeout: float) -> str | None:
         with self._one_at_a_time:
+            if self._reader is None:
+                self._reader = threading.Thread(target=self._read, name="prompt-input", daemon=True)
+                self._reader.start()
+            while self._timed_out and not self._ended:  # a late answer to the last question answers no other
+                try:
+                    if self._lines.get_nowait() is None:
+                        self._ended = True
+                except queue.Empty:
+                    break
+            self._timed_out = False
+            if self._ended:
+                return None
             seen = f" (picture: {image})" if image else ""
             self._say(f"Slot {slot + 1}: {question}{seen} — answer within {timeout:.0f} s")
-            answers: queue.Queue[str | None] = queue.Queue(maxsize=1)
-
-            def read() -> None:
-                line = self._in.readline()
-                answers.put(line.strip() if line else None)
-
-            threading.Thread(target=read, name="prompt", daemon=True).start()
             try:
-                return answers.get(timeout=timeout)
+                answer = self._lines.get(timeout=timeout)
             except queue.Empty:
                 self._say(f"Slot {slot + 1}: no answer within {timeout:.0f} s; the test fails.")
+                self._timed_out = True
                 return None
+            if answer is None:
+                self._ended = True
+            return answer

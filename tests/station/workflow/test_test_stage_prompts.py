@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 
 from station.workflow.test_prompts import FixedAnswers, NoOperator, TerminalPrompter
 
@@ -31,6 +32,23 @@ def test_no_answer_on_the_terminal_is_none() -> None:
         os.write(write, b"late\n")  # the reader still waiting gets its line (and drops it), then all is closed
         os.close(write)
         stream.close()
+
+
+def test_a_late_answer_to_a_timed_out_question_answers_no_other() -> None:
+    read, write = os.pipe()
+    stream = os.fdopen(read)
+    prompter = TerminalPrompter(read=stream, write=io.StringIO())
+    try:
+        assert prompter.ask_yes_no(0, "First?", None, 0.05) is None
+        os.write(write, b"y\n")  # typed too late for the first question
+        deadline = time.monotonic() + 5
+        while prompter._lines.empty() and time.monotonic() < deadline:  # wait until the reader has the line
+            time.sleep(0.01)
+        assert prompter.ask_yes_no(0, "Second?", None, 0.05) is None  # the late "y" is dropped, not taken
+    finally:
+        os.close(write)
+    assert prompter.ask_yes_no(0, "Third?", None, 5) is None  # the input ended
+    stream.close()
 
 
 def test_a_closed_input_is_no_answer() -> None:
