@@ -13,16 +13,18 @@ packages (``hardware.usb``, ``hardware.serial``, ``hardware.firmware``), so a ho
 from hardware.simulated.backend import SimulatedUsbBackend, usb_backend
 from hardware.simulated.device import DeviceMode, SimulatedDevice
 from hardware.simulated.errors import SimulationError
-from hardware.simulated.faults import Faults, SerialFaults
+from hardware.simulated.faults import Faults, SerialFaults, TestFault, TestFaultKind
 from hardware.simulated.module_format import ModuleFunction
 from hardware.simulated.module_image import Dependency, ModuleImage
 from hardware.simulated.module_table import ModuleRecord
+from hardware.simulated.test_firmware import TEST_FIRMWARE_MARKER, TestFirmwareManifest
 from hardware.simulated.timing import Timing
 from hardware.simulated.wifi import StoredWifiNetwork, VisibleNetwork
 
 FaultPlan = Faults
 
 __all__ = [
+    "TEST_FIRMWARE_MARKER",
     "Dependency",
     "DeviceMode",
     "FaultPlan",
@@ -35,6 +37,9 @@ __all__ = [
     "SimulatedUsbBackend",
     "SimulationError",
     "StoredWifiNetwork",
+    "TestFault",
+    "TestFaultKind",
+    "TestFirmwareManifest",
     "Timing",
     "VisibleNetwork",
     "usb_backend",

@@ -215,7 +215,7 @@ class ControlChannel:
     def _run(self, request: _Request) -> None:
         request.reply = self._handlers.handle(request.type, bytes(request.payload))
         request.stage = _Stage.RUNNING
-        request.ready_at = time.monotonic() + self._device.timing.handler_s
+        request.ready_at = time.monotonic() + self._device.timing.handler_s + request.reply.delay_s
 
     def _finish(self, request: _Request) -> None:
         self._requests.pop(request.id, None)

@@ -82,6 +82,8 @@ class RequestType(enum.IntEnum):
     """The INIT wIndex of each request a simulated device serves."""
 
     ECHO = 1
+    APP_CUSTOM = 10
+    """Raw bytes to and from the application's handler; NOT_SUPPORTED when it has none."""
     DEVICE_ID = 20
     SERIAL_NUMBER = 21
     SYSTEM_VERSION = 30
@@ -107,6 +109,8 @@ class RequestType(enum.IntEnum):
     WIFI_LEGACY_CLEAR_CREDENTIALS = 115
     SET_CLAIM_CODE = 200
     IS_CLAIMED = 201
+    START_NYAN_SIGNAL = 230
+    STOP_NYAN_SIGNAL = 231
     START_FIRMWARE_UPDATE = 250
     FINISH_FIRMWARE_UPDATE = 251
     CANCEL_FIRMWARE_UPDATE = 252

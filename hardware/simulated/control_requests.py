@@ -31,6 +31,7 @@ from hardware.simulated.protection_facts import (
     SET_PROTECTED_STATE_FROM,
 )
 from hardware.simulated.security_module import security_mode
+from hardware.simulated.test_personality import TestPersonality
 from hardware.simulated.versions import version_tuple
 
 MODULES_FIELD_FROM = (5, 6, 0)
@@ -165,7 +166,11 @@ class ControlRequestHandlers:
             t.CLOUD_GET_STATUS: self._cloud_status,
             t.CLOUD_CONNECT: self._cloud(True),
             t.CLOUD_DISCONNECT: self._cloud(False),
+            t.APP_CUSTOM: self._app_custom,
+            t.START_NYAN_SIGNAL: self._signal(True),
+            t.STOP_NYAN_SIGNAL: self._signal(False),
         }
+        self._test = TestPersonality(device)
         board = device.board
         if board.cellular:
             self._table[t.CELLULAR_GET_ICCID] = self._iccid
@@ -284,6 +289,20 @@ class ControlRequestHandlers:
         if imei is not None and imei_reported(self._version):
             data += wire.string_field(msg.GetIccidReply.IMEI, imei.value)
         return Reply(data=data)
+
+    # --- the application: test firmware answers request 10, other firmware has no handler ------------------------
+
+    def _app_custom(self, payload: bytes) -> Reply:
+        if self._device.firmware.test_firmware is None:
+            return NOT_SUPPORTED
+        return self._test.handle(payload)
+
+    def _signal(self, on: bool) -> Handler:
+        def handler(payload: bytes) -> Reply:
+            self._device.signalling = on
+            return OK
+
+        return handler
 
     # --- normal-mode firmware update (Device OS system/src/control/storage.cpp) -----------------------------------
 

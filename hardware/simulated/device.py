@@ -26,7 +26,12 @@ Modes: ``mode`` (DeviceMode.NORMAL / LISTENING / DFU), ``safe_mode``, ``start_li
 seconds — default ``timing.reset_s`` — then drop off, boot into ``mode`` and re-enumerate after
 ``timing.reenumerate_s``), ``enter_dfu(delay=None)``, ``reboot(mode=NORMAL)`` (reset now), ``reset_pending``.
 
-Settings: ``claim_code`` / ``set_claim_code(code)``, ``claimed``, ``setup_done``, ``cloud_connected``, ``wifi``.
+Settings: ``claim_code`` / ``set_claim_code(code)``, ``claimed``, ``setup_done``, ``cloud_connected``, ``wifi``,
+``signalling`` (the rainbow LED of requests 230/231; off after a boot).
+
+Test firmware: ``test_firmware`` (the running user part's manifest when it carries the ``PSTEST-FW1`` marker, else
+None: request 10 then answers the fixture protocol's ops, see ``test_personality.py``), ``test_faults`` (per-op
+faults, e.g. ``{"battery": "out_of_range", "vin": "slow:2"}``; settable, kept until withdrawn).
 
 Bus presence: ``present`` (enumerates now), ``plugged``, ``unplug()``, ``plug()``, ``usb_session`` (changes whenever
 the device drops off the bus: a handle from an older session is stale), ``boot_count``, ``timing``, ``faults``.
@@ -45,7 +50,7 @@ from hardware.platforms import Platform, parse_platform
 from hardware.simulated import versions
 from hardware.simulated.control_messages import SetClaimCodeRequest
 from hardware.simulated.errors import SimulationError
-from hardware.simulated.faults import Faults
+from hardware.simulated.faults import Faults, TestFault
 from hardware.simulated.firmware_store import FirmwareStore
 from hardware.simulated.flash import FlashMemory
 from hardware.simulated.identity import make_identity
@@ -57,6 +62,7 @@ from hardware.simulated.protection import PROTECTION_STATES, SecurityMode, Simul
 from hardware.simulated.protection_facts import SECURITY_MODE_PROTECTED
 from hardware.simulated.security_module import security_mode, with_security_mode
 from hardware.simulated.serial_pty import SerialConsolePort
+from hardware.simulated.test_firmware import TestFirmwareManifest
 from hardware.simulated.timing import Timing
 from hardware.simulated.wifi import WifiStore
 
@@ -122,6 +128,7 @@ class SimulatedDevice:
         self.startup_listening = False
         self.claimed = False
         self.cloud_connected = False
+        self.signalling = False
         self._claim_code = ""
         self._setup_done = False
         self.clock = SimulatedClock()
@@ -185,6 +192,24 @@ class SimulatedDevice:
                 (m for m in self.firmware.modules if (m.function, m.index, m.start) == (p.function, p.index, p.start)),
                 None,
             )
+
+    @property
+    def test_firmware(self) -> TestFirmwareManifest | None:
+        with self.lock:
+            self._advance()
+            return self.firmware.test_firmware
+
+    @property
+    def test_faults(self) -> dict[str, str]:
+        """Per-op faults of the test firmware (the live dict: changes apply to the next request)."""
+        return self.faults.test_ops
+
+    @test_faults.setter
+    def test_faults(self, faults: dict[str, str]) -> None:
+        for text in faults.values():
+            TestFault.parse(text)
+        self.faults.test_ops.clear()
+        self.faults.test_ops.update(faults)
 
     def stage_update(self, image: bytes) -> None:
         """Keep a validated module to apply at the next boot (a normal-mode or over-the-air update)."""
@@ -382,3 +407,4 @@ class SimulatedDevice:
             listening=self.startup_listening,
         )
         self.cloud_connected = False
+        self.signalling = False

@@ -1,12 +1,20 @@
 """Faults injected into one simulated device at run time: stalls, timeouts, unplugs mid-transfer, slow erases,
-corrupted writes and BUSY replies (each one-shot fault fires once per count and is then spent), and the line faults
-of its serial console (noise, slow or dribbling replies, YMODEM NAKs, silence and drops)."""
+corrupted writes and BUSY replies (each one-shot fault fires once per count and is then spent), the test firmware's
+per-op faults (they last until withdrawn), and the line faults of its serial console (noise, slow or dribbling
+replies, YMODEM NAKs, silence and drops)."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
 from enum import Enum
+
+from hardware.simulated.errors import SimulationError
+
+DEFAULT_SLOW_S = 3.0
+"""How long a test op with the plain ``"slow"`` fault takes to answer (``"slow:N"`` gives N seconds)."""
+ALL_OPS = "*"
+"""A test-fault key that applies to every op without a fault of its own."""
 
 
 def damage(data: bytes) -> bytes:
@@ -24,6 +32,53 @@ def damage(data: bytes) -> bytes:
 class TransferFault(Enum):
     STALL = "stall"
     TIMEOUT = "timeout"
+
+
+class TestFaultKind(Enum):
+    __test__ = False
+
+    OUT_OF_RANGE = "out_of_range"
+    """The measurement comes back far outside any sensible limit (non-numeric ops fail or give a wrong value)."""
+    MARGINAL = "marginal"
+    """The measurement comes back inside the documented limits but outside the marginal ones."""
+    NO_REPLY = "no_reply"
+    """The op never answers: the request stays pending until the host gives up."""
+    GARBLED = "garbled"
+    """The op answers with bytes that are not valid JSON."""
+    RESET = "reset"
+    """The device resets while it runs the op (it drops off the bus and the request is lost)."""
+    SLOW = "slow"
+    """The op answers correctly, but only after ``seconds``."""
+
+
+@dataclass(frozen=True)
+class TestFault:
+    """One op's fault, parsed from ``"out_of_range"``, ``"slow"``, ``"slow:2.5"`` …"""
+
+    __test__ = False
+
+    kind: TestFaultKind
+    seconds: float = DEFAULT_SLOW_S
+
+    @classmethod
+    def parse(cls, text: str) -> TestFault:
+        name, _, argument = text.partition(":")
+        try:
+            kind = TestFaultKind(name.strip())
+        except ValueError:
+            known = ", ".join(k.value for k in TestFaultKind)
+            raise SimulationError(f"unknown test fault {text!r}; use one of {known} (slow:N for N seconds)") from None
+        if not argument:
+            return cls(kind)
+        if kind is not TestFaultKind.SLOW:
+            raise SimulationError(f"test fault {text!r}: only slow takes a number of seconds")
+        try:
+            seconds = float(argument)
+        except ValueError:
+            raise SimulationError(f"test fault {text!r}: {argument!r} is not a number of seconds") from None
+        if seconds < 0:
+            raise SimulationError(f"test fault {text!r}: seconds must be >= 0")
+        return cls(kind, seconds)
 
 
 @dataclass
@@ -50,6 +105,9 @@ class Faults:
     _disconnect_after: int | None = None
     _corrupt_writes: int = 0
     _busy_inits: int = 0
+    test_ops: dict[str, str] = field(default_factory=dict)
+    """Faults of the test firmware's ops, by op name (``"*"`` = every other op), e.g. ``{"battery": "marginal"}``;
+    they stay until withdrawn (``SimulatedDevice.test_faults`` is this dict)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def stall_next(self, request: int | None = None, count: int = 1) -> None:
@@ -81,9 +139,22 @@ class Faults:
         with self._lock:
             self._busy_inits += n
 
+    def fail_test_op(self, op: str, fault: str) -> None:
+        """Make the test firmware's ``op`` (or ``"*"``: every op) misbehave, e.g. ``fail_test_op("vin", "slow:2")``."""
+        TestFault.parse(fault)
+        with self._lock:
+            self.test_ops[op] = fault
+
+    def test_fault(self, op: str) -> TestFault | None:
+        """The fault set for ``op`` (or for every op), if any."""
+        with self._lock:
+            text = self.test_ops.get(op, self.test_ops.get(ALL_OPS))
+        return None if text is None else TestFault.parse(text)
+
     def clear(self) -> None:
         """Withdraw every pending fault."""
         with self._lock:
+            self.test_ops.clear()
             self._transfer.clear()
             self._disconnect_after = None
             self._corrupt_writes = 0

@@ -10,11 +10,12 @@ from hardware.simulated import memory_map, versions
 from hardware.simulated.errors import SimulationError
 from hardware.simulated.factory import write_factory_modules
 from hardware.simulated.faults import damage
-from hardware.simulated.flash import FlashMemory
+from hardware.simulated.flash import FlashAccessError, FlashMemory
 from hardware.simulated.module_format import ModuleFunction
 from hardware.simulated.module_image import ModuleImage
 from hardware.simulated.module_table import ModuleRecord, read_module_table
 from hardware.simulated.platform_facts import Board
+from hardware.simulated.test_firmware import TestFirmwareManifest, find_manifest
 
 
 class FirmwareStore:
@@ -31,6 +32,8 @@ class FirmwareStore:
         self.ncp_version = versions.NCP_MODULE_VERSION if memory_map.has_ncp(board) else None
         self.modules: tuple[ModuleRecord, ...] = ()
         self.pending_update: ModuleImage | None = None
+        self.test_firmware: TestFirmwareManifest | None = None
+        """The manifest of the running user part when it is test firmware (read at every scan), else None."""
         write_factory_modules(self.memories[0], board, device_os, user_part, seed)
 
     def memory(self, alt: int = 0) -> FlashMemory:
@@ -89,3 +92,13 @@ class FirmwareStore:
         if intact:
             known = versions.release_of_system_version(min(intact, key=lambda m: m.index).version)
             self.device_os = known or self.device_os
+        self.test_firmware = self._test_manifest()
+
+    def _test_manifest(self) -> TestFirmwareManifest | None:
+        user = self.running_user_part
+        if user is None or not user.size:
+            return None
+        try:
+            return find_manifest(self.memories[0].read(user.start, user.size))
+        except FlashAccessError:
+            return None

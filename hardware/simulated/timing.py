@@ -30,6 +30,8 @@ class Timing:
     """From dropping off the bus (reset, plug-in) until the device enumerates again."""
     usb_bytes_per_s: float | None = None
     """Data-stage throughput of endpoint 0; None = no transfer time."""
+    test_op_s: float = 0.0
+    """Mean time the test firmware spends measuring for one op (each op takes a fixed share of 0.67x to 1.67x)."""
 
     @classmethod
     def zero(cls) -> Timing:
@@ -46,6 +48,8 @@ class Timing:
         1000 ms after replying to requests 40/50/60 (Device OS ``system/src/system_control_internal.cpp``) and
         ~500 ticks after dfuMANIFEST (``bootloader/src/nRF52840/usbd_dfu.cpp``).
         Full-speed endpoint 0 moves roughly 500 KB/s in practice; a boot plus USB enumeration takes about a second.
+        A test op (an ADC reading averaged over a few samples, a modem query, an accelerometer self-test) takes
+        0.2 to 0.5 s.
         """
         erase, write = {
             McuFamily.NRF52840: (0.085, 0.042),
@@ -61,6 +65,7 @@ class Timing:
             manifest_s=0.5,
             reenumerate_s=1.0,
             usb_bytes_per_s=500_000.0,
+            test_op_s=0.3,
         )
 
     def with_changes(self, **changes: float | None) -> Timing:

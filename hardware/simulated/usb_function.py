@@ -140,6 +140,12 @@ class UsbFunction:
             time.sleep(transfer)
         return reply if setup.direction_in else b""
 
+    @property
+    def active_requests(self) -> int:
+        """Control requests the device holds now (normal mode), for tests that watch the in-flight limit."""
+        with self.device.lock:
+            return self._channel.active_requests if self._channel is not None else 0
+
     def has_interface(self, session: int, number: int) -> bool:
         descriptors = self.require(session)
         return descriptors.interface(number, 0) is not None

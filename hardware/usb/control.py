@@ -159,6 +159,10 @@ class ControlChannel:
     def who(self) -> str:
         return self.device.describe()
 
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self._clock
+
     # ---- framed requests ----
 
     def request(self, request_type: int, payload: bytes = b"", *, timeout: float | None = None) -> bytes:

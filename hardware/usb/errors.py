@@ -62,6 +62,18 @@ class RequestCancelledError(UsbError):
     """The device no longer knows the request (NOT_FOUND): it was cancelled or the device restarted."""
 
 
+class AppRequestTimeout(RequestTimeoutError):
+    """An application request (type 10) got no answer within its timeout, or waited that long for a free slot."""
+
+
+class AppRequestLost(UsbError):
+    """The device reset, vanished or forgot an application request (type 10) before answering it."""
+
+
+class AppRequestTooLarge(UsbError, ValueError):
+    """An application request payload is larger than the 65,535 bytes the framing can carry."""
+
+
 class UsbRequestError(UsbError):
     """A control request finished with a non-zero result code."""
 
@@ -84,6 +96,10 @@ class NotSupportedError(UsbRequestError):
 
 class NotAllowedError(UsbRequestError):
     """The application on the device filtered this request out (NOT_ALLOWED)."""
+
+
+class AppRequestFailed(UsbRequestError):
+    """The application on the device answered a request (type 10) with a non-zero result."""
 
 
 class DfuError(UsbError):

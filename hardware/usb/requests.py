@@ -34,6 +34,11 @@ FIRMWARE_UPDATE_TIMEOUT_S = 240.0
 
 CLAIM_CODE_MAX_LENGTH = 64
 
+START_NYAN_SIGNAL = 230
+STOP_NYAN_SIGNAL = 231
+"""Make the device's RGB LED blink rainbow colours ("nyan"), and stop it (Device OS system/inc/system_control.h,
+CTRL_REQUEST_START_NYAN_SIGNAL / CTRL_REQUEST_STOP_NYAN_SIGNAL): on a fixture it shows which unit is which."""
+
 
 class WifiSecurity(enum.IntEnum):
     """wifi.Security of requests 500/507 (device-os-protobuf control/wifi_new.proto)."""
@@ -214,6 +219,10 @@ class DeviceControl:
             return True
         reply = self.channel.request(RequestType.IS_DEVICE_SETUP_DONE)
         return pb.Message.parse(reply).boolean(pb.IsDeviceSetupDoneReply.DONE)
+
+    def signal(self, on: bool) -> None:
+        """Start (``on``) or stop the rainbow "nyan" LED signal (requests 230/231; no payload, no reply)."""
+        self.channel.request(START_NYAN_SIGNAL if on else STOP_NYAN_SIGNAL)
 
     # ---- claiming and cellular ----
 

@@ -31,6 +31,28 @@ def register(subparsers: Any) -> None:
     source.add_argument("--journal", type=Path, metavar="PATH", help="the journal file (journal.sqlite3)")
     summary.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     summary.set_defaults(handler=run_lot_summary)
+    tests = commands.add_parser(
+        "tests", help="print a lot's test statistics per measurement; write units' test records as JSON",
+        description="Print each measurement of the lot's fixture tests over every attempt: count, mean, standard "
+        "deviation, min, max, the limits, Cpk against them and failures, then the failures by test. --openhtf DIR "
+        "writes each unit's test record, one file per attempt, as OpenHTF-style JSON. README: 'Testing each unit "
+        "on the fixture'.",
+    )
+    tests.add_argument("--lot", required=True, help="the lot, e.g. 12345-20260101-001")
+    source = tests.add_mutually_exclusive_group(required=True)
+    source.add_argument("--profile", type=Path, metavar="P", help="a station profile; its log folder has the journal")
+    source.add_argument("--journal", type=Path, metavar="PATH", help="the journal file (journal.sqlite3)")
+    tests.add_argument("--json", action="store_true", help="print the statistics as one JSON object")
+    tests.add_argument("--openhtf", type=Path, metavar="DIR",
+                       help="also write every tested unit's record per attempt as OpenHTF-style JSON into DIR")
+    tests.set_defaults(handler=run_lot_tests)
+
+
+def _check_lot(journal: Any, lot: str) -> None:
+    if journal.lot(lot) is None:
+        known = [record.name for record in journal.lots()][-5:]
+        hint = f"; recent lots: {', '.join(known)}" if known else "; the journal has no lot yet"
+        raise StationError(f"lot {lot!r} is not in the journal {journal.path}{hint}")
 
 
 def run_lot_summary(args: argparse.Namespace) -> int:
@@ -39,10 +61,7 @@ def run_lot_summary(args: argparse.Namespace) -> int:
     from station.records.lot_summary import lot_figures, percent_text
 
     with Journal(journal_path(args)) as journal:
-        if journal.lot(args.lot) is None:
-            known = [lot.name for lot in journal.lots()][-5:]
-            hint = f"; recent lots: {', '.join(known)}" if known else "; the journal has no lot yet"
-            raise StationError(f"lot {args.lot!r} is not in the journal {journal.path}{hint}")
+        _check_lot(journal, args.lot)
         figures = lot_figures(journal.units(args.lot), refused_scans=journal.refused_scan_table.count(args.lot))
     if args.json:
         print(json.dumps({"lot": args.lot, **figures.as_json()}, indent=2))
@@ -57,3 +76,55 @@ def run_lot_summary(args: argparse.Namespace) -> int:
         for code, count in figures.failures_by_code:
             print(f"  {count:5d}  {code}")
     return 0
+
+
+def run_lot_tests(args: argparse.Namespace) -> int:
+    from station.commands.export import journal_path
+    from station.records.journal import Journal
+    from station.records.openhtf_record import write_openhtf_records
+    from station.records.test_stats import CPK_BAR, failures_by_test, measurement_stats
+
+    written: list[Path] = []
+    with Journal(journal_path(args)) as journal:
+        _check_lot(journal, args.lot)
+        records = journal.measurement_table.of_lot(args.lot)
+        stats = measurement_stats(records)
+        by_test = failures_by_test(records)
+        if args.openhtf is not None:
+            lot = journal.lot(args.lot)
+            station = lot.station if lot is not None else ""
+            try:
+                for unit in journal.units(args.lot):
+                    taken = journal.measurement_table.of_unit(unit.id)
+                    written += write_openhtf_records(args.openhtf, unit, taken, station=station)
+            except OSError as exc:
+                raise StationError(f"cannot write the test records into {args.openhtf}: {exc.strerror or exc}; "
+                                   "choose a folder you can write to") from None
+    if args.json:
+        print(json.dumps({"lot": args.lot, "measurements": [s.as_json() for s in stats],
+                          "failures_by_test": [{"test": t, "units": n} for t, n in by_test],
+                          "records_written": [str(p) for p in written]}, indent=2))
+        return 0
+    if not stats:
+        print(f"lot {args.lot}: no test measurements recorded (the profile has no [tests], or no unit was tested)")
+    else:
+        print(f"lot {args.lot}: {len(stats)} measurements over {len({r.unit_id for r in records})} units")
+        print(f"{'test / measurement':34} {'n':>5} {'mean':>10} {'stdev':>9} {'min':>10} {'max':>10} "
+              f"{'limits':>19} {'Cpk':>6} {'fail':>5}")
+        for s in stats:
+            limits = f"{_num(s.lower)}..{_num(s.upper)}" if s.lower is not None or s.upper is not None else "–"
+            flag = " (below 1.33)" if s.cpk is not None and s.cpk < CPK_BAR else ""
+            print(f"{(s.test + ' / ' + s.name)[:34]:34} {s.count:5d} {_num(s.mean):>10} {_num(s.stdev):>9} "
+                  f"{_num(s.minimum):>10} {_num(s.maximum):>10} {limits:>19} {_num(s.cpk, 2):>6} "
+                  f"{s.failures:5d}{flag}")
+    if by_test:
+        print("failures by test:")
+        for test, count in by_test:
+            print(f"  {count:5d}  {test}")
+    if written:
+        print(f"wrote {len(written)} test record(s) as OpenHTF-style JSON into {args.openhtf}")
+    return 0
+
+
+def _num(value: float | None, digits: int = 4) -> str:
+    return "–" if value is None else f"{value:.{digits}g}"

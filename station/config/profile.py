@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from hardware.platforms import Platform
+from station.config.profile_error import ProfileError
 from station.config.protection import ProtectionSettings
-from station.errors import StationError
+from station.config.tests import TestPlan
 
 _GROUP_NAME = re.compile(r"[a-z0-9_-]{1,64}")
 PIN_ITERATIONS = 200_000
 
 
-class ProfileError(StationError):
-    """The station profile cannot be used; the message names the file, the key and the line."""
+__all__ = ["ProfileError"]  # re-exported: every part of the profile raises this one error
 
 
 class SimActivationPolicy(enum.Enum):
@@ -155,6 +155,8 @@ class StationProfile:
     """The raw [wifi] section (ssid, security, password_ref, hidden); read by station.config.wifi when the step runs."""
     protection: ProtectionSettings = field(default_factory=ProtectionSettings)
     """The [protection] section: Protected Devices on arrival, protection at the end (station.config.protection)."""
+    tests: TestPlan | None = None
+    """The tests each unit runs on the fixture before the product firmware (``[tests]``, station.config.tests)."""
 
     @property
     def firmware_cache(self) -> Path:

@@ -34,6 +34,7 @@ from station.config.profile import (
 )
 from station.config.protection import KNOWN_KEYS as PROTECTION_KEYS
 from station.config.protection import parse_protection
+from station.config.tests import parse_tests
 from station.config.toml_reader import TomlReader, TomlTable, read_toml
 
 _DATE_TOKENS = ("{date}", "{date_seq}")
@@ -59,6 +60,8 @@ _KNOWN_KEYS = {
     "operator": {"engineer_pin_hash", "ask_name"},
     "protection": PROTECTION_KEYS,
 }
+_OWN_CHECKS = {"tests"}
+"""Sections whose keys their own reader checks (station.config.tests: nested tables, or a file name)."""
 
 
 def load_profile(path: str | Path) -> StationProfile:
@@ -70,7 +73,8 @@ def load_profile(path: str | Path) -> StationProfile:
 
 def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> StationProfile:
     r = TomlReader(path, text, data, ProfileError)
-    r.check_keys(_KNOWN_KEYS)
+    others = {key: value for key, value in data.items() if key not in _OWN_CHECKS}
+    TomlReader(path, text, others, ProfileError).check_keys({**_KNOWN_KEYS, **{k: set() for k in _OWN_CHECKS}})
     base = path.parent
     station, product = r.table("station"), r.table("product")
     platform = product.platform()
@@ -95,6 +99,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
     protection = parse_protection(
         r.table("protection"), base, minimum_device_os=firmware.minimum_device_os, bundle=firmware.device_os_bundle
     )
+    tests = parse_tests(data["tests"], path=path, lines=r.lines) if "tests" in data else None
 
     return StationProfile(
         path=path.resolve(),
@@ -112,6 +117,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         confirm=confirm,
         wifi=wifi,
         protection=protection,
+        tests=tests,
     )
 
 

@@ -48,6 +48,13 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS refused_scans (
         id INTEGER PRIMARY KEY, lot TEXT NOT NULL REFERENCES lots(name), label TEXT NOT NULL,
         reason_code TEXT NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL)""",
+    # schema step 7
+    """CREATE TABLE IF NOT EXISTS measurements (
+        id INTEGER PRIMARY KEY, unit_id INTEGER NOT NULL REFERENCES units(id), attempt INTEGER NOT NULL,
+        test TEXT NOT NULL, name TEXT NOT NULL, value_num REAL, value_text TEXT, units TEXT, lower REAL, upper REAL,
+        marginal_lower REAL, marginal_upper REAL, validator TEXT, outcome TEXT NOT NULL,
+        marginal INTEGER NOT NULL DEFAULT 0, started_at REAL NOT NULL, duration_s REAL)""",
+    """CREATE INDEX IF NOT EXISTS measurements_unit ON measurements (unit_id)""",
 )
 
 
@@ -61,6 +68,8 @@ _MIGRATIONS: tuple[tuple[int, str, tuple[tuple[str, str, str], ...]], ...] = (
      (("units", "software_version", "TEXT"), ("lots", "sealed_summary", "TEXT"))),
     (6, "a unit's Device Protection state when it arrived and when it left the line ('open', 'protected', 'service')",
      (("units", "protection_on_arrival", "TEXT"), ("units", "protection_on_leaving", "TEXT"))),
+    (7, "every measurement of every attempt of the test stage (records/measurement_table.py; a table in _SCHEMA), "
+     "and the version (SHA-256) of the tests a unit ran", (("units", "tests_hash", "TEXT"),)),
 )
 """Numbered schema steps after version 1, each a set of added columns (table, column, type); applied in order to
 an older file, every step only adds what is missing, so a file written by any version opens."""

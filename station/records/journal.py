@@ -1,8 +1,9 @@
 """The journal: one SQLite file recording every lot, unit, step and pending cloud operation; the system of record.
 
 ``Journal`` opens the file (``JournalDatabase``) and holds one part per table; a caller uses the part it needs:
-``lot_table``, ``unit_table``, ``step_table``, ``outbox_table``, ``lot_list_table`` and ``refused_scan_table``. The
-few reads the workbooks and tray reconciliation make directly on the journal are forwarded to their part.
+``lot_table``, ``unit_table``, ``step_table``, ``outbox_table``, ``lot_list_table``, ``refused_scan_table`` and
+``measurement_table``. The few reads the workbooks and tray reconciliation make directly on the journal are
+forwarded to their part.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from station.records.database import JournalDatabase
 from station.records.lot_list_table import LotListTable
 from station.records.lot_table import LotRecord, LotTable
+from station.records.measurement_table import MeasurementTable
 from station.records.outbox_table import OutboxTable
 from station.records.refused_scan_table import RefusedScanTable
 from station.records.step_table import StepTable
@@ -36,6 +38,7 @@ class Journal:
         self.outbox_table = OutboxTable(self.db)
         self.lot_list_table = LotListTable(self.db)
         self.refused_scan_table = RefusedScanTable(self.db)
+        self.measurement_table = MeasurementTable(self.db)
 
     @property
     def path(self) -> Path:

@@ -41,6 +41,11 @@ class ReasonCode(enum.StrEnum):
     CREDENTIALS_REFUSED = "credentials_refused"
     CLOUD_ERROR = "cloud_error"
     NOT_ONLINE_IN_TIME = "not_online_in_time"
+    TEST_FAILED = "test_failed"
+    """A test on the fixture failed: a measurement outside its limits, a device reply saying fail, an operator's
+    No (the reason names the test, the measurement, the value and the limits)."""
+    TEST_NO_REPLY = "test_no_reply"
+    """The unit did not answer a test in time, or reset or vanished during it."""
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
     """The station stopped (Ctrl-C, shutdown) while the unit ran."""

@@ -31,7 +31,9 @@ from station.records.cells import (
     prepare_for_print,
     write_sheet,
 )
+from station.records.measurement_table import MeasurementRecord
 from station.records.summary import SUMMARY_SHEET, write_summary_sheet
+from station.records.tests_sheet import tests_sheet
 from station.version import station_version
 
 LotSheets = Callable[[Journal, str], Sequence[SheetData]]
@@ -152,9 +154,11 @@ def build_workbook(
     now: float | None = None,
     header: PrintHeader | None = None,
     refused_scans: int = 0,
+    measurements: Sequence[MeasurementRecord] = (),
 ) -> Workbook:
     """A write-only workbook with the Units and Summary sheets for these units (of these lots), ready to print:
-    every page says what it is, when, where, by whom and with what (``header``, made from the lots by default)."""
+    every page says what it is, when, where, by whom and with what (``header``, made from the lots by default).
+    ``measurements``: the units' test measurements, whose statistics the Summary adds."""
     header = header or print_header(lots, day=day, tz=tz, now=now)
     workbook = Workbook(write_only=True)
     units_sheet: WriteOnlyWorksheet = workbook.create_sheet(UNITS_SHEET)
@@ -176,7 +180,8 @@ def build_workbook(
         units_sheet.append(_unit_row(cells, unit))
     summary_sheet: WriteOnlyWorksheet = workbook.create_sheet(SUMMARY_SHEET)
     prepare_for_print(summary_sheet, header)
-    write_summary_sheet(summary_sheet, units, lots, day=day, tz=tz, now=now, refused_scans=refused_scans)
+    write_summary_sheet(summary_sheet, units, lots, day=day, tz=tz, now=now, refused_scans=refused_scans,
+                        measurements=measurements)
     return workbook
 
 
@@ -301,7 +306,13 @@ def write_workbook(
         raise ValueError("write_workbook needs either a lot or a day")
     header = print_header(lots, day=day, tz=tz, now=now)
     refused = sum(journal.refused_scan_table.count(record.name) for record in lots)
-    workbook = build_workbook(units, lots, day=day, tz=tz, now=now, header=header, refused_scans=refused)
+    unit_ids = {unit.id for unit in units}
+    measurements = [m for record in lots for m in journal.measurement_table.of_lot(record.name)
+                    if m.unit_id in unit_ids]
+    workbook = build_workbook(units, lots, day=day, tz=tz, now=now, header=header, refused_scans=refused,
+                              measurements=measurements)
+    if measurements:
+        write_sheet(workbook, tests_sheet(units, measurements, tz), header)
     if lot is not None and lots[0].sealed_summary is not None:
         write_sheet(workbook, sealed_summary_sheet(lots[0], tz), header)
     if lot is not None and lot_sheets is not None:

@@ -1,5 +1,6 @@
 """The Summary sheet of a lot or day workbook: units per state, yields, cycle time and failures by reason code, as
-records/lot_summary.py computes them (the same figures as the lot bar and ``particle-station lot summary``)."""
+records/lot_summary.py computes them (the same figures as the lot bar and ``particle-station lot summary``); with
+fixture tests, each measurement's statistics (records/test_stats.py, as ``particle-station lot tests`` prints them)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
 from station.records.cells import PERCENT_FORMAT, SECONDS_FORMAT, SheetCells
 from station.records.lot_summary import lot_figures
 from station.records.lot_table import LotRecord
+from station.records.measurement_table import MeasurementRecord
+from station.records.test_stats import failures_by_test, measurement_stats
 from station.records.unit_table import UnitRecord, UnitState
 
 SUMMARY_SHEET = "Summary"
@@ -36,6 +39,7 @@ def write_summary_sheet(
     tz: tzinfo | None,
     now: float | None,
     refused_scans: int = 0,
+    measurements: Sequence[MeasurementRecord] = (),
 ) -> None:
     cells = SheetCells(sheet, tz)
     sheet.column_dimensions["A"].width = 52  # the longest bold label ("First-pass yield (...)") on one line
@@ -79,3 +83,26 @@ def write_summary_sheet(
     sheet.append([cells.header("Failures by reason code"), cells.header("Units")])
     for code, count in figures.failures_by_code:
         sheet.append([cells.text(code), cells.number(count)])
+    if measurements:
+        _measurement_statistics(sheet, cells, measurements)
+
+
+_STATS_HEADERS = ("Test / measurement", "Units", "Count", "Mean", "Stdev", "Min", "Max", "Lower", "Upper", "Cpk",
+                  "Failures", "Marginal")
+
+
+def _measurement_statistics(sheet: WriteOnlyWorksheet, cells: SheetCells,
+                            measurements: Sequence[MeasurementRecord]) -> None:
+    """Per measurement over every attempt (records/test_stats.py), then failed attempts per test."""
+    sheet.append([])
+    sheet.append([cells.header(text) for text in _STATS_HEADERS])
+    for s in measurement_stats(measurements):
+        sheet.append([cells.text(f"{s.test} / {s.name}"), cells.text(s.units or ""), cells.number(s.count),
+                      *(cells.number(v) for v in (s.mean, s.stdev, s.minimum, s.maximum, s.lower, s.upper, s.cpk)),
+                      cells.number(s.failures), cells.number(s.marginal)])
+    by_test = failures_by_test(measurements)
+    if by_test:
+        sheet.append([])
+        sheet.append([cells.header("Failures by test (attempts)"), cells.header("Attempts")])
+        for test, count in by_test:
+            sheet.append([cells.text(test), cells.number(count)])

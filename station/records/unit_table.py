@@ -57,12 +57,14 @@ class UnitRecord:
     """The Device Protection state read at identify ('open', 'protected', 'service'); NULL where not readable."""
     protection_on_leaving: str | None = None
     """The state the unit left the line in (after a rework's RESET or protection at the end)."""
+    tests_hash: str | None = None
+    """The version (SHA-256) of the tests the unit's latest attempt ran (station.config.tests), None without tests."""
 
 
 _UNIT_FIELDS = (
     "serial", "device_id", "platform", "device_os", "iccid", "imei", "firmware_version", "firmware_sha256", "slot",
     "operator", "station", "state", "reason", "action", "ended_at", "first_result", "cycle_seconds",
-    "software_version", "reason_code", "protection_on_arrival", "protection_on_leaving",
+    "software_version", "reason_code", "protection_on_arrival", "protection_on_leaving", "tests_hash",
 )
 """The columns a caller may set; the others are the table's own bookkeeping."""
 

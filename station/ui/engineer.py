@@ -1,5 +1,6 @@
 """Engineer mode (behind the PIN): profile and firmware, tray import, unit history, cloud retry, the lot workbook,
-rework of a unit that passed, the product's quarantine and the lot's reconciliation against its tray lists."""
+rework of a unit that passed, the product's quarantine, the lot's reconciliation against its tray lists, and the lot's
+test statistics."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from station.ui.quarantine_panel import QuarantinePanel
 from station.ui.reconcile_panel import ReconcilePanel
 from station.ui.rework import ReworkFlow
 from station.ui.tasks import BackgroundTasks
+from station.ui.tests_panel import TestsPanel
 from station.ui.tray_dialog import TrayImportDialog
 from station.workflow.line import Line
 
@@ -35,6 +37,7 @@ class EngineerDialog(QDialog):
         self.history = HistoryPanel(line.journal.unit_table, line.journal.step_table, tasks)
         self.quarantine = QuarantinePanel(line.cloud, line.profile.product_id, tasks)
         self.reconcile = ReconcilePanel(line, tasks)
+        self.tests = TestsPanel(line.journal.measurement_table, lambda: line.lot, tasks)
 
         records = QWidget()
         self.pending = QLabel("")
@@ -71,6 +74,7 @@ class EngineerDialog(QDialog):
         self.tabs.addTab(self.history, "Unit history")
         self.tabs.addTab(self.quarantine, "Quarantine")
         self.tabs.addTab(self.reconcile, "Reconcile")
+        self.tabs.addTab(self.tests, "Tests")
         self.tabs.currentChanged.connect(self._tab_shown)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
@@ -84,6 +88,8 @@ class EngineerDialog(QDialog):
             self.quarantine.refresh()
         elif shown is self.reconcile:
             self.reconcile.refresh()
+        elif shown is self.tests:
+            self.tests.refresh()
 
     def refresh_pending(self) -> None:
         journal = self._line.journal

@@ -117,6 +117,13 @@ class LotBar(QFrame):
         left.addWidget(self.who)
         left.addLayout(grid)
         left.addWidget(self.pending)
+        self.test_failures = QLabel("")
+        self.test_failures.setFont(_font(13, bold=True))
+        self.test_failures.setObjectName("testFailures")
+        self.test_failures.setStyleSheet("color: #ffab91;")
+        self.test_failures.setWordWrap(True)
+        self.test_failures.hide()
+        left.addWidget(self.test_failures)
         self.chart = LotChart()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(14, 8, 8, 8)
@@ -147,6 +154,8 @@ class LotBar(QFrame):
         else:
             self.pending.setText("☁ Cloud: nothing pending")
             self.pending.setStyleSheet("color: #a5d6a7;")
+        self.test_failures.setText(snapshot.test_failures_text)
+        self.test_failures.setVisible(bool(snapshot.test_failures_text))
         self.chart.show_points(snapshot.yield_points, snapshot.cycle_points)
 
 

@@ -1,4 +1,5 @@
-"""A snapshot of the lot for the lot bar (its figures, cloud pending, yield and cycle time over the lot); no Qt.
+"""A snapshot of the lot for the lot bar (its figures, cloud pending, yield and cycle time over the lot, failures by
+test); no Qt.
 
 Every figure comes from station.records.lot_summary, the one module that computes a lot's figures for the bar, the
 workbook, the chart and ``particle-station lot summary``.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from station.records.lot_summary import LotFigures, cycle_series, lot_figures, percent_text, yield_series
+from station.records.test_stats import failures_by_test
 from station.workflow.line import Line
 
 
@@ -24,6 +26,8 @@ class LotSnapshot:
     """(n, yield in percent after the n-th tested unit); the last point is the lot's yield."""
     cycle_points: tuple[tuple[int, float], ...]
     """(n, cycle time in seconds) for every unit that ended with a cycle time."""
+    test_failures: tuple[tuple[str, int], ...] = ()
+    """(test, failed attempts) of the lot, most first."""
 
     @property
     def counts(self) -> LotFigures:
@@ -36,6 +40,15 @@ class LotSnapshot:
     @property
     def first_pass_text(self) -> str:
         return percent_text(self.figures.first_pass_yield)
+
+    @property
+    def test_failures_text(self) -> str:
+        """``Test failures: battery 3 · vin 1`` (the five most frequent), or empty when no test failed."""
+        if not self.test_failures:
+            return ""
+        shown = "  ·  ".join(f"{test} {count}" for test, count in self.test_failures[:5])
+        more = len(self.test_failures) - 5
+        return "Test failures: " + shown + (f"  ·  {more} more" if more > 0 else "")
 
     @property
     def mean_cycle_text(self) -> str:
@@ -56,4 +69,5 @@ def take_snapshot(line: Line) -> LotSnapshot:
         cloud_pending_operations=line.journal.outbox_table.count_pending(),
         yield_points=yield_series(units),
         cycle_points=cycle_series(units),
+        test_failures=tuple(failures_by_test(line.journal.measurement_table.of_lot(line.lot))),
     )

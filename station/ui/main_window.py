@@ -33,6 +33,7 @@ from station.ui.slot_panel import SlotPanel
 from station.ui.slot_state import Phase
 from station.ui.sounds import ResultSounds
 from station.ui.tasks import BackgroundTasks
+from station.ui.test_prompt import QtPrompter
 from station.workflow.events import EventKind, UnitEvent
 from station.workflow.line import Line
 
@@ -73,6 +74,7 @@ class OperatorWindow(QMainWindow):
         self.sounds = sounds or ResultSounds(parent=self)
         self.tasks.submit(self.sounds.prepare)
         self.bridge: LineBridge | None = None
+        self.prompter = QtPrompter(self)  # the tests' operator prompts (Yes/No, a number) of every slot
         self.panels: dict[int, SlotPanel] = {}
         self.pin_dialog: PinDialog | None = None
         self.engineer_dialog: EngineerDialog | None = None
@@ -186,6 +188,7 @@ class OperatorWindow(QMainWindow):
             self.bridge.detach()
             self.bridge.deleteLater()
         self.line = line
+        line.runner.prompter = self.prompter
         self.bridge = LineBridge(line.events, self)
         self.bridge.unit_event.connect(self.on_event, Qt.ConnectionType.QueuedConnection)
         for panel in self.panels.values():
@@ -409,6 +412,7 @@ class OperatorWindow(QMainWindow):
         if isinstance(app, QApplication) and not self._closed:
             app.focusChanged.disconnect(self._focus_changed)
         self._closed = True
+        self.prompter.close()
         if self.bridge is not None:
             self.bridge.detach()
         self.camera.stop()

@@ -1,4 +1,5 @@
-"""One slot's large panel: serial, device id, current step, progress with time left, and a big PASS or FAIL."""
+"""One slot's large panel: serial, device id, current step (or test n of m), progress with time left, the failed
+measurement with its limits, and a big PASS or FAIL."""
 
 from __future__ import annotations
 
@@ -83,6 +84,8 @@ class SlotPanel(QFrame):
         progress_row.addWidget(self.progress, 3)
         progress_row.addWidget(self.time_left, 2)
         self.cloud = _label(size(14, 12), wrap=True)
+        self.tests = _label(size(16, 13), bold=True, wrap=True)
+        self.tests.setObjectName("testLine")
         self.verdict = _label(size(60, 44), bold=True)
         self.verdict.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.reason = _label(size(17, 14), wrap=True)
@@ -97,6 +100,7 @@ class SlotPanel(QFrame):
         layout.addWidget(self.step)
         layout.addLayout(progress_row)
         layout.addWidget(self.cloud)
+        layout.addWidget(self.tests)
         layout.addWidget(self.verdict)
         layout.addWidget(self.reason)
         layout.addWidget(self.action)
@@ -136,6 +140,8 @@ class SlotPanel(QFrame):
         # After a PASS the ticks say nothing new; a compact panel needs the room for the verdict.
         self.cloud.setVisible(bool(state.cloud_text) and (running or (not self.compact and state.phase
                                                                         is not Phase.IDLE)))
+        self.tests.setText(state.test_text)
+        self.tests.setVisible(bool(state.test_text) and state.phase is not Phase.IDLE)
         self.verdict.setText(state.verdict)
         self.verdict.setVisible(bool(state.verdict))
         self.reason.setText(state.reason)
@@ -159,6 +165,6 @@ class SlotPanel(QFrame):
 
     def text(self) -> str:
         """Everything the panel shows, as one string (for tests and screen readers)."""
-        labels = (self.title, self.serial, self.device_id, self.step, self.time_left, self.cloud, self.verdict,
-                  self.reason, self.action)
+        labels = (self.title, self.serial, self.device_id, self.step, self.time_left, self.cloud, self.tests,
+                  self.verdict, self.reason, self.action)
         return "\n".join(label.text() for label in labels if label.text() and not label.isHidden())

@@ -11,6 +11,8 @@ DEVICE_STEPS = {
     "find": "Finding the unit on USB",
     "identify": "Reading the unit's identity",
     "check_label": "Checking the label against the unit",
+    "test_firmware": "Flashing the test firmware",
+    "tests": "Testing the unit",
     "validate_firmware": "Checking the firmware fits this unit",
     "flash": "Flashing the product firmware",
     "claim_code": "Writing the claim code",
@@ -98,6 +100,16 @@ class SlotState:
     action: str = ""
     cycle_seconds: float | None = None
     resumed: bool = False
+    test: str = ""
+    """The test running now (the ``tests`` step), with its number and the plan's count."""
+    test_number: int = 0
+    test_count: int = 0
+    failed_measurement: str = ""
+    """The last measurement that failed, with its value and limits (kept after the verdict; cleared when a retry
+    of its test passes)."""
+    failed_test: str = ""
+    marginal: tuple[str, ...] = ()
+    """Measurements that passed close to a limit."""
 
     @property
     def title(self) -> str:
@@ -109,8 +121,19 @@ class SlotState:
             return "Ready: scan a label"
         if self.phase is not Phase.RUNNING:
             return ""
+        if self.step == "tests" and self.test:
+            running = f"Test {self.test_number} of {self.test_count}: {self.test}"
+            return f"{running} ({self.detail})" if self.detail else running
         words = step_words(self.step) or "Starting…"
         return f"{words} ({self.detail})" if self.detail else words
+
+    @property
+    def test_text(self) -> str:
+        """The failed measurement (value and limits) and the marginal passes, for the panel's test line."""
+        lines = [f"✗ {self.failed_measurement}"] if self.failed_measurement else []
+        if self.marginal:
+            lines.append("Marginal: " + ", ".join(self.marginal))
+        return "\n".join(lines)
 
     @property
     def percent(self) -> int | None:
@@ -161,6 +184,15 @@ class SlotState:
                 return self
             return replace(self, detail=phase_words(event.message), done=event.done, total=event.total,
                            eta_seconds=event.eta_seconds)
+        if kind is EventKind.TEST_STARTED:
+            return replace(self, test=event.message or str(event.data.get("test", "")), test_number=event.done,
+                           test_count=event.total, detail="", done=0, total=0, eta_seconds=None)
+        if kind is EventKind.PROMPT_ASKED:
+            return replace(self, detail="waiting for your answer")
+        if kind is EventKind.MEASUREMENT:
+            return self._measured(event)
+        if kind is EventKind.TEST_FINISHED and event.status == "pass" and event.data.get("test") == self.failed_test:
+            return replace(self, failed_measurement="", failed_test="")
         if kind is EventKind.STEP_ENDED and event.step in CLOUD_STEPS:
             return replace(self, cloud=_with_cloud(self.cloud, event.step, event.status or "passed"))
         if kind is EventKind.UNIT_FINISHED:
@@ -172,6 +204,20 @@ class SlotState:
             return self.finished(event.status, event.message or self.reason, event.action or self.action)
         if kind is EventKind.NOTICE and self.phase is Phase.RUNNING and event.slot == self.slot:
             return replace(self, phase=Phase.FAIL, reason=event.message, action=event.action)
+        return self
+
+    def _measured(self, event: UnitEvent) -> SlotState:
+        if self.detail:  # an answered prompt: the slot no longer waits
+            return replace(self, detail="")._measured(event)
+        data = event.data
+        name = " ".join(str(part) for part in (data.get("test"), data.get("measurement")) if part)
+        if event.status == "fail":
+            value = f"{data.get('value')}{(' ' + str(data['units'])) if data.get('units') else ''}"
+            limits = f" (limits {data['limits']})" if data.get("limits") else ""
+            text = f"{name}: {value}{limits}" if name else event.message
+            return replace(self, failed_measurement=text, failed_test=str(data.get("test", "")))
+        if data.get("marginal") and name not in self.marginal:
+            return replace(self, marginal=(*self.marginal, name))
         return self
 
     def finished(self, status: str, reason: str, action: str, *, device_id: object = None,

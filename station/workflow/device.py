@@ -37,6 +37,10 @@ class WifiRefusedError(HardwareError):
     """The device cannot use the Wi-Fi settings (e.g. a security type it does not support); fix the profile."""
 
 
+class LinkNotSupportedError(HardwareError):
+    """The link cannot carry this operation (e.g. application requests over the serial console); use a USB link."""
+
+
 class SetupDoneError(HardwareError):
     """The device did not keep the setup-done flag: it read back false after it was set."""
 
@@ -119,6 +123,18 @@ class DeviceLink(Protocol):
     def set_wifi_credentials(self, device_id: DeviceId, settings: WifiSettings, *, join: bool = False) -> str:
         """Store the network on the device (``join``: also join it now, where the transport can); returns a note
         for the journal, without the password. WifiRefusedError when the device cannot use these settings."""
+        ...
+
+    def app_request(self, device_id: DeviceId, payload: bytes, *, timeout: float) -> bytes:
+        """Send ``payload`` to the application on the device (control request 10, e.g. a test firmware's JSON op)
+        and return its reply. Raises AppRequestFailed (a HardwareError naming the result) on a non-zero result,
+        AppRequestTimeout when it does not answer within ``timeout``, AppRequestLost when it resets or vanishes;
+        a link that cannot carry it raises LinkNotSupportedError."""
+        ...
+
+    def signal(self, device_id: DeviceId, on: bool) -> None:
+        """Start (``on``) or stop the device's rainbow LED signal (requests 230/231), so the operator can tell
+        which unit on a fixture is which."""
         ...
 
     def setup_done(self, device_id: DeviceId) -> str:

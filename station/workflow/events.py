@@ -22,6 +22,18 @@ class EventKind(enum.Enum):
     """A finished unit changed later (cloud pending work completed in the background)."""
     NOTICE = "notice"
     """Something the operator should read that is not tied to one step (e.g. a workbook held open by Excel)."""
+    TEST_STARTED = "test started"
+    """A test of the test stage began: ``done`` = its number (from 1), ``total`` = the tests, ``message`` = its name,
+    ``data``: {"test", "attempt" (the retry, from 1)}."""
+    MEASUREMENT = "measurement"
+    """One measurement was judged: ``status`` = "pass"/"fail", ``data``: {"test", "measurement", "value", "units",
+    "limits" (text), "marginal" (bool)}; ``message`` says it in one line (with the limits when it failed)."""
+    TEST_FINISHED = "test finished"
+    """A test ended: ``status`` = "pass"/"fail", ``message`` = why it failed, ``data``: {"test", "seconds"}."""
+    PROMPT_ASKED = "prompt asked"
+    """The test stage asks the operator (the unit signals meanwhile): ``message`` = the question, ``data``:
+    {"test", "kind" ("yes_no"/"number"), "image" (path or None), "timeout_s"}. The answer comes back through the
+    Prompter (station.workflow.test_stage), not through the bus."""
 
 
 @dataclass(frozen=True)

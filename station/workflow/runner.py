@@ -3,8 +3,10 @@
 Device steps (station.workflow.device_steps) run in order on the slot's thread: find, identify, check label,
 validate firmware, flash + verify, final check. As soon as the device id is known the cloud work
 (station.workflow.cloud_steps: pre-add, SIM, claim, name/groups/flags) starts on the cloud pool; a cloud outage
-sends the rest of that work to the outbox. The unit's state is derived from the journal by whichever of this runner
-and the outbox worker finishes last (station.records.unit_state).
+sends the rest of that work to the outbox. With tests in the profile (station.workflow.test_stage) the test firmware
+is flashed and the tests run after the label check, and the cloud work starts only once every test passed: a unit
+that fails a test gets no cloud call at all (not added, not claimed, its SIM not activated). The unit's state is
+derived from the journal by whichever of this runner and the outbox worker finishes last (station.records.unit_state).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from hardware.identifiers import LabelScan
 from hardware.progress import Cancelled, CancelToken
 from station.config.profile import ClaimMode
+from station.records.measurement_table import MeasurementTable
 from station.records.outbox_table import OutboxTable
 from station.records.reason_code import ReasonCode
 from station.records.step_table import StepTable
@@ -32,6 +35,8 @@ from station.workflow.lot import PreparedLot
 from station.workflow.outcome import UnitFailure, UnitResult
 from station.workflow.protection_steps import ProtectionSteps
 from station.workflow.scan_check import MisScan
+from station.workflow.test_prompts import NoOperator, Prompter
+from station.workflow.test_stage import TestStage
 from station.workflow.unit_steps import StepRecorder, UnitContext
 
 FIND_TIMEOUT_S = 5.0
@@ -56,6 +61,7 @@ class UnitRunner:
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], datetime.date] = datetime.date.today,
         find_timeout: float = FIND_TIMEOUT_S,
+        prompter: Prompter | None = None,
     ) -> None:
         self.profile = prepared.profile
         self.units = units
@@ -78,6 +84,11 @@ class UnitRunner:
             profile=prepared.profile, units=units, link=link, cloud=prepared.cloud, recorder=self.recorder,
             protected_bootloader=prepared.protected_bootloader,
         )
+        self.test_stage = None if prepared.profile.tests is None else TestStage(
+            prepared.profile.tests, link=link, units=units, measurements=MeasurementTable(units.db),
+            recorder=self.recorder, prompter=prompter or NoOperator(), clock=clock,
+        )
+        """The tests on the fixture (None without [tests]); TestPlanError here when the test firmware is refused."""
         self.cloud_steps = CloudSteps(
             profile=prepared.profile, cloud=prepared.cloud, outbox=outbox, recorder=self.recorder, lot=lot,
             today=today, firmware_version=prepared.module.product_version, groups=list(prepared.groups),
@@ -134,10 +145,14 @@ class UnitRunner:
                 self._device_step(ctx, "service_mode", lambda: self.protection_steps.service_mode(ctx, facts))
                 facts = ctx.facts or facts
             self._device_step(ctx, "check_label", lambda: self.device_steps.check_label(ctx, facts))
-            cloud_future = self.cloud_pool.submit(self.cloud_steps.run, ctx, facts)
+            if self.test_stage is None:
+                cloud_future = self.cloud_pool.submit(self.cloud_steps.run, ctx, facts)
             if self.profile.firmware.minimum_device_os:
                 self._device_step(ctx, "device_os", lambda: self.device_steps.device_os(ctx, facts))
                 facts = ctx.facts or facts
+            if self.test_stage is not None:
+                facts = self._tests(ctx, self.test_stage, facts)
+                cloud_future = self.cloud_pool.submit(self.cloud_steps.run, ctx, facts)
             self._device_step(ctx, "validate_firmware", lambda: self.device_steps.validate(ctx, facts))
             self._device_step(ctx, "flash", lambda: self.device_steps.flash(ctx, facts))
             if self.profile.wifi is not None and facts.platform.is_wifi:
@@ -206,6 +221,24 @@ class UnitRunner:
                                                         "failed_step": result.failed_step, "pending": pending,
                                                         "reason_code": settled.reason_code})
         return result
+
+    @property
+    def prompter(self) -> Prompter | None:
+        return self.test_stage.prompter if self.test_stage is not None else None
+
+    @prompter.setter
+    def prompter(self, prompter: Prompter) -> None:
+        """Who answers the tests' operator prompts (the GUI sets its own; the default asks no one)."""
+        if self.test_stage is not None:
+            self.test_stage.prompter = prompter
+
+    def _tests(self, ctx: UnitContext, stage: TestStage, facts: DeviceFacts) -> DeviceFacts:
+        """Flash the test firmware and run the tests; the unit's facts afterwards (it runs the test firmware now,
+        so the product firmware's flash step must not take it for the product firmware)."""
+        self._device_step(ctx, "test_firmware", lambda: stage.flash(ctx, facts))
+        facts = ctx.facts or facts
+        self._device_step(ctx, "tests", lambda: stage.run(ctx, facts))
+        return facts
 
     def _device_step(self, ctx: UnitContext, step: str, work: Callable[[], Any]) -> Any:
         with self.recorder.recorded(ctx, step) as detail:

@@ -30,6 +30,7 @@ from station.workflow.device import (
     ConnectedDevice,
     DeviceFacts,
     FlashReport,
+    LinkNotSupportedError,
     SetupDoneError,
     UserPart,
     WifiRefusedError,
@@ -161,6 +162,17 @@ class SerialLink:
         note = f"stored Wi-Fi network {settings.ssid!r} ({settings.security.value}) over the serial console"
         log.info("%s: %s", device_id, note)
         return note
+
+    def app_request(self, device_id: DeviceId, payload: bytes, *, timeout: float) -> bytes:
+        raise LinkNotSupportedError(
+            f"{device_id}: application requests (control request 10, the test firmware's ops) are not supported over "
+            "serial; connect the fixture's units over USB (UsbLink) or send tests as serial-console lines"
+        )
+
+    def signal(self, device_id: DeviceId, on: bool) -> None:
+        raise LinkNotSupportedError(
+            f"{device_id}: the LED signal (requests 230/231) is not supported over serial; connect the unit over USB"
+        )
 
     def setup_done(self, device_id: DeviceId) -> str:
         """The console cannot set the flag; that is only a problem on Gen 3 below Device OS 4.0, where it fails."""

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from hardware.firmware import FirmwareModule
 from hardware.identifiers import DeviceId, SerialNumber
 from hardware.progress import CancelToken, ProgressCallback
+from hardware.usb.app_request import app_request_error, send_app_request
 from hardware.usb.dfu import DfuSession
 from hardware.usb.discovery import DeviceMode, UsbBackend, UsbDevice, list_devices, open_device
 from hardware.usb.errors import NotSupportedError, UsbRequestError
@@ -163,6 +164,18 @@ class UsbLink:
         note = f"{action} Wi-Fi network {settings.ssid!r} ({settings.security.value}) with request {int(request)}"
         log.info("%s: %s", device_id, note)
         return note
+
+    def app_request(self, device_id: DeviceId, payload: bytes, *, timeout: float) -> bytes:
+        with open_device(device_id, backend=self.backend, mode=DeviceMode.NORMAL) as device:
+            control = open_control(device, self.timing)
+            reply = send_app_request(control.channel, payload, timeout=timeout)
+            if not reply.ok:
+                raise app_request_error(control.who, reply.result)
+            return reply.data
+
+    def signal(self, device_id: DeviceId, on: bool) -> None:
+        with open_device(device_id, backend=self.backend, mode=DeviceMode.NORMAL) as device:
+            open_control(device, self.timing).signal(on)
 
     def setup_done(self, device_id: DeviceId) -> str:
         with self._open_normal(device_id) as device:

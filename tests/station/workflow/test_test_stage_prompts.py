@@ -1,0 +1,62 @@
+"""The headless prompters: the terminal one (answers typed on a stream) and fixed answers."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+
+from station.workflow.test_prompts import FixedAnswers, NoOperator, TerminalPrompter
+
+
+def test_the_terminal_asks_again_until_the_answer_is_yes_or_no() -> None:
+    out = io.StringIO()
+    prompter = TerminalPrompter(read=io.StringIO("maybe\nY\n"), write=out)
+    assert prompter.ask_yes_no(1, "Is the LED green?", None, 5) is True
+    assert "Slot 2: Is the LED green? [y/n]" in out.getvalue() and "Answer y or n." in out.getvalue()
+
+
+def test_the_terminal_takes_a_number_with_a_decimal_comma() -> None:
+    prompter = TerminalPrompter(read=io.StringIO("abc\n3,3\n"), write=io.StringIO())
+    assert prompter.ask_number(0, "Supply current (mA)?", None, 5) == 3.3
+
+
+def test_no_answer_on_the_terminal_is_none() -> None:
+    read, write = os.pipe()
+    stream = os.fdopen(read)
+    out = io.StringIO()
+    try:
+        assert TerminalPrompter(read=stream, write=out).ask_yes_no(0, "Is it?", None, 0.05) is None
+        assert "no answer" in out.getvalue()
+    finally:
+        os.write(write, b"late\n")  # the reader still waiting gets its line (and drops it), then all is closed
+        os.close(write)
+        stream.close()
+
+
+def test_a_late_answer_to_a_timed_out_question_answers_no_other() -> None:
+    read, write = os.pipe()
+    stream = os.fdopen(read)
+    prompter = TerminalPrompter(read=stream, write=io.StringIO())
+    try:
+        assert prompter.ask_yes_no(0, "First?", None, 0.05) is None
+        os.write(write, b"y\n")  # typed too late for the first question
+        deadline = time.monotonic() + 5
+        while prompter._lines.empty() and time.monotonic() < deadline:  # wait until the reader has the line
+            time.sleep(0.01)
+        assert prompter.ask_yes_no(0, "Second?", None, 0.05) is None  # the late "y" is dropped, not taken
+    finally:
+        os.close(write)
+    assert prompter.ask_yes_no(0, "Third?", None, 5) is None  # the input ended
+    stream.close()
+
+
+def test_a_closed_input_is_no_answer() -> None:
+    assert TerminalPrompter(read=io.StringIO(""), write=io.StringIO()).ask_yes_no(0, "Is it?", None, 5) is None
+
+
+def test_fixed_answers_and_no_operator() -> None:
+    answers = FixedAnswers(yes=False, number=4.5)
+    assert answers.ask_yes_no(0, "q", None, 1) is False and answers.ask_number(0, "n", None, 1) == 4.5
+    assert answers.asked == [(0, "q"), (0, "n")]
+    assert NoOperator().ask_yes_no(0, "q", None, 1) is None and NoOperator().ask_number(0, "q", None, 1) is None
