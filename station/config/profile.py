@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hardware.platforms import Platform
+from station.config.line_db import LineSettings
 from station.errors import StationError
 
 _GROUP_NAME = re.compile(r"[a-z0-9_-]{1,64}")
@@ -149,6 +150,8 @@ class StationProfile:
     confirm: OnlineConfirmation = field(default_factory=OnlineConfirmation)
     wifi: dict[str, Any] | None = None
     """The raw [wifi] section (ssid, security, password_ref, hidden); read by station.config.wifi when the step runs."""
+    line: LineSettings | None = None
+    """The [line] section: the line database this station feeds (station.line), or None for a station alone."""
 
     @property
     def firmware_cache(self) -> Path:

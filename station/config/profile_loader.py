@@ -13,6 +13,7 @@ from cloud_client.credentials import CredentialRef
 from cloud_client.errors import AuthError
 from hardware.firmware.versions import DeviceOsVersion
 from hardware.platforms import Platform
+from station.config.line_db import parse_line_section
 from station.config.profile import (
     DEVICE_NAME_FIELDS,
     LOT_NAME_FIELDS,
@@ -55,6 +56,7 @@ _KNOWN_KEYS = {
     "cloud": {"base_url", "credentials", "batch_size"},
     "slots": {"count", "ports"},
     "operator": {"engineer_pin_hash"},
+    "line": {"database", "on_duplicate", "password"},
 }
 
 
@@ -89,6 +91,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         raise station.fail("lot_naming", str(exc).partition(": ")[2]) from None
     confirm = _confirm(r.table("confirm"))
     wifi = _wifi(r.table("wifi"), platform) if "wifi" in data else None
+    line = parse_line_section(r.table("line")) if "line" in data else None
 
     return StationProfile(
         path=path.resolve(),
@@ -105,6 +108,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         operator=OperatorLock(pin_hash),
         confirm=confirm,
         wifi=wifi,
+        line=line,
     )
 
 
