@@ -166,7 +166,7 @@ def ensure_schema(conn: psycopg.Connection[Any]) -> int:
 def grant_statements(role: str, *, write: bool) -> Sequence[str]:
     """What a station's role (``write``) or the dashboard's may do on the schema's tables and functions."""
     quoted = _ident(role)
-    privileges = "SELECT, INSERT, UPDATE" if write else "SELECT"
+    privileges = "SELECT, INSERT, UPDATE, DELETE" if write else "SELECT"
     statements = [
         f"GRANT USAGE ON SCHEMA line TO {quoted}",
         f"GRANT SELECT ON line.meta, line.station_roles TO {quoted}",
