@@ -165,7 +165,7 @@ const Charts = (() => {
     if (perMinuteBudget <= max) {
       const y = top + plotH - (plotH * perMinuteBudget) / max;
       chart.append(el("line", { x1: left, x2: W - right, y1: y, y2: y, class: "limit" }));
-      chart.append(el("text", { x: W - right, y: y - 6, class: "axis limittext", "text-anchor": "end" },
+      chart.append(el("text", { x: W - right, y: y - top < 24 ? y + 22 : y - 6, class: "axis limittext", "text-anchor": "end" },
                       `budget pace ${perMinuteBudget}/min`));
     }
     chart.append(el("text", { x: left, y: H - 6, class: "axis" }, "30 minutes ago"));
