@@ -223,7 +223,7 @@ class Replicator:
 
     def _run(self) -> None:
         delay = self._first_retry
-        while not self._stop.is_set():
+        while not self._stop.is_set() and not self.changes.db.closed:
             try:
                 self.sync()
             except LineDatabaseError as exc:

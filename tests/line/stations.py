@@ -21,8 +21,8 @@ from tests.line.conftest import LineDb
 
 
 def simulated_station(tmp_path: Path, name: str, line_db: LineDb, keyring: object, *, devices: int = 2,
-                      on_duplicate: str = "refuse") -> SimulatedLine:
-    """A simulated station whose profile feeds ``line_db`` as ``line_station_<name>``."""
+                      on_duplicate: str = "refuse", feed: bool = True) -> SimulatedLine:
+    """A simulated station whose profile feeds ``line_db`` as ``line_station_<name>`` (unless not ``feed``)."""
     with line_db.connect() as admin:
         ensure_schema(admin)
         make_station_role(admin, name, f"pw-{name}")
@@ -30,6 +30,8 @@ def simulated_station(tmp_path: Path, name: str, line_db: LineDb, keyring: objec
     keyring.set_password(KEYRING_SERVICE, f"{role}@127.0.0.1", f"pw-{name}")  # type: ignore[attr-defined]
     sim = build_simulated_line(tmp_path / name, devices=devices, station_name=name, timing=Timing.zero(),
                                connect_delay=None, steps='pre_add = true\nsim_activation = "off"\n')
+    if not feed:
+        return sim
     with sim.profile.path.open("a", encoding="utf-8") as profile:
         profile.write(f'\n[line]\ndatabase = "{line_db.url(role)}"\non_duplicate = "{on_duplicate}"\n')
     sim.profile = load_profile(sim.profile.path)
