@@ -62,10 +62,29 @@ def register(subparsers: Any) -> None:
     demo.add_argument("--workdir", metavar="DIR", type=Path,
                       help="keep the demo's profile, journal and workbooks here (default: a temporary folder)")
     demo.add_argument("--no-pin", action="store_true", help="open engineer mode without a PIN")
+    demo.add_argument("--line", metavar="N", type=_station_count,
+                      help=f"instead of the operator screen: a throwaway PostgreSQL (needs PostgreSQL installed), N "
+                           f"simulated stations of {LINE_DEMO_SLOTS} slots feeding it, and the line dashboard in the "
+                           "browser; prints its URL and runs until Ctrl-C")
+    demo.add_argument("--port", type=int, default=None,
+                      help="with --line: the dashboard's port on 127.0.0.1 (default 8080, or a free one if taken)")
     demo.set_defaults(handler=run_demo)
 
 
 MAX_DEVICES = 64
+MAX_LINE_STATIONS = 8
+LINE_DEMO_SLOTS = 4
+
+
+def _station_count(text: str) -> int:
+    """``--line``: how many simulated stations feed the line database."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of stations") from None
+    if not 1 <= count <= MAX_LINE_STATIONS:
+        raise argparse.ArgumentTypeError(f"{count} stations: give 1 to {MAX_LINE_STATIONS}")
+    return count
 
 
 def _device_count(text: str) -> int:
@@ -91,7 +110,7 @@ class DemoScanner:
         self._lock = threading.Lock()
         self._scanned: set[str] = set()
         self._running: set[str] = set()
-        self._wrong = 0
+        self._wrong = secrets.randbelow(900_000)  # several demo stations on one line never share a wrong label
         self._unsubscribe: Any = None
 
     def watch(self, line: Line) -> Line:
@@ -216,6 +235,17 @@ def _run_in_terminal(root: Path, platform: Platform, devices: int, timing: Timin
         sim.close()
 
 
+def _run_line_demo(count: int, root: Path, platform: Platform, timing: Timing, port: int | None) -> int:
+    """``demo --line N``: N simulated stations feeding a throwaway PostgreSQL, and the line dashboard."""
+    from station.demo.simulated_line import build_simulated_line
+    from station.line.dashboard.line_demo import run_line_demo
+
+    os.environ.setdefault(DEMO_WIFI_PASSWORD_ENV, "demo-" + secrets.token_urlsafe(12))
+    return run_line_demo(count, root, build=build_simulated_line, scanner=DemoScanner, port=port,
+                         platform=platform, devices=LINE_DEMO_SLOTS, slots=LINE_DEMO_SLOTS, timing=timing,
+                         host_timing=demo_host_timing(timing))
+
+
 def run_demo(args: argparse.Namespace) -> int:
     import platformdirs
 
@@ -236,6 +266,13 @@ def run_demo(args: argparse.Namespace) -> int:
     workdir: Path | None = getattr(args, "workdir", None)
     temporary = None if workdir is not None else tempfile.TemporaryDirectory(prefix="particle-station-demo-")
     root = workdir if workdir is not None else Path(temporary.name)  # type: ignore[union-attr]
+    stations: int | None = getattr(args, "line", None)
+    if stations is not None:
+        try:
+            return _run_line_demo(stations, root, platform, timing, getattr(args, "port", None))
+        finally:
+            if temporary is not None:
+                temporary.cleanup()
     if screenshot_dir is None and _no_display():
         if temporary is not None:
             temporary.cleanup()

@@ -215,11 +215,23 @@ def test_refuses_a_newer_schema(seeded: Any) -> None:
         DashboardServer(seeded.admin)
 
 
-def test_an_unreachable_database_is_one_sentence_without_the_password(seeded: Any) -> None:
-    url = f"postgresql://line_dashboard:s3cret-pw@127.0.0.1:{seeded.server.port}/no_such_db"
+def test_an_unreachable_database_is_one_sentence_without_the_password(seeded: Any,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARTICLE_STATION_LINE_DB_PASSWORD", "s3cret-pw")
+    url = f"postgresql://line_dashboard@127.0.0.1:{seeded.server.port}/no_such_db"
     with pytest.raises(DashboardError, match="cannot reach the line database") as caught:
         DashboardServer(url)
     assert "s3cret-pw" not in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_takes_the_password_from_the_environment_never_the_url(seeded: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    dashboard_conninfo(seeded)
+    url = f"postgresql://{DASHBOARD_ROLE}@127.0.0.1:{seeded.server.port}/{seeded.name}"
+    with pytest.raises(DashboardError, match="never put the line database's password in the URL"):
+        DashboardServer(url.replace(f"{DASHBOARD_ROLE}@", f"{DASHBOARD_ROLE}:{DASHBOARD_PASSWORD}@"))
+    monkeypatch.setenv("PARTICLE_STATION_LINE_DB_PASSWORD", DASHBOARD_PASSWORD)
+    with DashboardServer(url) as server:
+        assert figures_of(server)["headline"]["tested"] == 16
 
 
 @pytest.mark.parametrize(("low", "high", "start", "width"), [(30.0, 52.0, 30.0, 2.0), (0.4, 0.9, 0.4, 0.05)])

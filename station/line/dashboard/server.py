@@ -24,7 +24,9 @@ from typing import Any
 import psycopg
 from aiohttp import web
 
+from station.config.line_db import LineDbUrl, LineUrlError
 from station.errors import StationError
+from station.line.connection import conninfo_for
 from station.line.dashboard import export
 from station.line.dashboard.queries import READ_ONLY_OPTIONS, Window, read_only_connection, read_snapshot
 from station.line.schema import SCHEMA_VERSION, database_version
@@ -35,11 +37,13 @@ STATIC = Path(__file__).with_name("static")
 PAGES = {"index.html": "text/html", "app.js": "text/javascript", "charts.js": "text/javascript",
          "style.css": "text/css", "favicon.svg": "image/svg+xml"}
 CHANGE_MARK = (
-    "SELECT (SELECT md5(coalesce(string_agg(s::text, '|' ORDER BY station), '')) FROM line.stations s), "
-    "(SELECT max(ended_at) FROM line.units), (SELECT max(started_at) FROM line.units)"
+    "SELECT (SELECT md5(coalesce(string_agg(concat_ws('|', station, software_version, slots::text, backlog, "
+    "replicated_change, api_requests::text, round(lag_seconds::numeric, 1)), '/' ORDER BY station), '')) "
+    "FROM line.stations), (SELECT max(ended_at) FROM line.units), (SELECT max(started_at) FROM line.units)"
 )
-"""What changes when anything the page shows changes: a station's row (slots, lag, backlog, API counts, its change
-counter) or a unit starting or ending (indexed maxima, so cheap on a million units)."""
+"""What changes when anything the page shows changes: what a station reports (slots, backlog, lag, API counts, its
+change counter; not its heartbeat, which moves every fraction of a second) or a unit starting or ending (indexed
+maxima, so cheap on a million units). Ages and 'offline' follow from the ``refresh_s`` re-read."""
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
@@ -51,6 +55,18 @@ SECURITY_HEADERS = {
 
 class DashboardError(StationError):
     """The dashboard cannot start (database unreachable, schema missing or newer, port taken)."""
+
+
+def connection_string(db_url: str) -> str:
+    """libpq parameters for the dashboard: a ``postgresql://`` URL (no password in it) gets its password from
+    PARTICLE_STATION_LINE_DB_PASSWORD, PGPASSWORD or the OS keyring (station.line.connection), and its sslmode; any
+    other text is a libpq connection string, used as it is."""
+    if not db_url.startswith(("postgresql://", "postgres://")):
+        return db_url
+    try:
+        return conninfo_for(LineDbUrl.parse(db_url))
+    except LineUrlError as exc:
+        raise DashboardError(str(exc)) from None
 
 
 def redact(db_url: str) -> str:
@@ -85,10 +101,11 @@ class LineReader:
 
     def __init__(self, db_url: str, *, clock: Callable[[], float] = time.time, window_hours: float = 24.0) -> None:
         self._db_url = db_url
+        self._conninfo = connection_string(db_url)
         self._clock = clock
         self.window_hours = window_hours
         self._conn: psycopg.Connection[Any] | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def check(self) -> None:
         """Connect and check the schema once (startup): one sentence if that fails."""
@@ -105,7 +122,7 @@ class LineReader:
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
             try:
-                self._conn = read_only_connection(self._db_url, connect_timeout=5)
+                self._conn = read_only_connection(self._conninfo, connect_timeout=5)
             except psycopg.Error as exc:
                 raise DashboardError(f"cannot reach the line database {redact(self._db_url)}: "
                                      f"{_first_line(exc)}") from None
@@ -129,10 +146,12 @@ class LineReader:
         return dict(self._read(lambda conn: read_snapshot(conn, window)))
 
     def close(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(psycopg.Error):
-                self._conn.close()
-            self._conn = None
+        """Close the connection (after a read in flight on a worker thread has finished)."""
+        with self._lock:
+            if self._conn is not None:
+                with contextlib.suppress(psycopg.Error):
+                    self._conn.close()
+                self._conn = None
 
 
 READER = web.AppKey("reader", LineReader)
@@ -244,8 +263,8 @@ async def _export(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text=f"no table {table!r}: one of {', '.join(export.TABLES)}")
     station, lot = request.query.get("station"), request.query.get("lot")
     try:
-        conn = await psycopg.AsyncConnection.connect(request.app[SETTINGS].db_url, options=READ_ONLY_OPTIONS,
-                                                     connect_timeout=5)
+        conn = await psycopg.AsyncConnection.connect(connection_string(request.app[SETTINGS].db_url),
+                                                     options=READ_ONLY_OPTIONS, connect_timeout=5)
     except psycopg.Error as exc:
         raise web.HTTPServiceUnavailable(text=f"cannot reach the line database: {_first_line(exc)}") from None
     filename = f"line-{table}{'-' + _safe(station) if station else ''}{'-' + _safe(lot) if lot else ''}.csv"

@@ -81,9 +81,16 @@
       const card = node("article", `station ${st.online ? "online" : "offline"}`);
       card.dataset.station = st.station;
       const title = node("div", "stationhead");
-      title.append(node("span", "dot"), node("h3", null, st.station),
-                   node("span", "muted", st.online ? `v${st.software_version || "?"}` :
-                        `offline${st.age_s !== null && st.age_s !== undefined ? ` · last seen ${duration(st.age_s)} ago` : ""}`));
+      const seen = node("span", "muted");
+      if (!st.online) {
+        seen.textContent = "offline · last seen ";
+        const ago = node("span", "ago");
+        if (st.last_seen) ago.dataset.at = st.last_seen; else ago.textContent = "never";
+        seen.append(ago);
+      } else {
+        seen.textContent = `v${st.software_version || "?"}`;
+      }
+      title.append(node("span", "dot"), node("h3", null, st.station), seen);
       const nums = node("div", "stationnums");
       for (const [label, value, cls] of [["units / h", st.units_last_hour, ""], ["yield", pct(st.yield), yieldClass(st.yield)],
                                          ["FPY", pct(st.fpy), yieldClass(st.fpy)], ["failed", st.failed, st.failed ? "bad" : ""]]) {
@@ -98,8 +105,10 @@
         const tile = node("div", `slot ${slotClass(slot.state)}`);
         tile.dataset.slot = slot.slot;
         tile.append(node("span", "slotno", `Slot ${slot.slot ?? "?"}`), node("span", "slotstate", slot.state || "idle"));
-        tile.append(node("span", "slotunit", slot.unit_key || ""));
-        tile.append(node("span", "slotstep", slot.step || ""));
+        const idle = slotClass(slot.state) === "idle";
+        // an idle slot names the unit it last ran and how that ended (PASS, FAIL ...)
+        tile.append(node("span", "slotunit", idle && slot.unit_key ? `last: ${slot.unit_key}` : slot.unit_key || ""));
+        tile.append(node("span", `slotstep ${idle ? slotClass(slot.step) : ""}`, slot.step || ""));
         const since = node("span", "slotsince");
         if (slot.since) since.dataset.since = slot.since;
         tile.append(since);
@@ -193,8 +202,17 @@
                            td(s.backlog ?? "–", `n ${s.backlog > 100 ? "bad" : s.backlog > 0 ? "fair" : "good"}`),
                            td(s.lag_seconds === null || s.lag_seconds === undefined ? "–" : duration(s.lag_seconds),
                               `n ${s.lag_seconds > 60 ? "bad" : s.lag_seconds > 5 ? "fair" : "good"}`),
-                           td(s.age_s === null || s.age_s === undefined ? "never" : `${duration(s.age_s)} ago`,
-                              `n ${s.online ? "" : "bad"}`)])));
+                           ageCell(s)])));
+  }
+
+  function ageCell(s) {
+    const cell = td(s.last_seen ? "" : "never", `n ${s.online ? "" : "bad"}`);
+    if (s.last_seen) {
+      const ago = node("span", "ago");
+      ago.dataset.at = s.last_seen;
+      cell.append(ago);
+    }
+    return cell;
   }
 
   function renderStationYield(stations) {
@@ -243,6 +261,9 @@
     document.querySelectorAll(".slotsince[data-since]").forEach((n) => {
       n.textContent = duration(now - Number(n.dataset.since));
     });
+    document.querySelectorAll(".ago[data-at]").forEach((n) => {
+      n.textContent = `${duration(now - Number(n.dataset.at))} ago`;
+    });
     if (figures) {
       const age = (Date.now() - receivedAt) / 1000;
       $("updated").textContent = `figures read at ${new Date(figures.generated_at * 1000).toLocaleTimeString()}`;
@@ -258,6 +279,9 @@
     source.addEventListener("error", () => { $("live").textContent = "reconnecting…"; $("live").className = "live waiting"; });
   }
 
-  fetch("/api/figures").then((r) => r.json()).then(render).catch(() => {}).finally(follow);
+  fetch("/api/figures").then((r) => r.json()).then(render).catch(() => {
+    $("problem").hidden = false;
+    $("problem").textContent = "The dashboard server does not answer; the page keeps trying.";
+  }).finally(follow);
   setInterval(tick, 1000);
 })();
