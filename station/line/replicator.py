@@ -35,6 +35,9 @@ KILL_AFTER_COMMIT_ENV = "PARTICLE_STATION_TEST_KILL_AFTER_LINE_COMMIT"
 """Test hook: when set, the process SIGKILLs itself after the line database committed a batch and before the
 journal's cursor moves (the worst moment to die); the crash test sets it in a subprocess only."""
 
+HEARTBEAT_S = 2.0
+"""With nothing to send, the station's row (last seen, slots) is refreshed this often."""
+
 Connect = Callable[[], "psycopg.Connection[Any]"]
 
 
@@ -84,6 +87,7 @@ class Replicator:
         self._clock = clock
         self._conn: psycopg.Connection[Any] | None = None
         self._reachable: bool | None = None
+        self._heartbeat_at = float("-inf")
         self._problem: str | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -110,7 +114,7 @@ class Replicator:
                         os.kill(os.getpid(), signal.SIGKILL)
                     self.changes.acknowledge(batch[-1].id)
                     sent += len(batch)
-                if sent == 0:
+                if sent == 0 and self._clock() - self._heartbeat_at >= HEARTBEAT_S:
                     with conn.transaction():
                         self._station_row(conn, self.changes.cursor())
                 return sent
@@ -177,6 +181,7 @@ class Replicator:
         now = self._clock()
         lag = max(0.0, now - oldest) if oldest is not None else 0.0
         slots = self._slots() if self._slots is not None else []
+        self._heartbeat_at = now
         conn.execute(
             "INSERT INTO line.stations (station, software_version, last_seen, slots, backlog, lag_seconds, "
             "replicated_change) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (station) DO UPDATE SET "
