@@ -68,7 +68,7 @@ class Replicator:
         connect: Connect,
         *,
         software_version: str = "",
-        batch_size: int = 500,
+        batch_size: int = 2000,
         poll_interval: float = 0.2,
         first_retry: float = 0.5,
         max_retry: float = 30.0,
@@ -158,22 +158,20 @@ class Replicator:
             self._conn = None
 
     def _send(self, conn: psycopg.Connection[Any], batch: list[Change]) -> None:
-        """One transaction: the batch's rows as they are now, in the order they first changed, and the station row."""
-        order: dict[tuple[str, int], None] = {}
+        """One transaction: the batch's rows as they are now (each once), table by table, and the station row.
+
+        The line database has no foreign keys between the tables, so the order within one committed batch does not
+        matter; batches themselves go in the journal's order.
+        """
+        wanted: dict[str, dict[int, None]] = {}
         for change in batch:
-            order.setdefault((change.table, change.row_id), None)
-        current: dict[str, dict[int, dict[str, object]]] = {}
-        for table in {table for table, _ in order}:
-            current[table] = self.changes.rows(table, [row_id for t, row_id in order if t == table])
+            if change.table in change_log.COLUMNS:
+                wanted.setdefault(change.table, {})[change.row_id] = None
         with conn.transaction():
-            for table, row_id in order:
-                if table not in change_log.COLUMNS:
-                    continue
-                row = current[table].get(row_id)
-                if row is None:
-                    change_log.delete(conn, table, self.station, row_id)
-                else:
-                    change_log.upsert(conn, table, self.station, row_id, row)
+            for table, ids in wanted.items():
+                current = self.changes.rows(table, list(ids))
+                change_log.upsert_many(conn, table, self.station, [(i, current[i]) for i in ids if i in current])
+                change_log.delete_many(conn, table, self.station, [i for i in ids if i not in current])
             self._station_row(conn, batch[-1].id)
 
     def _station_row(self, conn: psycopg.Connection[Any], replicated: int) -> None:
