@@ -18,6 +18,7 @@ from station.line.connection import connect
 from station.line.cross_check import CheckSkipped, CrossStationCheck, Verdict
 from station.line.replicator import ReplicationStatus, Replicator
 from station.line.slot_board import SlotBoard
+from station.records.change_table import ChangeTable
 from station.records.database import JournalDatabase
 from station.version import station_version
 
@@ -94,6 +95,7 @@ def feed_for(profile: StationProfile, journal: JournalDatabase,
     """The station's feed when its profile has a ``[line]`` section (None otherwise); ``subscribe`` gives it the
     line's unit events so the line database sees what each slot is doing."""
     if profile.line is None:
+        ChangeTable(journal).trim()
         return None
     board = SlotBoard(profile.slots.count)
     subscribe(board)

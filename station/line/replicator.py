@@ -76,6 +76,7 @@ class Replicator:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.changes = ChangeTable(journal)
+        self.changes.refill_if_trimmed()  # a station that ran alone before: its whole journal goes to the line
         self.station = station
         self._connect = connect
         self._software_version = software_version

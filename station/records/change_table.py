@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from station.records.database import CHANGE_TABLES, JournalDatabase
+from station.records.database import CHANGE_TABLES, TRIGGER_NOW, JournalDatabase
 
 CURSOR_KEY = "line_cursor"
 """The ``meta`` key holding the id of the last change the line database acknowledged."""
+TRIMMED_KEY = "line_log_trimmed"
+"""Set while the log is kept empty because the station feeds no line; the first feed then logs every row again."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,27 @@ class ChangeTable:
         """As ``backlog``, once every change up to ``change_id`` is acknowledged."""
         rows = self.db.query("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM changes WHERE id > ?", (change_id,))
         return int(rows[0]["n"]), rows[0]["oldest"]
+
+    def trim(self) -> None:
+        """A station that feeds no line keeps no log (it would only grow): empty it and remember that it did."""
+        with self.db.transaction() as db:
+            db.execute("DELETE FROM changes")
+            db.execute("INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT(key) DO NOTHING", (TRIMMED_KEY,))
+
+    def refill_if_trimmed(self) -> int:
+        """A station that joins a line after running alone: log every row once (parents first), so its whole
+        journal replicates; the upserts make any row the line already holds a no-op. Returns the rows logged."""
+        if not self.db.query("SELECT 1 FROM meta WHERE key = ?", (TRIMMED_KEY,)):
+            return 0
+        with self.db.transaction() as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            logged = 0
+            for table in CHANGE_TABLES:
+                if table in tables:
+                    logged += db.execute(f"INSERT INTO changes (tbl, row_id, at) SELECT '{table}', rowid, "
+                                         f"{TRIGGER_NOW} FROM {table} ORDER BY rowid").rowcount
+            db.execute("DELETE FROM meta WHERE key = ?", (TRIMMED_KEY,))
+        return logged
 
     def rows(self, table: str, row_ids: list[int]) -> dict[int, dict[str, object]]:
         """The current values of some rows of a followed table, by rowid (a deleted row is absent)."""

@@ -70,8 +70,8 @@ CHANGE_TABLES = ("lots", "units", "steps", "refused_scans", "outbox", "measureme
 """The tables the change log follows (step 8), parents first so a backfill sends lots before their units; a table
 not in a journal yet is skipped until it exists. Adding a table to the line is one name here."""
 
-# Epoch seconds from inside a trigger (SQLite has no "now" in seconds with a fraction).
-_TRIGGER_NOW = "((julianday('now') - 2440587.5) * 86400.0)"
+TRIGGER_NOW = "((julianday('now') - 2440587.5) * 86400.0)"
+"""Epoch seconds inside a trigger (SQLite has no "now" in seconds with a fraction)."""
 
 
 class JournalError(StationError):
@@ -184,7 +184,7 @@ def _install_change_log(db: sqlite3.Connection) -> None:
         for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
             db.execute(f"CREATE TRIGGER IF NOT EXISTS changes_{table}_{event.lower()} AFTER {event} ON {table} "
                        f"BEGIN INSERT INTO changes (tbl, row_id, at) VALUES ('{table}', {row}.rowid, "
-                       f"{_TRIGGER_NOW}); END")
+                       f"{TRIGGER_NOW}); END")
         if new_log:
-            db.execute(f"INSERT INTO changes (tbl, row_id, at) SELECT '{table}', rowid, {_TRIGGER_NOW} "
+            db.execute(f"INSERT INTO changes (tbl, row_id, at) SELECT '{table}', rowid, {TRIGGER_NOW} "
                        f"FROM {table} ORDER BY rowid")

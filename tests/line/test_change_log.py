@@ -42,3 +42,15 @@ def test_a_journal_written_before_the_log_existed_replicates_whole(tmp_path: Pat
     old.close()
     with Journal(path) as journal:
         assert [(c.table, c.row_id) for c in ChangeTable(journal.db).pending(10)] == [("lots", 1)]
+
+
+def test_a_station_alone_keeps_no_log_and_logs_everything_again_when_it_joins_a_line(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        journal.open_lot("L1", station="s", product_id=1, profile="p", operator="o")
+        journal.refused_scan_table.record("L1", "P046X", "wrong_platform", "no")
+        log = ChangeTable(journal.db)
+        log.trim()
+        assert log.backlog()[0] == 0
+        assert log.refill_if_trimmed() == 2
+        assert [(c.table, c.row_id) for c in log.pending(10)] == [("lots", 1), ("refused_scans", 1)]
+        assert log.refill_if_trimmed() == 0, "once"

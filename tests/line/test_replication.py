@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+import pytest
 
 from station.records.journal import Journal
 from station.workflow.events import EventKind, UnitEvent
@@ -55,7 +58,8 @@ def test_a_lot_provisioned_at_two_stations_is_one_lot_on_the_line(
 
 
 def test_an_outage_mid_lot_loses_nothing_duplicates_nothing_and_drains_by_itself(
-        tmp_path: Path, line_db: LineDb, memory_keyring: MemoryKeyring) -> None:
+        tmp_path: Path, line_db: LineDb, memory_keyring: MemoryKeyring, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="station.line.replicator")
     sim = simulated_station(tmp_path, "a", line_db, memory_keyring, devices=3)
     line = start_line(sim, "LOT-2")
     notices: list[UnitEvent] = []
@@ -78,6 +82,10 @@ def test_an_outage_mid_lot_loses_nothing_duplicates_nothing_and_drains_by_itself
         wait_until(lambda: caught_up(line, line_db, "a"), 60, "the backlog drained")
         serials = line_rows(line_db, "SELECT serial FROM line.units WHERE station = 'a' ORDER BY local_id")
         assert serials == [(d.serial.value,) for d in sim.devices if d.serial]
+        said = [r.getMessage() for r in caplog.records if r.name == "station.line.replicator"]
+        assert sum("unreachable" in m for m in said) == 1, "one log line per outage, not per try"
+        assert sum("reachable again" in m for m in said) == 1
+        assert not any("pw-a" in m for m in said)
     finally:
         line.close()
         sim.close()
