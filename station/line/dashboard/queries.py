@@ -24,9 +24,10 @@ LOTS_SHOWN = 12
 MEASUREMENTS_SHOWN = 24
 STATION_STALE_S = 60.0
 """A station not heard from for this long shows as offline."""
-READ_ONLY_OPTIONS = "-c default_transaction_read_only=on -c statement_timeout=15000"
+READ_ONLY_OPTIONS = "-c default_transaction_read_only=on -c statement_timeout=15000 -c jit=off"
 """Every transaction of a dashboard connection is READ ONLY (on top of the read-only role); a query that would take
-more than 15 s is cancelled rather than left to pile up on a busy line database."""
+more than 15 s is cancelled rather than left to pile up on a busy line database. No JIT: compiling took 60 of the
+lots query's 90 ms at a million units (benchmarks/line_db.py), for queries that each read a few thousand rows."""
 
 
 @dataclass(frozen=True)
@@ -75,14 +76,16 @@ def unit_tallies(cur: Cursor, window: Window) -> dict[tuple[str, float], dict[st
 
 def lots(cur: Cursor, window: Window) -> list[dict[str, Any]]:
     """The lots worked on in the window (latest first), each counted over its whole life and every station."""
+    # LATERAL: each recent lot's units through the index units(lot), never a scan of the whole table
     cur.execute(
         "WITH recent AS (SELECT lot, max(ended_at) AS last FROM line.units WHERE ended_at >= %(since)s "
         "GROUP BY lot ORDER BY last DESC LIMIT %(limit)s) "
-        "SELECT u.lot, r.last, array_agg(DISTINCT u.station ORDER BY u.station), count(*), "
+        "SELECT r.lot, r.last, f.* FROM recent r CROSS JOIN LATERAL ("
+        "SELECT array_agg(DISTINCT u.station ORDER BY u.station), count(*), "
         "count(*) FILTER (WHERE u.state = ANY(%(tested)s)), count(*) FILTER (WHERE u.state = 'PASS'), "
         "count(*) FILTER (WHERE u.state = ANY(%(tested)s) AND u.first_result = 'PASS'), "
-        "count(*) FILTER (WHERE u.state = 'in progress') "
-        "FROM line.units u JOIN recent r ON u.lot = r.lot GROUP BY u.lot, r.last ORDER BY r.last DESC",
+        "count(*) FILTER (WHERE u.state = 'in progress') FROM line.units u WHERE u.lot = r.lot) f "
+        "ORDER BY r.last DESC",
         {"since": window.since, "limit": LOTS_SHOWN, "tested": list(TESTED)})
     return [{"lot": lot, "last": last, "stations": list(names), "units": units, "running": running,
              **Tally(tested, passed, first).as_json()}

@@ -39,11 +39,11 @@ PAGES = {"index.html": "text/html", "app.js": "text/javascript", "charts.js": "t
 CHANGE_MARK = (
     "SELECT (SELECT md5(coalesce(string_agg(concat_ws('|', station, software_version, slots::text, backlog, "
     "replicated_change, api_requests::text, round(lag_seconds::numeric, 1)), '/' ORDER BY station), '')) "
-    "FROM line.stations), (SELECT max(ended_at) FROM line.units), (SELECT max(started_at) FROM line.units)"
+    "FROM line.stations), (SELECT max(ended_at) FROM line.units)"
 )
-"""What changes when anything the page shows changes: what a station reports (slots, backlog, lag, API counts, its
-change counter; not its heartbeat, which moves every fraction of a second) or a unit starting or ending (indexed
-maxima, so cheap on a million units). Ages and 'offline' follow from the ``refresh_s`` re-read."""
+"""What changes when anything the page shows changes: what a station reports (slots, so a unit starting; backlog,
+lag, API counts, its replicated change counter; not its heartbeat, which moves every fraction of a second) or a unit
+ending (an indexed maximum: cheap on a million units). Ages and 'offline' follow from the ``refresh_s`` re-read."""
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
