@@ -19,7 +19,10 @@ PASSWORD_ENV = "PARTICLE_STATION_LINE_DB_PASSWORD"
 KEYRING_SERVICE = "particle-station-line-db"
 """Keyring entries: service ``particle-station-line-db``, user name ``<role>@<host>`` (or just ``<role>``)."""
 
-CONNECT_TIMEOUT_S = 5
+CONNECT_TIMEOUT_S = 3
+_NETWORK_OPTIONS = {"tcp_user_timeout": 3000, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+                    "keepalives_count": 3}
+"""libpq options that turn a cut network into an error within seconds rather than a hang (the URL may override)."""
 
 
 class LineUnreachable(LineDatabaseError):
@@ -49,7 +52,8 @@ def conninfo_for(url: LineDbUrl, *, password: str | None = None) -> str:
     """libpq connection parameters for the URL (its sslmode and other options honoured)."""
     secret = password if password is not None else find_password(url)
     params: dict[str, Any] = {"host": url.host, "port": url.port, "dbname": url.dbname, "user": url.user,
-                              "connect_timeout": CONNECT_TIMEOUT_S, "application_name": "particle-station"}
+                              "connect_timeout": CONNECT_TIMEOUT_S, "application_name": "particle-station",
+                              **_NETWORK_OPTIONS}
     params.update(dict(url.options))
     if secret:
         params["password"] = secret

@@ -26,6 +26,9 @@ IN_PROGRESS_STATES = ("in progress", "cloud pending")
 """Journal unit states (records/unit_table.UnitState values): a unit that passed, and one a station still works on
 (its device steps running, or its cloud work waiting in that station's outbox)."""
 
+QUERY_TIMEOUT_S = 1.5
+"""The longest a scan waits on the server's answer (``statement_timeout``; libpq's tcp_user_timeout bounds a cut)."""
+
 RETRY_AFTER_S = 30.0
 """After a failed check, scans go on without one for this long (a scan never waits on a dead server twice)."""
 
@@ -60,9 +63,12 @@ class CrossStationCheck:
     """Asks the line database about a label (and a device id once known), with its own short-lived connection."""
 
     def __init__(self, connect: Connect, station: Callable[[], str], *,
+                 reachable: Callable[[], bool | None] = lambda: None,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        """``reachable``: the replicator's latest word; while it says False a scan does not wait on the network."""
         self._connect = connect
         self._station = station
+        self._reachable = reachable
         self._clock = clock
         self._conn: psycopg.Connection[Any] | None = None
         self._down_until = 0.0
@@ -72,11 +78,14 @@ class CrossStationCheck:
     def units_elsewhere(self, serial: str | None, device_id: str | None = None
                         ) -> list[UnitElsewhere] | CheckSkipped:
         with self._lock:
-            if self._clock() < self._down_until:
-                return CheckSkipped("the line database was unreachable moments ago", first=False)
+            if self._clock() < self._down_until or self._reachable() is False:
+                first, self._down_said = not self._down_said, True
+                return CheckSkipped("the line database was unreachable moments ago", first=first)
             try:
                 if self._conn is None or self._conn.closed:
                     self._conn = self._connect()
+                    # a scan waits on this query (the GUI thread too): never long, even on a half-dead network
+                    self._conn.execute(f"SET statement_timeout = {int(QUERY_TIMEOUT_S * 1000)}".encode())
                 rows = self._conn.execute(
                     "SELECT station, unit_key, serial, device_id, state, ended_at "
                     "FROM line.units_elsewhere(%s, %s, %s)", (self._station(), serial, device_id)).fetchall()

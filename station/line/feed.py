@@ -40,7 +40,8 @@ class StationFeed:
         self.settings = settings
         opener = connector or (lambda: connect(settings.database))
         self.replicator = Replicator(journal, station, opener, software_version=software_version, slots=slots)
-        self.check = CrossStationCheck(opener, lambda: self.replicator.station)
+        self.check = CrossStationCheck(opener, lambda: self.replicator.station,
+                                       reachable=lambda: self.replicator.reachable)
 
     @property
     def refuses(self) -> bool:

@@ -189,6 +189,11 @@ class Replicator:
             "replicated_change = GREATEST(line.stations.replicated_change, excluded.replicated_change)",
             (self.station, self._software_version, now, Jsonb(slots), backlog, lag, replicated))
 
+    @property
+    def reachable(self) -> bool | None:
+        """True after the last pass went through, False during an outage, None before the first try."""
+        return self._reachable
+
     # --- status ----------------------------------------------------------------------------------------------------
     def status(self) -> ReplicationStatus:
         backlog, oldest = self.changes.backlog()
