@@ -50,6 +50,10 @@ def test_a_lot_provisioned_at_two_stations_is_one_lot_on_the_line(
         stations = line_rows(line_db, "SELECT station, backlog, replicated_change > 0 FROM line.stations "
                                       "ORDER BY station")
         assert stations == [("a", 0, True), ("b", 0, True)]
+
+        lines[0].close_lot()  # station a closes its part of the lot: its sealed summary reaches the line
+        wait_until(lambda: line_rows(line_db, "SELECT station, lot, (summary->'summary'->>'passed')::int FROM "
+                                              "line.lot_summaries") == [("a", "LOT-1", 2)], 30, "the sealed summary")
     finally:
         for line in lines:
             line.close()
