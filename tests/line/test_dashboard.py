@@ -251,3 +251,37 @@ def test_api_minutes_accept_the_station_shapes() -> None:
     assert figures.minute_counts({"120": 3, "180": "2"}) == {120: 3, 180: 2}
     assert figures.minute_counts([{"minute": 130, "count": 4}, [200, 1], "junk"]) == {120: 4, 180: 1}
     assert figures.minute_counts("nonsense") == {}
+
+
+def test_line_serve_prints_its_url_serves_and_stops_on_ctrl_c(seeded: Any) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    dashboard_conninfo(seeded)
+    url = f"postgresql://{DASHBOARD_ROLE}@127.0.0.1:{seeded.server.port}/{seeded.name}"
+    env = {**os.environ, "PARTICLE_STATION_LINE_DB_PASSWORD": DASHBOARD_PASSWORD}
+    with socket.socket() as probe:  # a free port ('line serve' takes 1-65535)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with subprocess.Popen([sys.executable, "-m", "station", "line", "serve", "--db", url, "--port", str(port)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
+        try:
+            first = process.stdout.readline() if process.stdout else ""
+            assert first.startswith("line dashboard at "), process.stderr.read() if process.stderr else ""
+            address = next(word for word in first.split() if word.startswith("http://127.0.0.1:"))
+            assert DASHBOARD_PASSWORD not in first
+            assert figures_of_url(address)["headline"]["tested"] == 16
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=60) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+
+def figures_of_url(address: str) -> dict[str, Any]:
+    status, body, _ = get(address + "api/figures")
+    assert status == 200
+    return dict(json.loads(body))

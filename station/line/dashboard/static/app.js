@@ -162,6 +162,9 @@
     Charts.minuteBars(chart, api.per_minute, Math.round(api.budget / (api.window_s / 60)),
                       { label: "API requests per minute, whole line" });
     box.replaceChildren(share, gauge, chart);
+    if (!api.per_minute.some((m) => m.requests)) {
+      box.append(node("p", "muted", "No station reported Particle API requests in the last 30 minutes."));
+    }
   }
 
   function renderLots(lots) {
