@@ -39,3 +39,19 @@ def test_a_resent_row_is_an_upsert_not_a_duplicate(line_db_with_schema: LineDb) 
                 "ON CONFLICT (station, local_id) DO UPDATE SET state = excluded.state", (state,))
         rows = conn.execute("SELECT state FROM line.units").fetchall()
     assert rows == [("PASS",)]
+
+
+def test_an_older_database_is_upgraded_through_the_steps_it_misses(line_db: LineDb) -> None:
+    from station.line import schema
+
+    with line_db.connect() as conn:
+        with conn.transaction():  # a database as the first release of the schema left it
+            for statement in schema._STEPS[0][2]:
+                conn.execute(statement.encode())
+            conn.execute("INSERT INTO line.meta (key, value) VALUES ('schema_version', '1')")
+        assert database_version(conn) == 1
+        assert ensure_schema(conn) == SCHEMA_VERSION
+        assert database_version(conn) == SCHEMA_VERSION
+        policy = conn.execute("SELECT qual FROM pg_policies WHERE schemaname = 'line' AND tablename = 'units'"
+                              ).fetchone()
+    assert policy is not None and "SELECT" in str(policy[0]), "the step 2 policy: evaluated once per query"
