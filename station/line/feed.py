@@ -14,6 +14,7 @@ import psycopg
 
 from station.config.line_db import LineSettings, OnDuplicate
 from station.config.profile import StationProfile
+from station.line.api_meter import ApiMeter
 from station.line.connection import connect
 from station.line.cross_check import CheckSkipped, CrossStationCheck, Verdict
 from station.line.replicator import ReplicationStatus, Replicator
@@ -39,7 +40,10 @@ class StationFeed:
         """``connector``: how to open a connection (default: the URL, its password from env or keyring)."""
         self.settings = settings
         opener = connector or (lambda: connect(settings.database))
-        self.replicator = Replicator(journal, station, opener, software_version=software_version, slots=slots)
+        self.api_meter = ApiMeter()
+        """Count a Particle API request with ``api_meter.record`` (an httpx request hook fits)."""
+        self.replicator = Replicator(journal, station, opener, software_version=software_version, slots=slots,
+                                     api_requests=self.api_meter.snapshot)
         self.check = CrossStationCheck(opener, lambda: self.replicator.station,
                                        reachable=lambda: self.replicator.reachable)
 

@@ -73,8 +73,11 @@ class Replicator:
         first_retry: float = 0.5,
         max_retry: float = 30.0,
         slots: Callable[[], list[dict[str, Any]]] | None = None,
+        api_requests: Callable[[], dict[str, int]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """``slots``: what each slot does; ``api_requests``: Particle API requests per minute (station.line.api_meter);
+        both go into the station's row with every batch and heartbeat."""
         self.changes = ChangeTable(journal)
         self.changes.refill_if_trimmed()  # a station that ran alone before: its whole journal goes to the line
         self.station = station
@@ -85,6 +88,7 @@ class Replicator:
         self._first_retry = first_retry
         self._max_retry = max_retry
         self._slots = slots
+        self._api_requests = api_requests
         self._clock = clock
         self._conn: psycopg.Connection[Any] | None = None
         self._reachable: bool | None = None
@@ -180,14 +184,16 @@ class Replicator:
         now = self._clock()
         lag = max(0.0, now - oldest) if oldest is not None else 0.0
         slots = self._slots() if self._slots is not None else []
+        api = self._api_requests() if self._api_requests is not None else {}
         self._heartbeat_at = now
         conn.execute(
             "INSERT INTO line.stations (station, software_version, last_seen, slots, backlog, lag_seconds, "
-            "replicated_change) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (station) DO UPDATE SET "
-            "software_version = excluded.software_version, last_seen = excluded.last_seen, slots = excluded.slots, "
-            "backlog = excluded.backlog, lag_seconds = excluded.lag_seconds, "
-            "replicated_change = GREATEST(line.stations.replicated_change, excluded.replicated_change)",
-            (self.station, self._software_version, now, Jsonb(slots), backlog, lag, replicated))
+            "replicated_change, api_requests) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (station) DO "
+            "UPDATE SET software_version = excluded.software_version, last_seen = excluded.last_seen, "
+            "slots = excluded.slots, backlog = excluded.backlog, lag_seconds = excluded.lag_seconds, "
+            "replicated_change = GREATEST(line.stations.replicated_change, excluded.replicated_change), "
+            "api_requests = excluded.api_requests",
+            (self.station, self._software_version, now, Jsonb(slots), backlog, lag, replicated, Jsonb(api)))
 
     @property
     def reachable(self) -> bool | None:

@@ -50,6 +50,10 @@ def test_a_lot_provisioned_at_two_stations_is_one_lot_on_the_line(
         stations = line_rows(line_db, "SELECT station, backlog, replicated_change > 0 FROM line.stations "
                                       "ORDER BY station")
         assert stations == [("a", 0, True), ("b", 0, True)]
+        wait_until(lambda: line_rows(line_db, "SELECT slots->0->>'state', slots->0->>'unit_key' FROM line.stations "
+                                              "WHERE station = 'b'") == [("idle", sims[1].devices[1].serial.value)],  # type: ignore[union-attr]
+                   30,
+                   "station b's slots as they are")
 
         lines[0].close_lot()  # station a closes its part of the lot: its sealed summary reaches the line
         wait_until(lambda: line_rows(line_db, "SELECT station, lot, (summary->'summary'->>'passed')::int FROM "
