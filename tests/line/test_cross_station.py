@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from station.line.cross_check import Verdict
 from station.records.reason_code import ReasonCode
 from station.workflow.events import EventKind, UnitEvent
 from station.workflow.line import ScanRefused
@@ -42,9 +43,9 @@ def test_a_label_in_progress_elsewhere_is_refused_and_a_failed_one_is_not(
         tmp_path: Path, line_db: LineDb, memory_keyring: MemoryKeyring) -> None:
     sim = simulated_station(tmp_path, "b", line_db, memory_keyring, devices=0)
     with line_db.connect() as conn:
-        conn.execute("INSERT INTO line.units (station, local_id, lot, unit_key, serial, state, started_at) VALUES "
-                     "('a', 1, 'L', 'B40TAAA12345671', 'B40TAAA12345671', 'in progress', 1), "
-                     "('a', 2, 'L', 'B40TAAA12345672', 'B40TAAA12345672', 'FAIL', 1)")
+        conn.execute("INSERT INTO line.units (station, local_id, lot, unit_key, serial, device_id, state, started_at) "
+                     "VALUES ('a', 1, 'L', 'B40TAAA12345671', 'B40TAAA12345671', 'e00fce68aaaaaaaaaaaaaaa1', "
+                     "'in progress', 1), ('a', 2, 'L', 'B40TAAA12345672', 'B40TAAA12345672', NULL, 'FAIL', 1)")
     line = start_line(sim, "LOT-Y")
     try:
         with pytest.raises(ScanRefused, match="in progress at station a") as refused:
@@ -52,6 +53,9 @@ def test_a_label_in_progress_elsewhere_is_refused_and_a_failed_one_is_not(
         assert refused.value.code == ReasonCode.ELSEWHERE_IN_PROGRESS.value
         assert line.line_feed is not None
         assert line.line_feed.verdict("B40TAAA12345672") is None, "a unit that failed elsewhere may be tried here"
+        by_device = line.line_feed.verdict(None, "e00fce68aaaaaaaaaaaaaaa1")
+        assert isinstance(by_device, Verdict) and by_device.code is ReasonCode.ELSEWHERE_IN_PROGRESS
+        assert "device e00fce68aaaaaaaaaaaaaaa1 is in progress at station a" in by_device.sentence
     finally:
         line.close()
         sim.close()
