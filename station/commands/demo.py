@@ -235,14 +235,36 @@ def _run_in_terminal(root: Path, platform: Platform, devices: int, timing: Timin
         sim.close()
 
 
+def line_station(folder: Path, name: str, database_url: str, *, lot: str,
+                 **options: Any) -> tuple[SimulatedLine, Line, DemoScanner]:
+    """One simulated station of ``demo --line``, started, its profile's ``[line]`` section feeding ``database_url``
+    (the role's password from the environment); ``options`` go to build_simulated_line."""
+    from station.config.profile_loader import load_profile
+    from station.demo.simulated_line import build_simulated_line
+    from station.workflow.line import Line
+    from station.workflow.lot import prepare_lot
+
+    sim = build_simulated_line(folder, station_name=name, **options)
+    try:
+        with sim.profile.path.open("a", encoding="utf-8") as profile:
+            profile.write(f'\n[line]\ndatabase = "{database_url}"\non_duplicate = "refuse"\n')
+        sim.profile = load_profile(sim.profile.path)
+        line = Line(prepare_lot(sim.profile, sim.cloud()), link=sim.link(), operator=DEMO_OPERATOR, lot=lot).start()
+    except BaseException:
+        sim.close()
+        raise
+    scanner = DemoScanner(sim)
+    scanner.watch(line)  # it must know which units run: those are never unplugged
+    return sim, line, scanner
+
+
 def _run_line_demo(count: int, root: Path, platform: Platform, timing: Timing, port: int | None) -> int:
     """``demo --line N``: N simulated stations feeding a throwaway PostgreSQL, and the line dashboard."""
-    from station.demo.simulated_line import build_simulated_line
     from station.line.dashboard.line_demo import run_line_demo
 
     os.environ.setdefault(DEMO_WIFI_PASSWORD_ENV, "demo-" + secrets.token_urlsafe(12))
-    return run_line_demo(count, root, build=build_simulated_line, scanner=DemoScanner, port=port,
-                         platform=platform, devices=LINE_DEMO_SLOTS, slots=LINE_DEMO_SLOTS, timing=timing,
+    return run_line_demo(count, root, open_station=line_station, port=port, platform=platform,
+                         devices=LINE_DEMO_SLOTS, slots=LINE_DEMO_SLOTS, timing=timing,
                          host_timing=demo_host_timing(timing))
 
 

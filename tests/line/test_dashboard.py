@@ -18,7 +18,8 @@ from psycopg import sql
 
 from station.line.dashboard import figures
 from station.line.dashboard.queries import read_only_connection
-from station.line.dashboard.server import DashboardError, DashboardServer
+from station.line.dashboard.reader import DashboardError
+from station.line.dashboard.server import DashboardServer
 from station.line.schema import DASHBOARD_ROLE, grant_statements
 
 DASHBOARD_PASSWORD = "dashboard-test-password"
@@ -178,6 +179,15 @@ def test_answers_get_only(dashboard: DashboardServer) -> None:
         assert conn.getresponse().status == 405
         conn.close()
     assert dashboard.url.startswith("http://127.0.0.1:")
+
+
+def test_answers_only_requests_addressed_to_loopback(dashboard: DashboardServer) -> None:
+    parts = urlsplit(dashboard.url)
+    for host, status in ((f"rebound.example:{parts.port}", 421), (f"localhost:{parts.port}", 200)):
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+        conn.request("GET", "/api/figures", headers={"Host": host})
+        assert conn.getresponse().status == status
+        conn.close()
 
 
 def test_page_and_its_assets_come_from_the_server(dashboard: DashboardServer) -> None:

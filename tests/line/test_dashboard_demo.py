@@ -14,8 +14,7 @@ import pytest
 from hardware.simulated import Timing
 from hardware.usb.timing import HostTiming
 from station.cli import build_parser
-from station.commands.demo import DemoScanner
-from station.demo.simulated_line import build_simulated_line
+from station.commands.demo import line_station
 from station.line.dashboard.line_demo import run_line_demo
 from station.line.throwaway_pg import postgres_installed
 
@@ -43,7 +42,7 @@ def test_two_stations_feed_the_line_and_the_dashboard_shows_both(tmp_path: Path)
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    code = run_line_demo(2, tmp_path, build=build_simulated_line, scanner=DemoScanner, port=0, until=stop,
+    code = run_line_demo(2, tmp_path, open_station=line_station, port=0, until=stop,
                          announce=lambda text: urls.extend(w for w in text.split() if w.startswith("http://")),
                          devices=2, slots=2, timing=Timing.zero(), host_timing=HostTiming.fast(),
                          connect_delay=None, steps='pre_add = true\nsim_activation = "off"\n')

@@ -22,7 +22,8 @@ import psycopg
 
 from station.errors import StationError
 from station.line.connection import PASSWORD_ENV
-from station.line.dashboard.server import DashboardError, DashboardServer
+from station.line.dashboard.reader import DashboardError
+from station.line.dashboard.server import DashboardServer
 from station.line.roles import make_dashboard_role, make_station_role, station_role
 from station.line.schema import DASHBOARD_ROLE, ensure_schema
 from station.line.throwaway_pg import ThrowawayServer, throwaway_postgres
@@ -55,27 +56,23 @@ def prepare_database(server: ThrowawayServer, names: list[str], password: str) -
         make_dashboard_role(admin, password)
 
 
-@contextmanager
-def demo_stations(server: ThrowawayServer, root: Path, names: list[str], *, build: Callable[..., Any],
-                  scanner: Callable[[Any], Any], lot: str, **options: Any) -> Iterator[list[DemoStation]]:
-    """Start one simulated station per name, each feeding the line database; closed when the block ends."""
-    from station.config.profile_loader import load_profile
-    from station.workflow.line import Line
-    from station.workflow.lot import prepare_lot
+OpenStation = Callable[..., tuple[Any, Any, Any]]
+"""``open_station(folder, name, database_url, lot=..., **options)``: a started simulated station feeding the line
+database at ``database_url`` (its simulated line, its started Line, its label source); station.commands.demo has it,
+so this package never reaches up into the workflow."""
 
+
+@contextmanager
+def demo_stations(server: ThrowawayServer, root: Path, names: list[str], *, open_station: OpenStation, lot: str,
+                  **options: Any) -> Iterator[list[DemoStation]]:
+    """Start one simulated station per name, each feeding the line database; closed when the block ends."""
     with ExitStack() as stack:
         stations: list[DemoStation] = []
         for name in names:
-            sim = build(root / name, station_name=name, **options)
+            sim, line, labels = open_station(root / name, name, server.url(DATABASE, user=station_role(name)),
+                                             lot=lot, **options)
             stack.callback(sim.close)
-            with sim.profile.path.open("a", encoding="utf-8") as profile:
-                profile.write(f'\n[line]\ndatabase = "{server.url(DATABASE, user=station_role(name))}"\n'
-                              'on_duplicate = "refuse"\n')
-            sim.profile = load_profile(sim.profile.path)
-            line = Line(prepare_lot(sim.profile, sim.cloud()), link=sim.link(), operator="demo", lot=lot).start()
             stack.callback(line.close)
-            labels = scanner(sim)
-            labels.watch(line)  # it must know which units run: those are never unplugged
             stations.append(DemoStation(name, sim, line, labels))
         yield stations
 
@@ -113,11 +110,11 @@ def operate(station: DemoStation, stop: threading.Event) -> None:
         stop.wait(0.3)
 
 
-def run_line_demo(count: int, root: Path, *, build: Callable[..., Any], scanner: Callable[[Any], Any],
+def run_line_demo(count: int, root: Path, *, open_station: OpenStation,
                   host: str = "127.0.0.1", port: int | None = None, announce: Callable[[str], None] = print,
                   until: threading.Event | None = None, **options: Any) -> int:
     """Run the demo until Ctrl-C (or ``until`` is set); raises PostgresNotInstalled (one sentence) without
-    PostgreSQL. ``build`` makes one simulated station (build_simulated_line), ``scanner`` its label source."""
+    PostgreSQL. ``open_station`` starts one simulated station (see OpenStation)."""
     import os
     import signal
 
@@ -131,7 +128,7 @@ def run_line_demo(count: int, root: Path, *, build: Callable[..., Any], scanner:
     with throwaway_postgres() as server:
         prepare_database(server, names, password)
         lot = f"LINE-DEMO-{time.strftime('%Y%m%d')}"
-        with demo_stations(server, root, names, build=build, scanner=scanner, lot=lot, **options) as stations, \
+        with demo_stations(server, root, names, open_station=open_station, lot=lot, **options) as stations, \
                 start_dashboard(server.url(DATABASE, user=DASHBOARD_ROLE), host, port) as dashboard:
             workers = [threading.Thread(target=operate, args=(s, stop), name=f"operator-{s.name}", daemon=True)
                        for s in stations]

@@ -24,26 +24,15 @@ from typing import Any
 import psycopg
 from aiohttp import web
 
-from station.config.line_db import LineDbUrl, LineUrlError
-from station.errors import StationError
-from station.line.connection import conninfo_for
 from station.line.dashboard import export
-from station.line.dashboard.queries import READ_ONLY_OPTIONS, Window, read_only_connection, read_snapshot
-from station.line.schema import SCHEMA_VERSION, database_version
+from station.line.dashboard.queries import READ_ONLY_OPTIONS
+from station.line.dashboard.reader import DashboardError, LineReader, connection_string, redact
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 PAGES = {"index.html": "text/html", "app.js": "text/javascript", "charts.js": "text/javascript",
          "style.css": "text/css", "favicon.svg": "image/svg+xml"}
-CHANGE_MARK = (
-    "SELECT (SELECT md5(coalesce(string_agg(concat_ws('|', station, software_version, slots::text, backlog, "
-    "replicated_change, api_requests::text, round(lag_seconds::numeric, 1)), '/' ORDER BY station), '')) "
-    "FROM line.stations), (SELECT max(ended_at) FROM line.units)"
-)
-"""What changes when anything the page shows changes: what a station reports (slots, so a unit starting; backlog,
-lag, API counts, its replicated change counter; not its heartbeat, which moves every fraction of a second) or a unit
-ending (an indexed maximum: cheap on a million units). Ages and 'offline' follow from the ``refresh_s`` re-read."""
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
@@ -51,28 +40,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-
-
-class DashboardError(StationError):
-    """The dashboard cannot start (database unreachable, schema missing or newer, port taken)."""
-
-
-def connection_string(db_url: str) -> str:
-    """libpq parameters for the dashboard: a ``postgresql://`` URL (no password in it) gets its password from
-    PARTICLE_STATION_LINE_DB_PASSWORD, PGPASSWORD or the OS keyring (station.line.connection), and its sslmode; any
-    other text is a libpq connection string, used as it is."""
-    if not db_url.startswith(("postgresql://", "postgres://")):
-        return db_url
-    try:
-        return conninfo_for(LineDbUrl.parse(db_url))
-    except LineUrlError as exc:
-        raise DashboardError(str(exc)) from None
-
-
-def redact(db_url: str) -> str:
-    """The URL or conninfo without its password (for messages)."""
-    text = re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", db_url)
-    return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", text)
 
 
 @dataclass
@@ -90,68 +57,16 @@ class Settings:
     db_url: str = field(repr=False)
     poll_s: float
     refresh_s: float
+    loopback_only: bool = True
+    """Bound to a loopback address: answer only requests addressed to it (a web page elsewhere that points its own
+    host name at 127.0.0.1, DNS rebinding, must not read the line's figures through the manager's browser)."""
+
+
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 SETTINGS = web.AppKey("settings", Settings)
 FIGURES = web.AppKey("figures", Figures)
-
-
-class LineReader:
-    """The one database reader of a server: a read-only connection, reopened after the database went away."""
-
-    def __init__(self, db_url: str, *, clock: Callable[[], float] = time.time, window_hours: float = 24.0) -> None:
-        self._db_url = db_url
-        self._conninfo = connection_string(db_url)
-        self._clock = clock
-        self.window_hours = window_hours
-        self._conn: psycopg.Connection[Any] | None = None
-        self._lock = threading.RLock()
-
-    def check(self) -> None:
-        """Connect and check the schema once (startup): one sentence if that fails."""
-        with self._lock:
-            conn = self._connection()
-            found = database_version(conn)
-        if found == 0:
-            raise DashboardError("the line database has no line schema yet: run 'particle-station line init' "
-                                 "(or start a station that feeds it) first")
-        if found > SCHEMA_VERSION:
-            raise DashboardError(f"the line database has schema version {found}, newer than the {SCHEMA_VERSION} "
-                                 "this dashboard understands: update the station software")
-
-    def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is None or self._conn.closed:
-            try:
-                self._conn = read_only_connection(self._conninfo, connect_timeout=5)
-            except psycopg.Error as exc:
-                raise DashboardError(f"cannot reach the line database {redact(self._db_url)}: "
-                                     f"{_first_line(exc)}") from None
-        return self._conn
-
-    def _read(self, action: Callable[[psycopg.Connection[Any]], Any]) -> Any:
-        with self._lock:
-            try:
-                return action(self._connection())
-            except psycopg.OperationalError as exc:
-                self.close()
-                raise DashboardError(f"lost the line database: {_first_line(exc)}") from None
-            except psycopg.Error as exc:
-                raise DashboardError(f"the line database refused a dashboard query: {_first_line(exc)}") from None
-
-    def change_mark(self) -> tuple[Any, ...]:
-        return tuple(self._read(lambda conn: conn.execute(CHANGE_MARK).fetchone()) or ())
-
-    def snapshot(self) -> dict[str, Any]:
-        window = Window(now=self._clock(), hours=self.window_hours)
-        return dict(self._read(lambda conn: read_snapshot(conn, window)))
-
-    def close(self) -> None:
-        """Close the connection (after a read in flight on a worker thread has finished)."""
-        with self._lock:
-            if self._conn is not None:
-                with contextlib.suppress(psycopg.Error):
-                    self._conn.close()
-                self._conn = None
 
 
 READER = web.AppKey("reader", LineReader)
@@ -200,6 +115,8 @@ async def _start_watcher(app: web.Application) -> AsyncIterator[None]:
 
 @web.middleware
 async def _headers(request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+    if request.app[SETTINGS].loopback_only and _host_name(request.host) not in LOOPBACK_NAMES:
+        raise web.HTTPMisdirectedRequest(text="this dashboard answers only at 127.0.0.1 or localhost")
     response: web.StreamResponse = await handler(request)
     response.headers.update(SECURITY_HEADERS)
     return response
@@ -287,6 +204,13 @@ async def _export(request: web.Request) -> web.StreamResponse:
     return response
 
 
+def _host_name(host: str) -> str:
+    """The name in a Host header, without its port (``[::1]:8080`` gives ``::1``)."""
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:60]
 
@@ -296,12 +220,14 @@ def _first_line(exc: BaseException) -> str:
 
 
 def create_app(db_url: str, *, window_hours: float = 24.0, poll_s: float = 1.0, refresh_s: float = 30.0,
-               clock: Callable[[], float] = time.time) -> web.Application:
-    """The dashboard as an aiohttp application (checks the database and its schema first: one sentence if not)."""
+               clock: Callable[[], float] = time.time, host: str = "127.0.0.1") -> web.Application:
+    """The dashboard as an aiohttp application (checks the database and its schema first: one sentence if not);
+    ``host`` is where it will listen (a loopback address: it answers only requests addressed to loopback)."""
     reader = LineReader(db_url, clock=clock, window_hours=window_hours)
     reader.check()
     app = web.Application(middlewares=[_headers])
-    app[READER], app[SETTINGS] = reader, Settings(db_url, poll_s, refresh_s)
+    loopback = host in LOOPBACK_NAMES or host.startswith("127.")
+    app[READER], app[SETTINGS] = reader, Settings(db_url, poll_s, refresh_s, loopback)
     app.cleanup_ctx.append(_start_watcher)
     app.on_shutdown.append(_close_streams)
     app.router.add_get("/", _page)
@@ -337,7 +263,7 @@ class DashboardServer:
     """The dashboard served from a background thread (the demo, the tests): ``start()`` returns once it listens."""
 
     def __init__(self, db_url: str, *, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
-        self._app = create_app(db_url, **options)
+        self._app = create_app(db_url, host=host, **options)
         self._host, self._port = host, port
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="line-dashboard", daemon=True)
@@ -374,7 +300,7 @@ def serve(db_url: str, *, host: str = "127.0.0.1", port: int = 8080, window_hour
     """``particle-station line serve``: serve the dashboard until Ctrl-C; ``announce`` gets its URL once it listens.
 
     Returns the exit code (0 after Ctrl-C); raises DashboardError (one sentence) when it cannot start."""
-    app = create_app(db_url, window_hours=window_hours)
+    app = create_app(db_url, window_hours=window_hours, host=host)
 
     async def run() -> None:
         runner, url = await _start_site(app, host, port)
@@ -387,3 +313,6 @@ def serve(db_url: str, *, host: str = "127.0.0.1", port: int = 8080, window_hour
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
     return 0
+
+
+__all__ = ["DashboardError", "DashboardServer", "create_app", "serve"]
