@@ -109,6 +109,7 @@ class Replicator:
         with self._lock:
             try:
                 conn = self._connection()
+                self._mark_reachable()  # the GUI and the CLI say so while a backlog drains, not after
                 sent = 0
                 while not self._stop.is_set():
                     batch = self.changes.pending(self._batch_size)
@@ -195,6 +196,11 @@ class Replicator:
             "api_requests = excluded.api_requests",
             (self.station, self._software_version, now, Jsonb(slots), backlog, lag, replicated, Jsonb(api)))
 
+    def _mark_reachable(self) -> None:
+        if self._reachable is False:
+            log.warning("line database reachable again; the waiting changes are sent")
+        self._reachable = True
+
     @property
     def reachable(self) -> bool | None:
         """True after the last pass went through, False during an outage, None before the first try."""
@@ -250,14 +256,14 @@ class Replicator:
                 self._stop.wait(delay)
                 delay = min(delay * 2, self._max_retry)
                 continue
-            except Exception:  # the journal itself failed: say it, keep trying, never kill the line
-                log.exception("line replication failed; retrying")
+            except Exception as exc:  # the journal itself failed: say it once, keep trying, never kill the line
+                if self._problem != f"journal: {exc}":
+                    log.error("line replication cannot read the journal (%s); retrying", exc)
+                self._problem = f"journal: {exc}"
                 self._stop.wait(delay)
                 delay = min(delay * 2, self._max_retry)
                 continue
-            if self._reachable is False:
-                log.warning("line database reachable again; the waiting changes are sent")
-            self._reachable, self._problem = True, None
+            self._problem = None
             delay = self._first_retry
             self._wake.wait(self._poll)
             self._wake.clear()
