@@ -135,9 +135,37 @@ class ThrowawayServer:
             raise ThrowawayServerError(f"{tool} failed: {exc}") from None
 
 
+def _self_signed(data: Path) -> None:
+    """A throwaway certificate for 127.0.0.1 (server.crt/server.key in the data folder), for TLS tests."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    (data / "server.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (data / "server.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (data / "server.key").chmod(0o600)
+    with (data / "postgresql.conf").open("a", encoding="utf-8") as conf:
+        conf.write("\nssl = on\n")
+    if os.geteuid() == 0:
+        for name_ in ("server.crt", "server.key"):
+            shutil.chown(data / name_, SUPERUSER, SUPERUSER)
+
+
 @contextmanager
-def throwaway_postgres() -> Iterator[ThrowawayServer]:
-    """A fresh server on 127.0.0.1 and a free port; stopped and its folder removed when the block ends."""
+def throwaway_postgres(*, tls: bool = False) -> Iterator[ThrowawayServer]:
+    """A fresh server on 127.0.0.1 and a free port; stopped and its folder removed when the block ends.
+
+    ``tls``: the server also offers TLS (a self-signed certificate), so ``sslmode=require`` can be exercised."""
     bindir = find_bindir()
     folder = Path(tempfile.mkdtemp(prefix="line-pg-"))
     server = ThrowawayServer(folder=folder, bindir=bindir, port=_free_port(), password=secrets.token_urlsafe(18))
@@ -151,6 +179,8 @@ def throwaway_postgres() -> Iterator[ThrowawayServer]:
         server._run("initdb", "-D", str(server.data), "-U", SUPERUSER, f"--pwfile={pwfile}", "-E", "UTF8",
                     "--auth-local=trust", "--auth-host=scram-sha-256", "--no-instructions")
         pwfile.unlink()
+        if tls:
+            _self_signed(server.data)
         server.start()
         yield server
     finally:

@@ -9,6 +9,7 @@ import pytest
 from station.config.line_db import LineDbUrl
 from station.line.connection import PASSWORD_ENV, LineUnreachable, connect
 from station.line.roles import make_dashboard_role, make_station_role
+from station.line.throwaway_pg import throwaway_postgres
 from tests.line.conftest import LineDb
 
 _INSERT_UNIT = ("INSERT INTO line.units (station, local_id, lot, unit_key, state) "
@@ -85,3 +86,15 @@ def test_sslmode_require_is_honoured(two_stations: LineDb, monkeypatch: pytest.M
 def test_an_unusable_url_gets_one_sentence(url: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         LineDbUrl.parse(url)
+
+
+def test_sslmode_require_gets_an_encrypted_connection_from_a_server_that_offers_tls(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with throwaway_postgres(tls=True) as server:
+        monkeypatch.setenv(PASSWORD_ENV, server.password)
+        url = LineDbUrl.parse(server.url() + "?sslmode=require")
+        with connect(url) as conn:
+            assert conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone() == (True,)
+        plain = LineDbUrl.parse(server.url() + "?sslmode=disable")
+        with connect(plain) as conn:
+            assert conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone() == (False,)
