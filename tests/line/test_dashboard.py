@@ -144,6 +144,18 @@ def test_measurements_capability(seeded: Any) -> None:
     assert row["cpk"] > figures.CPK_BAR
 
 
+def test_a_nan_measurement_leaves_the_figures_readable(seeded: Any) -> None:
+    with seeded.connect() as conn:
+        for i, value in enumerate((1.0, float("nan"))):
+            conn.execute("INSERT INTO line.measurements (station, local_id, unit_local_id, name, value_num, lower, "
+                         "upper, started_at) VALUES ('bench-2', %s, %s, 'rssi', %s, 0, 2, %s)",
+                         (i + 1, i + 1, value, NOW - 50))
+    with DashboardServer(dashboard_conninfo(seeded)) as server:
+        data = figures_of(server)
+    assert data["error"] is None
+    assert [(row["name"], row["cpk"]) for row in data["capability"]] == [("rssi", None)]
+
+
 def test_pushes_new_figures_when_a_unit_finishes(seeded: Any, dashboard: DashboardServer) -> None:
     parts = urlsplit(dashboard.url)
     stream = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import re
 import threading
 import time
@@ -63,12 +64,8 @@ class Settings:
 
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
 SETTINGS = web.AppKey("settings", Settings)
 FIGURES = web.AppKey("figures", Figures)
-
-
 READER = web.AppKey("reader", LineReader)
 
 
@@ -93,14 +90,31 @@ async def _watch(app: web.Application) -> None:
                 log.warning("line dashboard: %s", exc)
                 problem = str(exc)
                 await _publish(figures, {**last, "error": f"{exc} (retrying; the figures shown are the last read)"})
+        except Exception as exc:  # a row the figures cannot take: say so on the page, never stop watching
+            if repr(exc) != problem:
+                log.exception("line dashboard: cannot compute the figures")
+                problem = repr(exc)
+                await _publish(figures, {**last, "error": f"the dashboard cannot compute the figures ({exc}); "
+                                                          "the figures shown are the last read"})
         await asyncio.sleep(poll_s)
 
 
 async def _publish(figures: Figures, data: dict[str, Any]) -> None:
     async with figures.changed:
-        figures.body = json.dumps(data, separators=(",", ":"), allow_nan=False, default=str).encode()
+        figures.body = json.dumps(_finite(data), separators=(",", ":"), allow_nan=False, default=str).encode()
         figures.version += 1
         figures.changed.notify_all()
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities (a measurement a station recorded as NaN) as null: JSON has no such numbers."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 async def _start_watcher(app: web.Application) -> AsyncIterator[None]:
