@@ -176,6 +176,21 @@ def test_pushes_new_figures_when_a_unit_finishes(seeded: Any, dashboard: Dashboa
     stream.close()
 
 
+def test_says_when_the_database_stops_answering_and_recovers(seeded: Any) -> None:
+    with DashboardServer(dashboard_conninfo(seeded), poll_s=0.2, refresh_s=0.5) as server:
+        assert figures_of(server)["error"] is None
+        seeded.server.stop()
+        deadline = time.monotonic() + 60
+        while not figures_of(server)["error"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        down = figures_of(server)
+        assert "line database" in down["error"] and down["headline"]["tested"] == 16  # the last figures stay
+        seeded.server.start()
+        while figures_of(server)["error"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert figures_of(server)["error"] is None
+
+
 def test_the_dashboards_connection_cannot_write(seeded: Any) -> None:
     with read_only_connection(seeded.admin) as conn, pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         conn.execute("UPDATE line.units SET state = 'PASS'")
