@@ -76,7 +76,7 @@ const Charts = (() => {
 
   // rows: [{label, value, note, cls}] drawn as horizontal bars, largest first (a Pareto keeps the given order)
   function horizontalBars(container, rows, opts) {
-    const rowH = 44, W = 720, left = 250, right = 150, top = 8;
+    const rowH = 44, W = 720, left = 250, right = 200, top = 8;
     const H = top + rows.length * rowH + 8;
     const chart = svg(W, H, opts.label);
     const max = Math.max(1, ...rows.map((r) => r.value));
