@@ -113,3 +113,15 @@ def test_updates_when_a_unit_finishes(page: Any, seeded: Any) -> None:
     wait_for_text(page, "#kpi-failed .value", "5")
     assert text(page, "#kpi-yield .sub") == "12 of 17 tested"
     assert console_errors(page) == []
+
+
+def test_an_empty_line_shows_empty_panels_without_a_console_error(browser: Any, line_db_with_schema: Any) -> None:
+    with DashboardServer(dashboard_conninfo(line_db_with_schema), poll_s=0.2) as server:
+        browser.get(server.url)
+        browser.get_log("browser")
+        browser.refresh()
+        WebDriverWait(browser, WAIT_S).until(lambda b: "No station" in text(b, "#stations"))
+        assert text(browser, "#kpi-yield .value") == "–"
+        assert "No unit finished" in text(browser, "#hours")
+        assert "No failures" in text(browser, "#pareto")
+        assert console_errors(browser) == []
