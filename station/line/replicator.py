@@ -80,6 +80,7 @@ class Replicator:
         both go into the station's row with every batch and heartbeat."""
         self.changes = ChangeTable(journal)
         self.changes.refill_if_trimmed()  # a station that ran alone before: its whole journal goes to the line
+        self.journal_id = self.changes.journal_id()
         self.station = station
         self._connect = connect
         self._software_version = software_version
@@ -151,10 +152,21 @@ class Replicator:
 
     def _skip_acknowledged(self, conn: psycopg.Connection[Any]) -> None:
         """The line database already holds changes up to its ``replicated_change`` (a crash came between its
-        commit and the journal's cursor): move the cursor there instead of sending them again."""
-        row = conn.execute("SELECT replicated_change FROM line.stations WHERE station = %s",
+        commit and the journal's cursor): move the cursor there instead of sending them again.
+
+        Refuses (LineDatabaseError) when another journal feeds this station's rows: a new journal's local ids
+        would overwrite them.
+        """
+        row = conn.execute("SELECT replicated_change, journal_id FROM line.stations WHERE station = %s",
                            (self.station,)).fetchone()
-        if row is not None and int(row[0]) > self.changes.cursor():
+        if row is None:
+            return
+        if row[1] is not None and row[1] != self.journal_id:
+            raise LineDatabaseError(
+                f"station {self.station!r} in the line database is fed by another journal (a new or replaced log "
+                "folder?); sending this one would overwrite its rows: give this station its own name and role "
+                "(particle-station line init --station NAME), or put the original journal back")
+        if int(row[0]) > self.changes.cursor():
             self.changes.acknowledge(int(row[0]))
 
     def _drop_connection(self) -> None:
@@ -189,12 +201,15 @@ class Replicator:
         self._heartbeat_at = now
         conn.execute(
             "INSERT INTO line.stations (station, software_version, last_seen, slots, backlog, lag_seconds, "
-            "replicated_change, api_requests) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (station) DO "
-            "UPDATE SET software_version = excluded.software_version, last_seen = excluded.last_seen, "
-            "slots = excluded.slots, backlog = excluded.backlog, lag_seconds = excluded.lag_seconds, "
+            "replicated_change, api_requests, journal_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (station) DO UPDATE SET software_version = excluded.software_version, "
+            "last_seen = excluded.last_seen, slots = excluded.slots, backlog = excluded.backlog, "
+            "lag_seconds = excluded.lag_seconds, "
             "replicated_change = GREATEST(line.stations.replicated_change, excluded.replicated_change), "
-            "api_requests = excluded.api_requests",
-            (self.station, self._software_version, now, Jsonb(slots), backlog, lag, replicated, Jsonb(api)))
+            "api_requests = excluded.api_requests, "
+            "journal_id = COALESCE(line.stations.journal_id, excluded.journal_id)",
+            (self.station, self._software_version, now, Jsonb(slots), backlog, lag, replicated, Jsonb(api),
+             self.journal_id))
 
     def _mark_reachable(self) -> None:
         if self._reachable is False:

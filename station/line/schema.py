@@ -117,6 +117,8 @@ _STEPS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (1, "stations, lots, units, steps, refused scans, outbox, measurements, lot summaries; roles and policies",
      _STEP_1),
     (2, "the row-level security test evaluated once per query, not once per row", _STEP_2),
+    (3, "which journal feeds a station's rows (a fresh journal under an old name must not overwrite them)",
+     ("ALTER TABLE line.stations ADD COLUMN journal_id text",)),
 )
 """Numbered schema steps, applied in order to an older database; a step never edits an earlier one."""
 

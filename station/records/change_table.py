@@ -10,12 +10,15 @@ mgagcode/tmi_scripts).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from station.records.database import CHANGE_TABLES, TRIGGER_NOW, JournalDatabase
 
 CURSOR_KEY = "line_cursor"
 """The ``meta`` key holding the id of the last change the line database acknowledged."""
+JOURNAL_ID_KEY = "journal_id"
+"""A random id made once per journal file: the line database knows which journal feeds a station's rows."""
 TRIMMED_KEY = "line_log_trimmed"
 """Set while the log is kept empty because the station feeds no line; the first feed then logs every row again."""
 
@@ -33,6 +36,13 @@ class ChangeTable:
 
     def __init__(self, db: JournalDatabase) -> None:
         self.db = db
+
+    def journal_id(self) -> str:
+        """This journal's id, made on first use."""
+        with self.db.transaction() as db:
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+                       (JOURNAL_ID_KEY, uuid.uuid4().hex))
+        return str(self.db.query("SELECT value FROM meta WHERE key = ?", (JOURNAL_ID_KEY,))[0]["value"])
 
     def cursor(self) -> int:
         rows = self.db.query("SELECT value FROM meta WHERE key = ?", (CURSOR_KEY,))
