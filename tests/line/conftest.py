@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
+from station.line.connection import PASSWORD_ENV
 from station.line.schema import ensure_schema
 from station.line.throwaway_pg import PostgresNotInstalled, ThrowawayServer, throwaway_postgres
 
@@ -38,6 +39,14 @@ class LineDb:
     def connect(self) -> psycopg.Connection[tuple[object, ...]]:
         """An autocommit superuser connection to this database."""
         return psycopg.connect(self.admin, autocommit=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_line_password_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts without a line database password in the environment (a test that sets one, or runs a
+    demo that does, must not decide which password the next test's stations send)."""
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    monkeypatch.delenv("PGPASSWORD", raising=False)
 
 
 @pytest.fixture(scope="session")
