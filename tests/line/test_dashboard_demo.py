@@ -51,6 +51,7 @@ def test_two_stations_feed_the_line_and_the_dashboard_shows_both(tmp_path: Path)
     assert [s["station"] for s in seen["stations"]] == ["bench-1", "bench-2"]
     (lot,) = seen["lots"]
     assert lot["stations"] == ["bench-1", "bench-2"] and lot["lot"].startswith("LINE-DEMO-")
+    assert seen["api"]["used"] > 0  # the stations' pre-add requests, counted on the line
 
 
 @pytest.mark.parametrize("given", ["0", "9", "three"])
