@@ -78,3 +78,10 @@ def test_an_unreachable_database_for_init_is_one_sentence() -> None:
     done = station_cli("line", "init", "--db", "postgresql://admin@127.0.0.1:1/line", "--station", "a")
     assert done.returncode == 1
     assert "cannot be reached" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_station_name_that_cannot_name_a_role_is_one_sentence(line_db: LineDb) -> None:
+    done = station_cli("line", "init", "--db", line_db.url("postgres"), "--station", "!!!",
+                       password=line_db.server.password)
+    assert done.returncode == 1
+    assert "station name '!!!' has no letter or digit" in done.stderr and "Traceback" not in done.stderr
