@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "lot",
     "lot_close",
     "outbox",
+    "line",
     "demo",
     "profile",
     "hil",

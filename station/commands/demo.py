@@ -62,10 +62,29 @@ def register(subparsers: Any) -> None:
     demo.add_argument("--workdir", metavar="DIR", type=Path,
                       help="keep the demo's profile, journal and workbooks here (default: a temporary folder)")
     demo.add_argument("--no-pin", action="store_true", help="open engineer mode without a PIN")
+    demo.add_argument("--line", metavar="N", type=_station_count,
+                      help=f"instead of the operator screen: a throwaway PostgreSQL (needs PostgreSQL installed), N "
+                           f"simulated stations of {LINE_DEMO_SLOTS} slots feeding it, and the line dashboard in the "
+                           "browser; prints its URL and runs until Ctrl-C")
+    demo.add_argument("--port", type=int, default=None,
+                      help="with --line: the dashboard's port on 127.0.0.1 (default 8080, or a free one if taken)")
     demo.set_defaults(handler=run_demo)
 
 
 MAX_DEVICES = 64
+MAX_LINE_STATIONS = 8
+LINE_DEMO_SLOTS = 4
+
+
+def _station_count(text: str) -> int:
+    """``--line``: how many simulated stations feed the line database."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of stations") from None
+    if not 1 <= count <= MAX_LINE_STATIONS:
+        raise argparse.ArgumentTypeError(f"{count} stations: give 1 to {MAX_LINE_STATIONS}")
+    return count
 
 
 def _device_count(text: str) -> int:
@@ -91,7 +110,7 @@ class DemoScanner:
         self._lock = threading.Lock()
         self._scanned: set[str] = set()
         self._running: set[str] = set()
-        self._wrong = 0
+        self._wrong = secrets.randbelow(900_000)  # several demo stations on one line never share a wrong label
         self._unsubscribe: Any = None
 
     def watch(self, line: Line) -> Line:
@@ -217,6 +236,68 @@ def _run_in_terminal(root: Path, platform: Platform, devices: int, timing: Timin
         sim.close()
 
 
+def line_station(folder: Path, name: str, database_url: str, *, lot: str,
+                 **options: Any) -> tuple[SimulatedLine, Line, DemoScanner]:
+    """One simulated station of ``demo --line``, started, its profile's ``[line]`` section feeding ``database_url``
+    (the role's password from the environment); ``options`` go to build_simulated_line."""
+    from station.config.profile_loader import load_profile
+    from station.demo.simulated_line import build_simulated_line
+    from station.workflow.line import Line
+    from station.workflow.lot import prepare_lot
+
+    sim = build_simulated_line(folder, station_name=name, **options)
+    requests = _RequestCounter()
+    try:
+        with sim.profile.path.open("a", encoding="utf-8") as profile:
+            profile.write(f'\n[line]\ndatabase = "{database_url}"\non_duplicate = "refuse"\n')
+        sim.profile = load_profile(sim.profile.path)
+        cloud = sim.cloud(transport=requests)
+        line = Line(prepare_lot(sim.profile, cloud), link=sim.link(), operator=DEMO_OPERATOR, lot=lot).start()
+    except BaseException:
+        sim.close()
+        raise
+    if line.line_feed is not None:  # the station row's Particle API requests per minute, for the dashboard
+        requests.record = line.line_feed.api_meter.record
+    scanner = DemoScanner(sim)
+    scanner.watch(line)  # it must know which units run: those are never unplugged
+    return sim, line, scanner
+
+
+class _RequestCounter:
+    """An httpx transport that tells ``record`` about every request it sends (the demo's stations count their
+    Particle API requests for the line database; the line's feed holds the meter once the line has started)."""
+
+    def __init__(self) -> None:
+        import httpx
+
+        self._inner = httpx.HTTPTransport()
+        self.record: Any = None
+
+    def handle_request(self, request: Any) -> Any:
+        if self.record is not None:
+            self.record(request)
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def __enter__(self) -> _RequestCounter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _run_line_demo(count: int, root: Path, platform: Platform, timing: Timing, port: int | None) -> int:
+    """``demo --line N``: N simulated stations feeding a throwaway PostgreSQL, and the line dashboard."""
+    from station.line.dashboard.line_demo import run_line_demo
+
+    os.environ.setdefault(DEMO_WIFI_PASSWORD_ENV, "demo-" + secrets.token_urlsafe(12))
+    return run_line_demo(count, root, open_station=line_station, port=port, platform=platform,
+                         devices=LINE_DEMO_SLOTS, slots=LINE_DEMO_SLOTS, timing=timing,
+                         host_timing=demo_host_timing(timing))
+
+
 def run_demo(args: argparse.Namespace) -> int:
     import platformdirs
 
@@ -237,6 +318,13 @@ def run_demo(args: argparse.Namespace) -> int:
     workdir: Path | None = getattr(args, "workdir", None)
     temporary = None if workdir is not None else tempfile.TemporaryDirectory(prefix="particle-station-demo-")
     root = workdir if workdir is not None else Path(temporary.name)  # type: ignore[union-attr]
+    stations: int | None = getattr(args, "line", None)
+    if stations is not None:
+        try:
+            return _run_line_demo(stations, root, platform, timing, getattr(args, "port", None))
+        finally:
+            if temporary is not None:
+                temporary.cleanup()
     if screenshot_dir is None and _no_display():
         if temporary is not None:
             temporary.cleanup()

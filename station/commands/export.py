@@ -32,6 +32,8 @@ def register(subparsers: Any) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--journal", type=Path, metavar="PATH", help="the journal file (journal.sqlite3)")
     source.add_argument("--profile", type=Path, metavar="P", help="a station profile; its log folder has the journal")
+    parser.add_argument("--line", action="store_true",
+                        help="the lot's units at every station of the line (needs --profile with a [line] section)")
     parser.set_defaults(handler=run_export)
 
 
@@ -74,11 +76,18 @@ def run_export(args: argparse.Namespace, *, sleep: Callable[[float], None] = tim
                              "name a workbook in a folder this user can write")
     if problem is not None:
         raise StationError(problem)
+    if args.line and (args.profile is None or args.lot is None):
+        raise StationError("--line exports one lot (--lot) from every station; it needs --profile (its [line])")
     with Journal(journal_path(args)) as journal:
         for delay in (*LOCKED_RETRIES, None):
             try:
-                report = write_workbook(journal, out, lot=args.lot, day=args.day, now=time.time(),
-                                        lot_sheets=reconciliation_sheets)
+                if args.line:
+                    from station.line.lot_units import write_line_workbook
+
+                    report = write_line_workbook(journal, out, lot=args.lot, profile=args.profile, now=time.time())
+                else:
+                    report = write_workbook(journal, out, lot=args.lot, day=args.day, now=time.time(),
+                                            lot_sheets=reconciliation_sheets)
                 break
             except WorkbookLockedError as exc:
                 if delay is None:
@@ -88,5 +97,6 @@ def run_export(args: argparse.Namespace, *, sleep: Callable[[float], None] = tim
                 print(f"{out} is open in another program; trying again in {delay:.0f} s")
                 sleep(delay)
     what = f"lot {args.lot}" if args.lot is not None else f"day {args.day.isoformat()}"
+    what += " at every station of the line" if args.line else ""
     print(f"wrote {report.units} units of {what} to {report.path}")
     return 0

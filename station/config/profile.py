@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hardware.platforms import Platform
+from station.config.line_db import LineSettings
 from station.config.profile_error import ProfileError
 from station.config.protection import ProtectionSettings
 from station.config.tests import TestPlan
@@ -157,6 +158,8 @@ class StationProfile:
     """The [protection] section: Protected Devices on arrival, protection at the end (station.config.protection)."""
     tests: TestPlan | None = None
     """The tests each unit runs on the fixture before the product firmware (``[tests]``, station.config.tests)."""
+    line: LineSettings | None = None
+    """The [line] section: the line database this station feeds (station.line), or None for a station alone."""
 
     @property
     def firmware_cache(self) -> Path:

@@ -13,6 +13,7 @@ from cloud_client.credentials import CredentialRef
 from cloud_client.errors import AuthError
 from hardware.firmware.versions import DeviceOsVersion
 from hardware.platforms import Platform
+from station.config.line_db import parse_line_section
 from station.config.profile import (
     DEVICE_NAME_FIELDS,
     LOT_NAME_FIELDS,
@@ -59,6 +60,7 @@ _KNOWN_KEYS = {
     "slots": {"count", "ports"},
     "operator": {"engineer_pin_hash", "ask_name"},
     "protection": PROTECTION_KEYS,
+    "line": {"database", "on_duplicate", "password"},
 }
 _OWN_CHECKS = {"tests"}
 """Sections whose keys their own reader checks (station.config.tests: nested tables, or a file name)."""
@@ -100,6 +102,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         r.table("protection"), base, minimum_device_os=firmware.minimum_device_os, bundle=firmware.device_os_bundle
     )
     tests = parse_tests(data["tests"], path=path, lines=r.lines) if "tests" in data else None
+    line = parse_line_section(r.table("line")) if "line" in data else None
 
     return StationProfile(
         path=path.resolve(),
@@ -118,6 +121,7 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
         wifi=wifi,
         protection=protection,
         tests=tests,
+        line=line,
     )
 
 

@@ -70,11 +70,19 @@ _MIGRATIONS: tuple[tuple[int, str, tuple[tuple[str, str, str], ...]], ...] = (
      (("units", "protection_on_arrival", "TEXT"), ("units", "protection_on_leaving", "TEXT"))),
     (7, "every measurement of every attempt of the test stage (records/measurement_table.py; a table in _SCHEMA), "
      "and the version (SHA-256) of the tests a unit ran", (("units", "tests_hash", "TEXT"),)),
+    (8, "a change log filled by triggers, read by the line's replicator (records/change_table.py; no columns)", ()),
 )
 """Numbered schema steps after version 1, each a set of added columns (table, column, type); applied in order to
 an older file, every step only adds what is missing, so a file written by any version opens."""
 
 SCHEMA_VERSION = max(version for version, _, _ in _MIGRATIONS)
+
+CHANGE_TABLES = ("lots", "units", "steps", "refused_scans", "outbox", "measurements")
+"""The tables the change log follows (step 8), parents first so a backfill sends lots before their units; a table
+not in a journal yet is skipped until it exists. Adding a table to the line is one name here."""
+
+TRIGGER_NOW = "((julianday('now') - 2440587.5) * 86400.0)"
+"""Epoch seconds inside a trigger (SQLite has no "now" in seconds with a fraction)."""
 
 
 class JournalError(StationError):
@@ -114,6 +122,7 @@ class JournalDatabase:
                 db.execute(statement)
             for _version, _why, columns in _MIGRATIONS:
                 _add_missing_columns(db, columns)
+            _install_change_log(db)
             db.execute("INSERT INTO meta (key, value) VALUES ('schema', ?) ON CONFLICT(key) DO UPDATE SET "
                        "value = excluded.value", (str(SCHEMA_VERSION),))
 
@@ -168,3 +177,25 @@ def _add_missing_columns(db: sqlite3.Connection, columns: tuple[tuple[str, str, 
         present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
         if column not in present:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
+def _install_change_log(db: sqlite3.Connection) -> None:
+    """Schema step 8: the ``changes`` log and its triggers, where missing (records/change_table.py reads it).
+
+    The triggers write in the writer's own transaction, so no write path changes and a change is durable exactly
+    when its row is. A journal that had rows before the log existed gets one change per row, so it replicates whole.
+    """
+    existing = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    new_log = "changes" not in existing
+    db.execute("CREATE TABLE IF NOT EXISTS changes ("
+               "id INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, row_id INTEGER NOT NULL, at REAL)")
+    for table in CHANGE_TABLES:
+        if table not in existing:
+            continue
+        for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+            db.execute(f"CREATE TRIGGER IF NOT EXISTS changes_{table}_{event.lower()} AFTER {event} ON {table} "
+                       f"BEGIN INSERT INTO changes (tbl, row_id, at) VALUES ('{table}', {row}.rowid, "
+                       f"{TRIGGER_NOW}); END")
+        if new_log:
+            db.execute(f"INSERT INTO changes (tbl, row_id, at) SELECT '{table}', rowid, {TRIGGER_NOW} "
+                       f"FROM {table} ORDER BY rowid")

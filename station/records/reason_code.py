@@ -51,3 +51,7 @@ class ReasonCode(enum.StrEnum):
     """The station stopped (Ctrl-C, shutdown) while the unit ran."""
     INTERNAL = "internal"
     """An unexpected error in the station itself."""
+    ELSEWHERE_PASS = "elsewhere_pass"
+    """A refused scan: the label (or device id) already passed at another station of the line."""
+    ELSEWHERE_IN_PROGRESS = "elsewhere_in_progress"
+    """A refused scan: the label (or device id) is being provisioned at another station of the line."""

@@ -10,6 +10,7 @@ from PySide6.QtCore import QMargins, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from station.ui.line_status import ReplicationLabel
 from station.ui.lot_stats import LotSnapshot, take_snapshot
 from station.ui.tasks import BackgroundTasks
 from station.workflow.line import Line
@@ -124,6 +125,8 @@ class LotBar(QFrame):
         self.test_failures.setWordWrap(True)
         self.test_failures.hide()
         left.addWidget(self.test_failures)
+        self.replication = ReplicationLabel()  # the line database's backlog and lag (a [line] profile only)
+        left.addWidget(self.replication)
         self.chart = LotChart()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(14, 8, 8, 8)
@@ -198,6 +201,9 @@ class LotRefresher(QObject):
         self._running = True
         line = self._line()
         self._tasks.submit(lambda: take_snapshot(line), self._show, self._failed)
+        feed = line.line_feed
+        if feed is not None:
+            self._tasks.submit(feed.status, self._bar.replication.show_status)
 
     def stop(self) -> None:
         self._stopped = True

@@ -22,6 +22,7 @@ from hardware.errors import IdentifierError
 from hardware.identifiers import LabelScan
 from hardware.progress import CancelToken
 from station.errors import StationError
+from station.line.feed import feed_for, screen_scan
 from station.records.database import JournalError
 from station.records.journal import JOURNAL_NAME, Journal
 from station.records.lot_summary import LotFigures, lot_figures
@@ -96,6 +97,7 @@ class Line:
             self._build(link, lot or self._todays_lot(today()), today, find_timeout=find_timeout,
                         outbox_poll=outbox_poll, outbox_base_delay=outbox_base_delay,
                         workbook_interval=workbook_interval)
+            self.line_feed = feed_for(profile, self.journal.db, self.events.subscribe)  # [line]: replication
         except BaseException:
             self.journal.close()
             raise
@@ -162,6 +164,8 @@ class Line:
         self._started = True
         try:
             self.outbox.start()
+            if self.line_feed is not None:
+                self.line_feed.start()
             if self.prepared.unreachable is not None:
                 self.notices_at_start.append(self.unreachable_banner())
             self.notices_at_start += [UnitEvent(EventKind.NOTICE, slot=None, unit_key=None, message=notice)
@@ -309,6 +313,7 @@ class Line:
         try:
             check_label_platform(self.profile, key)
             check_not_passed(known, rework=rework)
+            self._check_elsewhere(key, rework)
         except MisScan as exc:
             raise self._refuse(key, exc) from None
         with self._lock:
@@ -331,6 +336,16 @@ class Line:
             future = self._slots.submit(self._run_unit, scan, slot, cancel, rework)
             self._active[slot] = (key, cancel, future)
         return future
+
+    def _check_elsewhere(self, key: str, rework: bool) -> None:
+        """The line database's word on the label (station.line.feed): refused, warned, or unreachable (said once)."""
+        if self.line_feed is None or rework:
+            return
+        screen = screen_scan(self.line_feed, key)
+        if screen.notice:
+            self.events.emit(UnitEvent(EventKind.NOTICE, slot=None, unit_key=key, message=screen.notice))
+        if screen.refusal is not None:
+            raise MisScan(screen.refusal.code, screen.refusal.sentence)
 
     def _refuse(self, key: str, exc: MisScan, slot: int | None = None) -> ScanRefused:
         """Record a refused scan (not a unit). Refused in a slot's thread (no device appeared), the screens hear it
@@ -422,6 +437,8 @@ class Line:
             self.outbox.stop()
             if self._started:
                 self.workbook.close(timeout=60)
+            if self.line_feed is not None:
+                self.line_feed.stop()
         finally:
             self.journal.close()
 

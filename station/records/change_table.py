@@ -1,0 +1,100 @@
+"""The change log: which journal rows changed, in order, so the line's replicator can forward them.
+
+SQLite triggers (schema step 8 in ``records/database.py``, which names the followed tables: ``CHANGE_TABLES``)
+append one ``changes`` row for every insert, update or delete on those tables, inside the writer's own transaction:
+no journal write path knows the log exists, and a change is durable exactly when the row is. The replicator reads
+the log past a cursor kept in ``meta`` and moves the cursor only after the line database committed the batch
+(store and forward: TMI keeps results in a ``stage`` folder until its PostgreSQL acknowledges them,
+mgagcode/tmi_scripts).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from station.records.database import CHANGE_TABLES, TRIGGER_NOW, JournalDatabase
+
+CURSOR_KEY = "line_cursor"
+"""The ``meta`` key holding the id of the last change the line database acknowledged."""
+JOURNAL_ID_KEY = "journal_id"
+"""A random id made once per journal file: the line database knows which journal feeds a station's rows."""
+TRIMMED_KEY = "line_log_trimmed"
+"""Set while the log is kept empty because the station feeds no line; the first feed then logs every row again."""
+
+
+@dataclass(frozen=True)
+class Change:
+    id: int
+    table: str
+    row_id: int
+    at: float
+
+
+class ChangeTable:
+    """Reads the log past the cursor and moves the cursor; the journal's own writers never call it."""
+
+    def __init__(self, db: JournalDatabase) -> None:
+        self.db = db
+
+    def journal_id(self) -> str:
+        """This journal's id, made on first use."""
+        with self.db.transaction() as db:
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+                       (JOURNAL_ID_KEY, uuid.uuid4().hex))
+        return str(self.db.query("SELECT value FROM meta WHERE key = ?", (JOURNAL_ID_KEY,))[0]["value"])
+
+    def cursor(self) -> int:
+        rows = self.db.query("SELECT value FROM meta WHERE key = ?", (CURSOR_KEY,))
+        return int(rows[0]["value"]) if rows else 0
+
+    def pending(self, limit: int) -> list[Change]:
+        """The next ``limit`` changes past the cursor, oldest first."""
+        rows = self.db.query("SELECT id, tbl, row_id, at FROM changes WHERE id > ? ORDER BY id LIMIT ?",
+                             (self.cursor(), limit))
+        return [Change(r["id"], r["tbl"], r["row_id"], r["at"] or 0.0) for r in rows]
+
+    def acknowledge(self, change_id: int) -> None:
+        """The line database committed every change up to ``change_id``: move the cursor, drop what it passed."""
+        with self.db.transaction() as db:
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                       "value = excluded.value", (CURSOR_KEY, str(change_id)))
+            db.execute("DELETE FROM changes WHERE id <= ?", (change_id,))
+
+    def backlog(self) -> tuple[int, float | None]:
+        """How many changes wait, and when the oldest of them was made (None when none waits)."""
+        return self.backlog_after(self.cursor())
+
+    def backlog_after(self, change_id: int) -> tuple[int, float | None]:
+        """As ``backlog``, once every change up to ``change_id`` is acknowledged."""
+        rows = self.db.query("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM changes WHERE id > ?", (change_id,))
+        return int(rows[0]["n"]), rows[0]["oldest"]
+
+    def trim(self) -> None:
+        """A station that feeds no line keeps no log (it would only grow): empty it and remember that it did."""
+        with self.db.transaction() as db:
+            db.execute("DELETE FROM changes")
+            db.execute("INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT(key) DO NOTHING", (TRIMMED_KEY,))
+
+    def refill_if_trimmed(self) -> int:
+        """A station that joins a line after running alone: log every row once (parents first), so its whole
+        journal replicates; the upserts make any row the line already holds a no-op. Returns the rows logged."""
+        if not self.db.query("SELECT 1 FROM meta WHERE key = ?", (TRIMMED_KEY,)):
+            return 0
+        with self.db.transaction() as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            logged = 0
+            for table in CHANGE_TABLES:
+                if table in tables:
+                    logged += db.execute(f"INSERT INTO changes (tbl, row_id, at) SELECT '{table}', rowid, "
+                                         f"{TRIGGER_NOW} FROM {table} ORDER BY rowid").rowcount
+            db.execute("DELETE FROM meta WHERE key = ?", (TRIMMED_KEY,))
+        return logged
+
+    def rows(self, table: str, row_ids: list[int]) -> dict[int, dict[str, object]]:
+        """The current values of some rows of a followed table, by rowid (a deleted row is absent)."""
+        if table not in CHANGE_TABLES or not row_ids:
+            return {}
+        marks = ", ".join("?" for _ in row_ids)
+        found = self.db.query(f"SELECT rowid AS _rowid, * FROM {table} WHERE rowid IN ({marks})", tuple(row_ids))
+        return {int(r["_rowid"]): dict(r) for r in found}
