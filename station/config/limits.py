@@ -40,7 +40,7 @@ class KnownValue(enum.Enum):
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Judgement:
     passed: bool
     marginal: bool = False
     why: str = ""
@@ -111,18 +111,18 @@ class Limit:
             return f"'x' is equal to the unit's {self.known.value}"
         return "'x' is Yes"
 
-    def judge(self, value: Any, known: Mapping[KnownValue, str | None]) -> Verdict:
+    def judge(self, value: Any, known: Mapping[KnownValue, str | None]) -> Judgement:
         """Whether ``value`` (as the device or the operator gave it) meets this limit."""
         if self.numeric:
             number = _number(value)
             if number is None:
-                return Verdict(False, why=f"{_text(value)!r} is not a number")
+                return Judgement(False, why=f"{_text(value)!r} is not a number")
             lower, upper, marginal_lower, marginal_upper = self.bounds()
             if (lower is not None and number < lower) or (upper is not None and number > upper):
-                return Verdict(False, why=f"{_num(number)} is outside {self.describe()}")
+                return Judgement(False, why=f"{_num(number)} is outside {self.describe()}")
             marginal = ((marginal_lower is not None and number <= marginal_lower)
                         or (marginal_upper is not None and number >= marginal_upper))
-            return Verdict(True, marginal=marginal)
+            return Judgement(True, marginal=marginal)
         if self.kind is ValidatorKind.EQUALS:
             ok = _same(value, self.expected)
         elif self.kind is ValidatorKind.ONE_OF:
@@ -134,13 +134,13 @@ class Limit:
             assert self.known is not None
             wanted = known.get(self.known)
             if wanted is None:
-                return Verdict(False, why=f"the station does not know this unit's {self.known.value}")
+                return Judgement(False, why=f"the station does not know this unit's {self.known.value}")
             ok = isinstance(value, str) and value.strip() == wanted
             if not ok:
-                return Verdict(False, why=f"{_text(value)!r} is not the unit's {self.known.value} {wanted!r}")
+                return Judgement(False, why=f"{_text(value)!r} is not the unit's {self.known.value} {wanted!r}")
         else:
             ok = value is True
-        return Verdict(True) if ok else Verdict(False, why=f"{_text(value)!r} fails {self.describe()}")
+        return Judgement(True) if ok else Judgement(False, why=f"{_text(value)!r} fails {self.describe()}")
 
     def as_columns(self) -> dict[str, Any]:
         """The limit as the journal's measurement columns (lower, upper, marginal_lower, marginal_upper, validator)."""

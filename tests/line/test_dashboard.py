@@ -58,15 +58,16 @@ def seed_line(conn: psycopg.Connection[Any]) -> None:
 
     bench-1: 8 PASS (one after a failed first attempt), 2 FAIL flash_verify; bench-2: 4 PASS, 1 FAIL
     device_not_found, 1 'not confirmed' not_online_in_time, 1 interrupted, 1 in progress. Cycle times 30..52 s."""
-    minute = int(NOW) // 60 * 60
+    seen = time.time()  # not NOW: the module may have been imported minutes before this test runs (a whole suite)
+    minute = int(seen) // 60 * 60
     conn.execute(
         "INSERT INTO line.stations (station, software_version, last_seen, slots, backlog, lag_seconds, "
         "replicated_change, api_requests) VALUES (%s, '0.1.0', %s, %s, 4, 0.6, 20, %s), "
         "('bench-2', '0.1.0', %s, '[]', 0, 0.2, 9, '{}')",
-        ("bench-1", NOW - 1, json.dumps([
+        ("bench-1", seen - 1, json.dumps([
             {"slot": 1, "state": "running", "unit_key": "bench-1-11", "step": "flash", "since": NOW - 12},
             {"slot": 2, "state": "idle", "unit_key": None, "step": None, "since": NOW - 300}]),
-         json.dumps({str(minute): 50, str(minute - 600): 999}), NOW - 600))
+         json.dumps({str(minute): 50, str(minute - 600): 999}), seen - 600))
     for i in range(8):
         add_unit(conn, "bench-1", i + 1, first="FAIL" if i == 0 else "PASS", cycle=30.0 + i)
     for i in range(2):
