@@ -14,7 +14,7 @@ from hardware.firmware.protected_bootloader import is_protected_bootloader
 from hardware.identifiers import LabelScan
 from hardware.simulated import SimulatedDevice
 from station.config.profile_loader import load_profile
-from station.demo.simulated_line import SimulatedLine
+from station.demo.simulated_line import OWNER, SimulatedLine
 from station.records.reason_code import ReasonCode
 from station.records.step_table import StepStatus
 from station.records.unit_table import UnitRecord, UnitState
@@ -91,6 +91,38 @@ def test_a_protected_unit_is_reworked_through_service_mode_and_leaves_protected(
     assert ("PUT", f"/v1/products/{sim.profile.product_id}/devices/{device.device_id.value}/unprotect") in {
         (method, path) for method, path, _status in sim.emulator.request_log
     }
+
+
+def test_a_protected_unit_not_yet_in_the_product_is_reworked_through_the_unscoped_handshake(
+    sim: SimulatedLine,
+) -> None:
+    # A returned unit the product does not hold yet (owned by the product's owner): the product-scoped unprotect
+    # answers 404, so the handshake uses /v1/devices/:id/unprotect as particle-cli does; pre-add then imports it
+    # into the product, which has Device Protection (a product without it would refuse a Protected Device).
+    device = sim.devices[0]
+    device.protection = "protected"
+    product = sim.profile.product_id
+    sim.emulator.add_device(device.device_id.value, device.platform.name, serial=device.serial.value,  # type: ignore[union-attr]
+                            iccid=device.iccid.value if device.iccid else None, owner=OWNER, protected=True)
+    sim.emulator.set_product_device_protection(product, "active")
+    with_protection(sim, 'on_protected = "rework"\n')
+    with make_line(sim) as line:
+        result = line.scan(device.label).result(timeout=60)
+        unit = unit_of(line, device)
+        journal = {s.step: s for s in line.journal.step_table.of_unit(unit.id)}
+    assert result.state is UnitState.PASS, result.reason
+    assert journal["service_mode"].status is StepStatus.PASSED and journal["service_mode"].detail["after"] == "service"
+    assert "un-scoped" in journal["service_mode"].detail["cloud"]
+    assert journal["reprotect"].status is StepStatus.PASSED
+    assert device.protection == "protected" and device.running_user_part is not None
+    assert (unit.protection_on_arrival, unit.protection_on_leaving) == ("protected", "protected")
+    ident = device.device_id.value
+    calls = [(m, p, st) for m, p, st in sim.emulator.request_log if p.endswith(f"/devices/{ident}/unprotect")]
+    assert calls == [("PUT", f"/v1/products/{product}/devices/{ident}/unprotect", 404),
+                     ("PUT", f"/v1/devices/{ident}/unprotect", 200), ("PUT", f"/v1/devices/{ident}/unprotect", 200)]
+    assert ident not in sim.emulator.cloud.unprotect_nonces  # the nonce was spent by the confirmation
+    [record] = [d for d in sim.emulator.snapshot()["devices"] if d["id"] == ident]
+    assert record["protected"] is True and record["product_id"] == product
 
 
 def test_a_reworked_unit_that_fails_later_still_leaves_protected(sim: SimulatedLine) -> None:
