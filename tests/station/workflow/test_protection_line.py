@@ -159,22 +159,41 @@ def _bootloader_file(sim: SimulatedLine) -> Path:
 
 
 def test_a_unit_is_protected_at_the_end_of_the_line(sim: SimulatedLine) -> None:
+    import openpyxl
+
+    from station.records.spreadsheet_paths import lot_workbook_path
+
     device = sim.devices[0]
     _bootloader_file(sim)
-    sim.emulator.set_product_device_protection(sim.profile.product_id, "active")
+    product, ident = sim.profile.product_id, device.device_id.value
+    sim.emulator.set_product_device_protection(product, "active")
+    # The unit arrives a development device of the product: left so, the cloud would not keep it protected.
+    sim.emulator.add_device(ident, device.platform.name, serial=device.serial.value,  # type: ignore[union-attr]
+                            iccid=device.iccid.value if device.iccid else None, owner=OWNER, product_id=product)
+    with sim.cloud(max_retries=1) as cloud:
+        cloud.set_development(product, ident, True)
+    assert [d["development"] for d in sim.emulator.snapshot()["devices"] if d["id"] == ident] == [True]
+    sim.emulator.clear_request_log()
     with_protection(sim, 'protect_at_end = true\nbootloader = "bootloader.bin"\n')
     with make_line(sim) as line:
         result = line.scan(device.label).result(timeout=60)
         unit = unit_of(line, device)
         journal = {s.step: s for s in line.journal.step_table.of_unit(unit.id)}
+        lot = line.lot
     assert result.state is UnitState.PASS, result.reason
     assert journal["protect"].status is StepStatus.PASSED and journal["protect"].detail["state"] == "protected"
+    assert journal["protect"].detail["development"] == (
+        "Device removed from development mode to maintain current settings.")
     assert device.protection == "protected"
     boot = next(m for m in device.modules if m.function.name == "BOOTLOADER" and m.index == 0)
     assert is_protected_bootloader(parse_module(device.read_flash(boot.start, boot.size)))
     assert (unit.protection_on_arrival, unit.protection_on_leaving) == ("open", "protected")
-    [record] = [d for d in sim.emulator.snapshot()["devices"] if d["id"] == device.device_id.value]
-    assert record["development"] is False
+    [record] = [d for d in sim.emulator.snapshot()["devices"] if d["id"] == ident]
+    assert record["development"] is False and record["product_id"] == product
+    assert ("PUT", f"/v1/products/{product}/devices/{ident}") in {(m, p) for m, p, _ in sim.emulator.request_log}
+    sheet = openpyxl.load_workbook(lot_workbook_path(sim.profile.log_folder, lot))["Units"]
+    row = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]], strict=True))
+    assert (row["Protection on arrival"], row["Protection on leaving"]) == ("Open Device", "Protected Device")
 
 
 def test_protect_at_end_needs_a_product_with_device_protection(sim: SimulatedLine) -> None:
