@@ -59,7 +59,8 @@ def run_check(args: argparse.Namespace) -> int:
         ("Wi-Fi", profile.wifi is not None), ("online confirmation", profile.confirm.enabled),
     ) if on]
     print(f"Steps       {', '.join(enabled)}")
-    print(f"Cloud       {profile.cloud.base_url} (credentials: {profile.cloud.credentials})")
+    where = f"{url} (--cloud-url; the profile's is {profile.cloud.base_url})" if url else profile.cloud.base_url
+    print(f"Cloud       {where} (credentials: {profile.cloud.credentials})")
     from station.config.cloud import check_credentials
 
     credentials = check_credentials(profile)

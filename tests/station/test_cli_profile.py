@@ -96,6 +96,7 @@ def test_check_of_the_protected_sample_asks_the_cloud_for_device_protection(
     assert ("Protection  a Protected Device on arrival: rework; each unit is protected at the end: product 12345 has "
             "Device Protection active, its bootloader becomes bootloader 0 version 3100 for Boron") in out
     assert ("GET", "/v1/products/12345", 200) in emulator.request_log
+    assert f"Cloud       {emulator.base_url} (--cloud-url; the profile's is https://api.particle.io)" in out
     assert out.rstrip().endswith("OK")
 
 
