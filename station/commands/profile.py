@@ -7,9 +7,13 @@ import getpass
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from station.errors import StationError
+
+if TYPE_CHECKING:
+    from hardware.firmware import FirmwareModule
+    from station.config.profile import StationProfile
 
 
 def register(subparsers: Any) -> None:
@@ -17,6 +21,7 @@ def register(subparsers: Any) -> None:
     actions = profile.add_subparsers(dest="profile_command", metavar="ACTION")
     check = actions.add_parser("check", help="load a profile and its firmware exactly as the line would")
     check.add_argument("profile", type=Path)
+    check.add_argument("--cloud-url", help="use this API base URL instead of the profile's (for the cloud checks)")
     check.set_defaults(handler=run_check)
     pin = actions.add_parser("hash-pin", help="print the engineer_pin_hash for a PIN (asked twice, not echoed)")
     pin.add_argument("--stdin", action="store_true", help="read the PIN from standard input (for scripts)")
@@ -27,8 +32,10 @@ def register(subparsers: Any) -> None:
 def run_check(args: argparse.Namespace) -> int:
     from station.config.log_folder import log_folder_problem
     from station.config.profile_loader import load_profile
+    from station.workflow.cloud_reach import checked_cloud_url
     from station.workflow.lot import load_device_os_bundle, load_product_firmware
 
+    url = checked_cloud_url(args.cloud_url) if args.cloud_url else None
     profile = load_profile(args.profile)
     problem = log_folder_problem(profile.log_folder)
     if problem is not None:
@@ -41,7 +48,8 @@ def run_check(args: argparse.Namespace) -> int:
               f"{module.product_version}, SHA-256 matches the profile")
     else:
         print(f"Firmware    product firmware version {profile.firmware.product_version} (downloaded at start)")
-    for module in load_device_os_bundle(profile):
+    bundle = tuple(load_device_os_bundle(profile))
+    for module in bundle:
         print(f"Device OS   {module.describe()}")
     steps = profile.steps
     enabled = [name for name, on in (
@@ -51,15 +59,44 @@ def run_check(args: argparse.Namespace) -> int:
         ("Wi-Fi", profile.wifi is not None), ("online confirmation", profile.confirm.enabled),
     ) if on]
     print(f"Steps       {', '.join(enabled)}")
-    print(f"Cloud       {profile.cloud.base_url} (credentials: {profile.cloud.credentials})")
+    where = f"{url} (--cloud-url; the profile's is {profile.cloud.base_url})" if url else profile.cloud.base_url
+    print(f"Cloud       {where} (credentials: {profile.cloud.credentials})")
     from station.config.cloud import check_credentials
 
-    print(f"Credentials {check_credentials(profile)}")
+    credentials = check_credentials(profile)
+    print(f"Credentials {credentials}")
+    print(f"Protection  {_check_protection(profile, bundle, url)}")
     print(f"Slots       {profile.slots.count}")
     print(f"Records     {profile.log_folder}")
     print(f"Engineer    {'PIN set' if profile.operator.enabled else 'no PIN: engineer mode is open'}")
     print("OK")
     return 0
+
+
+def _check_protection(profile: StationProfile, bundle: tuple[FirmwareModule, ...], url: str | None) -> str:
+    """The [protection] line: with protect_at_end, the check the lot makes at its start (the product's Device
+    Protection in the cloud, the bootloader to protect); StationError (or the cloud's error) when it refuses."""
+    settings = profile.protection
+    arrival = f"a Protected Device on arrival: {settings.on_protected.value}"
+    if not settings.protect_at_end:
+        return f"{arrival}; units are not protected at the end"
+    from cloud_client.credentials import CredentialRef
+    from cloud_client.errors import AuthError
+    from station.config.cloud import cloud_for
+    from station.workflow.cloud_reach import CloudReach
+    from station.workflow.lot import load_protected_bootloader
+
+    try:
+        CredentialRef.parse(profile.cloud.credentials).resolve()
+    except AuthError as exc:
+        return (f"{arrival}; protect_at_end not checked: the credentials are not readable here ({exc}), so the "
+                "product's Device Protection cannot be asked")
+    with cloud_for(profile, base_url=url) as cloud:
+        online = CloudReach(cloud.base_url).probe()
+        protected = load_protected_bootloader(profile, bundle, cloud, online=online)
+    assert protected is not None
+    return (f"{arrival}; each unit is protected at the end: product {profile.product_id} has Device Protection "
+            f"active, its bootloader becomes {protected.describe()} with the SECURITY_MODE extension")
 
 
 def run_hash_pin(args: argparse.Namespace) -> int:

@@ -97,24 +97,10 @@ def _device_id(text: str) -> DeviceId:
 
 
 def _target(args: argparse.Namespace) -> UsbTarget:
-    """station.commands.usb's target; a simulated device named ``PLATFORM[:STATE]:dfu`` starts in DFU mode."""
+    """station.commands.usb's target (a simulated ``PLATFORM[:STATE][:dfu]`` starts in that state and mode)."""
     from station.commands.usb import usb_target
 
-    if not args.simulate:
-        return usb_target(args)
-    from hardware.simulated import DeviceMode
-
-    specs, in_dfu = [], []
-    for item in (part.strip() for part in args.simulate.split(",") if part.strip()):
-        head, sep, mode = item.rpartition(":")
-        known_mode = bool(sep) and mode in ("dfu", "normal")
-        specs.append(head if known_mode else item)
-        in_dfu.append(known_mode and mode == "dfu")
-    target = usb_target(argparse.Namespace(**{**vars(args), "simulate": ",".join(specs)}))
-    for device, dfu in zip(target.simulated, in_dfu, strict=True):
-        if dfu:
-            device.reboot(DeviceMode.DFU)
-    return target
+    return usb_target(args)
 
 
 def _supported(device: UsbDevice) -> None:

@@ -1,8 +1,9 @@
 """``particle-station devices``, ``identify`` and ``flash``: the USB host side on the command line.
 
-Each command takes ``--simulate PLATFORM[,PLATFORM...]`` to run the very same code against simulated devices behind a
-simulated pyusb backend. Progress goes to stderr: a bar on a terminal, plain lines otherwise. The handlers import
-hardware.usb (pyusb) when they run, so building the parser does not.
+Each command takes ``--simulate PLATFORM[:STATE][:dfu][,...]`` to run the very same code against simulated devices
+behind a simulated pyusb backend (STATE: their Device Protection; ``:dfu``: started in DFU mode). Progress goes to
+stderr: a bar on a terminal, plain lines otherwise. The handlers import hardware.usb (pyusb) when they run, so
+building the parser does not.
 """
 
 from __future__ import annotations
@@ -56,9 +57,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     parser.add_argument(
         "--simulate",
-        metavar="PLATFORM[,PLATFORM...]",
-        help="use simulated devices of these platforms instead of USB hardware (e.g. boron,p2; boron:protected or "
-        "boron:service for a Protected Device)",
+        metavar="PLATFORM[:STATE][:dfu][,...]",
+        help="use simulated devices of these platforms instead of USB hardware (e.g. boron,p2); STATE is open, "
+        "protected or service (Device Protection), :dfu starts the device in DFU mode (e.g. boron:protected:dfu)",
     )
 
 
@@ -98,26 +99,38 @@ def usb_target(args: argparse.Namespace) -> UsbTarget:
     from hardware.usb.timing import HostTiming
 
     if getattr(args, "simulate", None):
-        from hardware.simulated import SimulatedDevice, usb_backend
+        from hardware.simulated import DeviceMode, SimulatedDevice, usb_backend
 
-        # PLATFORM[:open|protected|service]: a simulated device in that Device Protection state.
-        specs = [name.strip().partition(":") for name in args.simulate.split(",") if name.strip()]
+        # PLATFORM[:open|protected|service][:dfu|normal]: a simulated device in that Device Protection state, in DFU
+        # mode when ``:dfu`` ends the spec.
+        specs = [_simulated_spec(item.strip()) for item in args.simulate.split(",") if item.strip()]
         devices = tuple(
-            SimulatedDevice(
-                platform, seed=f"particle-station-{i}-{platform.name}", protection=_protection_name(state or "open")
-            )
-            for i, (platform, state) in enumerate((parse_platform(name), state) for name, _, state in specs)
+            SimulatedDevice(parse_platform(name), seed=f"particle-station-{i}-{parse_platform(name).name}",
+                            protection=state)
+            for i, (name, state, _dfu) in enumerate(specs)
         )
-        return UsbTarget(usb_backend(*devices), HostTiming.fast(poll=0.01), devices)
+        target = UsbTarget(usb_backend(*devices), HostTiming.fast(poll=0.01), devices)
+        for device, (_name, _state, dfu) in zip(devices, specs, strict=True):
+            if dfu:
+                device.reboot(DeviceMode.DFU)
+        return target
     return UsbTarget(default_backend(), HostTiming())
 
 
-def _protection_name(text: str) -> str:
+def _simulated_spec(item: str) -> tuple[str, str, bool]:
+    """``PLATFORM[:STATE][:MODE]`` → (platform, protection state, in DFU mode)."""
     from station.errors import StationError
 
-    if text not in ("open", "protected", "service"):
-        raise StationError(f"--simulate: protection state {text!r} is not open, protected or service")
-    return text
+    parts = item.split(":")
+    dfu = False
+    if len(parts) > 1 and parts[-1] in ("dfu", "normal"):
+        dfu = parts.pop() == "dfu"
+    if len(parts) > 2:
+        raise StationError(f"--simulate: {item!r} is not PLATFORM[:STATE][:MODE] (e.g. boron:protected:dfu)")
+    state = parts[1] if len(parts) == 2 else "open"
+    if state not in ("open", "protected", "service"):
+        raise StationError(f"--simulate: protection state {state!r} is not open, protected or service")
+    return parts[0], state, dfu
 
 
 def open_target_device(args: argparse.Namespace, target: UsbTarget) -> UsbDevice:

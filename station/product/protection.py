@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cloud_client.client import ParticleCloud
-from cloud_client.errors import CloudError, InvalidInputError
+from cloud_client.errors import CloudError, InvalidInputError, NotFoundError
 from hardware.firmware import FirmwareModule
 from hardware.firmware.protected_bootloader import protect_bootloader
 from hardware.firmware.versions import DeviceOsVersion
@@ -62,6 +62,9 @@ class ServiceModeResult:
     entered: bool
     """True when the handshake ran and the device is now in Service Mode."""
     message: str
+    unscoped: bool = False
+    """True when the product-scoped calls answered 404 (the device is not in the product yet) and the handshake
+    used the un-scoped ``/v1/devices/:id/unprotect``, as particle-cli does."""
 
 
 def status_line(device_id: str, product_id: int | None, state: ProtectionState) -> str:
@@ -90,7 +93,10 @@ def enter_service_mode(
 
     Runs the handshake also when the device is already in Service Mode (as the CLI does: it restarts the 20 resets /
     24 hours). ``product_id`` selects the product-scoped form of the cloud calls (what a product token may call);
-    None uses the un-scoped ``/v1/devices/:id`` form. Raises ProtectionError, CloudError or HardwareError.
+    None uses the un-scoped ``/v1/devices/:id`` form. When the product-scoped prepare answers 404 (a Protected Device
+    not yet in the product, e.g. a returned unit) and the product itself exists, the handshake uses the un-scoped
+    form, which is what particle-cli calls (src/lib/device-protection-helper.js).
+    Raises ProtectionError, CloudError or HardwareError.
     """
     tell = progress or (lambda _step: None)
     ident = device_id.lower()
@@ -98,9 +104,18 @@ def enter_service_mode(
     if before is ProtectionState.OPEN:
         return _not_protected(ident, product_id, before)
     proof = None
+    scope = product_id
     for attempt in range(HANDSHAKE_ATTEMPTS):
         tell("cloud prepare")
-        server_nonce = cloud.unprotect_prepare(ident, product=product_id)
+        try:
+            server_nonce = cloud.unprotect_prepare(ident, product=scope)
+        except NotFoundError:
+            if scope is None or not _product_exists(cloud, scope):
+                raise  # an unknown product is the caller's mistake, not a device outside the product
+            log.info("unprotect %s: not found in product %s; using /v1/devices/%s/unprotect", ident, scope, ident)
+            scope = None
+            tell("cloud prepare (device not in the product)")
+            server_nonce = cloud.unprotect_prepare(ident)
         tell("device prepare")
         reply = channel.prepare(server_nonce)
         if reply is None:
@@ -109,7 +124,7 @@ def enter_service_mode(
         try:
             proof = cloud.unprotect_confirm(
                 ident, server_nonce, reply.device_nonce, reply.device_signature,
-                reply.device_public_key_fingerprint, product=product_id,
+                reply.device_public_key_fingerprint, product=scope,
             )
             break
         except CloudError as exc:
@@ -131,7 +146,16 @@ def enter_service_mode(
             "run `particle-station protection disable` again, and replace the unit if it persists"
         )
     return ServiceModeResult(ident, product_id, before, after, True,
-                             f"Device {ident} is now in Service Mode. {SERVICE_MODE_LIMITS}")
+                             f"Device {ident} is now in Service Mode. {SERVICE_MODE_LIMITS}",
+                             unscoped=scope is None and product_id is not None)
+
+
+def _product_exists(cloud: ParticleCloud, product_id: int) -> bool:
+    try:
+        cloud.get_product(product_id)
+    except NotFoundError:
+        return False
+    return True
 
 
 def _not_protected(device_id: str, product_id: int | None, state: ProtectionState) -> ServiceModeResult:

@@ -65,6 +65,14 @@ class WorkbookWriteError(SpreadsheetError):
     """The workbook could not be written (disk full, no permission, folder missing)."""
 
 
+PROTECTION_TEXT = {"open": "Open Device", "protected": "Protected Device", "service": "Protected Device (Service Mode)"}
+"""The journal's protection states as Particle names them (particle-cli src/cmd/device-protection.js, status)."""
+
+
+def _protection_text(state: str | None) -> str | None:
+    return PROTECTION_TEXT.get(state, state) if state is not None else None
+
+
 @dataclass(frozen=True)
 class Column:
     header: str
@@ -99,9 +107,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("Started", 19, lambda u: u.started_at, "time"),
     Column("Ended", 19, lambda u: u.ended_at, "time"),
     Column("Cycle seconds", 8, lambda u: u.cycle_seconds, "seconds"),
-    # Device Protection as read at identify and when the unit left the slot: open / protected / service.
-    Column("Protection on arrival", 11, lambda u: u.protection_on_arrival, "text"),
-    Column("Protection on leaving", 11, lambda u: u.protection_on_leaving, "text"),
+    # Device Protection as read at identify and when the unit left the slot, in Particle's words.
+    Column("Protection on arrival", 14, lambda u: _protection_text(u.protection_on_arrival), "text"),
+    Column("Protection on leaving", 14, lambda u: _protection_text(u.protection_on_leaving), "text"),
 )
 UNITS_SHEET = "Units"
 LINE_HEIGHT = 15.0

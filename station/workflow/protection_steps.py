@@ -111,7 +111,10 @@ class ProtectionSteps:
             ctx.unit.id, device_os=after.device_os, iccid=after.iccid.value if after.iccid else None,
             imei=after.imei.value if after.imei else None,
         )
-        return {"before": result.before.value, "after": result.after.value, "note": result.message}
+        detail = {"before": result.before.value, "after": result.after.value, "note": result.message}
+        if result.unscoped:
+            detail["cloud"] = "device not in the product: un-scoped /v1/devices/:id/unprotect"
+        return detail
 
     # --- before the unit leaves --------------------------------------------------------------------------------------
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from cloud_client.emulator import EmulatorServer
 from station.cli import main
 from station.config.profile import verify_pin
 
@@ -62,3 +64,74 @@ def test_check_names_the_kind_of_credentials(
     monkeypatch.setenv("PARTICLE_ACCESS_TOKEN", "0123456789abcdef0123456789abcdef01234567")
     assert main(["profile", "check", str(FIXTURE)]) == 0
     assert "Credentials access token from env:PARTICLE" in capsys.readouterr().out
+
+
+# --- [protection] protect_at_end: the check the lot makes at its start, against the cloud emulator ---------------
+
+PROTECTED = Path(__file__).parents[2] / "fixtures" / "profiles" / "boron-protected.toml"
+OWNER, TOKEN = "owner@example.com", "owner-token-0123456789abcdef"
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+    monkeypatch.delenv("PARTICLE_CLIENT_ID", raising=False)
+    monkeypatch.delenv("PARTICLE_CLIENT_SECRET", raising=False)
+    monkeypatch.setenv("PARTICLE_ACCESS_TOKEN", TOKEN)
+    with EmulatorServer() as server:
+        server.add_owned_product(12345, "boron", OWNER, access_token=TOKEN)
+        yield server
+
+
+def _check_against(server: EmulatorServer, profile: Path = PROTECTED) -> list[str]:
+    assert server.base_url is not None
+    return ["profile", "check", str(profile), "--cloud-url", server.base_url]
+
+
+def test_check_of_the_protected_sample_asks_the_cloud_for_device_protection(
+    emulator: EmulatorServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator.set_product_device_protection(12345, "active")
+    assert main(_check_against(emulator)) == 0
+    out = capsys.readouterr().out
+    assert ("Protection  a Protected Device on arrival: rework; each unit is protected at the end: product 12345 has "
+            "Device Protection active, its bootloader becomes bootloader 0 version 3100 for Boron") in out
+    assert ("GET", "/v1/products/12345", 200) in emulator.request_log
+    assert f"Cloud       {emulator.base_url} (--cloud-url; the profile's is https://api.particle.io)" in out
+    assert out.rstrip().endswith("OK")
+
+
+def test_check_refuses_protect_at_end_for_a_product_without_device_protection(
+    emulator: EmulatorServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_check_against(emulator)) == 1
+    captured = capsys.readouterr()
+    assert ("product 12345 does not have Device Protection active; ask Particle to enable it, or set "
+            "protect_at_end = false") in captured.err
+    assert "Traceback" not in captured.err and TOKEN not in captured.err + captured.out
+    assert "OK" not in captured.out
+
+
+def test_check_refuses_protect_at_end_when_the_cloud_is_unreachable(
+    emulator: EmulatorServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = emulator.base_url
+    emulator.stop()
+    assert url is not None
+    assert main(["profile", "check", str(PROTECTED), "--cloud-url", url]) == 1
+    err = capsys.readouterr().err
+    assert "the cloud is unreachable, so the product's Device Protection cannot be checked" in err
+
+
+def test_check_says_protect_at_end_is_unchecked_without_readable_credentials(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("PARTICLE_CLIENT_ID", "PARTICLE_CLIENT_SECRET", "PARTICLE_ACCESS_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["profile", "check", str(PROTECTED)]) == 0
+    assert "protect_at_end not checked: the credentials are not readable here" in capsys.readouterr().out
+
+
+def test_check_without_protect_at_end_asks_no_cloud(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profile", "check", str(FIXTURE)]) == 0
+    assert "Protection  a Protected Device on arrival: refuse; units are not protected at the end" in (
+        capsys.readouterr().out)

@@ -14,7 +14,7 @@ from hardware.firmware.protected_bootloader import is_protected_bootloader
 from hardware.identifiers import LabelScan
 from hardware.simulated import SimulatedDevice
 from station.config.profile_loader import load_profile
-from station.demo.simulated_line import SimulatedLine
+from station.demo.simulated_line import OWNER, SimulatedLine
 from station.records.reason_code import ReasonCode
 from station.records.step_table import StepStatus
 from station.records.unit_table import UnitRecord, UnitState
@@ -93,6 +93,38 @@ def test_a_protected_unit_is_reworked_through_service_mode_and_leaves_protected(
     }
 
 
+def test_a_protected_unit_not_yet_in_the_product_is_reworked_through_the_unscoped_handshake(
+    sim: SimulatedLine,
+) -> None:
+    # A returned unit the product does not hold yet (owned by the product's owner): the product-scoped unprotect
+    # answers 404, so the handshake uses /v1/devices/:id/unprotect as particle-cli does; pre-add then imports it
+    # into the product, which has Device Protection (a product without it would refuse a Protected Device).
+    device = sim.devices[0]
+    device.protection = "protected"
+    product = sim.profile.product_id
+    sim.emulator.add_device(device.device_id.value, device.platform.name, serial=device.serial.value,  # type: ignore[union-attr]
+                            iccid=device.iccid.value if device.iccid else None, owner=OWNER, protected=True)
+    sim.emulator.set_product_device_protection(product, "active")
+    with_protection(sim, 'on_protected = "rework"\n')
+    with make_line(sim) as line:
+        result = line.scan(device.label).result(timeout=60)
+        unit = unit_of(line, device)
+        journal = {s.step: s for s in line.journal.step_table.of_unit(unit.id)}
+    assert result.state is UnitState.PASS, result.reason
+    assert journal["service_mode"].status is StepStatus.PASSED and journal["service_mode"].detail["after"] == "service"
+    assert "un-scoped" in journal["service_mode"].detail["cloud"]
+    assert journal["reprotect"].status is StepStatus.PASSED
+    assert device.protection == "protected" and device.running_user_part is not None
+    assert (unit.protection_on_arrival, unit.protection_on_leaving) == ("protected", "protected")
+    ident = device.device_id.value
+    calls = [(m, p, st) for m, p, st in sim.emulator.request_log if p.endswith(f"/devices/{ident}/unprotect")]
+    assert calls == [("PUT", f"/v1/products/{product}/devices/{ident}/unprotect", 404),
+                     ("PUT", f"/v1/devices/{ident}/unprotect", 200), ("PUT", f"/v1/devices/{ident}/unprotect", 200)]
+    assert ident not in sim.emulator.cloud.unprotect_nonces  # the nonce was spent by the confirmation
+    [record] = [d for d in sim.emulator.snapshot()["devices"] if d["id"] == ident]
+    assert record["protected"] is True and record["product_id"] == product
+
+
 def test_a_reworked_unit_that_fails_later_still_leaves_protected(sim: SimulatedLine) -> None:
     device = sim.devices[0]
     protected_in_product(sim, device)
@@ -127,22 +159,41 @@ def _bootloader_file(sim: SimulatedLine) -> Path:
 
 
 def test_a_unit_is_protected_at_the_end_of_the_line(sim: SimulatedLine) -> None:
+    import openpyxl
+
+    from station.records.spreadsheet_paths import lot_workbook_path
+
     device = sim.devices[0]
     _bootloader_file(sim)
-    sim.emulator.set_product_device_protection(sim.profile.product_id, "active")
+    product, ident = sim.profile.product_id, device.device_id.value
+    sim.emulator.set_product_device_protection(product, "active")
+    # The unit arrives a development device of the product: left so, the cloud would not keep it protected.
+    sim.emulator.add_device(ident, device.platform.name, serial=device.serial.value,  # type: ignore[union-attr]
+                            iccid=device.iccid.value if device.iccid else None, owner=OWNER, product_id=product)
+    with sim.cloud(max_retries=1) as cloud:
+        cloud.set_development(product, ident, True)
+    assert [d["development"] for d in sim.emulator.snapshot()["devices"] if d["id"] == ident] == [True]
+    sim.emulator.clear_request_log()
     with_protection(sim, 'protect_at_end = true\nbootloader = "bootloader.bin"\n')
     with make_line(sim) as line:
         result = line.scan(device.label).result(timeout=60)
         unit = unit_of(line, device)
         journal = {s.step: s for s in line.journal.step_table.of_unit(unit.id)}
+        lot = line.lot
     assert result.state is UnitState.PASS, result.reason
     assert journal["protect"].status is StepStatus.PASSED and journal["protect"].detail["state"] == "protected"
+    assert journal["protect"].detail["development"] == (
+        "Device removed from development mode to maintain current settings.")
     assert device.protection == "protected"
     boot = next(m for m in device.modules if m.function.name == "BOOTLOADER" and m.index == 0)
     assert is_protected_bootloader(parse_module(device.read_flash(boot.start, boot.size)))
     assert (unit.protection_on_arrival, unit.protection_on_leaving) == ("open", "protected")
-    [record] = [d for d in sim.emulator.snapshot()["devices"] if d["id"] == device.device_id.value]
-    assert record["development"] is False
+    [record] = [d for d in sim.emulator.snapshot()["devices"] if d["id"] == ident]
+    assert record["development"] is False and record["product_id"] == product
+    assert ("PUT", f"/v1/products/{product}/devices/{ident}") in {(m, p) for m, p, _ in sim.emulator.request_log}
+    sheet = openpyxl.load_workbook(lot_workbook_path(sim.profile.log_folder, lot))["Units"]
+    row = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]], strict=True))
+    assert (row["Protection on arrival"], row["Protection on leaving"]) == ("Open Device", "Protected Device")
 
 
 def test_protect_at_end_needs_a_product_with_device_protection(sim: SimulatedLine) -> None:
