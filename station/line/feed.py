@@ -95,6 +95,12 @@ def screen_scan(feed: StationFeed, serial: str | None, device_id: str | None = N
                       + " (The profile's [line] on_duplicate = \"warn\": the unit starts anyway.)")
 
 
+def device_screen(feed: StationFeed) -> Callable[[str], ScanScreen]:
+    """The check of a unit's device id once it is read at identify (a label checked at scan may hide a device
+    already provisioned elsewhere under another label): the same refusal, warning or unreachable notice."""
+    return lambda device_id: screen_scan(feed, None, device_id)
+
+
 def feed_for(profile: StationProfile, journal: JournalDatabase,
              subscribe: Callable[[Callable[[Any], None]], object]) -> StationFeed | None:
     """The station's feed when its profile has a ``[line]`` section (None otherwise); ``subscribe`` gives it the
