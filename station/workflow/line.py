@@ -95,6 +95,8 @@ class Line:
         self._switching = False
         try:
             self.line_feed = feed_for(profile, self.journal.db, self.events.subscribe)  # [line]: replication
+            if self.line_feed is not None:  # the station's Particle API requests per minute, for the dashboard
+                self.cloud.on_request = self.line_feed.api_meter.record
             self._build(link, lot or self._todays_lot(today()), today, find_timeout=find_timeout,
                         outbox_poll=outbox_poll, outbox_base_delay=outbox_base_delay,
                         workbook_interval=workbook_interval)
