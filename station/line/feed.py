@@ -93,7 +93,7 @@ def screen_scan(feed: StationFeed, serial: str | None, device_id: str | None = N
     if feed.refuses:
         return ScanScreen(refusal=verdict)
     return ScanScreen(notice=verdict.sentence.replace("Scan refused: ", "Warning: ", 1)
-                      + " (The profile's [line] on_duplicate = \"warn\": the unit starts anyway.)")
+                      + " (The profile's [line] on_duplicate = \"warn\": the unit goes on anyway.)")
 
 
 def device_screen(feed: StationFeed) -> Callable[[str], ScanScreen]:
