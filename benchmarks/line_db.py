@@ -44,7 +44,7 @@ import psycopg  # noqa: E402
 from hardware.simulated import Timing  # noqa: E402
 from hardware.usb.timing import HostTiming  # noqa: E402
 from station.commands.demo import line_station  # noqa: E402
-from station.line.connection import PASSWORD_ENV, connect  # noqa: E402
+from station.line.connection import PASSWORD_ENV, connect, port_open  # noqa: E402
 from station.line.dashboard.line_demo import DATABASE, prepare_database  # noqa: E402
 from station.line.dashboard.queries import QUERIES, Window, read_only_connection, read_snapshot  # noqa: E402
 from station.line.dashboard.reader import CHANGE_MARK  # noqa: E402
@@ -208,7 +208,7 @@ class JournalStation:
             db.execute("INSERT INTO lots (name, station, product_id, profile, operator, created_at) VALUES "
                        "('BENCH-J', ?, 12345, 'bench', 'bench', ?)", (name, time.time()))
         url = server.url(DATABASE, user=station_role(name))
-        self.replicator = Replicator(self.db, name, lambda: connect(url)).start()
+        self.replicator = Replicator(self.db, name, lambda: connect(url), probe=lambda: port_open(url)).start()
         self.count = 0
 
     def unit(self) -> None:

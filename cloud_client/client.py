@@ -59,7 +59,10 @@ class ParticleCloud(ProductDeviceCalls, ClaimCalls, SimCalls, FleetCalls, Protec
         http: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         token_memory: TokenMemory | Path | str | None = None,
+        on_request: Callable[[], object] | None = None,
     ) -> None:
+        """``on_request``: called as each HTTP request goes out (retries and token requests included), e.g. to
+        count the requests against Particle's per-IP limit; settable later as the ``on_request`` attribute."""
         policy = retry or RetryPolicy()
         if max_retries is not None:
             policy = dataclasses.replace(policy, max_retries=max_retries)
@@ -73,12 +76,18 @@ class ParticleCloud(ProductDeviceCalls, ClaimCalls, SimCalls, FleetCalls, Protec
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )
         self.base_url = str(self._http.base_url).rstrip("/")
+        self.on_request = on_request
+        self._http.event_hooks["request"].append(self._request_sent)
         self._credentials = credentials
         self._session = ApiSession(self._http, policy=policy, sleep=sleep, rng=rng)
         memory = token_memory if isinstance(token_memory, TokenMemory | None) else TokenMemory(token_memory)
         self._tokens = token_source_for(self._session, credentials, clock=clock, memory=memory)
         self._customer_tokens: dict[str, OAuthTokenSource] = {}
         self._customer_lock = threading.Lock()
+
+    def _request_sent(self, _request: httpx.Request) -> None:
+        if self.on_request is not None:
+            self.on_request()
 
     def __repr__(self) -> str:
         return f"ParticleCloud(base_url={self.base_url!r}, credentials from {self._credentials.source!r})"

@@ -246,46 +246,18 @@ def line_station(folder: Path, name: str, database_url: str, *, lot: str,
     from station.workflow.lot import prepare_lot
 
     sim = build_simulated_line(folder, station_name=name, **options)
-    requests = _RequestCounter()
     try:
         with sim.profile.path.open("a", encoding="utf-8") as profile:
             profile.write(f'\n[line]\ndatabase = "{database_url}"\non_duplicate = "refuse"\n')
         sim.profile = load_profile(sim.profile.path)
-        cloud = sim.cloud(transport=requests)
+        cloud = sim.cloud()  # the Line counts its requests for the line database (ParticleCloud.on_request)
         line = Line(prepare_lot(sim.profile, cloud), link=sim.link(), operator=DEMO_OPERATOR, lot=lot).start()
     except BaseException:
         sim.close()
         raise
-    if line.line_feed is not None:  # the station row's Particle API requests per minute, for the dashboard
-        requests.record = line.line_feed.api_meter.record
     scanner = DemoScanner(sim)
     scanner.watch(line)  # it must know which units run: those are never unplugged
     return sim, line, scanner
-
-
-class _RequestCounter:
-    """An httpx transport that tells ``record`` about every request it sends (the demo's stations count their
-    Particle API requests for the line database; the line's feed holds the meter once the line has started)."""
-
-    def __init__(self) -> None:
-        import httpx
-
-        self._inner = httpx.HTTPTransport()
-        self.record: Any = None
-
-    def handle_request(self, request: Any) -> Any:
-        if self.record is not None:
-            self.record(request)
-        return self._inner.handle_request(request)
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def __enter__(self) -> _RequestCounter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _run_line_demo(count: int, root: Path, platform: Platform, timing: Timing, port: int | None) -> int:

@@ -1,7 +1,7 @@
 """``particle-station tray import FILE --profile P``: bulk-import a tray list into the product, with a report;
 ``tray import-sims FILE --profile P``: import a SIM list (ICCIDs) into the product and activate the SIMs;
-``tray attach FILE --lot L --profile P`` and ``tray reconcile --lot L --profile P [--json]``: tie tray lists to a lot
-and reconcile the lot against them."""
+``tray attach FILE --lot L --profile P`` and ``tray reconcile --lot L --profile P [--json] [--line]``: tie tray lists
+to a lot and reconcile the lot against them (``--line``: its units at every station of the line)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,9 @@ def register(subparsers: Any) -> None:
     rec.add_argument("--lot", required=True, help="the lot to reconcile")
     rec.add_argument("--profile", type=Path, required=True, help="station profile (its log folder has the journal)")
     rec.add_argument("--json", action="store_true", help="print the reconciliation as JSON")
+    rec.add_argument("--line", action="store_true",
+                     help="the lot's units at every station of the line (the profile's [line] database), not only "
+                          "this station's")
     rec.set_defaults(handler=run_reconcile)
     sims = actions.add_parser("import-sims", help="import a SIM list (ICCIDs in .txt, .csv, .xlsx) into the profile's "
                               "product and activate the SIMs")
@@ -239,7 +242,12 @@ def run_reconcile(args: argparse.Namespace) -> int:
 
     profile = load_profile(args.profile)
     with _journal_of(profile, must_exist=True) as journal:
-        result = reconcile(journal, args.lot)
+        units = None
+        if args.line:
+            from station.line.lot_units import units_of_lot_on_line
+
+            units = units_of_lot_on_line(journal, args.lot, profile)
+        result = reconcile(journal, args.lot, units=units)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:

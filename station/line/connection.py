@@ -7,6 +7,7 @@ do not carry it, and this module's sentences name only the password-less URL.
 from __future__ import annotations
 
 import os
+import socket
 from typing import Any
 
 import psycopg
@@ -68,6 +69,23 @@ def connect(url: LineDbUrl | str, *, password: str | None = None, autocommit: bo
         return psycopg.connect(conninfo_for(parsed, password=password), autocommit=autocommit)
     except psycopg.Error as exc:
         raise LineUnreachable(f"the line database {parsed} cannot be reached: {describe(exc)}") from None
+
+
+def port_open(url: LineDbUrl | str, *, timeout: float = 0.25) -> bool:
+    """Whether the server's port accepts a TCP connection (its Unix socket for a host that is a folder): a probe
+    cheap enough to repeat every fraction of a second while the line database is down, so the backlog starts
+    draining the moment the server is back rather than at the end of a back-off."""
+    parsed = url if isinstance(url, LineDbUrl) else LineDbUrl.parse(url)
+    try:
+        if parsed.host.startswith("/"):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as unix:
+                unix.settimeout(timeout)
+                unix.connect(f"{parsed.host}/.s.PGSQL.{parsed.port}")
+        else:
+            socket.create_connection((parsed.host, parsed.port), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
 
 
 def describe(exc: BaseException) -> str:

@@ -45,10 +45,17 @@ class UnitElsewhere:
 
 @dataclass(frozen=True)
 class Verdict:
-    """Why a scan may not start here: the reason code and one sentence saying what to do."""
+    """Why a unit may not be provisioned here: the reason code, what the line knows, and what to do."""
 
     code: ReasonCode
-    sentence: str
+    fact: str
+    """E.g. "label X already passed at station a (unit X)"."""
+    action: str
+
+    @property
+    def sentence(self) -> str:
+        """The refusal of a scan, in one sentence."""
+        return f"Scan refused: {self.fact}; {self.action}"
 
 
 @dataclass(frozen=True)
@@ -120,11 +127,11 @@ def judge(found: list[UnitElsewhere], serial: str | None, device_id: str | None)
     for unit in found:
         if unit.state in PASSED_STATES:
             return Verdict(ReasonCode.ELSEWHERE_PASS,
-                           f"Scan refused: {what} already passed at station {unit.station} (unit {unit.unit_key}); "
+                           f"{what} already passed at station {unit.station} (unit {unit.unit_key})",
                            "put it in the PASS tray, or ask an engineer if it must be reworked.")
     for unit in found:
         if unit.state in IN_PROGRESS_STATES and (unit.ended_at is None or unit.state == "cloud pending"):
             return Verdict(ReasonCode.ELSEWHERE_IN_PROGRESS,
-                           f"Scan refused: {what} is in progress at station {unit.station} (unit {unit.unit_key}); "
+                           f"{what} is in progress at station {unit.station} (unit {unit.unit_key})",
                            "one unit is provisioned on one bench at a time: let that station finish it.")
     return None

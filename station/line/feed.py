@@ -15,7 +15,7 @@ import psycopg
 from station.config.line_db import LineSettings, OnDuplicate
 from station.config.profile import StationProfile
 from station.line.api_meter import ApiMeter
-from station.line.connection import connect
+from station.line.connection import connect, port_open
 from station.line.cross_check import CheckSkipped, CrossStationCheck, Verdict
 from station.line.replicator import ReplicationStatus, Replicator
 from station.line.slot_board import SlotBoard
@@ -43,7 +43,8 @@ class StationFeed:
         self.api_meter = ApiMeter()
         """Count a Particle API request with ``api_meter.record`` (an httpx request hook fits)."""
         self.replicator = Replicator(journal, station, opener, software_version=software_version, slots=slots,
-                                     api_requests=self.api_meter.snapshot)
+                                     api_requests=self.api_meter.snapshot,
+                                     probe=lambda: port_open(settings.database))
         self.check = CrossStationCheck(opener, lambda: self.replicator.station,
                                        reachable=lambda: self.replicator.reachable)
 
@@ -92,7 +93,13 @@ def screen_scan(feed: StationFeed, serial: str | None, device_id: str | None = N
     if feed.refuses:
         return ScanScreen(refusal=verdict)
     return ScanScreen(notice=verdict.sentence.replace("Scan refused: ", "Warning: ", 1)
-                      + " (The profile's [line] on_duplicate = \"warn\": the unit starts anyway.)")
+                      + " (The profile's [line] on_duplicate = \"warn\": the unit goes on anyway.)")
+
+
+def device_screen(feed: StationFeed) -> Callable[[str], ScanScreen]:
+    """The check of a unit's device id once it is read at identify (a label checked at scan may hide a device
+    already provisioned elsewhere under another label): the same refusal, warning or unreachable notice."""
+    return lambda device_id: screen_scan(feed, None, device_id)
 
 
 def feed_for(profile: StationProfile, journal: JournalDatabase,
@@ -104,5 +111,7 @@ def feed_for(profile: StationProfile, journal: JournalDatabase,
         return None
     board = SlotBoard(profile.slots.count)
     subscribe(board)
-    return StationFeed(profile.line, journal, profile.station_name, software_version=station_version(),
+    feed = StationFeed(profile.line, journal, profile.station_name, software_version=station_version(),
                        slots=board.snapshot)
+    subscribe(lambda _event: feed.wake())  # each event follows a journal write: sent now, not at the next poll
+    return feed

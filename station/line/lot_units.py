@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 
+from station.config.profile import StationProfile
 from station.errors import StationError
 from station.line.connection import describe
 from station.records.journal import Journal
@@ -49,6 +50,20 @@ def lot_units_everywhere(journal: Journal, lot: str, station: str, conn: psycopg
     return [*journal.units(lot), *line_units_of_lot(conn, lot, except_station=own)]
 
 
+def units_of_lot_on_line(journal: Journal, lot: str, settings: StationProfile) -> list[UnitRecord]:
+    """``--line`` (export, tray reconcile): the lot's units at every station, through the profile's ``[line]``
+    database; one sentence (StationError) when the profile names none or the database cannot list them."""
+    from station.line.connection import connect
+
+    if settings.line is None:
+        raise StationError(f"--line: the profile {settings.path} has no [line] section naming the line database")
+    with connect(settings.line.database) as conn:
+        try:
+            return lot_units_everywhere(journal, lot, settings.station_name, conn)
+        except psycopg.Error as exc:
+            raise StationError(f"--line: the line database could not list lot {lot}: {describe(exc)}") from None
+
+
 def _record(values: dict[str, Any], local_id: int) -> UnitRecord:
     try:
         state = UnitState(values["state"])
@@ -73,17 +88,10 @@ def write_line_workbook(journal: Journal, out: Path, *, lot: str, profile: Path,
     sentence rather than writing a workbook that silently holds this station's units only.
     """
     from station.config.profile_loader import load_profile
-    from station.line.connection import connect
     from station.records.spreadsheet import build_workbook, print_header, save_atomically
 
     settings = load_profile(profile)
-    if settings.line is None:
-        raise StationError(f"--line: the profile {profile} has no [line] section naming the line database")
-    with connect(settings.line.database) as conn:
-        try:
-            units = lot_units_everywhere(journal, lot, settings.station_name, conn)
-        except psycopg.Error as exc:
-            raise StationError(f"--line: the line database could not list lot {lot}: {describe(exc)}") from None
+    units = units_of_lot_on_line(journal, lot, settings)
     if not units:
         raise StationError(f"lot {lot!r} has no unit at any station of the line; check the lot name")
     own = journal.lot(lot)

@@ -38,6 +38,15 @@ journal's cursor moves (the worst moment to die); the crash test sets it in a su
 HEARTBEAT_S = 2.0
 """With nothing to send, the station's row (last seen, slots) is refreshed this often."""
 
+MAX_RETRY_S = 4.0
+"""The longest wait between two tries while the line database is down (each try is one connection attempt)."""
+
+PROBE_EVERY_S = 0.25
+"""While waiting to retry, the server's port is probed this often (station.line.connection.port_open)."""
+
+FAST_RETRY_S = 0.1
+"""The first retries once the probe sees the port open again (the server may still be starting up)."""
+
 Connect = Callable[[], "psycopg.Connection[Any]"]
 
 
@@ -71,13 +80,15 @@ class Replicator:
         batch_size: int = 2000,
         poll_interval: float = 0.2,
         first_retry: float = 0.5,
-        max_retry: float = 30.0,
+        max_retry: float = MAX_RETRY_S,
         slots: Callable[[], list[dict[str, Any]]] | None = None,
         api_requests: Callable[[], dict[str, int]] | None = None,
+        probe: Callable[[], bool] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         """``slots``: what each slot does; ``api_requests``: Particle API requests per minute (station.line.api_meter);
-        both go into the station's row with every batch and heartbeat."""
+        both go into the station's row with every batch and heartbeat. ``probe``: whether the server's port is open
+        (during an outage a closed port opening again ends the back-off at once)."""
         self.changes = ChangeTable(journal)
         self.changes.refill_if_trimmed()  # a station that ran alone before: its whole journal goes to the line
         self.journal_id = self.changes.journal_id()
@@ -90,6 +101,7 @@ class Replicator:
         self._max_retry = max_retry
         self._slots = slots
         self._api_requests = api_requests
+        self._probe = probe
         self._clock = clock
         self._conn: psycopg.Connection[Any] | None = None
         self._reachable: bool | None = None
@@ -268,8 +280,7 @@ class Replicator:
                     log.warning("line database unreachable (%s); the station goes on, %d change(s) wait in the "
                                 "journal and are sent when it returns", exc, backlog)
                 self._reachable, self._problem = False, str(exc)
-                self._stop.wait(delay)
-                delay = min(delay * 2, self._max_retry)
+                delay = self._wait_to_retry(delay)
                 continue
             except Exception as exc:  # the journal itself failed: say it once, keep trying, never kill the line
                 if self._problem != f"journal: {exc}":
@@ -282,3 +293,19 @@ class Replicator:
             delay = self._first_retry
             self._wake.wait(self._poll)
             self._wake.clear()
+
+    def _wait_to_retry(self, delay: float) -> float:
+        """Wait ``delay`` seconds, or less when the probe sees the server's port open after it was closed (the
+        server is back: retry now, then soon again while it finishes starting); returns the next delay."""
+        if self._probe is None:
+            self._stop.wait(delay)
+            return min(delay * 2, self._max_retry)
+        deadline = time.monotonic() + delay
+        was_open = self._probe()
+        while not self._stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            self._stop.wait(min(PROBE_EVERY_S, left))
+            is_open = self._probe()
+            if is_open and not was_open:
+                return FAST_RETRY_S
+            was_open = is_open
+        return min(delay * 2, self._max_retry)

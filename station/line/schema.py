@@ -119,6 +119,11 @@ _STEPS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (2, "the row-level security test evaluated once per query, not once per row", _STEP_2),
     (3, "which journal feeds a station's rows (a fresh journal under an old name must not overwrite them)",
      ("ALTER TABLE line.stations ADD COLUMN journal_id text",)),
+    (4, "the dashboard's Cpk panel reads the window's measurements by time, from the index alone",
+     # what capability() in station/line/dashboard/queries.py reads, so the window's rows are an index-only scan
+     # (the station column: the row-security policy reads it)
+     ("CREATE INDEX measurements_started ON line.measurements (started_at) "
+      "INCLUDE (station, name, units, lower, upper, value_num, outcome)",)),
 )
 """Numbered schema steps, applied in order to an older database; a step never edits an earlier one."""
 

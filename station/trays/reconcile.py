@@ -185,11 +185,15 @@ def _status(units: list[UnitRecord]) -> ListStatus:
     return ListStatus.FAILED
 
 
-def reconcile(journal: Journal, lot: str) -> Reconciliation:
-    """The lot's units against the tray lists attached to it (see the module docstring for each category)."""
+def reconcile(journal: Journal, lot: str, *, units: list[UnitRecord] | None = None) -> Reconciliation:
+    """The lot's units against the tray lists attached to it (see the module docstring for each category).
+
+    ``units``: the lot's units at every station of the line (station.line.lot_units, ``tray reconcile --line``;
+    other stations' units have negative ids) instead of this journal's alone.
+    """
     if journal.lot(lot) is None:
         raise ReconcileError(f"lot {lot!r} is not in the journal {journal.path}; check the lot name")
-    units = journal.units(lot)
+    units = journal.units(lot) if units is None else units
     index: dict[tuple[str, str], list[UnitRecord]] = defaultdict(list)
     for unit in units:
         keys = {("serial", label) for label in _labels_of(unit)}
@@ -219,8 +223,9 @@ def reconcile(journal: Journal, lot: str) -> Reconciliation:
         UnitRef(u.unit_key, u.device_id, u.serial, u.iccid, u.state.value)
         for u in units if u.state in PROVISIONED_STATES and u.id not in listed_units
     )
+    elsewhere = [u for u in units if u.id < 0]  # other stations' units of the lot (their other lots are not here)
     return Reconciliation(lot, tuple(sources), tuple(entries), not_on_list, _duplicate_devices(units),
-                          _duplicate_labels(units, journal.units()))
+                          _duplicate_labels(units, [*journal.units(), *elsewhere]))
 
 
 def _duplicate_devices(units: Iterable[UnitRecord]) -> tuple[DuplicateDevice, ...]:

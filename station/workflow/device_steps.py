@@ -17,6 +17,7 @@ from hardware.identifiers import SerialNumber
 from hardware.progress import CancelToken, ProgressEvent
 from station.config.profile import StationProfile
 from station.config.wifi import wifi_settings
+from station.line.feed import ScanScreen
 from station.records.reason_code import ReasonCode
 from station.records.step_table import StepStatus
 from station.records.unit_table import UnitTable
@@ -81,7 +82,9 @@ class DeviceSteps:
         clock: Callable[[], float],
         find_timeout: float,
         device_os_bundle: tuple[FirmwareModule, ...],
+        line_check: Callable[[str], ScanScreen] | None = None,
     ) -> None:
+        """``line_check``: the line database's word on a device id (station.line.feed.device_screen), or None."""
         self.profile = profile
         self.units = units
         self.link = link
@@ -92,6 +95,7 @@ class DeviceSteps:
         self.clock = clock
         self.find_timeout = find_timeout
         self.device_os_bundle = device_os_bundle
+        self.line_check = line_check
 
     def find(self, ctx: UnitContext, *, waited: bool = False) -> ConnectedDevice:
         """The device of this label: the one whose stored serial matches; a lone other device only at the deadline.
@@ -194,7 +198,9 @@ class DeviceSteps:
             return candidates[0]
         return None
 
-    def identify(self, ctx: UnitContext, device: ConnectedDevice) -> DeviceFacts:
+    def identify(self, ctx: UnitContext, device: ConnectedDevice, *, check_line: bool = True) -> DeviceFacts:
+        """Read and record the unit's identity; refused when its device id passed, or is in progress, at another
+        station of the line (``check_line``: False for an engineer's rework)."""
         facts = self.link.identify(device.device_id)
         ctx.facts = facts
         self.units.update(
@@ -213,7 +219,21 @@ class DeviceSteps:
                 "Set the unit aside: it belongs to another product line.",
                 code=ReasonCode.WRONG_PLATFORM,
             )
+        if check_line and self.line_check is not None:
+            self._check_line(ctx, facts.device_id.value)
         return facts
+
+    def _check_line(self, ctx: UnitContext, device_id: str) -> None:
+        """Before any flash or cloud call: the line's refusal fails the unit; a warning or an unreachable line
+        database is told to the operator and the unit goes on."""
+        assert self.line_check is not None
+        screen = self.line_check(device_id)
+        if screen.notice:
+            self.recorder.emit(ctx, EventKind.NOTICE, message=screen.notice)
+        if screen.refusal is not None:
+            fact = screen.refusal.fact
+            raise UnitFailure(f"{fact[:1].upper()}{fact[1:]}.", f"{screen.refusal.action[:1].upper()}"
+                              f"{screen.refusal.action[1:]}", code=screen.refusal.code)
 
     def check_label(self, ctx: UnitContext, facts: DeviceFacts) -> dict[str, Any]:
         if not self.profile.steps.check_label:

@@ -22,7 +22,7 @@ from hardware.errors import IdentifierError
 from hardware.identifiers import LabelScan
 from hardware.progress import CancelToken
 from station.errors import StationError
-from station.line.feed import feed_for, screen_scan
+from station.line.feed import device_screen, feed_for, screen_scan
 from station.records.database import JournalError
 from station.records.journal import JOURNAL_NAME, Journal
 from station.records.lot_summary import LotFigures, lot_figures
@@ -94,10 +94,12 @@ class Line:
         self._explicit_lot = lot is not None
         self._switching = False
         try:
+            self.line_feed = feed_for(profile, self.journal.db, self.events.subscribe)  # [line]: replication
+            if self.line_feed is not None:  # the station's Particle API requests per minute, for the dashboard
+                self.cloud.on_request = self.line_feed.api_meter.record
             self._build(link, lot or self._todays_lot(today()), today, find_timeout=find_timeout,
                         outbox_poll=outbox_poll, outbox_base_delay=outbox_base_delay,
                         workbook_interval=workbook_interval)
-            self.line_feed = feed_for(profile, self.journal.db, self.events.subscribe)  # [line]: replication
         except BaseException:
             self.journal.close()
             raise
@@ -130,6 +132,7 @@ class Line:
             prepared, units=self.journal.unit_table, steps=self.journal.step_table,
             outbox=self.journal.outbox_table, link=link, events=self.events, lot=lot, operator=operator,
             cloud_pool=self._cloud_pool, find_timeout=find_timeout, today=today,
+            line_check=None if self.line_feed is None else device_screen(self.line_feed),
         )
         reach = prepared.reach
         self.outbox = OutboxWorker(

@@ -21,6 +21,7 @@ from typing import Any
 from hardware.identifiers import LabelScan
 from hardware.progress import Cancelled, CancelToken
 from station.config.profile import ClaimMode
+from station.line.feed import ScanScreen
 from station.records.measurement_table import MeasurementTable
 from station.records.outbox_table import OutboxTable
 from station.records.reason_code import ReasonCode
@@ -62,7 +63,9 @@ class UnitRunner:
         today: Callable[[], datetime.date] = datetime.date.today,
         find_timeout: float = FIND_TIMEOUT_S,
         prompter: Prompter | None = None,
+        line_check: Callable[[str], ScanScreen] | None = None,
     ) -> None:
+        """``line_check``: the line database's word on the unit's device id at identify (``[line]`` only)."""
         self.profile = prepared.profile
         self.units = units
         self.steps = steps
@@ -78,7 +81,7 @@ class UnitRunner:
         self.device_steps = DeviceSteps(
             profile=prepared.profile, units=units, link=link, cloud=prepared.cloud, module=prepared.module,
             recorder=self.recorder, claims=self.claims, clock=clock, find_timeout=find_timeout,
-            device_os_bundle=prepared.device_os_bundle,
+            device_os_bundle=prepared.device_os_bundle, line_check=line_check,
         )
         self.protection_steps = ProtectionSteps(
             profile=prepared.profile, units=units, link=link, cloud=prepared.cloud, recorder=self.recorder,
@@ -139,7 +142,7 @@ class UnitRunner:
         reprotect = protected = False
         try:
             device = self._device_step(ctx, "find", lambda: self.device_steps.find(ctx, waited=uncertain))
-            facts = self._device_step(ctx, "identify", lambda: self._identify(ctx, device))
+            facts = self._device_step(ctx, "identify", lambda: self._identify(ctx, device, rework))
             if facts.protected_device:
                 reprotect = True  # from here on the unit leaves the slot a Protected Device, whatever happens
                 self._device_step(ctx, "service_mode", lambda: self.protection_steps.service_mode(ctx, facts))
@@ -177,8 +180,8 @@ class UnitRunner:
         self.claims.release(slot)
         return self._finish(ctx, failure, pending)
 
-    def _identify(self, ctx: UnitContext, device: ConnectedDevice) -> DeviceFacts:
-        facts = self.device_steps.identify(ctx, device)
+    def _identify(self, ctx: UnitContext, device: ConnectedDevice, rework: bool) -> DeviceFacts:
+        facts = self.device_steps.identify(ctx, device, check_line=not rework)
         self.protection_steps.refuse_if_protected(facts)
         return facts
 

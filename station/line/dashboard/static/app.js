@@ -18,7 +18,10 @@
     return n;
   }
 
-  function pct(x) { return x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)} %`; }
+  function pct(x) {  // "100 %", not "100.0 %": the full mark reads at a glance and fits a tile
+    if (x === null || x === undefined) return "–";
+    return x >= 1 ? "100 %" : `${(100 * x).toFixed(1)} %`;
+  }
   function yieldClass(x) {
     if (x === null || x === undefined) return "none";
     return x >= YIELD_GOOD ? "good" : x >= YIELD_FAIR ? "fair" : "bad";
@@ -277,7 +280,10 @@
   let source = null;
   function follow() {
     source = new EventSource("/events");
-    source.addEventListener("figures", (event) => render(JSON.parse(event.data)));
+    source.addEventListener("figures", (event) => {
+      render(JSON.parse(event.data));
+      $("live").textContent = "live"; $("live").className = "live on";  // figures arriving: live, whatever "open" said
+    });
     source.addEventListener("open", () => { $("live").textContent = "live"; $("live").className = "live on"; });
     source.addEventListener("error", () => { $("live").textContent = "reconnecting…"; $("live").className = "live waiting"; });
   }

@@ -169,6 +169,8 @@ const Charts = (() => {
                       `budget pace ${perMinuteBudget}/min`));
     }
     chart.append(el("text", { x: left, y: H - 6, class: "axis" }, "30 minutes ago"));
+    chart.append(el("text", { x: left + plotW / 2, y: H - 6, class: "axis", "text-anchor": "middle" },
+                    "requests per minute"));
     chart.append(el("text", { x: W - right, y: H - 6, class: "axis", "text-anchor": "end" }, "now"));
     container.replaceChildren(chart);
   }
