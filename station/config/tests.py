@@ -248,8 +248,11 @@ class _Reader:
         image = raw.get("image")
         if image is not None and (not isinstance(image, str) or not image.strip() or "\x00" in image):
             raise self.fail(where, "prompt", "image must be the name of a picture file")
-        prompt = PromptSpec(question=question.strip(), kind=kind,
-                        image=(self.path.parent / image).resolve() if image else None,
+        picture = (self.path.parent / image).resolve() if image else None
+        if picture is not None and not picture.is_file():
+            raise self.fail(where, "prompt", f"image {picture} is not there (named relative to {self.path.name}); "
+                            "put the picture there or fix its name")
+        prompt = PromptSpec(question=question.strip(), kind=kind, image=picture,
                         timeout_s=self._seconds(raw, where, "timeout_s", DEFAULT_PROMPT_TIMEOUT_S)
                         if "timeout_s" in raw else DEFAULT_PROMPT_TIMEOUT_S)
         if kind is PromptKind.YES_NO:
