@@ -168,7 +168,8 @@ class UsbLink:
     def app_request(self, device_id: DeviceId, payload: bytes, *, timeout: float) -> bytes:
         with open_device(device_id, backend=self.backend, mode=DeviceMode.NORMAL) as device:
             control = open_control(device, self.timing)
-            reply = send_app_request(control.channel, payload, timeout=timeout)
+            reply = send_app_request(control.channel, payload, timeout=timeout,
+                                     check_delays=self.timing.app_check_delays)
             if not reply.ok:
                 raise app_request_error(control.who, reply.result)
             return reply.data
