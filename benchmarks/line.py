@@ -33,6 +33,7 @@ from hardware.firmware import load_module  # noqa: E402
 from hardware.simulated import SimulatedDevice, Timing  # noqa: E402
 from hardware.simulated.test_personality import OP_WEIGHTS  # noqa: E402
 from hardware.usb import flash_user_firmware, open_device  # noqa: E402
+from hardware.usb.timing import HostTiming  # noqa: E402
 from station.config.profile_loader import load_profile  # noqa: E402
 from station.demo.simulated_line import SimulatedLine, build_simulated_line  # noqa: E402
 from station.records.unit_table import UnitState  # noqa: E402
@@ -143,12 +144,17 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--firmware-kb", type=int, default=96)
     parser.add_argument("--tests", action="store_true", help="run fixture tests before the product firmware")
+    parser.add_argument("--host-timing", choices=("default", "fast"), default="default",
+                        help="the host's polling schedules: the station's defaults (what a real line uses), or "
+                             "HostTiming.fast() (the tests' short polls)")
     args = parser.parse_args()
     stage: list[float] = []
     device_test_s = 0.0
 
     with tempfile.TemporaryDirectory() as folder:
-        sim = build_simulated_line(Path(folder) / "line", platform=args.platform, devices=0, slots=4)
+        host = HostTiming() if args.host_timing == "default" else HostTiming.fast()
+        sim = build_simulated_line(Path(folder) / "line", platform=args.platform, devices=0, slots=4,
+                                   host_timing=host)
         try:
             timing = Timing.realistic(sim.profile.platform.mcu)
             sim.emulator.set_faults(latency_ms=args.latency_ms)
@@ -163,7 +169,8 @@ def main() -> int:
 
     one_uph = args.units / one_wall * 3600
     four_uph = 4 * args.units / four_wall * 3600
-    print(f"platform {args.platform}, realistic device timing, cloud latency {args.latency_ms:.0f} ms")
+    print(f"platform {args.platform}, realistic device timing, {args.host_timing} host timing, cloud latency "
+          f"{args.latency_ms:.0f} ms")
     print(f"pure flash time (flash_user_firmware alone)   {flash:8.2f} s")
     print(f"1 slot : {args.units:3d} units in {one_wall:7.1f} s  {one_uph:8.0f} units/hour  "
           f"mean cycle {statistics.mean(one_cycles):6.2f} s  failed {one_failed}")

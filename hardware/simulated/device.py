@@ -199,6 +199,16 @@ class SimulatedDevice:
             self._advance()
             return self.firmware.test_firmware
 
+    def console_request(self, line: bytes) -> tuple[bytes, float] | None:
+        """Test firmware answers a JSON request line on its serial console as it answers request 10 (the same ops,
+        faults and measuring time); other firmware reads no console (None)."""
+        if self.test_firmware is None:
+            return None
+        from hardware.simulated.test_personality import TestPersonality  # it imports this module
+
+        reply = TestPersonality(self).handle(line)
+        return reply.data, reply.delay_s
+
     @property
     def test_faults(self) -> dict[str, str]:
         """Per-op faults of the test firmware (the live dict: changes apply to the next request)."""

@@ -81,6 +81,7 @@ class SimulatedSerialConsole:
         self._usb_session = device.usb_session
         self._speed = line_speed(self._slave)
         self._inbox = bytearray()
+        self._app_line = bytearray()
         self._stop = threading.Event()
         self._hang_up = threading.Event()
         self._ending = threading.Event()
@@ -126,6 +127,8 @@ class SimulatedSerialConsole:
                 listening = self.device.mode is DeviceMode.LISTENING
                 if key is not None and listening and self.device.protection != "protected":
                     run_command(self, self.device, chr(key))
+                elif key is not None and not listening:
+                    self._application_key(key)
         except (HangUp, _Stopped, OSError):
             pass
         finally:
@@ -135,6 +138,25 @@ class SimulatedSerialConsole:
                     os.close(fd)
             with _LIVE_LOCK:
                 _LIVE.discard(self)
+
+    def _application_key(self, key: int) -> None:
+        """Running firmware: test firmware reads its console line by line and answers each JSON request with one
+        JSON line (docs/fixture-protocol.md); other firmware reads nothing."""
+        if key != ord("\n"):
+            self._app_line += bytes([key])
+            return
+        line, self._app_line = bytes(self._app_line), bytearray()
+        at = line.find(b"{")  # a request starts at its first "{"; stray keys before it, or a line without one, are
+        if at < 0:            # not requests (docs/fixture-protocol.md, "Over the serial console")
+            return
+        answer = self.device.console_request(line[at:].strip())
+        if answer is None:
+            return
+        data, delay_s = answer
+        if delay_s == float("inf"):
+            return  # a unit that never answers (or reset half way through)
+        self.pause(delay_s)
+        self.write(data + b"\n")
 
     def _tick(self) -> None:
         if self._stop.is_set():

@@ -15,14 +15,15 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from hardware.errors import IdentifierError
-from hardware.identifiers import SerialNumber
+from hardware.identifiers import DeviceId, SerialNumber
 from hardware.simulated.control_facts import ResultCode
 from hardware.simulated.control_reply import Reply
-from hardware.simulated.device import SimulatedDevice
-from hardware.simulated.faults import TestFault, TestFaultKind
+from hardware.simulated.faults import Faults, TestFault, TestFaultKind
+from hardware.simulated.platform_facts import Board
+from hardware.simulated.timing import Timing
 
 NEVER = math.inf
 HW_VERSION = 7
@@ -87,12 +88,27 @@ def _failed(*errors: dict[str, Any], **fields: Any) -> dict[str, Any]:
     return {"pass": False, **fields, "errors": list(errors)}
 
 
+class TestDevice(Protocol):
+    """What the test personality needs of its device (``SimulatedDevice`` is one; a protocol, so that the device
+    can answer its serial console through a personality without an import cycle)."""
+
+    device_id: DeviceId
+    serial: SerialNumber | None
+    timing: Timing
+    faults: Faults
+
+    @property
+    def board(self) -> Board: ...
+
+    def reset(self, delay: float | None = None) -> None: ...
+
+
 class TestPersonality:
     """Answers request 10 for a device whose running user part is test firmware."""
 
     __test__ = False
 
-    def __init__(self, device: SimulatedDevice) -> None:
+    def __init__(self, device: TestDevice) -> None:
         self._device = device
         self._ops: dict[str, Callable[[dict[str, Any], TestFaultKind | None], dict[str, Any]]] = {
             "is_ready": self._is_ready,

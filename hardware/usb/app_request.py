@@ -5,7 +5,8 @@ Facts: Device OS system/inc/system_control.h (CTRL_REQUEST_APP_CUSTOM = 10, the 
 system/src/usb_control_request_channel.h (payloads up to 65,535 bytes, at most 4 requests active, payloads over
 64 bytes allocated asynchronously so INIT answers PENDING); particle-usb 4.1.0 src/device-base.js (transfers of at
 most 4,096 bytes, CHECK polled at 50, 50, 100, 100, 250, 250, 500, 500 then 1000 ms, RESET on timeout). The framing
-itself is ``hardware.usb.control.ControlChannel``; this module adds what a fixture needs on top of it.
+itself is ``hardware.usb.control.ControlChannel``; this module adds what a fixture needs on top of it, and polls
+faster than particle-usb (hardware.usb.timing.APP_CHECK_DELAYS_S says why).
 
     reply = send_app_request(channel, b'{"op": "battery"}', timeout=5.0)
     if reply.result == 0:
@@ -15,6 +16,7 @@ itself is ``hardware.usb.control.ControlChannel``; this module adds what a fixtu
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hardware.usb.control import ControlChannel, result_name
@@ -30,6 +32,7 @@ from hardware.usb.errors import (
     UsbTimeoutError,
 )
 from hardware.usb.protocol import MAX_PAYLOAD_SIZE, ResultCode
+from hardware.usb.timing import APP_CHECK_DELAYS_S
 
 APP_CUSTOM_REQUEST = 10
 """CTRL_REQUEST_APP_CUSTOM (Device OS system/inc/system_control.h): raw bytes to and from the application."""
@@ -67,8 +70,11 @@ class _InFlightLimits:
 _LIMITS = _InFlightLimits()
 
 
-def send_app_request(channel: ControlChannel, payload: bytes, *, timeout: float) -> AppReply:
+def send_app_request(channel: ControlChannel, payload: bytes, *, timeout: float,
+                     check_delays: Sequence[float] = APP_CHECK_DELAYS_S) -> AppReply:
     """Send ``payload`` to the device's application and return its result and reply, whatever the result.
+    ``check_delays``: the CHECK polling schedule (hardware.usb.timing.APP_CHECK_DELAYS_S by default: a test op's
+    reply is awaited on the unit's critical path, so it is polled faster than system requests).
 
     A fifth concurrent request to the same device waits for a free slot (the wait counts against ``timeout``).
     Raises AppRequestTooLarge (over 65,535 bytes), AppRequestTimeout (no answer within ``timeout``; the request is
@@ -91,7 +97,7 @@ def send_app_request(channel: ControlChannel, payload: bytes, *, timeout: float)
         )
     try:
         remaining = max(deadline - clock(), 0.001)
-        reply = channel.exchange(APP_CUSTOM_REQUEST, payload, timeout=remaining)
+        reply = channel.exchange(APP_CUSTOM_REQUEST, payload, timeout=remaining, check_delays=check_delays)
     except (RequestTimeoutError, DeviceBusyError, UsbTimeoutError) as exc:
         raise AppRequestTimeout(
             f"{channel.who} did not answer application request within {timeout:g} s; the test firmware may be hung — "

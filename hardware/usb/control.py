@@ -172,21 +172,26 @@ class ControlChannel:
             raise request_error(self.who, request_type, reply.result)
         return reply.data
 
-    def exchange(self, request_type: int, payload: bytes = b"", *, timeout: float | None = None) -> ControlReply:
-        """Send a request and return its result code and reply, whatever the result."""
+    def exchange(self, request_type: int, payload: bytes = b"", *, timeout: float | None = None,
+                 check_delays: Sequence[float] | None = None) -> ControlReply:
+        """Send a request and return its result code and reply, whatever the result. ``check_delays``: this
+        request's polling schedule instead of the channel's (an application request polls faster)."""
         if len(payload) > MAX_PAYLOAD_SIZE:
             raise ValueError(f"request payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_SIZE}")
+        if check_delays is not None and not check_delays:
+            raise ValueError("check_delays needs at least one delay")
+        delays = self.check_delays if check_delays is None else tuple(check_delays)
         limit = self.request_timeout if timeout is None else timeout
         deadline = self._clock() + limit
         name = request_name(request_type)
         request_id: int | None = None
         try:
-            request_id, pending = self._init(request_type, len(payload), deadline, name, limit)
+            request_id, pending = self._init(request_type, len(payload), deadline, name, limit, delays)
             if pending:
-                self._check(request_id, deadline, name, limit)
+                self._check(request_id, deadline, name, limit, delays)
             if payload:
                 self._send(request_id, payload, name)
-            done = self._check(request_id, deadline, name, limit)
+            done = self._check(request_id, deadline, name, limit, delays)
             data = self._recv(request_id, done.size or 0, name) if done.size else b""
             return ControlReply(done.result or 0, data)
         except UsbError as exc:
@@ -212,8 +217,9 @@ class ControlChannel:
         )
         return ServiceReply.parse(data, self.who)
 
-    def _delay(self, attempt: int) -> float:
-        return self.check_delays[min(attempt, len(self.check_delays) - 1)]
+    @staticmethod
+    def _delay(delays: tuple[float, ...], attempt: int) -> float:
+        return delays[min(attempt, len(delays) - 1)]
 
     def _timed_out(self, name: str, limit: float, stage: str) -> RequestTimeoutError:
         return RequestTimeoutError(
@@ -221,7 +227,8 @@ class ControlChannel:
             "reset the device and retry"
         )
 
-    def _init(self, request_type: int, size: int, deadline: float, name: str, limit: float) -> tuple[int, bool]:
+    def _init(self, request_type: int, size: int, deadline: float, name: str, limit: float,
+              delays: tuple[float, ...]) -> tuple[int, bool]:
         attempt = 0
         while True:
             reply = self._service_in(ServiceRequest.INIT, size, request_type, f"INIT of request {name}", deadline)
@@ -244,10 +251,11 @@ class ControlChannel:
                     f"{self.who} stayed busy ({_status_name(reply.status)}) for {limit:g} s and did not accept "
                     f"request {name}; close other programs using the device (particle-cli, browsers) or reset it"
                 )
-            self._sleep(self._delay(attempt))
+            self._sleep(self._delay(delays, attempt))
             attempt += 1
 
-    def _check(self, request_id: int, deadline: float, name: str, limit: float) -> ServiceReply:
+    def _check(self, request_id: int, deadline: float, name: str, limit: float,
+               delays: tuple[float, ...]) -> ServiceReply:
         attempt = 0
         while True:
             reply = self._service_in(ServiceRequest.CHECK, 0, request_id, f"CHECK of request {name}", deadline)
@@ -258,7 +266,7 @@ class ControlChannel:
             if reply.status == ServiceStatus.PENDING:
                 if self._clock() >= deadline:
                     raise self._timed_out(name, limit, "still pending")
-                self._sleep(self._delay(attempt))
+                self._sleep(self._delay(delays, attempt))
                 attempt += 1
                 continue
             if reply.status == ServiceStatus.NO_MEMORY:

@@ -13,11 +13,23 @@ from dataclasses import dataclass, field
 
 from hardware.usb.protocol import CHECK_DELAYS_S, DEFAULT_REQUEST_TIMEOUT_S, TRANSFER_TIMEOUT_MS
 
+APP_CHECK_DELAYS_S: tuple[float, ...] = (0.005, 0.01)
+"""CHECK polling of application requests (type 10, a fixture test's op): 5 ms, doubling to a 20 ms cap that repeats.
+
+particle-usb polls every request at 50, 50, 100 ... 1000 ms (src/device-base.js), fine for a system request that
+answers in one poll or runs for seconds. A test op's reply is awaited on the unit's critical path: it answers after a
+fraction of a second of measuring, and the 250-1000 ms steps overshoot that by up to a second per op (a quarter of
+the test stage with ten ops). A CHECK is one small vendor control transfer that Device OS answers from its request
+channel's state (system/src/usb_control_request_channel.h), without involving the application's handler, so
+polling every 20 ms costs at most 50 small transfers a second per unit."""
+
 
 @dataclass(frozen=True)
 class HostTiming:
     check_delays: tuple[float, ...] = CHECK_DELAYS_S
     """CHECK polling back-off of the control channel (the last value repeats)."""
+    app_check_delays: tuple[float, ...] = APP_CHECK_DELAYS_S
+    """CHECK polling of application requests (type 10), see APP_CHECK_DELAYS_S."""
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT_S
     transfer_timeout_ms: int = TRANSFER_TIMEOUT_MS
     """libusb timeout of one control transfer (a busy device NAKs until its flash work is done)."""
@@ -46,6 +58,7 @@ class HostTiming:
         """No fixed delays and short polls: for simulated devices whose timing model runs at zero cost."""
         return cls(
             check_delays=(0.0, poll),
+            app_check_delays=(0.0, poll),
             request_timeout=10.0,
             transfer_timeout_ms=2000,
             dfu_command_retry_delay=0.0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -51,6 +52,8 @@ def run_check(args: argparse.Namespace) -> int:
     bundle = tuple(load_device_os_bundle(profile))
     for module in bundle:
         print(f"Device OS   {module.describe()}")
+    if profile.tests is not None:
+        _print_tests(profile)
     steps = profile.steps
     enabled = [name for name, on in (
         ("pre-add", steps.pre_add), (f"SIM {steps.sim_activation.value}", True), (f"claim {steps.claim.value}", True),
@@ -97,6 +100,29 @@ def _check_protection(profile: StationProfile, bundle: tuple[FirmwareModule, ...
     assert protected is not None
     return (f"{arrival}; each unit is protected at the end: product {profile.product_id} has Device Protection "
             f"active, its bootloader becomes {protected.describe()} with the SECURITY_MODE extension")
+def _print_tests(profile: StationProfile) -> None:
+    """The test firmware (refused unless its SHA-256 is the pinned one, it is test firmware and it fits the
+    platform, as the line checks it) and the tests, in order."""
+    from hardware.firmware import validate_for
+    from station.workflow.test_stage import load_test_firmware, test_firmware_manifest
+
+    plan = profile.tests
+    assert plan is not None
+    module = load_test_firmware(plan)
+    problems = validate_for(module, profile.platform, require_user_part=True)
+    if problems:
+        raise StationError(f"{profile.path}: the test firmware {plan.firmware} cannot go on a "
+                           f"{profile.platform.display_name}: " + "; ".join(p.message for p in problems))
+    manifest = test_firmware_manifest(module) or {}
+    print(f"Test fw     {plan.firmware.name}: {module.describe()}, test firmware {manifest.get('name')} version "
+          f"{manifest.get('version')}, SHA-256 matches the profile")
+    prompts = sum(1 for test in plan.tests if test.prompt is not None)
+    print(f"Tests       {len(plan.tests)} test(s)" + (f", {prompts} asking the operator" if prompts else "")
+          + f"; on failure: {plan.on_failure.value}; tests hash {plan.version[:12]}")
+    for number, test in enumerate(plan.tests, start=1):
+        what = ", ".join(f"{m.name} {m.limit.describe()}" for m in test.measurements) or "the reply's pass"
+        asks = f"asks {test.prompt.question!r}" if test.prompt is not None else f"sends {json.dumps(test.request)}"
+        print(f"  {number:>2}. {test.name}: {asks}; {what}")
 
 
 def run_hash_pin(args: argparse.Namespace) -> int:

@@ -18,7 +18,9 @@ if TYPE_CHECKING:  # the handler imports these when it runs: building the parser
     from hardware.identifiers import LabelScan
     from station.config.profile import StationProfile
     from station.workflow.events import UnitEvent
+    from station.workflow.input_lines import InputLines
     from station.workflow.line import Line
+    from station.workflow.test_prompts import Prompter
 
 STEP_WORDS = {
     "find": "finding the device", "identify": "identifying", "check_label": "checking the label",
@@ -46,6 +48,10 @@ def register(subparsers: Any) -> None:
     sim.add_argument("--simulate-seed", default="station", help="seed of the simulated units' identities")
     sim.add_argument("--device-timing", choices=("zero", "realistic"), default="realistic")
     sim.add_argument("--auto-scan", action="store_true", help="scan the simulated units' labels automatically")
+    sim.add_argument("--answer", action="append", type=_answer, metavar="yes|no|none|NUMBER|ask",
+                     help="how the tests' operator prompts of simulated units are answered (repeat to give a Yes/No "
+                          "answer and a number): yes (default), no, none (never answered: the test fails), a "
+                          "number for number prompts (default none), or ask: on the terminal")
     run.set_defaults(handler=run_line)
 
 
@@ -61,6 +67,35 @@ def _unit_count(text: str) -> int:
     if not 1 <= count <= MAX_SIMULATED:
         raise argparse.ArgumentTypeError(f"{count} units: give 1 to {MAX_SIMULATED}")
     return count
+
+
+ANSWER_WORDS = {"yes": "yes", "y": "yes", "no": "no", "n": "no", "none": "none", "ask": "ask"}
+
+
+def _answer(text: str) -> str | float:
+    """``--answer``: yes, no, none, ask or a number."""
+    word = ANSWER_WORDS.get(text.strip().lower())
+    if word is not None:
+        return word
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give yes, no, none, ask or a number") from None
+
+
+def _prompter(args: argparse.Namespace, lines: InputLines | None) -> Prompter:
+    """Who answers the tests' operator prompts in a headless run: fixed answers for simulated units (``--answer``),
+    else the operator on the terminal, reading from the same line reader as the labels when labels come from stdin
+    (a line typed while a prompt is open answers it)."""
+    from station.workflow.test_prompts import FixedAnswers, TerminalPrompter
+
+    given = args.answer or []
+    if args.simulate and "ask" not in given:
+        words = [a for a in given if isinstance(a, str)]
+        numbers = [a for a in given if isinstance(a, float)]
+        yes = {"yes": True, "no": False, "none": None}[words[-1]] if words else True
+        return FixedAnswers(yes=yes, number=numbers[-1] if numbers else None)
+    return TerminalPrompter(lines=lines, write=sys.stderr)
 
 
 def _simulated_devices(profile: StationProfile, args: argparse.Namespace) -> list[Any]:
@@ -90,7 +125,8 @@ def _cloud(profile: StationProfile, args: argparse.Namespace, devices: list[Any]
     return stack.enter_context(cloud_for(profile, base_url=args.cloud_url))
 
 
-def _labels(args: argparse.Namespace, devices: list[Any], stdin: TextIO) -> Iterator[str | LabelScan]:
+def _labels(args: argparse.Namespace, devices: list[Any], stdin: TextIO,
+            lines: InputLines | None) -> Iterator[str | LabelScan]:
     from hardware.identifiers import LabelScan
 
     if args.auto_scan:
@@ -110,10 +146,7 @@ def _labels(args: argparse.Namespace, devices: list[Any], stdin: TextIO) -> Iter
         return
     if stdin.isatty():
         print("Scan a label (or type it and press Enter); Ctrl-D to finish.", file=sys.stderr)
-    if isinstance(stdin, io.TextIOWrapper):
-        # A scanner that sends one byte that is not UTF-8 must cost one scan, not the line.
-        stdin.reconfigure(errors="replace")
-    for text in stdin:
+    for text in lines.labels() if lines is not None else stdin:
         if text.strip().lower() in ("q", "quit", "exit"):
             return
         if "\ufffd" in text:
@@ -234,6 +267,17 @@ def run_line(args: argparse.Namespace) -> int:
             import station.ui.app  # noqa: F401
         except ImportError as exc:
             raise StationError(f"the GUI is not available ({exc}); use --headless") from None
+    if args.answer and not args.simulate:
+        raise StationError("--answer answers the prompts of simulated units and needs --simulate N; on real units "
+                           "the operator answers them")
+    lines = None
+    if args.headless and not (args.auto_scan or args.scanner or args.rework):
+        from station.workflow.input_lines import InputLines
+
+        if isinstance(sys.stdin, io.TextIOWrapper):
+            # A scanner that sends one byte that is not UTF-8 must cost one scan, not the line.
+            sys.stdin.reconfigure(errors="replace")
+        lines = InputLines(sys.stdin)  # the labels and the prompts' answers: one reader, see its docstring
     with ExitStack() as stack:
         devices = _simulated_devices(profile, args) if args.simulate else []
         if devices:
@@ -244,7 +288,9 @@ def run_line(args: argparse.Namespace) -> int:
             link = UsbLink()
         cloud = _cloud(profile, args, devices, stack)
         prepared = prepare_lot(profile, cloud)
-        line = stack.enter_context(Line(prepared, link=link, operator=operator, lot=args.lot).start())
+        prompter = _prompter(args, lines) if args.headless else None  # the window brings its own
+        line = stack.enter_context(Line(prepared, link=link, operator=operator, lot=args.lot,
+                                        prompter=prompter).start())
         if not args.headless:
             return _gui(line, args, devices, stack)
         report = TerminalReport(sys.stderr.isatty())
@@ -254,7 +300,7 @@ def run_line(args: argparse.Namespace) -> int:
         print(f"line ready: station {profile.station_name!r}, product {profile.product_id} "
               f"({profile.platform.display_name}), lot {line.lot}, {profile.slots.count} slot(s)", file=sys.stderr)
         try:
-            not_taken = _feed_labels(line, args, devices)
+            not_taken = _feed_labels(line, args, devices, lines)
         except KeyboardInterrupt:
             print("interrupted: stopping; running units are recorded as interrupted", file=sys.stderr)
             line.interrupt()
@@ -273,7 +319,7 @@ def run_line(args: argparse.Namespace) -> int:
         return 1 if "FAIL" in states or (args.rework and not_taken) else 0
 
 
-def _feed_labels(line: Line, args: argparse.Namespace, devices: list[Any]) -> int:
+def _feed_labels(line: Line, args: argparse.Namespace, devices: list[Any], lines: InputLines | None) -> int:
     """Scan every label from stdin, the scanner or the simulated units (or rework those of ``--rework``), then wait
     until the line is idle; stops taking labels once the line has stopped (its journal cannot be written). Returns
     how many labels were not taken."""
@@ -281,7 +327,7 @@ def _feed_labels(line: Line, args: argparse.Namespace, devices: list[Any]) -> in
 
     not_taken = 0
     rework = bool(args.rework)
-    for text in args.rework if rework else _labels(args, devices, sys.stdin):
+    for text in args.rework if rework else _labels(args, devices, sys.stdin, lines):
         while True:
             try:
                 line.scan(text, rework=rework)

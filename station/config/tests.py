@@ -98,6 +98,8 @@ class TestSpec:
     retries: int
     measurements: tuple[Measurement, ...]
     prompt: PromptSpec | None = None
+    console: str | None = None
+    """The line sent on the unit's serial console instead of a request 10 (units reached over serial)."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,20 @@ class _Reader:
                             f"{name!r}")
         return name
 
+    def _console_test(self, table: Mapping[str, Any], name: str, where: tuple[int, ...], timeout: float,
+                      retries: int, measurements: tuple[Measurement, ...]) -> TestSpec:
+        line = table["console"]
+        if (not isinstance(line, str) or not line.strip() or any(c in line for c in "\r\n\x00")
+                or len(line.encode("utf-8")) > MAX_REQUEST_BYTES):
+            raise self.fail(where, "console", "must be one line of text (at most "
+                            f"{MAX_REQUEST_BYTES} bytes) the test firmware reads on its serial console, e.g. "
+                            "'{\"op\": \"battery\"}'")
+        if not measurements:  # the device's own verdict is then the measurement
+            measurements = (Measurement(name=name, read="pass", units=None,
+                                        limit=Limit(ValidatorKind.EQUALS, expected=True)),)
+        return TestSpec(name=name, request=None, timeout_s=timeout, retries=retries, measurements=measurements,
+                        console=line.strip())
+
     def _seconds(self, table: Mapping[str, Any], where: tuple[int, ...], key: str, default: float) -> float:
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
@@ -196,9 +212,6 @@ class _Reader:
         where = (n,)
         self._known(table, _TEST_KEYS, where, "[[tests.test]]")
         name = self._name(table, where)
-        if "console" in table:
-            raise self.fail(where, "console", "tests over the serial console are not supported yet; use `request = "
-                            '{ op = "..." }` (USB control request 10)')
         retries = table.get("retries", 0)
         if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
             raise self.fail(where, "retries", f"must be a whole number from 0 to 10, got {retries!r}")
@@ -209,11 +222,14 @@ class _Reader:
         measurements = tuple(self._measurement(m, (n, k)) for k, m in enumerate(raw, start=1))
         if len({m.name for m in measurements}) != len(measurements):
             raise self.fail(where, "measurement", "two measurements of this test share a name")
+        if sum(key in table for key in ("prompt", "request", "console")) > 1:
+            raise self.fail(where, "prompt" if "prompt" in table else "console", "a test either asks the operator "
+                            "(`prompt`) or the device, over USB (`request`) or its serial console (`console`): "
+                            "one of them")
         if "prompt" in table:
-            if "request" in table:
-                raise self.fail(where, "prompt", "a test either asks the operator (`prompt`) or the device "
-                                "(`request`), not both")
             return self._prompt_test(table, name, where, timeout, retries, measurements)
+        if "console" in table:
+            return self._console_test(table, name, where, timeout, retries, measurements)
         request = table.get("request")
         if not isinstance(request, dict) or not isinstance(request.get("op"), str) or not request["op"]:
             raise self.fail(where, "request", 'missing; add e.g. `request = { op = "battery" }` (a table with an '
@@ -248,8 +264,11 @@ class _Reader:
         image = raw.get("image")
         if image is not None and (not isinstance(image, str) or not image.strip() or "\x00" in image):
             raise self.fail(where, "prompt", "image must be the name of a picture file")
-        prompt = PromptSpec(question=question.strip(), kind=kind,
-                        image=(self.path.parent / image).resolve() if image else None,
+        picture = (self.path.parent / image).resolve() if image else None
+        if picture is not None and not picture.is_file():
+            raise self.fail(where, "prompt", f"image {picture} is not there (named relative to {self.path.name}); "
+                            "put the picture there or fix its name")
+        prompt = PromptSpec(question=question.strip(), kind=kind, image=picture,
                         timeout_s=self._seconds(raw, where, "timeout_s", DEFAULT_PROMPT_TIMEOUT_S)
                         if "timeout_s" in raw else DEFAULT_PROMPT_TIMEOUT_S)
         if kind is PromptKind.YES_NO:

@@ -188,7 +188,7 @@ class OperatorWindow(QMainWindow):
             self.bridge.detach()
             self.bridge.deleteLater()
         self.line = line
-        line.runner.prompter = self.prompter
+        line.use_prompter(self.prompter)
         self.bridge = LineBridge(line.events, self)
         self.bridge.unit_event.connect(self.on_event, Qt.ConnectionType.QueuedConnection)
         for panel in self.panels.values():

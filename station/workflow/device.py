@@ -132,6 +132,13 @@ class DeviceLink(Protocol):
         a link that cannot carry it raises LinkNotSupportedError."""
         ...
 
+    def console_line(self, device_id: DeviceId, line: str, *, timeout: float) -> bytes:
+        """Send one line to the application's serial console (a test firmware's JSON op) and return its one-line
+        JSON answer. Raises SerialTimeoutError when none comes within ``timeout``, SerialDisconnectedError or
+        SerialPortError when the unit resets or vanishes; a link that cannot carry it raises
+        LinkNotSupportedError."""
+        ...
+
     def signal(self, device_id: DeviceId, on: bool) -> None:
         """Start (``on``) or stop the device's rainbow LED signal (requests 230/231), so the operator can tell
         which unit on a fixture is which."""

@@ -37,6 +37,7 @@ from station.workflow.outbox import OutboxWorker
 from station.workflow.outcome import UnitResult
 from station.workflow.runner import UnitRunner
 from station.workflow.scan_check import MisScan, check_label_platform, check_not_passed
+from station.workflow.test_prompts import Prompter
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class Line:
         outbox_base_delay: float = 2.0,
         today: Callable[[], datetime.date] = datetime.date.today,
         workbook_interval: float = 2.0,
+        prompter: Prompter | None = None,
     ) -> None:
         profile = prepared.profile
         self.prepared = prepared
@@ -99,7 +101,7 @@ class Line:
                 self.cloud.on_request = self.line_feed.api_meter.record
             self._build(link, lot or self._todays_lot(today()), today, find_timeout=find_timeout,
                         outbox_poll=outbox_poll, outbox_base_delay=outbox_base_delay,
-                        workbook_interval=workbook_interval)
+                        workbook_interval=workbook_interval, prompter=prompter)
         except BaseException:
             self.journal.close()
             raise
@@ -111,9 +113,10 @@ class Line:
         """The notices ``start()`` emitted (a view that subscribes later shows them from here)."""
 
     def _build(self, link: DeviceLink, lot: str, today: Callable[[], datetime.date], *, find_timeout: float,
-               outbox_poll: float, outbox_base_delay: float, workbook_interval: float) -> None:
+               outbox_poll: float, outbox_base_delay: float, workbook_interval: float,
+               prompter: Prompter | None) -> None:
         """Record the lot, and make (without starting) the slots, the unit runner, the outbox worker and the
-        workbook writer."""
+        workbook writer. ``prompter`` answers the tests' operator prompts (None: nobody to ask, every prompt fails)."""
         profile, prepared, operator = self.profile, self.prepared, self.operator
         self.lot = lot
         record = self.journal.lot_table.open(
@@ -131,7 +134,7 @@ class Line:
         self.runner = UnitRunner(
             prepared, units=self.journal.unit_table, steps=self.journal.step_table,
             outbox=self.journal.outbox_table, link=link, events=self.events, lot=lot, operator=operator,
-            cloud_pool=self._cloud_pool, find_timeout=find_timeout, today=today,
+            cloud_pool=self._cloud_pool, find_timeout=find_timeout, today=today, prompter=prompter,
             line_check=None if self.line_feed is None else device_screen(self.line_feed),
         )
         reach = prepared.reach
@@ -277,6 +280,11 @@ class Line:
                                    message=f"Lot {closed} is closed; lot {following} is open.",
                                    action="Scan the next unit.", data={"closed_lot": closed, "lot": following}))
         return following
+
+    def use_prompter(self, prompter: Prompter) -> None:
+        """From now on ``prompter`` answers the tests' operator prompts (the window, made after the line, hands in
+        its own); a headless run passes it to the constructor instead."""
+        self.runner.prompter = prompter
 
     def set_operator(self, name: str) -> str:
         """Record ``name`` as the operator of every unit scanned from now on (the window asks it at a shift change,

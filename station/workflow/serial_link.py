@@ -18,6 +18,7 @@ from hardware.firmware import FirmwareModule
 from hardware.firmware.versions import DeviceOsVersion
 from hardware.identifiers import DeviceId, SerialNumber
 from hardware.progress import CancelToken, ProgressCallback
+from hardware.serial.app_console import exchange_console_line
 from hardware.serial.console import DEFAULT_CONSOLE_TIMEOUTS, ConsoleTimeouts, ListeningConsole, ListeningEntry
 from hardware.serial.errors import SerialPortError, WifiSetupError
 from hardware.serial.operations import flash_over_serial
@@ -166,8 +167,18 @@ class SerialLink:
     def app_request(self, device_id: DeviceId, payload: bytes, *, timeout: float) -> bytes:
         raise LinkNotSupportedError(
             f"{device_id}: application requests (control request 10, the test firmware's ops) are not supported over "
-            "serial; connect the fixture's units over USB (UsbLink) or send tests as serial-console lines"
+            "serial; connect the fixture's units over USB (UsbLink) or send tests as serial-console lines "
+            "(`console = ...` in the test)"
         )
+
+    def console_line(self, device_id: DeviceId, line: str, *, timeout: float) -> bytes:
+        """The test firmware's answer on its console (it runs, so no listening mode here)."""
+        port = open_port(find_port(device_id, self.comports).path)
+        try:
+            return exchange_console_line(port, line, timeout=timeout, clock=self.clock).encode("utf-8")
+        finally:
+            with contextlib.suppress(OSError):
+                port.close()
 
     def signal(self, device_id: DeviceId, on: bool) -> None:
         raise LinkNotSupportedError(

@@ -6,12 +6,15 @@ A prompt answers None when it timed out or nobody could be asked: the test stage
 
 from __future__ import annotations
 
-import queue
+import contextlib
 import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol, TextIO
+
+from station.workflow.input_lines import InputLines
 
 
 class Prompter(Protocol):
@@ -62,70 +65,56 @@ class FixedAnswers:
 
 
 class TerminalPrompter:
-    """Asks on a terminal, one prompt at a time (slots wait their turn). One reader thread reads the input for
-    every prompt, so a line typed after a time-out is dropped at the next question instead of answering it."""
+    """Asks on a terminal, one prompt at a time (slots wait their turn). Answers come from ``lines``: the same
+    reader the labels come from when labels are typed on stdin (station.workflow.input_lines), so the two never
+    fight over the input; without it, from ``read`` alone (default stdin). A line typed after a time-out answers no
+    later question."""
 
-
-    def __init__(self, *, read: TextIO | None = None, write: TextIO | None = None) -> None:
-        self._in = read or sys.stdin
+    def __init__(self, *, read: TextIO | None = None, write: TextIO | None = None,
+                 lines: InputLines | None = None) -> None:
+        self._lines = lines or InputLines(read or sys.stdin, labels=False)
         self._out = write or sys.stdout
         self._one_at_a_time = threading.Lock()
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._reader: threading.Thread | None = None
-        self._ended = False
-        self._timed_out = False
 
     def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float) -> bool | None:
-        while True:
-            text = self._ask(slot, f"{question} [y/n]", image, timeout)
-            if text is None:
-                return None
-            if text.lower() in ("y", "yes"):
-                return True
-            if text.lower() in ("n", "no"):
-                return False
-            self._say("Answer y or n.")
+        with self._asking():
+            deadline = time.monotonic() + timeout
+            while True:
+                text = self._ask(slot, f"{question} [y/n]", image, timeout, deadline)
+                if text is None:
+                    return None
+                if text.lower() in ("y", "yes"):
+                    return True
+                if text.lower() in ("n", "no"):
+                    return False
+                self._say("Answer y or n.")
 
     def ask_number(self, slot: int, question: str, image: Path | None, timeout: float) -> float | None:
-        while True:
-            text = self._ask(slot, question, image, timeout)
-            if text is None:
-                return None
-            try:
-                return float(text.replace(",", "."))
-            except ValueError:
-                self._say(f"{text!r} is not a number; type a number such as 3.3.")
+        with self._asking():
+            deadline = time.monotonic() + timeout
+            while True:
+                text = self._ask(slot, question, image, timeout, deadline)
+                if text is None:
+                    return None
+                try:
+                    return float(text.replace(",", "."))
+                except ValueError:
+                    self._say(f"{text!r} is not a number; type a number such as 3.3.")
+
+    @contextlib.contextmanager
+    def _asking(self) -> Iterator[None]:
+        with self._one_at_a_time:
+            yield
 
     def _say(self, text: str) -> None:
         print(text, file=self._out, flush=True)
 
-    def _read(self) -> None:
-        for line in iter(self._in.readline, ""):
-            self._lines.put(line.strip())
-        self._lines.put(None)  # the input ended: no more answers
-
-    def _ask(self, slot: int, question: str, image: Path | None, timeout: float) -> str | None:
-        with self._one_at_a_time:
-            if self._reader is None:
-                self._reader = threading.Thread(target=self._read, name="prompt-input", daemon=True)
-                self._reader.start()
-            while self._timed_out and not self._ended:  # a late answer to the last question answers no other
-                try:
-                    if self._lines.get_nowait() is None:
-                        self._ended = True
-                except queue.Empty:
-                    break
-            self._timed_out = False
-            if self._ended:
-                return None
-            seen = f" (picture: {image})" if image else ""
-            self._say(f"Slot {slot + 1}: {question}{seen} — answer within {timeout:.0f} s")
-            try:
-                answer = self._lines.get(timeout=timeout)
-            except queue.Empty:
-                self._say(f"Slot {slot + 1}: no answer within {timeout:.0f} s; the test fails.")
-                self._timed_out = True
-                return None
-            if answer is None:
-                self._ended = True
-            return answer
+    def _ask(self, slot: int, question: str, image: Path | None, timeout: float, deadline: float) -> str | None:
+        if self._lines.exhausted:
+            return None
+        seen = f" (picture: {image})" if image else ""
+        self._say(f"Slot {slot + 1}: {question}{seen} — answer within {timeout:.0f} s")
+        answer = self._lines.answer(max(0.0, deadline - time.monotonic()))
+        if answer is None and not self._lines.exhausted:
+            self._say(f"Slot {slot + 1}: no answer within {timeout:.0f} s; the test fails.")
+        return answer

@@ -218,11 +218,14 @@ class TestStage:
     def _request(self, ctx: UnitContext, facts: DeviceFacts, run: _TestRun,
                  known: dict[KnownValue, str | None]) -> None:
         spec = run.spec
-        assert spec.request is not None
         wall, started = time.time(), self.clock()
         try:
-            payload = self.link.app_request(facts.device_id, json.dumps(spec.request).encode("utf-8"),
-                                            timeout=spec.timeout_s)
+            if spec.console is not None:
+                payload = self.link.console_line(facts.device_id, spec.console, timeout=spec.timeout_s)
+            else:
+                assert spec.request is not None
+                payload = self.link.app_request(facts.device_id, json.dumps(spec.request).encode("utf-8"),
+                                                timeout=spec.timeout_s)
         except HardwareError as exc:
             run.no_reply = _lost(exc)
             said = "no answer from the unit" if run.no_reply else "the unit refused the request"
@@ -315,7 +318,8 @@ def _lost(exc: BaseException) -> bool:
     """A unit that did not answer (silent past the time-out, reset or unplugged) rather than one that refused.
     Matched by class name (hardware.usb.errors) so this module does not import the USB stack."""
     names = {cls.__name__ for cls in type(exc).__mro__}
-    return bool(names & {"AppRequestTimeout", "AppRequestLost", "RequestTimeoutError", "DeviceNotFoundError"})
+    return bool(names & {"AppRequestTimeout", "AppRequestLost", "RequestTimeoutError", "DeviceNotFoundError",
+                         "SerialTimeoutError", "SerialPortError"})
 
 
 def _shown(value: Any) -> str:

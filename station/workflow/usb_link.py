@@ -29,6 +29,7 @@ from station.workflow.device import (
     ConnectedDevice,
     DeviceFacts,
     FlashReport,
+    LinkNotSupportedError,
     SetupDoneError,
     UserPart,
     WifiRefusedError,
@@ -168,10 +169,17 @@ class UsbLink:
     def app_request(self, device_id: DeviceId, payload: bytes, *, timeout: float) -> bytes:
         with open_device(device_id, backend=self.backend, mode=DeviceMode.NORMAL) as device:
             control = open_control(device, self.timing)
-            reply = send_app_request(control.channel, payload, timeout=timeout)
+            reply = send_app_request(control.channel, payload, timeout=timeout,
+                                     check_delays=self.timing.app_check_delays)
             if not reply.ok:
                 raise app_request_error(control.who, reply.result)
             return reply.data
+
+    def console_line(self, device_id: DeviceId, line: str, *, timeout: float) -> bytes:
+        raise LinkNotSupportedError(
+            f"{device_id}: this line drives its units over USB; a test sent on the serial console (`console = ...`) "
+            "needs the serial link; use `request = { op = ... }` (request 10) instead"
+        )
 
     def signal(self, device_id: DeviceId, on: bool) -> None:
         with open_device(device_id, backend=self.backend, mode=DeviceMode.NORMAL) as device:

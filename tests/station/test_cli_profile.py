@@ -135,3 +135,53 @@ def test_check_without_protect_at_end_asks_no_cloud(capsys: pytest.CaptureFixtur
     assert main(["profile", "check", str(FIXTURE)]) == 0
     assert "Protection  a Protected Device on arrival: refuse; units are not protected at the end" in (
         capsys.readouterr().out)
+
+
+WITH_TESTS = FIXTURE.parent / "boron-with-tests.toml"
+FIRMWARE = FIXTURE.parent.parent / "firmware"
+
+
+def profile_with_tests(tmp_path: Path, test_firmware: str = "boron-test.bin", sha256: str | None = None) -> Path:
+    """The example profile with tests, its files named absolutely and its records in ``tmp_path``."""
+    import hashlib
+
+    pinned = sha256 or hashlib.sha256((FIRMWARE / test_firmware).read_bytes()).hexdigest()
+    lines = []
+    for line in WITH_TESTS.read_text().splitlines():
+        if line.startswith("log_folder"):
+            line = f'log_folder = "{tmp_path / "records"}"'
+        elif line.startswith('file = "../firmware/boron-user.bin"'):
+            line = f'file = "{FIRMWARE / "boron-user.bin"}"'
+        elif line.startswith("firmware = { file = "):
+            line = f'firmware = {{ file = "{FIRMWARE / test_firmware}", sha256 = "{pinned}" }}'
+        lines.append(line)
+    path = tmp_path / "station.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_check_shows_the_test_firmware_and_every_test(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profile", "check", str(profile_with_tests(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert ("Test fw     boron-test.bin: user part 2 version 2 for Boron (platform 13), test firmware "
+            "boron-fixture-test version 2, SHA-256 matches the profile") in out
+    assert "Tests       11 test(s), 1 asking the operator; on failure: stop; tests hash " in out
+    assert ('   2. battery: sends {"op": "battery"}; battery_voltage 3.6 <= Marginal:3.7 <= x <= Marginal:4.1 <= 4.2'
+            in out)
+    assert "  11. led: asks 'Is the status LED breathing cyan?'" in out
+    assert out.rstrip().endswith("OK")
+
+
+@pytest.mark.parametrize(("firmware", "sha256", "words"), [
+    ("boron-test.bin", "ab" * 32, f"but the profile pins {'ab' * 32}; fix [tests] firmware.sha256 or the file"),
+    ("boron-user.bin", None, "is not test firmware (it carries no PSTEST-FW1 manifest)"),
+    ("argon-test.bin", None, "cannot go on a Boron"),
+])
+def test_check_refuses_test_firmware_that_does_not_fit_in_one_sentence(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], firmware: str, sha256: str | None, words: str) -> None:
+    assert main(["profile", "check", str(profile_with_tests(tmp_path, firmware, sha256))]) == 1
+    captured = capsys.readouterr()
+    assert "OK" not in captured.out.splitlines()
+    err = captured.err.strip()
+    assert words in err, err
+    assert "Traceback" not in err and "\n" not in err

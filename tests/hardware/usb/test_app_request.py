@@ -185,3 +185,27 @@ def test_test_firmware_flashed_over_dfu_answers_and_product_firmware_flashed_aft
     reply = send_app_request(open_control(product.device, timing).channel, b'{"op": "hw_version"}', timeout=5.0)
     product.device.close()
     assert reply == AppReply(ResultCode.NOT_SUPPORTED, b"")
+
+
+def test_application_requests_poll_on_their_own_fast_schedule_under_the_default_timing(
+        tester: SimulatedDevice) -> None:
+    """A test op's reply is on the unit's critical path: under the station's default timing its CHECKs follow
+    APP_CHECK_DELAYS_S (a few ms), not particle-usb's 50 ms ... 1 s back-off that system requests keep."""
+    from hardware.usb.protocol import CHECK_DELAYS_S
+    from hardware.usb.timing import APP_CHECK_DELAYS_S
+
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    tester.test_faults = {"battery": "slow:0.2"}  # still measuring through several polls
+    link = UsbLink(usb_backend(tester), timing=HostTiming(sleep=sleep))
+    reply = json.loads(link.app_request(tester.device_id, b'{"op": "battery"}', timeout=5.0))
+    assert reply["pass"] is True
+    polls = len(slept)
+    assert polls >= 3
+    assert slept == [APP_CHECK_DELAYS_S[min(n, len(APP_CHECK_DELAYS_S) - 1)] for n in range(polls)]
+    assert max(APP_CHECK_DELAYS_S) < min(CHECK_DELAYS_S)
+    assert HostTiming().check_delays == CHECK_DELAYS_S  # system requests keep particle-usb's schedule

@@ -62,7 +62,9 @@ prompt = {{ question = "Is the LED green?", kind = "yes_no", image = "led.png", 
 """
 
 
-def load(tmp_path: Path, text: str) -> object:
+def load(tmp_path: Path, text: str, *, picture: bool = True) -> object:
+    if picture:
+        (tmp_path / "led.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     path = tmp_path / "profile.toml"
     path.write_text(text)
     return load_profile(path)
@@ -102,7 +104,8 @@ def test_tests_can_live_in_their_own_file_whose_hash_versions_them(tmp_path: Pat
     (('equals_known = "label_serial"', 'matches = "("'), "tests.test[2].measurement[1].matches", "regular"),
     (('on_failure = "continue"', 'on_failure = "later"'), "tests.on_failure", "stop"),
     (("retries = 2", "retries = -1"), "tests.test[1].retries", "0 to 10"),
-    (('request = { op = "battery" }', 'console = "battery"'), "tests.test[1].console", "not supported yet"),
+    (('request = { op = "battery" }', 'request = { op = "battery" }\nconsole = "battery"'), "tests.test[1].console",
+     "one of them"),
     (('units = "V"', 'units = "V"\nequals = 4'), "tests.test[1].measurement[1]", "more than one limit"),
     (('kind = "yes_no"', 'kind = "maybe"'), "tests.test[3].prompt", "yes_no"),
     (('name = "serial"', 'name = "battery"'), "tests.test[2].name", "another test"),
@@ -166,3 +169,13 @@ def test_product_firmware_named_as_test_firmware_is_refused(tmp_path: Path) -> N
     plan = load(tmp_path, BASE + TESTS.replace(SHA + '" }', sha + '" }')).tests  # type: ignore[attr-defined]
     with pytest.raises(TestPlanError, match="is not test firmware"):
         load_test_firmware(plan)
+
+
+def test_a_prompt_picture_that_is_not_there_is_refused_at_load(tmp_path: Path) -> None:
+    text = BASE + TESTS
+    with pytest.raises(ProfileError) as caught:
+        load(tmp_path, text, picture=False)
+    message = str(caught.value)
+    line = next(n for n, row in enumerate(text.splitlines(), start=1) if row.startswith("prompt"))
+    assert f"line {line}: tests.test[3].prompt: image {(tmp_path / 'led.png').resolve()} is not there" in message
+    assert "\n" not in message

@@ -198,8 +198,7 @@ lower = 10
 upper = 40
 """)
     device = tsim.devices[0]
-    with make_line(tsim) as line:
-        line.runner.prompter = FixedAnswers(number=55.0)
+    with make_line(tsim, prompter=FixedAnswers(number=55.0)) as line:
         result = line.scan(device.label).result(timeout=60)
         [current] = [m for m in line.journal.measurement_table.of_lot(line.lot) if m.name == "supply_current"]
     assert result.state is UnitState.FAIL and "supply_current = 55 mA, limit 10 <= x <= 40" in result.reason
@@ -224,8 +223,7 @@ def test_a_prompt_answered_no_fails_the_unit_and_the_unit_signals_while_asked(ts
         signalled.append(device.signalling)
         return False
 
-    with make_line(tsim, events) as line:
-        line.runner.prompter = FixedAnswers(answer=answer)
+    with make_line(tsim, events, prompter=FixedAnswers(answer=answer)) as line:
         tsim.emulator.clear_request_log()
         result = line.scan(device.label).result(timeout=60)
     assert result.state is UnitState.FAIL and result.reason_code == ReasonCode.TEST_FAILED.value

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
+from station.workflow.input_lines import InputLines
 from station.workflow.test_prompts import FixedAnswers, NoOperator, TerminalPrompter
 
 
@@ -37,12 +39,13 @@ def test_no_answer_on_the_terminal_is_none() -> None:
 def test_a_late_answer_to_a_timed_out_question_answers_no_other() -> None:
     read, write = os.pipe()
     stream = os.fdopen(read)
-    prompter = TerminalPrompter(read=stream, write=io.StringIO())
+    lines = InputLines(stream, labels=False)
+    prompter = TerminalPrompter(lines=lines, write=io.StringIO())
     try:
         assert prompter.ask_yes_no(0, "First?", None, 0.05) is None
         os.write(write, b"y\n")  # typed too late for the first question
         deadline = time.monotonic() + 5
-        while prompter._lines.empty() and time.monotonic() < deadline:  # wait until the reader has the line
+        while lines.lines_read == 0 and time.monotonic() < deadline:  # wait until the reader has the line
             time.sleep(0.01)
         assert prompter.ask_yes_no(0, "Second?", None, 0.05) is None  # the late "y" is dropped, not taken
     finally:
@@ -60,3 +63,29 @@ def test_fixed_answers_and_no_operator() -> None:
     assert answers.ask_yes_no(0, "q", None, 1) is False and answers.ask_number(0, "n", None, 1) == 4.5
     assert answers.asked == [(0, "q"), (0, "n")]
     assert NoOperator().ask_yes_no(0, "q", None, 1) is None and NoOperator().ask_number(0, "q", None, 1) is None
+
+
+def test_shared_input_lines_go_to_the_open_prompt_and_otherwise_to_the_labels() -> None:
+    read, write = os.pipe()
+    stream = os.fdopen(read)
+    lines = InputLines(stream)
+    labels = lines.labels()
+    out = io.StringIO()
+    prompter = TerminalPrompter(lines=lines, write=out)
+    try:
+        os.write(write, b"P046AAAA00000001 ABCDEFGHJKLMNPQ\n")
+        assert next(labels).strip() == "P046AAAA00000001 ABCDEFGHJKLMNPQ"
+        with ThreadPoolExecutor(1) as worker:
+            answer = worker.submit(prompter.ask_yes_no, 0, "Is the LED green?", None, 30)
+            deadline = time.monotonic() + 5
+            while "Is the LED green?" not in out.getvalue() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            os.write(write, b"n\n")  # typed while the prompt is open: its answer, not a label
+            assert answer.result(timeout=10) is False
+        os.write(write, b"P046AAAA00000002 ABCDEFGHJKLMNPQ\n")
+        assert next(labels).strip() == "P046AAAA00000002 ABCDEFGHJKLMNPQ"
+    finally:
+        os.close(write)
+    assert list(labels) == []  # the input ended
+    assert prompter.ask_yes_no(0, "Again?", None, 5) is None
+    stream.close()

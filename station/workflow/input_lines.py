@@ -1,0 +1,100 @@
+"""One reader of the station's text input (stdin), shared by the labels and the operator prompts of a headless run.
+
+Two readers of one stream would each take every other line; here one thread reads every line and routes it: a
+prompt waiting for its answer takes the next line (one line per question: a label typed right after the answer
+stays a label), every other line is the next label. On an input that carries no labels, a line typed while no
+question waits is kept for the next question, unless a question timed out since: a late answer answers no other.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from typing import TextIO
+
+
+class InputLines:
+    """The lines of ``stream``, routed to the waiting prompt or to the labels (``labels=False``: answers only)."""
+
+    def __init__(self, stream: TextIO, *, labels: bool = True) -> None:
+        self._stream = stream
+        self._carries_labels = labels
+        self._labels: queue.Queue[str | None] = queue.Queue()
+        self._unasked: queue.Queue[str] = queue.Queue()
+        """Lines typed while no question waited, on an input without labels."""
+        self._waiting: list[queue.Queue[str | None]] = []
+        self._lock = threading.Lock()
+        self._reader: threading.Thread | None = None
+        self._ended = False
+        self._timed_out = False
+        self.lines_read = 0
+        """How many lines the reader has taken from the stream (routed or kept)."""
+
+    @property
+    def exhausted(self) -> bool:
+        """The input has ended and no line typed before its end waits: no prompt can be answered any more."""
+        return self._ended and self._unasked.empty()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._reader is None:
+                self._reader = threading.Thread(target=self._read, name="input-lines", daemon=True)
+                self._reader.start()
+
+    def _read(self) -> None:
+        for line in iter(self._stream.readline, ""):
+            with self._lock:
+                self.lines_read += 1
+                if self._waiting:
+                    self._waiting.pop(0).put(line.strip())
+                elif self._carries_labels:
+                    self._labels.put(line)
+                else:
+                    self._unasked.put(line.strip())
+        with self._lock:
+            self._ended = True
+            for box in self._waiting:
+                box.put(None)
+            self._waiting.clear()
+        self._labels.put(None)
+
+    def labels(self) -> Iterator[str]:
+        """Every line no prompt took, as typed (with its newline), until the input ends."""
+        self._start()
+        while (line := self._labels.get()) is not None:
+            yield line
+        self._labels.put(None)  # the end stays seen by a second iteration
+
+    def answer(self, timeout: float) -> str | None:
+        """The next line (stripped) for the question just asked; None when none came within ``timeout`` seconds or
+        the input ended (see ``exhausted``)."""
+        box: queue.Queue[str | None] = queue.Queue(maxsize=1)
+        with self._lock:
+            if self._timed_out:
+                self._drop_unasked()
+                self._timed_out = False
+            try:
+                return self._unasked.get_nowait()
+            except queue.Empty:
+                pass
+            if self._ended:
+                return None
+            self._waiting.append(box)
+        self._start()
+        try:
+            return box.get(timeout=timeout)
+        except queue.Empty:
+            with self._lock:
+                if box in self._waiting:
+                    self._waiting.remove(box)
+                    self._timed_out = True
+                    return None
+            return box.get_nowait()  # the line came just as the time ran out: it is this question's answer
+
+    def _drop_unasked(self) -> None:
+        while True:
+            try:
+                self._unasked.get_nowait()
+            except queue.Empty:
+                return
