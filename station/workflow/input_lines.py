@@ -43,15 +43,18 @@ class InputLines:
                 self._reader.start()
 
     def _read(self) -> None:
-        for line in iter(self._stream.readline, ""):
-            with self._lock:
-                self.lines_read += 1
-                if self._waiting:
-                    self._waiting.pop(0).put(line.strip())
-                elif self._carries_labels:
-                    self._labels.put(line)
-                else:
-                    self._unasked.put(line.strip())
+        try:
+            for line in iter(self._stream.readline, ""):
+                with self._lock:
+                    self.lines_read += 1
+                    if self._waiting:
+                        self._waiting.pop(0).put(line.strip())
+                    elif self._carries_labels:
+                        self._labels.put(line)
+                    else:
+                        self._unasked.put(line.strip())
+        except (ValueError, OSError):  # the stream was closed under the reader, or failed: the input has ended
+            pass
         with self._lock:
             self._ended = True
             for box in self._waiting:
