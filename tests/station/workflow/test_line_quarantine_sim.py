@@ -81,3 +81,29 @@ def test_under_auto_a_sim_owned_elsewhere_is_caught_from_the_product_sim_list(
     assert {units[r.unit_key].state for r in results[1:]} == {UnitState.PASS}
     assert [e.unit_key for e in events if e.kind is EventKind.UNIT_UPDATED and e.status == "FAIL"] == [
         results[0].unit_key]
+
+
+def test_the_sim_list_is_read_once_for_a_batch_of_units_while_the_line_runs(
+    sim: SimulatedLine, events: list[UnitEvent]
+) -> None:
+    foreign = sim.devices[0]
+    second = sim.add_device()
+    assert foreign.iccid is not None
+    sim.emulator.add_user("someone@else.example", "pw")
+    sim.emulator.add_sim(foreign.iccid.value, owner="someone@else.example", status="active")
+    with make_line(sim, events) as line:
+        roster = line.runner.cloud_steps.sims
+        assert roster is not None
+        roster.batch = 2
+        sim.emulator.clear_request_log()
+        first = line.scan(foreign.label).result(timeout=60)
+        assert first.state is UnitState.PASS and roster.waiting == 1
+        assert line.scan(second.label).result(timeout=60).state is UnitState.PASS
+        lists = [p for m, p, _ in sim.emulator.request_log if m == "GET" and p.endswith("/sims")]
+        assert lists == [f"/v1/products/{sim.profile.product_id}/sims"]  # one read for both units
+        assert roster.waiting == 0
+        notices = [e for e in events if e.kind is EventKind.NOTICE and e.unit_key == first.unit_key]
+        assert notices and "belongs to another Particle account" in notices[0].message
+        with Journal(sim.profile.log_folder / JOURNAL_NAME) as journal:
+            flagged = journal.unit_table.by_key(line.lot, first.unit_key)
+        assert flagged is not None and flagged.reason_code == ReasonCode.SIM_OWNED_ELSEWHERE.value
