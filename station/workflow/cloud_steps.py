@@ -127,6 +127,8 @@ class CloudSteps:
             with self.recorder.recorded(ctx, operation.name) as detail:
                 if operation.name in ctx.resumed and self._confirmed(operation.name, payload):
                     detail.update({"note": "done on an earlier attempt (checked)", "checked": True})
+                    if self.sims is not None and iccid and payload.get("iccid"):
+                        self.sims.expect(ctx.unit.id, ctx.unit.unit_key, iccid)  # its SIM is checked again
                     continue
                 try:
                     with self.cloud.retries_at_most(UNIT_CLOUD_RETRIES):

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cloud_client.client import ParticleCloud
-from cloud_client.errors import CloudError
+from cloud_client.errors import AuthError, CloudError, ForbiddenError
 from cloud_client.models import SimCheck
 from station.records.outbox_table import OutboxTable
 from station.records.reason_code import ReasonCode
@@ -67,9 +67,13 @@ class SimRoster:
         self._lock = threading.Lock()
         self._sweeping = threading.Lock()
         self._waiting: dict[str, _Waiting] = {}
+        self.refused: str | None = None
+        """Why the credentials may not read the product's SIM list (the check is then off for the lot)."""
 
     def expect(self, unit_id: int, unit_key: str, iccid: str) -> None:
         """The unit's device import went through; its SIM should now be in the product. Reads the list when due."""
+        if self.refused is not None:
+            return
         with self._lock:
             self._waiting[iccid] = _Waiting(unit_id, unit_key, iccid, self.clock())
             oldest = min(w.since for w in self._waiting.values())
@@ -93,6 +97,13 @@ class SimRoster:
             try:
                 with self.cloud.retries_at_most(0):
                     found = self.cloud.sims_in_product(self.product_id, list(waiting))
+            except (AuthError, ForbiddenError) as exc:
+                # Not the units' fault, and asking again would be refused the same way: stop checking in this lot.
+                log.warning("SIM check of the lot's units stopped (%d not checked): %s", len(waiting), exc)
+                self.refused = str(exc)
+                with self._lock:
+                    self._waiting.clear()
+                return
             except CloudError as exc:
                 log.warning("SIM check of %d units postponed: %s", len(waiting), exc)
                 return

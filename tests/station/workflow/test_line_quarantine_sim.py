@@ -107,3 +107,17 @@ def test_the_sim_list_is_read_once_for_a_batch_of_units_while_the_line_runs(
         with Journal(sim.profile.log_folder / JOURNAL_NAME) as journal:
             flagged = journal.unit_table.by_key(line.lot, first.unit_key)
         assert flagged is not None and flagged.reason_code == ReasonCode.SIM_OWNED_ELSEWHERE.value
+
+
+def test_a_flagged_unit_scanned_again_has_its_sim_checked_again(sim: SimulatedLine) -> None:
+    foreign = sim.devices[0]
+    assert foreign.iccid is not None
+    sim.emulator.add_user("someone@else.example", "pw")
+    sim.emulator.add_sim(foreign.iccid.value, owner="someone@else.example", status="active")
+    for _ in range(2):
+        with make_line(sim) as line:
+            result = line.scan(foreign.label).result(timeout=60)
+        with Journal(sim.profile.log_folder / JOURNAL_NAME) as journal:
+            unit = journal.unit_table.by_key(line.lot, result.unit_key)
+        assert unit is not None and unit.reason_code == ReasonCode.SIM_OWNED_ELSEWHERE.value
+        assert unit.state is UnitState.FAIL
