@@ -286,3 +286,21 @@ def test_cli_refuses_a_sim_list_for_a_wifi_only_product(
     assert code == 1
     assert "no cellular modem" in capsys.readouterr().err
     assert emulator.request_log == []
+
+
+def test_with_some_replies_lost_every_sim_is_imported_once_and_reported_right(
+    tmp_path: Path, emulator: EmulatorServer, cloud: ParticleCloud
+) -> None:
+    many = [luhn_iccid(f"8901410321111870{n:02d}") for n in range(12)]
+    for iccid in many:
+        emulator.add_sim(iccid)
+    emulator.set_faults(lost_reply_rate=0.5, methods=("POST",))
+    report = import_sim_list(read_sim_list(sim_pack(tmp_path, *many, OTHER_ACCOUNT)), cloud, PRODUCT, batch_size=3)
+    results = {line.text: line.result for line in report.lines}
+    assert report.complete
+    assert results[OTHER_ACCOUNT] is SimLineResult.OWNED_ELSEWHERE
+    assert {results[iccid] for iccid in many} <= {SimLineResult.PENDING, SimLineResult.REPLY_LOST}
+    assert SimLineResult.REPLY_LOST in results.values()
+    for iccid in many:
+        assert imports_of(emulator, iccid) == ["activating"]
+        assert sim_record(emulator, iccid)["product_id"] == PRODUCT
