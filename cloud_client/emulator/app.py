@@ -93,7 +93,7 @@ async def _serve_api(cloud: EmulatedCloud, request: web.Request, handler: Handle
     latency_ms = cloud.faults.settings.latency_ms
     if latency_ms > 0:
         await asyncio.sleep(latency_ms / 1000.0)
-    fault = cloud.faults.choose()
+    fault = cloud.faults.choose(request.method)
     if fault is Fault.DROP:
         return _drop(request), 0
     if fault is Fault.TOO_MANY:

@@ -23,6 +23,8 @@ class FaultSettings:
     """The next N API requests are refused with 429."""
     rate_limit: int | None = None
     """Requests per 5 minutes per IP on all routes; None = the real API's 10,000."""
+    methods: tuple[str, ...] = ()
+    """The HTTP methods the drops, 5xx and lost replies hit (e.g. ``("POST",)``: only writes); empty = every method."""
 
     def __post_init__(self) -> None:
         for name in ("error_rate", "drop_rate", "lost_reply_rate"):
@@ -35,7 +37,7 @@ class FaultSettings:
             raise ValueError(f"rate_limit must be at least 1, got {self.rate_limit}")
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "methods": list(self.methods)}
 
     @classmethod
     def from_json(cls, body: dict[str, Any], base: FaultSettings) -> FaultSettings:
@@ -52,6 +54,7 @@ class FaultSettings:
             lost_reply_rate=float(merged["lost_reply_rate"]),
             burst_429=int(merged["burst_429"]),
             rate_limit=None if merged["rate_limit"] is None else int(merged["rate_limit"]),
+            methods=tuple(str(method).upper() for method in merged["methods"]),
         )
 
 
@@ -82,7 +85,7 @@ class FaultInjector:
             self._settings = settings
             self._burst_left = settings.burst_429
 
-    def choose(self) -> Fault:
+    def choose(self, method: str = "GET") -> Fault:
         with self._lock:
             if self._burst_left > 0:
                 self._burst_left -= 1
@@ -90,6 +93,8 @@ class FaultInjector:
             settings = self._settings
             # One draw per kind, always made, so the sequence of faults depends only on the seed and settings.
             drop, error, lose = self._random.random(), self._random.random(), self._random.random()
+            if settings.methods and method.upper() not in settings.methods:
+                return Fault.NONE
             if drop < settings.drop_rate:
                 return Fault.DROP
             if error < settings.error_rate:

@@ -119,8 +119,10 @@ class EmulatorServer(Seeder):
         burst_429: int = 0,
         rate_limit: int | None = None,
         lost_reply_rate: float = 0.0,
+        methods: tuple[str, ...] = (),
     ) -> None:
-        """Replace all fault settings (fields left out go back to no fault)."""
+        """Replace all fault settings (fields left out go back to no fault); ``methods`` limits the drops, 5xx and
+        lost replies to those HTTP methods."""
         self.cloud.configure_faults(
             FaultSettings(
                 latency_ms=float(latency_ms),
@@ -129,6 +131,7 @@ class EmulatorServer(Seeder):
                 lost_reply_rate=lost_reply_rate,
                 burst_429=burst_429,
                 rate_limit=rate_limit,
+                methods=tuple(m.upper() for m in methods),
             )
         )
 

@@ -59,6 +59,7 @@ def register(subparsers: Any) -> None:
     sims.add_argument("--report", type=Path, help="write the per-line report here (.xlsx or .json); default: the "
                       "profile's log folder, tray-reports/")
     sims.add_argument("--country", help="country code the SIMs are activated for (default: the cloud's)")
+    sims.add_argument("--batch-size", type=int, help="ICCIDs per import request (default: 100)")
     sims.add_argument("--cloud-url", help="use this API base URL instead of the profile's")
     sims.set_defaults(handler=run_import_sims)
     tray.set_defaults(handler=lambda args: (tray.print_help(), 2)[1])
@@ -172,10 +173,13 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_import_sims(args: argparse.Namespace) -> int:
+    from cloud_client.sims import DEFAULT_SIM_BATCH
     from station.config.cloud import cloud_for
     from station.config.profile_loader import load_profile
     from station.trays.sim_import import SimLineResult, import_sim_list, read_sim_list
 
+    if args.batch_size is not None and args.batch_size < 1:
+        raise StationError(f"--batch-size {args.batch_size}: give at least 1 ICCID per request")
     profile = load_profile(args.profile)
     if not profile.platform.is_cellular:
         raise StationError(f"product {profile.product_id} in {args.profile} is a {profile.platform.display_name} "
@@ -184,8 +188,9 @@ def run_import_sims(args: argparse.Namespace) -> int:
     sims = read_sim_list(args.file)
     with cloud_for(profile, base_url=args.cloud_url) as cloud:
         report = import_sim_list(sims, cloud, profile.product_id, country=args.country,
-                                 progress=_progress(args, "checking SIM"))
-    fine = (SimLineResult.ACTIVATED, SimLineResult.PENDING, SimLineResult.ALREADY_ACTIVE)
+                                 batch_size=args.batch_size or DEFAULT_SIM_BATCH,
+                                 progress=_progress(args, "importing SIMs"))
+    fine = (SimLineResult.ACTIVATED, SimLineResult.PENDING, SimLineResult.ALREADY_ACTIVE, SimLineResult.REPLY_LOST)
     return _finish(args, report, places, title="SIM list", fine=fine, warnings=sims.warnings)
 
 

@@ -76,6 +76,21 @@ class OutboxTable:
             return self._finish(item_id, "pending", error, "next_attempt_at = ?, ", (retry_at,))
         return self._finish(item_id, "failed", error, "error_code = ?, ", (str(code),))
 
+    def given_up(self, idem_key: str, operation: str, payload: Mapping[str, Any], error: str, *, code: str,
+                 unit_id: int) -> Settled | None:
+        """Record cloud work found impossible after its unit finished (e.g. its SIM is not in the product): a given-up
+        item, and its unit settled (FAIL with ``code``) in the same write. An engineer's retry runs it again."""
+        now = self.db.now()
+        with self.db.transaction() as db:
+            db.execute(
+                "INSERT INTO outbox (unit_id, operation, payload, idem_key, state, attempts, next_attempt_at, "
+                "created_at, last_error, error_code) VALUES (?, ?, ?, ?, 'failed', 1, ?, ?, ?, ?) "
+                "ON CONFLICT(idem_key) DO UPDATE SET state = 'failed', last_error = excluded.last_error, "
+                "error_code = excluded.error_code",
+                (unit_id, operation, json.dumps(dict(payload)), idem_key, now, now, error, code),
+            )
+            return settle_in(db, unit_id, now)
+
     def _finish(self, item_id: int, state: str, error: str | None, extra: str,
                 params: tuple[object, ...]) -> Settled | None:
         with self.db.transaction() as db:

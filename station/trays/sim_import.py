@@ -1,10 +1,12 @@
 """SIM lists (the .txt/.csv of a SIM-card pack, or scanned ICCIDs) imported into the product and activated, with a
 per-line report shaped like the device tray import's.
 
-Every ICCID is checked before any call (``station.trays.lists``). Then each one is asked about with
-``HEAD /v1/sims/:iccid`` (docs.particle.io, 'Import and activate product SIMs'); the ones ready to activate are
-imported in one call, and each SIM's
-state is read back. The API only queues an activation, so "activation pending" is a normal result, not a failure.
+Every ICCID is checked before any call (``station.trays.lists``). The product's SIM list is read for all of them at
+once; the ones not yet in the product are imported many per request (``POST /v1/products/:p/sims`` takes a list,
+docs.particle.io 'Import and activate product SIMs'), and the list read afterwards says which came in. Only the few the
+import did not bring in are asked about one by one (``HEAD /v1/sims/:iccid``: owned elsewhere or unknown). A batch
+whose reply is lost is not sent again blindly: the list says which of its ICCIDs are in ("reply lost"), and only the
+others are sent again. The API only queues an activation, so "activation pending" is a normal result, not a failure.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from cloud_client.client import ParticleCloud
-from cloud_client.errors import ForbiddenError, NotFoundError, RateLimitedError, UnavailableError
-from cloud_client.models import SimCheck
+from cloud_client.errors import RateLimitedError, UnavailableError
+from cloud_client.models import Sim, SimCheck
 from cloud_client.sims import DEFAULT_SIM_BATCH
 from station.trays.lists import EntryKind, ProblemKind, TrayEntry, TrayList, TrayProblem, classify, read_tray
 from station.trays.report import NOT_ATTEMPTED_REASON, LineReport, ReportLine, write_report_xlsx
@@ -36,6 +38,7 @@ class SimLineResult(enum.Enum):
     INVALID = "invalid"
     ROUNDED = "rounded by Excel"
     DUPLICATE = "duplicate"
+    REPLY_LOST = "in the product (reply lost)"
     NOT_ATTEMPTED = "not attempted"
 
 
@@ -61,7 +64,11 @@ class SimImportReport(LineReport[SimLineResult]):
 
 
 SimProgressCallback = Callable[[int, int], None]
-"""Called after each ICCID is checked with (checked, total)."""
+"""Called after each batch is sent with (ICCIDs done, total)."""
+REPLY_LOST_REASON = ("the cloud's reply to its batch was lost; the product's SIM list, read before and after, shows "
+                     "this import brought it in; it was not sent again")
+UNCONFIRMED_REASON = ("sent, but the cloud did not answer and its SIM list could not be read; run the import again: "
+                      "SIMs already in the product are not imported twice")
 
 
 def read_sim_list(path: str | Path) -> TrayList:
@@ -90,6 +97,11 @@ def scanned_sim_list(scans: Iterable[str], source: str = "scanned ICCIDs") -> Tr
     return TrayList(Path(source), tuple(entries), tuple(problems))
 
 
+SEND_ATTEMPTS = 3
+"""How many times one batch is sent while the cloud keeps failing it; only ICCIDs still not in the product are sent
+again, so nothing is imported twice."""
+
+
 class _Run:
     """One import: what each ICCID came to, and how many API calls it took."""
 
@@ -99,54 +111,89 @@ class _Run:
         self.results: dict[str, tuple[SimLineResult, str, str | None]] = {}
         self.requests = 0
         self.complete = True
+        self.reply_lost: set[str] = set()
+        self.chained = cloud.on_request
 
-    def check(self, iccid: str) -> SimCheck | None:
-        """``HEAD`` the SIM; None (and the run incomplete) when the cloud is unreachable."""
-        self.requests += 1
+    def in_product(self, iccids: list[str]) -> dict[str, Sim] | None:
+        """The ICCIDs' SIMs in the product now, from its SIM list (many at once); None when the cloud is unreachable."""
+        if not iccids:
+            return {}
         try:
-            return self.cloud.check_sim(iccid)
+            return self.cloud.sims_in_product(self.product_id, iccids)
         except _OUTAGE as exc:
-            log.warning("SIM import into product %s stopped at ICCID %s: %s", self.product_id, iccid, exc)
+            log.warning("SIM import into product %s: its SIM list could not be read: %s", self.product_id, exc)
             self.complete = False
             return None
 
-    def sort(self, iccid: str, check: SimCheck) -> bool:
-        """Record what the check settles; True when the SIM should be imported."""
+    def counted(self) -> None:
+        """The client's ``on_request`` hook while the import runs: every HTTP request it sends, retries included."""
+        self.requests += 1
+        if self.chained is not None:
+            self.chained()
+
+    def settle(self, sim: Sim, active: SimLineResult) -> None:
+        """Record a SIM found in the product."""
+        if sim.iccid in self.reply_lost:
+            self.results[sim.iccid] = (SimLineResult.REPLY_LOST, REPLY_LOST_REASON, sim.last_device_id)
+        elif sim.is_active and not sim.is_pending:
+            self.results[sim.iccid] = (active, "", sim.last_device_id)
+        else:
+            self.results[sim.iccid] = (SimLineResult.PENDING, _REASONS[SimLineResult.PENDING], sim.last_device_id)
+
+    def send(self, batch: list[str], country: str | None) -> list[str] | None:
+        """Import one batch; the ICCIDs whose outcome is still open (to read back), or None when the cloud is down.
+
+        The batch is sent without the client's own retries: a reply lost after the cloud carried the import out must
+        not send it again blindly. The product's SIM list then tells which ICCIDs are in (reported "reply lost"); of
+        the others, only those the cloud still calls ready to import are sent again (owned elsewhere and unknown are
+        reported)."""
+        todo = list(batch)
+        for _ in range(SEND_ATTEMPTS):
+            try:
+                with self.cloud.retries_at_most(0):
+                    self.cloud.import_sims(self.product_id, todo, country=country, batch_size=len(todo))
+                return [iccid for iccid in batch if iccid not in self.results]
+            except _OUTAGE as exc:
+                log.warning("SIM import into product %s: a batch of %d got no reply: %s", self.product_id, len(todo),
+                            exc)
+            found = self.in_product(todo)
+            if found is None:
+                for iccid in todo:
+                    self.results[iccid] = (SimLineResult.NOT_ATTEMPTED, UNCONFIRMED_REASON, None)
+                return None
+            for sim in found.values():
+                self.reply_lost.add(sim.iccid)
+                self.settle(sim, SimLineResult.ACTIVATED)
+            todo = [iccid for iccid in todo if iccid not in found and self.classify_missing(iccid, resend=True)]
+            if not todo:
+                return [iccid for iccid in batch if iccid not in self.results]
+        self.complete = False
+        for iccid in todo:
+            self.results[iccid] = (SimLineResult.NOT_ATTEMPTED, UNCONFIRMED_REASON, None)
+        return None
+
+    def classify_missing(self, iccid: str, *, resend: bool = False) -> bool:
+        """An ICCID the import did not bring into the product: ask the cloud why (``HEAD /v1/sims/:iccid``) and
+        record it. With ``resend``, a SIM still ready to import is not recorded: True, send it (again)."""
+        try:
+            check = self.cloud.check_sim(iccid)
+        except _OUTAGE:
+            self.complete = False
+            self.results[iccid] = (SimLineResult.NOT_ATTEMPTED, UNCONFIRMED_REASON, None)
+            return False
         if check is SimCheck.UNKNOWN:
             self.results[iccid] = (SimLineResult.UNKNOWN, _REASONS[SimLineResult.UNKNOWN], None)
         elif check is SimCheck.OWNED_ELSEWHERE:
             self.results[iccid] = (SimLineResult.OWNED_ELSEWHERE, "owned by another Particle account; ask its owner "
                                    "to release it, or use another SIM", None)
         elif check.is_active:
-            return self.read_back(iccid, SimLineResult.ALREADY_ACTIVE, import_if_missing=True)
-        else:
-            return True
-        return False
-
-    def read_back(self, iccid: str, active: SimLineResult, *, import_if_missing: bool = False) -> bool:
-        """Read the SIM as a SIM of this product; True when it turns out not to be known here and needs importing."""
-        self.requests += 1
-        try:
-            sim = self.cloud.get_sim(iccid, product=self.product_id)
-        except ForbiddenError:
             self.results[iccid] = (SimLineResult.OWNED_ELSEWHERE, f"active, but not in product {self.product_id} "
                                    "(in another product or a developer account); release it there first", None)
-            return False
-        except NotFoundError:
-            if import_if_missing:
-                return True
-            self.results[iccid] = (SimLineResult.UNKNOWN, "the import was accepted but the cloud does not know this "
-                                   "SIM; check the ICCID against the card", None)
-            return False
-        except _OUTAGE:
-            # The import was accepted; only its state is unknown for now.
-            self.results[iccid] = (SimLineResult.PENDING, "imported; its state could not be read (cloud "
-                                   "unreachable); it finishes by itself", None)
-            return False
-        if sim.is_active and not sim.is_pending:
-            self.results[iccid] = (active, "", sim.last_device_id)
+        elif resend:
+            return True
         else:
-            self.results[iccid] = (SimLineResult.PENDING, _REASONS[SimLineResult.PENDING], sim.last_device_id)
+            self.results[iccid] = (SimLineResult.UNKNOWN, "the import was sent but the SIM is not in the product; "
+                                   "check the ICCID against the card, then import it again", None)
         return False
 
 
@@ -156,35 +203,56 @@ def import_sim_list(
     product_id: int,
     *,
     country: str | None = None,
+    batch_size: int = DEFAULT_SIM_BATCH,
     progress: SimProgressCallback | None = None,
 ) -> SimImportReport:
-    """Check, import and activate the ICCIDs of ``sims``; one report line per input line. Safe to run again."""
+    """Import and activate the ICCIDs of ``sims`` in batches; one report line per input line. Safe to run again.
+
+    The product's SIM list is read first (for many SIMs at once): SIMs already in the product are not imported again.
+    The rest go out ``batch_size`` ICCIDs per request; the list read afterwards says which came in. Only the ICCIDs
+    the import did not bring in are asked about one by one (owned elsewhere, unknown)."""
     run = _Run(cloud, product_id)
-    iccids = [entry.value for entry in sims.of_kind(EntryKind.ICCID)]
-    to_import: list[str] = []
-    for done, iccid in enumerate(iccids, start=1):
-        check = run.check(iccid)
-        if check is None:
-            break
-        if run.sort(iccid, check):
-            to_import.append(iccid)
-        if progress is not None:
-            progress(done, len(iccids))
-    if to_import and run.complete:
-        try:
-            cloud.import_sims(product_id, to_import, country=country)
-            run.requests += -(-len(to_import) // DEFAULT_SIM_BATCH)
-        except _OUTAGE as exc:
-            log.warning("SIM import into product %s: the import call failed: %s", product_id, exc)
-            run.complete = False
-        else:
-            log.info("SIM import into product %s: %d SIMs sent for activation", product_id, len(to_import))
-            for iccid in to_import:
-                run.read_back(iccid, SimLineResult.ACTIVATED)
+    cloud.on_request = run.counted
+    try:
+        _import(run, [entry.value for entry in sims.of_kind(EntryKind.ICCID)], country, batch_size, progress)
+    finally:
+        cloud.on_request = run.chained
     lines = [_line(entry, run.results.get(entry.value)) for entry in sims.entries]
     lines += [ReportLine(p.line, p.text, "", None, _FROM_PROBLEM[p.kind], p.reason) for p in sims.problems]
     lines.sort(key=lambda line: line.line)
     return SimImportReport(str(sims.source), product_id, tuple(lines), run.requests, run.complete)
+
+
+def _import(
+    run: _Run, iccids: list[str], country: str | None, batch_size: int, progress: SimProgressCallback | None
+) -> None:
+    there = run.in_product(iccids)
+    if there is not None:
+        for sim in there.values():
+            run.settle(sim, SimLineResult.ALREADY_ACTIVE)
+        to_import = [iccid for iccid in iccids if iccid not in there]
+        sent: list[str] = []
+        done = len(iccids) - len(to_import)
+        for start in range(0, len(to_import), batch_size):
+            batch = to_import[start : start + batch_size]
+            open_ = run.send(batch, country)
+            if open_ is None:
+                break
+            sent += open_
+            done += len(batch)
+            if progress is not None:
+                progress(done, len(iccids))
+        if sent:
+            log.info("SIM import into product %s: %d SIMs sent for activation", run.product_id, len(sent))
+            found = run.in_product(sent)
+            for iccid in sent:
+                if found is None:
+                    run.results[iccid] = (SimLineResult.PENDING, "imported; its state could not be read (cloud "
+                                          "unreachable); it finishes by itself", None)
+                elif iccid in found:
+                    run.settle(found[iccid], SimLineResult.ACTIVATED)
+                else:
+                    run.classify_missing(iccid)
 
 
 def _line(entry: TrayEntry, result: tuple[SimLineResult, str, str | None] | None) -> ReportLine[SimLineResult]:

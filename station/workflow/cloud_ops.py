@@ -92,6 +92,17 @@ def _activate_sim(cloud: ParticleCloud, product: int, payload: Payload) -> Paylo
     return {"sim": state.value}
 
 
+def _sim_in_product(cloud: ParticleCloud, product: int, payload: Payload) -> Payload:
+    """A SIM the device import should have brought in (station.workflow.sim_roster), checked on an engineer's retry."""
+    if payload["iccid"] not in cloud.sims_in_product(product, [payload["iccid"]]):
+        raise UnitFailure(
+            f"The SIM card in this unit ({payload['iccid']}) is still not in product {product}.",
+            "Set the unit aside; engineering must release the SIM from its other account, or fit another SIM.",
+            step="sim_in_product", code=ReasonCode.SIM_OWNED_ELSEWHERE,
+        )
+    return {"sim": "in the product"}
+
+
 def _claim(cloud: ParticleCloud, product: int, payload: Payload) -> Payload:
     account = payload.get("account")
     if account:
@@ -146,6 +157,7 @@ OPERATIONS: dict[str, CloudOperation] = {
         CloudOperation("claim", _claim, "Claim"),
         CloudOperation("update_device", _update, "Name, groups, flags"),
         CloudOperation("confirm_online", _confirm_online, "Online in the product"),
+        CloudOperation("sim_in_product", _sim_in_product, "SIM in the product"),
     )
 }
 

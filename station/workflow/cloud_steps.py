@@ -17,12 +17,14 @@ from station.errors import StationError
 from station.records.outbox_table import OutboxTable
 from station.records.reason_code import ReasonCode
 from station.records.step_table import StepStatus
-from station.workflow.cloud_ops import CHECKS, Payload, plan_cloud_work
+from station.records.unit_state import Settled
+from station.workflow.cloud_ops import CHECKS, SIM_BY_IMPORT, Payload, plan_cloud_work, sim_activated_by_import
 from station.workflow.cloud_pause import CloudPause, credentials_problem
 from station.workflow.cloud_reach import CloudReach
 from station.workflow.device import DeviceFacts
 from station.workflow.events import EventKind, UnitEvent
 from station.workflow.outcome import RETRY_LATER, UnitFailure
+from station.workflow.sim_roster import SimRoster
 from station.workflow.unit_steps import StepRecorder, UnitContext
 
 UNIT_CLOUD_RETRIES = 0
@@ -73,9 +75,25 @@ class CloudSteps:
             # The lot does not start: every unit would be refused the same step.
             raise StationError(f"{cloud.credentials_source}: " + "; ".join(refused))
         self.pause = CloudPause(self._notice)
+        self.sims = SimRoster(cloud, profile.product_id, outbox, self._flagged) if sim_activated_by_import(profile) \
+            else None
+        """The SIMs the device import brought in, checked against the product's SIM list many units at a time."""
 
     def _notice(self, message: str) -> None:
         self.recorder.events.emit(UnitEvent(EventKind.NOTICE, slot=None, unit_key=None, message=message))
+
+    def _flagged(self, settled: Settled) -> None:
+        self.recorder.events.emit(UnitEvent(EventKind.UNIT_UPDATED, slot=None, unit_key=settled.unit_key,
+                                            status=settled.state.value, message=settled.reason,
+                                            action=settled.action))
+        self.recorder.events.emit(UnitEvent(EventKind.NOTICE, slot=None, unit_key=settled.unit_key,
+                                            message=f"Unit {settled.unit_key}: {settled.reason}",
+                                            action=settled.action))
+
+    def sweep_sims(self) -> None:
+        """Check the SIMs still waiting (the lot or the line closes)."""
+        if self.sims is not None:
+            self.sims.sweep()
 
     def run(self, ctx: UnitContext, facts: DeviceFacts) -> list[str]:
         """Runs on the cloud pool. Returns the operations left to the outbox; raises UnitFailure on a refusal."""
@@ -109,11 +127,15 @@ class CloudSteps:
             with self.recorder.recorded(ctx, operation.name) as detail:
                 if operation.name in ctx.resumed and self._confirmed(operation.name, payload):
                     detail.update({"note": "done on an earlier attempt (checked)", "checked": True})
+                    if self.sims is not None and iccid and payload.get("iccid"):
+                        self.sims.expect(ctx.unit.id, ctx.unit.unit_key, iccid)  # its SIM is checked again
                     continue
                 try:
                     with self.cloud.retries_at_most(UNIT_CLOUD_RETRIES):
                         detail.update(operation.run(self.cloud, self.profile.product_id, payload))
                     self.pause.worked(operation.name)
+                    if self.sims is not None and iccid and detail.get("sim") == SIM_BY_IMPORT:
+                        self.sims.expect(ctx.unit.id, ctx.unit.unit_key, iccid)
                 except RETRY_LATER as exc:
                     self.outbox.enqueue(outbox_key(ctx.unit.id, operation.name, payload), operation.name, payload,
                                         unit_id=ctx.unit.id)

@@ -264,6 +264,7 @@ class Line:
             self._switching = True
         try:
             closed = self.lot
+            self._sweep_sims()  # the units' SIMs still waiting are checked before the lot's summary is sealed
             close_lot(self.journal, closed)  # a lot closed already (by `particle-station lot-close`) stays as sealed
             following = self._next_lot()
             self.workbook.close(timeout=60)  # the closed lot's last workbook, with its close time
@@ -434,6 +435,12 @@ class Line:
             time.sleep(0.02)
         return False
 
+    def _sweep_sims(self) -> None:
+        try:
+            self.runner.cloud_steps.sweep_sims()
+        except JournalError as exc:
+            log.error("the SIM check could not be recorded: %s", exc)
+
     def close(self, *, cancel_running: bool = True) -> None:
         """Stop the slots, the cloud pool, the outbox worker and the workbook writer (after its last write), then
         close the journal. Safe to call more than once, and on a line that never started."""
@@ -445,6 +452,8 @@ class Line:
                 self.interrupt()
             self._slots.shutdown(wait=True)
             self._cloud_pool.shutdown(wait=True)
+            if self._started:
+                self._sweep_sims()
             self.outbox.stop()
             if self._started:
                 self.workbook.close(timeout=60)

@@ -118,3 +118,28 @@ def test_sim_states_never_costs_more_than_one_get_per_sim(world: World, cloud: P
     world.server.clear_request_log()
     assert set(cloud.sim_states(PRODUCT_ID, wanted)) == set(wanted)
     assert len(world.server.request_log) <= len(wanted) + 1
+
+
+def test_sims_in_product_lists_the_ones_there_and_leaves_out_foreign_and_unknown(
+    world: World, cloud: ParticleCloud
+) -> None:
+    world.server.add_sim(FOREIGN_ICCID, owner=OTHER_USER, status="active")
+    mine = [iccid_of(world, 0), iccid_of(world, 1)]
+    cloud.import_sims(PRODUCT_ID, [*mine, FOREIGN_ICCID])
+    world.server.clear_request_log()
+    found = cloud.sims_in_product(PRODUCT_ID, [*mine, FOREIGN_ICCID, UNKNOWN_ICCID])
+    assert set(found) == set(mine)
+    assert [(m, p) for m, p, _ in world.server.request_log] == [("GET", f"/v1/products/{PRODUCT_ID}/sims")]
+
+
+def test_sims_in_product_of_a_large_product_costs_at_most_one_request_per_sim_plus_one(
+    world: World, cloud: ParticleCloud
+) -> None:
+    for n in range(450):
+        world.server.add_sim(f"8900000000000{n:06d}", product_id=PRODUCT_ID, status="active")
+    world.server.add_sim(FOREIGN_ICCID, owner=OTHER_USER, status="active")
+    wanted = [iccid_of(world, 0), FOREIGN_ICCID]
+    cloud.import_sims(PRODUCT_ID, wanted)
+    world.server.clear_request_log()
+    assert set(cloud.sims_in_product(PRODUCT_ID, wanted)) == {iccid_of(world, 0)}
+    assert len(world.server.request_log) <= len(wanted) + 1

@@ -161,3 +161,10 @@ def test_device_disconnect_takes_it_offline_keeping_last_heard(
     device = api.get(f"/v1/products/{PRODUCT}/devices/{borons[0].id}").json()
     assert device["online"] is False
     assert device["last_heard"] is not None
+
+
+def test_faults_limited_to_a_method_spare_the_others(server: EmulatorServer, api: httpx.Client) -> None:
+    server.set_faults(error_rate=1.0, methods=("post",))
+    assert api.get("/v1/user").status_code == 200
+    assert api.post(f"/v1/products/{PRODUCT}/sims", json={"sims": ["8901"]}).status_code == 503
+    assert api.get("/admin/faults").json()["methods"] == ["POST"]

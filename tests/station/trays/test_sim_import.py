@@ -99,14 +99,61 @@ def test_sims_whose_activation_finished_are_reported_activated(
     assert results(tmp_path, cloud, FRESH[0]) == {1: SimLineResult.ACTIVATED}
 
 
-def test_every_sim_is_checked_with_head_before_the_one_import_call(
+def test_sims_are_imported_in_batches_without_a_check_per_sim(
     tmp_path: Path, emulator: EmulatorServer, cloud: ParticleCloud
 ) -> None:
-    results(tmp_path, cloud, *FRESH)
+    many = [luhn_iccid(f"8901410321111860{n:02d}") for n in range(7)]
+    for iccid in many:
+        emulator.add_sim(iccid)
+    report = import_sim_list(read_sim_list(sim_pack(tmp_path, *many)), cloud, PRODUCT, batch_size=3)
+    assert report.count(SimLineResult.PENDING) == 7
     calls = [(method, path) for method, path, _ in emulator.request_log]
-    first_post = calls.index(("POST", f"/v1/products/{PRODUCT}/sims"))
-    assert calls[:first_post] == [("HEAD", f"/v1/sims/{iccid}") for iccid in FRESH]
-    assert [c for c in calls if c[0] == "POST"] == [("POST", f"/v1/products/{PRODUCT}/sims")]
+    assert not [c for c in calls if c[0] == "HEAD"]
+    assert calls.count(("POST", f"/v1/products/{PRODUCT}/sims")) == 3
+    assert calls.count(("GET", f"/v1/products/{PRODUCT}/sims")) == 2  # before and after, one page each
+    assert report.requests == len(calls)
+
+
+def lose_post_replies(emulator: EmulatorServer) -> None:
+    """Every import the emulator receives is carried out, then its reply is lost (reads are answered)."""
+    emulator.set_faults(lost_reply_rate=1.0, methods=("POST",))
+
+
+def imports_of(emulator: EmulatorServer, iccid: str) -> list[str]:
+    """What each import the emulator carried out made of ``iccid`` ("activating" = imported now)."""
+    return [r["outcome"] for r in emulator.snapshot()["sim_import_results"] if r["iccid"] == iccid]
+
+
+def test_a_batch_whose_reply_is_lost_is_read_back_from_the_sim_list_not_sent_again(
+    tmp_path: Path, emulator: EmulatorServer, cloud: ParticleCloud
+) -> None:
+    pack = read_sim_list(sim_pack(tmp_path, *FRESH, ACTIVE_HERE, OTHER_ACCOUNT))
+    lose_post_replies(emulator)
+    report = import_sim_list(pack, cloud, PRODUCT, batch_size=2)
+    by_line = {line.line: (line.result, line.reason) for line in report.lines}
+    assert [by_line[n][0] for n in (1, 2, 3)] == [SimLineResult.REPLY_LOST] * 3
+    assert "reply" in by_line[1][1] and "not sent again" in by_line[1][1]
+    assert by_line[4][0] is SimLineResult.ALREADY_ACTIVE
+    assert by_line[5][0] is SimLineResult.OWNED_ELSEWHERE
+    assert report.complete
+    for iccid in FRESH:
+        assert imports_of(emulator, iccid) == ["activating"]  # imported once, never again
+        assert sim_record(emulator, iccid)["product_id"] == PRODUCT
+    assert imports_of(emulator, ACTIVE_HERE) == []
+    assert sim_record(emulator, OTHER_ACCOUNT)["owner"] == OTHER
+
+
+def test_cli_reports_sims_whose_reply_was_lost_as_in_the_product(
+    tmp_path: Path, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SIMTEST_ACCESS_TOKEN", TOKEN)
+    lose_post_replies(emulator)
+    code = main(["tray", "import-sims", str(sim_pack(tmp_path, *FRESH)), "--profile",
+                 str(write_profile(tmp_path, emulator)), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["summary"] == {"in the product (reply lost)": 3}
+    assert all(imports_of(emulator, iccid) == ["activating"] for iccid in FRESH)
 
 
 def test_invalid_iccids_are_reported_with_their_line_before_any_call(
@@ -133,13 +180,13 @@ def test_a_sim_already_active_in_this_product_is_not_imported_again(
     assert not [r for r in emulator.request_log if r[0] == "POST"]
 
 
-def test_a_sim_of_another_account_is_owned_elsewhere_and_not_imported(
+def test_a_sim_of_another_account_is_owned_elsewhere_and_stays_there(
     tmp_path: Path, emulator: EmulatorServer, cloud: ParticleCloud
 ) -> None:
     report = import_sim_list(read_sim_list(sim_pack(tmp_path, OTHER_ACCOUNT)), cloud, PRODUCT)
     assert report.lines[0].result is SimLineResult.OWNED_ELSEWHERE
     assert "another Particle account" in report.lines[0].reason
-    assert not [r for r in emulator.request_log if r[0] == "POST"]
+    assert imports_of(emulator, OTHER_ACCOUNT) == ["owned by another account"]  # sent in its batch, refused there
     assert sim_record(emulator, OTHER_ACCOUNT)["owner"] == OTHER
 
 
@@ -152,11 +199,11 @@ def test_a_sim_active_in_another_product_of_the_account_is_owned_elsewhere(
     assert sim_record(emulator, SISTER)["product_id"] == SISTER_PRODUCT
 
 
-def test_an_iccid_particle_does_not_know_is_unknown_and_not_imported(
+def test_an_iccid_particle_does_not_know_is_unknown(
     tmp_path: Path, emulator: EmulatorServer, cloud: ParticleCloud
 ) -> None:
     assert results(tmp_path, cloud, UNKNOWN) == {1: SimLineResult.UNKNOWN}
-    assert not [r for r in emulator.request_log if r[0] == "POST"]
+    assert imports_of(emulator, UNKNOWN) == ["unknown ICCID"]
 
 
 def test_running_the_import_again_imports_nothing_new(
@@ -239,3 +286,21 @@ def test_cli_refuses_a_sim_list_for_a_wifi_only_product(
     assert code == 1
     assert "no cellular modem" in capsys.readouterr().err
     assert emulator.request_log == []
+
+
+def test_with_some_replies_lost_every_sim_is_imported_once_and_reported_right(
+    tmp_path: Path, emulator: EmulatorServer, cloud: ParticleCloud
+) -> None:
+    many = [luhn_iccid(f"8901410321111870{n:02d}") for n in range(12)]
+    for iccid in many:
+        emulator.add_sim(iccid)
+    emulator.set_faults(lost_reply_rate=0.5, methods=("POST",))
+    report = import_sim_list(read_sim_list(sim_pack(tmp_path, *many, OTHER_ACCOUNT)), cloud, PRODUCT, batch_size=3)
+    results = {line.text: line.result for line in report.lines}
+    assert report.complete
+    assert results[OTHER_ACCOUNT] is SimLineResult.OWNED_ELSEWHERE
+    assert {results[iccid] for iccid in many} <= {SimLineResult.PENDING, SimLineResult.REPLY_LOST}
+    assert SimLineResult.REPLY_LOST in results.values()
+    for iccid in many:
+        assert imports_of(emulator, iccid) == ["activating"]
+        assert sim_record(emulator, iccid)["product_id"] == PRODUCT
