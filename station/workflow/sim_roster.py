@@ -13,6 +13,7 @@ it out of the PASS tray.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -41,6 +42,12 @@ class _Waiting:
     unit_key: str
     iccid: str
     since: float
+    postponed: int = 0
+    """How many reads of the SIM list missed this SIM while the cloud said it is ours (or did not answer)."""
+
+
+MAX_POSTPONED = 3
+"""Reads of the SIM list a SIM the cloud calls ours may miss before the roster stops asking (and flags nothing)."""
 
 
 class SimRoster:
@@ -118,8 +125,19 @@ class SimRoster:
         try:
             with self.cloud.retries_at_most(0):
                 check = self.cloud.check_sim(unit.iccid)
-        except CloudError:
-            check = SimCheck.OWNED_ELSEWHERE  # the list, just read, does not have it: the import did not take it
+        except CloudError as exc:
+            check = None
+            log.warning("SIM check of unit %s postponed: %s", unit.unit_key, exc)
+        if check not in (SimCheck.OWNED_ELSEWHERE, SimCheck.UNKNOWN):
+            # Ours (ready or active) but not in the list yet (an activation still under way), or no answer: never a
+            # reason to fail a unit; it waits for the next read of the list, a bounded number of times.
+            if unit.postponed < MAX_POSTPONED:
+                with self._lock:
+                    self._waiting.setdefault(unit.iccid, dataclasses.replace(unit, postponed=unit.postponed + 1))
+            else:
+                log.warning("SIM %s of unit %s is not in the product's SIM list after %d reads; not flagged",
+                            unit.iccid, unit.unit_key, MAX_POSTPONED + 1)
+            return
         if check is SimCheck.UNKNOWN:
             reason, code = (f"The cloud does not know SIM {unit.iccid} of this unit; the device import could not "
                             "bring it into the product."), ReasonCode.CLOUD_REFUSED

@@ -121,3 +121,24 @@ def test_a_flagged_unit_scanned_again_has_its_sim_checked_again(sim: SimulatedLi
             unit = journal.unit_table.by_key(line.lot, result.unit_key)
         assert unit is not None and unit.reason_code == ReasonCode.SIM_OWNED_ELSEWHERE.value
         assert unit.state is UnitState.FAIL
+
+
+def test_under_auto_a_sim_missing_from_the_list_is_not_failed_without_the_cloud_saying_whose_it_is(
+    sim: SimulatedLine,
+) -> None:
+    # The list misses the SIM, but HEAD /v1/sims/:iccid gets no answer (5xx): nothing says another account owns it,
+    # so the unit that passed stays PASS (the SIM waits for a later read) rather than being failed on a guess.
+    device = sim.devices[0]
+    assert device.iccid is not None
+    sim.emulator.add_user("someone@else.example", "pw")
+    sim.emulator.add_sim(device.iccid.value, owner="someone@else.example", status="active")
+    line = make_line(sim)
+    with line:
+        result = line.scan(device.label).result(timeout=60)
+        assert result.state is UnitState.PASS
+        sim.emulator.set_faults(error_rate=1.0, methods=("HEAD",))
+    heads = [(m, p, s) for m, p, s in sim.emulator.request_log if m == "HEAD" and "/sims/" in p]
+    assert heads and all(status >= 500 for _, _, status in heads)
+    with Journal(sim.profile.log_folder / JOURNAL_NAME) as journal:
+        unit = journal.unit_table.by_key(line.lot, result.unit_key)
+    assert unit is not None and (unit.state, unit.reason_code) == (UnitState.PASS, None)
