@@ -170,6 +170,14 @@ class UnitRunner:
                 self._device_step(ctx, "protect", lambda: self.protection_steps.protect(ctx, facts))
         except UnitFailure as exc:
             failure = exc
+        except BaseException:
+            # Not a unit's failure (the journal failing, a bug): a reworked unit still goes back to protected and
+            # the slot is freed before the error goes up to the line.
+            try:
+                self._leave_slot(ctx, None, reprotect=reprotect, protected=protected)
+            finally:
+                self.claims.release(slot)
+            raise
         failure = self._leave_slot(ctx, failure, reprotect=reprotect, protected=protected)
         pending: list[str] = []
         if cloud_future is not None:
@@ -195,7 +203,11 @@ class UnitRunner:
                 with self.recorder.recorded(ctx, "reprotect") as detail:  # not cancellable: it must run
                     detail.update(self.protection_steps.reprotect(ctx, facts))
             except UnitFailure as exc:
-                return failure or exc
+                if failure is None:
+                    return exc
+                # Both are told: what failed first, and that the unit is still in Service Mode.
+                return UnitFailure(f"{failure.reason} {exc.reason}", f"{exc.action} {failure.action}",
+                                   step=failure.step, code=failure.code)
         elif not protected:
             self.protection_steps.leaving_unchanged(ctx, facts)
         return failure
