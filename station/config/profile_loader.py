@@ -101,6 +101,11 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
     protection = parse_protection(
         r.table("protection"), base, minimum_device_os=firmware.minimum_device_os, bundle=firmware.device_os_bundle
     )
+    if protection.protect_at_end and steps.development is True:
+        # Particle's CLI clears the development flag after protecting a unit: a development device may be given
+        # unprotected firmware by the cloud (particle-cli src/cmd/device-protection.js, enable).
+        raise r.table("steps").fail("development", "cannot be true with [protection] protect_at_end = true: a "
+                                    "protected unit must leave the line with its development flag cleared")
     tests = parse_tests(data["tests"], path=path, lines=r.lines) if "tests" in data else None
     line = parse_line_section(r.table("line")) if "line" in data else None
 

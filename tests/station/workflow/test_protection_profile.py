@@ -56,3 +56,18 @@ def test_rework_and_protect_at_end_with_a_bootloader(tmp_path: Path) -> None:
 def test_refusals_name_the_key(tmp_path: Path, protection: str, firmware: str, message: str) -> None:
     with pytest.raises(ProfileError, match=message):
         load_profile(profile(tmp_path, protection, firmware))
+
+
+def test_profile_refuses_development_true_with_protect_at_end(tmp_path: Path) -> None:
+    # The unit's update would mark it a development device again after protect_at_end cleared the flag.
+    source = Path(__file__).parents[3] / "fixtures" / "profiles" / "boron-protected.toml"
+    text = source.read_text(encoding="utf-8")
+    assert "development = false" in text
+    path = source.parent / f".tmp-{tmp_path.name}.toml"  # beside the sample: its relative file names still hold
+    path.write_text(text.replace("development = false", "development = true", 1), encoding="utf-8")
+    try:
+        with pytest.raises(ProfileError) as info:
+            load_profile(path)
+    finally:
+        path.unlink()
+    assert "steps.development" in str(info.value) and "protect_at_end" in str(info.value)
