@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 
@@ -69,21 +69,25 @@ class InputLines:
             yield line
         self._labels.put(None)  # the end stays seen by a second iteration
 
-    def answer(self, timeout: float) -> str | None:
+    def answer(self, timeout: float, announce: Callable[[], None] | None = None) -> str | None:
         """The next line (stripped) for the question just asked; None when none came within ``timeout`` seconds or
-        the input ended (see ``exhausted``)."""
+        the input ended (see ``exhausted``). ``announce`` (printing the question) runs once this question waits for
+        its line, so an answer typed as soon as the question shows is never taken for a label."""
         box: queue.Queue[str | None] = queue.Queue(maxsize=1)
         with self._lock:
             if self._timed_out:
                 self._drop_unasked()
                 self._timed_out = False
             try:
-                return self._unasked.get_nowait()
+                line = self._unasked.get_nowait()
             except queue.Empty:
-                pass
-            if self._ended:
-                return None
-            self._waiting.append(box)
+                line = None
+            if line is None and not self._ended:
+                self._waiting.append(box)
+        if announce is not None:
+            announce()
+        if line is not None or (self._ended and box not in self._waiting):
+            return line
         self._start()
         try:
             return box.get(timeout=timeout)

@@ -113,8 +113,9 @@ class TerminalPrompter:
         if self._lines.exhausted:
             return None
         seen = f" (picture: {image})" if image else ""
-        self._say(f"Slot {slot + 1}: {question}{seen} — answer within {timeout:.0f} s")
-        answer = self._lines.answer(max(0.0, deadline - time.monotonic()))
+        answer = self._lines.answer(max(0.0, deadline - time.monotonic()),  # waits before it asks: see answer()
+                                    lambda: self._say(f"Slot {slot + 1}: {question}{seen} — answer within "
+                                                      f"{timeout:.0f} s"))
         if answer is None and not self._lines.exhausted:
             self._say(f"Slot {slot + 1}: no answer within {timeout:.0f} s; the test fails.")
         return answer

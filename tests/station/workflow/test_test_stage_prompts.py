@@ -89,3 +89,25 @@ def test_shared_input_lines_go_to_the_open_prompt_and_otherwise_to_the_labels() 
     assert list(labels) == []  # the input ended
     assert prompter.ask_yes_no(0, "Again?", None, 5) is None
     stream.close()
+
+
+def test_an_answer_typed_as_soon_as_the_question_shows_answers_it_and_is_no_label() -> None:
+    # The operator answers the instant the question is printed: the prompt must already be waiting for that line.
+    read, write = os.pipe()
+    lines = InputLines(os.fdopen(read), labels=True)
+
+    class Operator(io.StringIO):
+        def write(self, text: str) -> int:
+            if "[y/n]" in text:
+                os.write(write, b"n\n")  # typed at once ...
+                deadline = time.monotonic() + 5
+                while lines.lines_read == 0 and time.monotonic() < deadline:  # ... and read before we go on
+                    time.sleep(0.01)
+            return super().write(text)
+
+    prompter = TerminalPrompter(lines=lines, write=Operator())
+    try:
+        assert prompter.ask_yes_no(0, "Is the LED green?", None, 5) is False
+    finally:
+        os.close(write)
+    assert list(lines.labels()) == []  # the answer was not taken for a label
