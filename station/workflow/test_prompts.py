@@ -79,27 +79,29 @@ class TerminalPrompter:
     def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float) -> bool | None:
         with self._asking():
             deadline = time.monotonic() + timeout
+            complaint = ""
             while True:
-                text = self._ask(slot, f"{question} [y/n]", image, timeout, deadline)
+                text = self._ask(slot, f"{question} [y/n]", image, timeout, deadline, complaint)
                 if text is None:
                     return None
                 if text.lower() in ("y", "yes"):
                     return True
                 if text.lower() in ("n", "no"):
                     return False
-                self._say("Answer y or n.")
+                complaint = "Answer y or n."
 
     def ask_number(self, slot: int, question: str, image: Path | None, timeout: float) -> float | None:
         with self._asking():
             deadline = time.monotonic() + timeout
+            complaint = ""
             while True:
-                text = self._ask(slot, question, image, timeout, deadline)
+                text = self._ask(slot, question, image, timeout, deadline, complaint)
                 if text is None:
                     return None
                 try:
                     return float(text.replace(",", "."))
                 except ValueError:
-                    self._say(f"{text!r} is not a number; type a number such as 3.3.")
+                    complaint = f"{text!r} is not a number; type a number such as 3.3."
 
     @contextlib.contextmanager
     def _asking(self) -> Iterator[None]:
@@ -109,13 +111,20 @@ class TerminalPrompter:
     def _say(self, text: str) -> None:
         print(text, file=self._out, flush=True)
 
-    def _ask(self, slot: int, question: str, image: Path | None, timeout: float, deadline: float) -> str | None:
+    def _ask(self, slot: int, question: str, image: Path | None, timeout: float, deadline: float,
+             complaint: str = "") -> str | None:
+        """Ask (after ``complaint`` about the last answer, if any) and wait for the answer. Both are printed only
+        once the question waits for its line (InputLines.answer), so a quick answer is never taken for a label."""
         if self._lines.exhausted:
             return None
         seen = f" (picture: {image})" if image else ""
-        answer = self._lines.answer(max(0.0, deadline - time.monotonic()),  # waits before it asks: see answer()
-                                    lambda: self._say(f"Slot {slot + 1}: {question}{seen} — answer within "
-                                                      f"{timeout:.0f} s"))
+
+        def announce() -> None:
+            if complaint:
+                self._say(complaint)
+            self._say(f"Slot {slot + 1}: {question}{seen} — answer within {timeout:.0f} s")
+
+        answer = self._lines.answer(max(0.0, deadline - time.monotonic()), announce)
         if answer is None and not self._lines.exhausted:
             self._say(f"Slot {slot + 1}: no answer within {timeout:.0f} s; the test fails.")
         return answer

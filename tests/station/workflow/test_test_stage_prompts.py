@@ -111,3 +111,30 @@ def test_an_answer_typed_as_soon_as_the_question_shows_answers_it_and_is_no_labe
     finally:
         os.close(write)
     assert list(lines.labels()) == []  # the answer was not taken for a label
+
+
+def test_an_answer_typed_as_soon_as_the_question_is_asked_again_answers_it_too() -> None:
+    # "maybe" is no answer: the operator types "y" the instant "Answer y or n." shows; that line answers the
+    # question, it is not made a label.
+    read, write = os.pipe()
+    lines = InputLines(os.fdopen(read), labels=True)
+    typed = iter([b"maybe\n", b"y\n"])
+
+    class Operator(io.StringIO):
+        def write(self, text: str) -> int:
+            if "[y/n]" in text and lines.lines_read == 0 or "Answer y or n." in text:
+                before = lines.lines_read
+                os.write(write, next(typed))
+                deadline = time.monotonic() + 5
+                while lines.lines_read == before and time.monotonic() < deadline:
+                    time.sleep(0.01)
+            return super().write(text)
+
+    out = Operator()
+    prompter = TerminalPrompter(lines=lines, write=out)
+    try:
+        assert prompter.ask_yes_no(0, "Is the LED green?", None, 5) is True
+    finally:
+        os.close(write)
+    assert list(lines.labels()) == []
+    assert out.getvalue().count("Answer y or n.") == 1
