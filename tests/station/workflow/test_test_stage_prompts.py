@@ -122,7 +122,7 @@ def test_an_answer_typed_as_soon_as_the_question_is_asked_again_answers_it_too()
 
     class Operator(io.StringIO):
         def write(self, text: str) -> int:
-            if "[y/n]" in text and lines.lines_read == 0 or "Answer y or n." in text:
+            if ("[y/n]" in text and lines.lines_read == 0) or "Answer y or n." in text:
                 before = lines.lines_read
                 os.write(write, next(typed))
                 deadline = time.monotonic() + 5
