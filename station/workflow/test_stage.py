@@ -277,8 +277,9 @@ class TestStage:
             run.failure = f"Test {run.spec.name}: the operator answered No to {prompt.question!r}."
 
     def _signal(self, facts: DeviceFacts, on: bool) -> None:
-        # Signalling only helps the operator find the slot; a unit that cannot signal is still tested.
-        with contextlib.suppress(HardwareError, NotImplementedError):
+        # Signalling only helps the operator find the slot; a unit that cannot signal (a HardwareError, e.g. a link
+        # without the request: LinkNotSupportedError) is still tested.
+        with contextlib.suppress(HardwareError):
             self.link.signal(facts.device_id, on)
 
     def _judge(self, run: _TestRun, measurement: Measurement, value: Any, known: dict[KnownValue, str | None],
