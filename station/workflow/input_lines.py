@@ -82,12 +82,15 @@ class InputLines:
                 line = self._unasked.get_nowait()
             except queue.Empty:
                 line = None
-            if line is None and not self._ended:
+            waits = line is None and not self._ended
+            if waits:
                 self._waiting.append(box)
         if announce is not None:
             announce()
-        if line is not None or (self._ended and box not in self._waiting):
+        if not waits:  # answered by a line typed before the question, or the input had ended: nothing will come
             return line
+        # The box holds the answer once it comes, even if the input ended right after it (and took the box out
+        # of the waiting list): its content, not the list, says whether this question was answered.
         self._start()
         try:
             return box.get(timeout=timeout)

@@ -82,7 +82,8 @@ class Station:
             stderr=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
         self.err_lines: queue.Queue[str] = queue.Queue()
         self.err: list[str] = []
-        threading.Thread(target=self._read_err, daemon=True).start()
+        self._err_reader = threading.Thread(target=self._read_err, daemon=True)
+        self._err_reader.start()
 
     def _read_err(self) -> None:
         assert self.process.stderr is not None
@@ -110,7 +111,15 @@ class Station:
         self.process.stdin.close()  # the input ends: the run finishes its units and stops
         assert self.process.stdout is not None
         out = self.process.stdout.read()  # stderr is drained by its own thread meanwhile
-        return self.process.wait(timeout=120), out
+        code = self.process.wait(timeout=120)
+        self._err_reader.join(timeout=10)
+        while not self.err_lines.empty():
+            self.err.append(self.err_lines.get())
+        return code, out
+
+    def transcript(self, out: str) -> str:
+        """What the run printed, for a failed assertion: its stdout, then its stderr (the prompts)."""
+        return f"stdout:\n{out}\nstderr:\n{''.join(self.err)}"
 
 
 def test_a_prompt_takes_its_answer_from_the_stdin_the_labels_come_from(tmp_path: Path) -> None:
@@ -133,6 +142,6 @@ def test_a_prompt_takes_its_answer_from_the_stdin_the_labels_come_from(tmp_path:
             station.process.kill()
     results = {line.split()[1]: line.split()[0] for line in out.splitlines() if line.split()[:1] in (["PASS"],
                                                                                                        ["FAIL"])}
-    assert results == {first.split()[0]: "FAIL", second.split()[0]: "PASS"}, out
+    assert results == {first.split()[0]: "FAIL", second.split()[0]: "PASS"}, station.transcript(out)
     assert "the operator answered No to 'Is the LED green?'" in out
     assert code == 1

@@ -138,3 +138,22 @@ def test_an_answer_typed_as_soon_as_the_question_is_asked_again_answers_it_too()
         os.close(write)
     assert list(lines.labels()) == []
     assert out.getvalue().count("Answer y or n.") == 1
+
+
+def test_an_answer_followed_at_once_by_the_end_of_the_input_still_answers() -> None:
+    # The operator answers the instant the question shows and the input ends right after (the last line of a
+    # piped run): the reader has delivered the answer and ended before the prompt looks again. The answer counts.
+    read, write = os.pipe()
+    lines = InputLines(os.fdopen(read), labels=True)
+    lines_ended = iter(lines.labels())  # starts the reader; ends once the input has
+
+    class Operator(io.StringIO):
+        def write(self, text: str) -> int:
+            if "[y/n]" in text:
+                os.write(write, b"y\n")
+                os.close(write)
+                assert next(lines_ended, None) is None  # the reader has taken the answer and seen the end
+            return super().write(text)
+
+    prompter = TerminalPrompter(lines=lines, write=Operator())
+    assert prompter.ask_yes_no(0, "Is the LED green?", None, 5) is True
