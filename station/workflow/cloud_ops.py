@@ -227,6 +227,12 @@ def plan_cloud_work(
                               step="update_device") from None
     if steps.development is not None:
         update["development"] = steps.development
+    if profile.protection.protect_at_end:
+        # A development device of the product does not stay protected (particle-cli's device-protection enable
+        # clears the flag after flashing the protected bootloader). Cleared here, with the unit's other settings
+        # and before it can connect, so a cloud outage queues it in the outbox like the rest of the unit's cloud
+        # work instead of failing a unit that was protected. The profile refuses development = true with it.
+        update["development"] = False
     if groups:
         update["groups"] = list(groups)
     if lock_version is not None:

@@ -5,7 +5,8 @@ Rework is particle-cli's wrapper around local operations on Protected Devices (s
 executeWithUsbDevice): the Service Mode handshake with the cloud first (station.product.protection), the work, then
 SetProtectedState RESET "so the device is not left in Service Mode". Protecting at the end is particle-cli's
 ``device-protection enable`` online mode: the bootloader of the unit's Device OS with the SECURITY_MODE extension,
-flashed, then the product's development flag cleared so the cloud keeps it protected.
+flashed; the product's development flag, which would let the cloud undo it, is cleared by the unit's own cloud
+update (station.workflow.cloud_ops), queued in the outbox when the cloud is down.
 """
 
 from __future__ import annotations
@@ -130,9 +131,8 @@ class ProtectionSteps:
         return {"note": message, "state": state.value}
 
     def protect(self, ctx: UnitContext, facts: DeviceFacts) -> dict[str, Any]:
-        """Protect an Open unit: its bootloader with the SECURITY_MODE extension, then the development flag cleared."""
-        from station.product.protection import clear_development_flag
-
+        """Protect an Open unit: its bootloader with the SECURITY_MODE extension (the development flag is cleared by
+        the unit's cloud update, see cloud_ops.plan_cloud_work)."""
         module = self.protected_bootloader
         assert module is not None, "prepare_lot loads the protected bootloader when protect_at_end is set"
         if facts.protected_device:
@@ -156,8 +156,7 @@ class ProtectionSteps:
         with link.protection_channel(facts.device_id) as channel:
             state = channel.get_state()
         self.units.update(ctx.unit.id, protection_on_leaving=state.value)
-        development = clear_development_flag(self.cloud, self.profile.product_id, facts.device_id.value)
-        return {"note": note, "state": state.value, "development": development}
+        return {"note": note, "state": state.value, "development": "cleared by the unit's update_device step"}
 
     def leaving_unchanged(self, ctx: UnitContext, facts: DeviceFacts | None) -> None:
         """A unit whose protection the line did not change leaves as it arrived."""

@@ -182,8 +182,8 @@ def test_a_unit_is_protected_at_the_end_of_the_line(sim: SimulatedLine) -> None:
         lot = line.lot
     assert result.state is UnitState.PASS, result.reason
     assert journal["protect"].status is StepStatus.PASSED and journal["protect"].detail["state"] == "protected"
-    assert journal["protect"].detail["development"] == (
-        "Device removed from development mode to maintain current settings.")
+    assert journal["protect"].detail["development"] == "cleared by the unit's update_device step"
+    assert "development" in journal["update_device"].detail["changed"]
     assert device.protection == "protected"
     boot = next(m for m in device.modules if m.function.name == "BOOTLOADER" and m.index == 0)
     assert is_protected_bootloader(parse_module(device.read_flash(boot.start, boot.size)))
@@ -194,6 +194,33 @@ def test_a_unit_is_protected_at_the_end_of_the_line(sim: SimulatedLine) -> None:
     sheet = openpyxl.load_workbook(lot_workbook_path(sim.profile.log_folder, lot))["Units"]
     row = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]], strict=True))
     assert (row["Protection on arrival"], row["Protection on leaving"]) == ("Open Device", "Protected Device")
+
+
+def test_a_unit_protected_while_the_cloud_is_down_ends_cloud_pending_and_its_flag_is_cleared_later(
+        sim: SimulatedLine) -> None:
+    from .test_line_cloud_outage import wait_for
+
+    device = sim.devices[0]
+    _bootloader_file(sim)
+    product, ident = sim.profile.product_id, device.device_id.value
+    sim.emulator.set_product_device_protection(product, "active")
+    sim.emulator.add_device(ident, device.platform.name, serial=device.serial.value,  # type: ignore[union-attr]
+                            iccid=device.iccid.value if device.iccid else None, owner=OWNER, product_id=product)
+    with sim.cloud(max_retries=1) as cloud:
+        cloud.set_development(product, ident, True)
+    with_protection(sim, 'protect_at_end = true\nbootloader = "bootloader.bin"\n')
+    with make_line(sim) as line:
+        sim.emulator.set_faults(error_rate=1.0, methods=("PUT",))  # the product device cannot be updated
+        result = line.scan(device.label).result(timeout=60)
+        unit = unit_of(line, device)
+        assert result.state is UnitState.CLOUD_PENDING, result.reason  # protected, not failed for the cloud
+        assert steps_of(line, unit)["protect"] is StepStatus.PASSED and device.protection == "protected"
+        assert "update_device" in [i.operation for i in line.journal.outbox_table.pending_for_unit(unit.id)]
+        sim.emulator.set_faults()
+        wait_for(lambda: line.journal.count_pending() == 0, timeout=60)
+        wait_for(lambda: line.journal.unit_table.get(unit.id).state is UnitState.PASS)  # type: ignore[union-attr]
+    [record] = [d for d in sim.emulator.snapshot()["devices"] if d["id"] == ident]
+    assert record["development"] is False
 
 
 def test_protect_at_end_needs_a_product_with_device_protection(sim: SimulatedLine) -> None:
