@@ -166,10 +166,10 @@ class Replicator:
         """The line database already holds changes up to its ``replicated_change`` (a crash came between its
         commit and the journal's cursor): move the cursor there instead of sending them again.
 
-        Refuses (LineDatabaseError) when another journal feeds this station's rows: a new journal's local ids
-        would overwrite them.
+        Refuses (LineDatabaseError) when another journal feeds this station's rows, or an older copy of its own
+        (restored from a backup): either one's local ids would overwrite them.
         """
-        row = conn.execute("SELECT replicated_change, journal_id FROM line.stations WHERE station = %s",
+        row = conn.execute("SELECT replicated_change, journal_id, replicated_at FROM line.stations WHERE station = %s",
                            (self.station,)).fetchone()
         if row is None:
             return
@@ -178,8 +178,21 @@ class Replicator:
                 f"station {self.station!r} in the line database is fed by another journal (a new or replaced log "
                 "folder?); sending this one would overwrite its rows: give this station its own name and role "
                 "(particle-station line init --station NAME), or put the original journal back")
-        if int(row[0]) > self.changes.cursor():
-            self.changes.acknowledge(int(row[0]))
+        replicated, made_at = int(row[0]), row[2]
+        if replicated <= self.changes.cursor():
+            return
+        mine = self.changes.made_at(replicated)
+        if mine is None or (made_at is not None and mine != made_at):
+            # The line holds changes this journal never made (or made otherwise): it is an older copy of the
+            # station's journal, restored from a backup. Its new rows reuse local ids the line already gives to
+            # units recorded since the backup, and would overwrite them; those units live on only in the line.
+            raise LineDatabaseError(
+                f"this journal is older than the line database's copy of station {self.station!r} (restored from "
+                f"a backup? the line holds its changes up to {replicated}, this journal sent only up to "
+                f"{self.changes.cursor()}); sending it would overwrite the units recorded since: give this station "
+                "a new name and role (particle-station line init --station NAME); the line database keeps the old "
+                "name's units")
+        self.changes.acknowledge(replicated)  # the crash came between the line's commit and the cursor's write
 
     def _drop_connection(self) -> None:
         if self._conn is not None:
@@ -202,9 +215,10 @@ class Replicator:
                 current = self.changes.rows(table, list(ids))
                 change_log.upsert_many(conn, table, self.station, [(i, current[i]) for i in ids if i in current])
                 change_log.delete_many(conn, table, self.station, [i for i in ids if i not in current])
-            self._station_row(conn, batch[-1].id)
+            self._station_row(conn, batch[-1].id, batch[-1].at)
 
-    def _station_row(self, conn: psycopg.Connection[Any], replicated: int) -> None:
+    def _station_row(self, conn: psycopg.Connection[Any], replicated: int, made_at: float | None = None) -> None:
+        """Upsert the station's row; ``made_at``: when change ``replicated`` was made (None: no new change)."""
         backlog, oldest = self.changes.backlog_after(replicated)
         now = self._clock()
         lag = max(0.0, now - oldest) if oldest is not None else 0.0
@@ -213,15 +227,18 @@ class Replicator:
         self._heartbeat_at = now
         conn.execute(
             "INSERT INTO line.stations (station, software_version, last_seen, slots, backlog, lag_seconds, "
-            "replicated_change, api_requests, journal_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "replicated_change, api_requests, journal_id, replicated_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (station) DO UPDATE SET software_version = excluded.software_version, "
             "last_seen = excluded.last_seen, slots = excluded.slots, backlog = excluded.backlog, "
             "lag_seconds = excluded.lag_seconds, "
             "replicated_change = GREATEST(line.stations.replicated_change, excluded.replicated_change), "
+            "replicated_at = CASE WHEN excluded.replicated_change > line.stations.replicated_change "
+            "THEN excluded.replicated_at ELSE line.stations.replicated_at END, "
             "api_requests = excluded.api_requests, "
             "journal_id = COALESCE(line.stations.journal_id, excluded.journal_id)",
             (self.station, self._software_version, now, Jsonb(slots), backlog, lag, replicated, Jsonb(api),
-             self.journal_id))
+             self.journal_id, made_at))
 
     def _mark_reachable(self) -> None:
         if self._reachable is False:

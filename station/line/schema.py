@@ -124,6 +124,9 @@ _STEPS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
      # (the station column: the row-security policy reads it)
      ("CREATE INDEX measurements_started ON line.measurements (started_at) "
       "INCLUDE (station, name, units, lower, upper, value_num, outcome)",)),
+    (5, "when the last replicated change was made, so a journal restored from a backup is told from one that "
+        "crashed before moving its cursor",
+     ("ALTER TABLE line.stations ADD COLUMN replicated_at double precision",)),
 )
 """Numbered schema steps, applied in order to an older database; a step never edits an earlier one."""
 

@@ -44,6 +44,12 @@ class ChangeTable:
                        (JOURNAL_ID_KEY, uuid.uuid4().hex))
         return str(self.db.query("SELECT value FROM meta WHERE key = ?", (JOURNAL_ID_KEY,))[0]["value"])
 
+    def made_at(self, change_id: int) -> float | None:
+        """When change ``change_id`` was made; None when this journal holds no such change (acknowledged, or never
+        made)."""
+        rows = self.db.query("SELECT at FROM changes WHERE id = ?", (change_id,))
+        return float(rows[0]["at"] or 0.0) if rows else None
+
     def cursor(self) -> int:
         rows = self.db.query("SELECT value FROM meta WHERE key = ?", (CURSOR_KEY,))
         return int(rows[0]["value"]) if rows else 0

@@ -46,3 +46,23 @@ def test_the_same_journal_reopened_goes_on_where_it_stopped(tmp_path: Path, line
     with journal_with_lot(path, "L2") as journal:
         assert Replicator(journal.db, "a", connect).sync() == 1
     assert line_rows(line_db, "SELECT name FROM line.lots ORDER BY local_id") == [("L1",), ("L2",)]
+
+
+def test_a_journal_restored_from_a_backup_is_refused_and_the_units_recorded_since_stay(
+        tmp_path: Path, line_db: LineDb) -> None:
+    import shutil
+
+    def connect() -> psycopg.Connection[tuple[object, ...]]:
+        return psycopg.connect(line_db.admin, autocommit=True)
+
+    path, backup = tmp_path / "j.sqlite3", tmp_path / "backup.sqlite3"
+    with journal_with_lot(path, "L1") as journal:
+        Replicator(journal.db, "a", connect).sync()
+    shutil.copy(path, backup)  # last night's backup
+    with journal_with_lot(path, "L2") as journal:  # recorded after the backup, replicated, then the disk dies
+        Replicator(journal.db, "a", connect).sync()
+    shutil.copy(backup, path)
+    with journal_with_lot(path, "L3") as journal, pytest.raises(  # its lot reuses L2's local id
+            LineDatabaseError, match="older than the line database's copy of station 'a'"):
+        Replicator(journal.db, "a", connect).sync()
+    assert line_rows(line_db, "SELECT name FROM line.lots ORDER BY local_id") == [("L1",), ("L2",)]
