@@ -274,6 +274,12 @@ class Replicator:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                # Stuck in a call to the server: leave it be (a daemon thread; its batch commits or rolls back on
+                # its own). No last pass: clearing the stop flag for one would let that thread loop on.
+                log.warning("line replication did not stop within %.0f s; what waits stays in the journal and is "
+                            "sent when the station runs again", timeout)
+                return
             self._thread = None
         if self._reachable:
             self._stop.clear()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from station.line.connection import port_open
 from station.line.replicator import FAST_RETRY_S, MAX_RETRY_S, Replicator
 from station.records.database import JournalDatabase
@@ -47,3 +49,33 @@ def test_without_a_probe_the_back_off_doubles_up_to_its_cap(tmp_path: Path, line
     finally:
         replicator.stop()
         journal.close()
+
+
+def test_stop_leaves_a_thread_stuck_on_the_server_and_that_thread_then_ends(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The server takes a connection and never answers: stop() must not wait for it, nor let the stuck thread loop
+    # on once the call returns.
+    import psycopg
+
+    entered, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def stuck_connect() -> psycopg.Connection[tuple[object, ...]]:
+        calls.append("connect")
+        entered.set()
+        release.wait(60)
+        raise psycopg.OperationalError("connection timed out")
+
+    journal = JournalDatabase(tmp_path / "journal.sqlite")
+    replicator = Replicator(journal, "a", stuck_connect, first_retry=0.01, max_retry=0.01).start()
+    thread = replicator._thread
+    assert thread is not None and entered.wait(30)
+    try:
+        replicator.stop(timeout=0.1)
+        assert not release.is_set() and thread.is_alive()  # stop() came back while the call was still stuck
+        assert "did not stop within" in caplog.text
+    finally:
+        release.set()
+    thread.join(30)
+    assert not thread.is_alive() and calls == ["connect"]  # the stuck thread ended without trying again
+    journal.close()
