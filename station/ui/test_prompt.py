@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import math
 import queue
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,11 +15,15 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QPixmap
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from hardware.progress import CancelToken
+
 YES_NO = "yes_no"
 NUMBER = "number"
 IMAGE_HEIGHT = 260
 GRACE_S = 0.5
 """The worker waits this much longer than the countdown, so an answer given in the last moment still counts."""
+CANCEL_POLL_S = 0.1
+"""How often a waiting worker looks whether its unit was stopped (then the window closes)."""
 
 Answer = bool | float | None
 
@@ -195,12 +200,14 @@ class QtPrompter(QObject):
         self._show.connect(self._open, Qt.ConnectionType.QueuedConnection)
         self._withdraw.connect(self._close, Qt.ConnectionType.QueuedConnection)
 
-    def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float) -> bool | None:
-        answer = self._ask(Prompt(slot, YES_NO, question, image, timeout))
+    def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float,
+                   cancel: CancelToken | None = None) -> bool | None:
+        answer = self._ask(Prompt(slot, YES_NO, question, image, timeout), cancel)
         return answer if isinstance(answer, bool) else None
 
-    def ask_number(self, slot: int, question: str, image: Path | None, timeout: float) -> float | None:
-        answer = self._ask(Prompt(slot, NUMBER, question, image, timeout))
+    def ask_number(self, slot: int, question: str, image: Path | None, timeout: float,
+                   cancel: CancelToken | None = None) -> float | None:
+        answer = self._ask(Prompt(slot, NUMBER, question, image, timeout), cancel)
         return float(answer) if isinstance(answer, int | float) and not isinstance(answer, bool) else None
 
     def close(self) -> None:
@@ -209,7 +216,7 @@ class QtPrompter(QObject):
         for dialog in list(self.dialogs.values()):
             dialog.finish(None)
 
-    def _ask(self, prompt: Prompt) -> Answer:
+    def _ask(self, prompt: Prompt, cancel: CancelToken | None = None) -> Answer:
         if self._closed:
             return None
         if QThread.currentThread() is self.thread():
@@ -218,13 +225,16 @@ class QtPrompter(QObject):
             self._show.emit(prompt)
         except RuntimeError:  # the Qt side is gone
             return None
-        try:
-            return prompt.answers.get(timeout=prompt.timeout + GRACE_S)
-        except queue.Empty:
-            prompt.answer(None)
-            with contextlib.suppress(RuntimeError):  # the Qt side is gone
-                self._withdraw.emit(prompt)
-            return None
+        end = time.monotonic() + prompt.timeout + GRACE_S
+        while (left := end - time.monotonic()) > 0 and not (cancel is not None and cancel.cancelled):
+            try:
+                return prompt.answers.get(timeout=left if cancel is None else min(left, CANCEL_POLL_S))
+            except queue.Empty:
+                continue
+        prompt.answer(None)  # timed out, or the unit was stopped: the window closes
+        with contextlib.suppress(RuntimeError):  # the Qt side is gone
+            self._withdraw.emit(prompt)
+        return prompt.answers.get_nowait()  # an answer given just before counts, else None
 
     def _open(self, prompt: Prompt) -> None:
         if self._closed:

@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import TextIO
+
+from hardware.progress import CancelToken
+
+CANCEL_POLL_S = 0.1
+"""How often a waiting question looks whether its unit was stopped."""
 
 
 class InputLines:
@@ -69,10 +75,12 @@ class InputLines:
             yield line
         self._labels.put(None)  # the end stays seen by a second iteration
 
-    def answer(self, timeout: float, announce: Callable[[], None] | None = None) -> str | None:
-        """The next line (stripped) for the question just asked; None when none came within ``timeout`` seconds or
-        the input ended (see ``exhausted``). ``announce`` (printing the question) runs once this question waits for
-        its line, so an answer typed as soon as the question shows is never taken for a label."""
+    def answer(self, timeout: float, announce: Callable[[], None] | None = None,
+               cancel: CancelToken | None = None) -> str | None:
+        """The next line (stripped) for the question just asked; None when none came within ``timeout`` seconds,
+        the input ended (see ``exhausted``) or ``cancel`` was set (the unit was stopped: the question is
+        withdrawn). ``announce`` (printing the question) runs once this question waits for its line, so an answer
+        typed as soon as the question shows is never taken for a label."""
         box: queue.Queue[str | None] = queue.Queue(maxsize=1)
         with self._lock:
             if self._timed_out:
@@ -92,11 +100,16 @@ class InputLines:
         # The box holds the answer once it comes, even if the input ended right after it (and took the box out
         # of the waiting list): its content, not the list, says whether this question was answered.
         self._start()
-        try:
-            return box.get(timeout=timeout)
-        except queue.Empty:
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            try:
+                return box.get(timeout=max(0.0, left if cancel is None else min(left, CANCEL_POLL_S)))
+            except queue.Empty:
+                if time.monotonic() < end and not (cancel is not None and cancel.cancelled):
+                    continue
             with self._lock:
-                if box in self._waiting:
+                if box in self._waiting:  # timed out or withdrawn: a line typed from now on answers no later one
                     self._waiting.remove(box)
                     self._timed_out = True
                     return None

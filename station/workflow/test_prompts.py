@@ -1,7 +1,8 @@
 """Asking the operator what only a person can check ("is the LED green?"): the ``Prompter`` the test stage asks,
 and the headless ones (the terminal; fixed answers for ``--simulate`` and tests). The Qt one lives in station.ui.
 
-A prompt answers None when it timed out or nobody could be asked: the test stage fails that test.
+A prompt answers None when it timed out or nobody could be asked: the test stage fails that test. It also answers
+None, at once, when ``cancel`` is set while it waits (the operator stopped the unit): the question is withdrawn.
 """
 
 from __future__ import annotations
@@ -14,26 +15,32 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol, TextIO
 
+from hardware.progress import CancelToken
 from station.workflow.input_lines import InputLines
 
 
 class Prompter(Protocol):
-    """Asks the operator at ``slot`` (0-based) and waits at most ``timeout`` seconds; None = no answer in time."""
+    """Asks the operator at ``slot`` (0-based) and waits at most ``timeout`` seconds, or until ``cancel`` is set;
+    None = no answer in time (or withdrawn)."""
 
-    def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float) -> bool | None:
+    def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float,
+                   cancel: CancelToken | None = None) -> bool | None:
         ...
 
-    def ask_number(self, slot: int, question: str, image: Path | None, timeout: float) -> float | None:
+    def ask_number(self, slot: int, question: str, image: Path | None, timeout: float,
+                   cancel: CancelToken | None = None) -> float | None:
         ...
 
 
 class NoOperator:
     """The prompter of a station with no one to ask (no screen, no terminal): every prompt fails at once."""
 
-    def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float) -> bool | None:
+    def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float,
+                   cancel: CancelToken | None = None) -> bool | None:
         return None
 
-    def ask_number(self, slot: int, question: str, image: Path | None, timeout: float) -> float | None:
+    def ask_number(self, slot: int, question: str, image: Path | None, timeout: float,
+                   cancel: CancelToken | None = None) -> float | None:
         return None
 
 
@@ -49,14 +56,16 @@ class FixedAnswers:
         """Optional: decides per (slot, question), before ``yes``/``number``."""
         self.asked: list[tuple[int, str]] = []
 
-    def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float) -> bool | None:
+    def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float,
+                   cancel: CancelToken | None = None) -> bool | None:
         self.asked.append((slot, question))
         if self.answer is not None:
             given = self.answer(slot, question)
             return given if isinstance(given, bool) or given is None else bool(given)
         return self.yes
 
-    def ask_number(self, slot: int, question: str, image: Path | None, timeout: float) -> float | None:
+    def ask_number(self, slot: int, question: str, image: Path | None, timeout: float,
+                   cancel: CancelToken | None = None) -> float | None:
         self.asked.append((slot, question))
         if self.answer is not None:
             given = self.answer(slot, question)
@@ -76,12 +85,13 @@ class TerminalPrompter:
         self._out = write or sys.stdout
         self._one_at_a_time = threading.Lock()
 
-    def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float) -> bool | None:
+    def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float,
+                   cancel: CancelToken | None = None) -> bool | None:
         with self._asking():
             deadline = time.monotonic() + timeout
             complaint = ""
             while True:
-                text = self._ask(slot, f"{question} [y/n]", image, timeout, deadline, complaint)
+                text = self._ask(slot, f"{question} [y/n]", image, timeout, deadline, complaint, cancel)
                 if text is None:
                     return None
                 if text.lower() in ("y", "yes"):
@@ -90,12 +100,13 @@ class TerminalPrompter:
                     return False
                 complaint = "Answer y or n."
 
-    def ask_number(self, slot: int, question: str, image: Path | None, timeout: float) -> float | None:
+    def ask_number(self, slot: int, question: str, image: Path | None, timeout: float,
+                   cancel: CancelToken | None = None) -> float | None:
         with self._asking():
             deadline = time.monotonic() + timeout
             complaint = ""
             while True:
-                text = self._ask(slot, question, image, timeout, deadline, complaint)
+                text = self._ask(slot, question, image, timeout, deadline, complaint, cancel)
                 if text is None:
                     return None
                 try:
@@ -112,7 +123,7 @@ class TerminalPrompter:
         print(text, file=self._out, flush=True)
 
     def _ask(self, slot: int, question: str, image: Path | None, timeout: float, deadline: float,
-             complaint: str = "") -> str | None:
+             complaint: str = "", cancel: CancelToken | None = None) -> str | None:
         """Ask (after ``complaint`` about the last answer, if any) and wait for the answer. Both are printed only
         once the question waits for its line (InputLines.answer), so a quick answer is never taken for a label."""
         if self._lines.exhausted:
@@ -124,7 +135,9 @@ class TerminalPrompter:
                 self._say(complaint)
             self._say(f"Slot {slot + 1}: {question}{seen} — answer within {timeout:.0f} s")
 
-        answer = self._lines.answer(max(0.0, deadline - time.monotonic()), announce)
-        if answer is None and not self._lines.exhausted:
+        answer = self._lines.answer(max(0.0, deadline - time.monotonic()), announce, cancel)
+        if answer is None and cancel is not None and cancel.cancelled:
+            self._say(f"Slot {slot + 1}: the unit was stopped; the question is withdrawn.")
+        elif answer is None and not self._lines.exhausted:
             self._say(f"Slot {slot + 1}: no answer within {timeout:.0f} s; the test fails.")
         return answer

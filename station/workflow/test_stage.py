@@ -261,11 +261,14 @@ class TestStage:
         try:
             answer: bool | float | None
             if prompt.kind is PromptKind.YES_NO:
-                answer = self.prompter.ask_yes_no(ctx.slot, prompt.question, prompt.image, prompt.timeout_s)
+                answer = self.prompter.ask_yes_no(ctx.slot, prompt.question, prompt.image, prompt.timeout_s,
+                                                  ctx.cancel)
             else:
-                answer = self.prompter.ask_number(ctx.slot, prompt.question, prompt.image, prompt.timeout_s)
+                answer = self.prompter.ask_number(ctx.slot, prompt.question, prompt.image, prompt.timeout_s,
+                                                  ctx.cancel)
         finally:
             self._signal(facts, False)
+        ctx.cancel.raise_if_cancelled("testing")  # stopped while the question waited: not the operator's "no"
         duration = self.clock() - started
         [measurement] = run.spec.measurements
         if answer is None:

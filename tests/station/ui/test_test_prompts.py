@@ -79,6 +79,18 @@ def test_an_unanswered_prompt_times_out_with_no_answer_and_closes(
     qtbot.waitUntil(lambda: 0 not in prompter.dialogs)
 
 
+def test_a_stopped_unit_withdraws_its_prompt_at_once(
+        qtbot: QtBot, prompter: QtPrompter, worker: ThreadPoolExecutor) -> None:
+    from hardware.progress import CancelToken
+
+    cancel = CancelToken()
+    future = worker.submit(prompter.ask_yes_no, 0, "Is the LED green?", None, 600.0, cancel)
+    asked(qtbot, prompter, 0)
+    cancel.cancel()  # the operator stopped the unit: no one waits 600 s for an answer that no longer matters
+    assert answer_of(qtbot, future) is None
+    qtbot.waitUntil(lambda: 0 not in prompter.dialogs)
+
+
 def test_closing_the_prompt_window_is_no_answer(
         qtbot: QtBot, prompter: QtPrompter, worker: ThreadPoolExecutor) -> None:
     future = yes_no(worker, prompter)

@@ -4,7 +4,10 @@ over sockets. A unit that fails a test gets no cloud call at all."""
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -231,6 +234,32 @@ def test_a_prompt_answered_no_fails_the_unit_and_the_unit_signals_while_asked(ts
     assert signalled == [True] and not device.signalling
     assert [e.message for e in events if e.kind is EventKind.PROMPT_ASKED] == ["Is the LED green?"]
     assert not cloud_calls_about(tsim, device.device_id.value)
+
+
+def test_a_unit_stopped_while_its_question_waits_is_cancelled_not_failed_for_no_answer(
+        tsim: SimulatedLine, events: list[UnitEvent]) -> None:
+    from station.workflow.input_lines import InputLines
+    from station.workflow.test_prompts import TerminalPrompter
+
+    with_tests(tsim, extra=LED.replace("timeout_s = 5", "timeout_s = 600"))
+    device = tsim.devices[0]
+    read, write = os.pipe()
+    lines = InputLines(os.fdopen(read), labels=False)
+    try:
+        with make_line(tsim, events, prompter=TerminalPrompter(lines=lines, write=io.StringIO())) as line:
+            done = line.scan(device.label)
+            deadline = time.monotonic() + 60
+            while not any(e.kind is EventKind.PROMPT_ASKED for e in events) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            line.cancel(0)
+            result = done.result(timeout=60)  # not the prompt's 600 s
+            rows = line.journal.measurement_table.of_lot(line.lot)
+    finally:
+        os.close(write)
+    assert result.state is UnitState.FAIL and result.reason_code == ReasonCode.CANCELLED.value, result.reason
+    assert "no answer" not in result.reason
+    assert [r.name for r in rows if r.name == "led"] == []  # no answer was recorded for the withdrawn question
+    assert not device.signalling
 
 
 def test_continue_runs_every_test_then_fails_naming_the_first(tsim: SimulatedLine) -> None:

@@ -157,3 +157,26 @@ def test_an_answer_followed_at_once_by_the_end_of_the_input_still_answers() -> N
 
     prompter = TerminalPrompter(lines=lines, write=Operator())
     assert prompter.ask_yes_no(0, "Is the LED green?", None, 5) is True
+
+
+def test_a_stopped_unit_withdraws_its_question_on_the_terminal() -> None:
+    from hardware.progress import CancelToken
+
+    read, write = os.pipe()
+    lines = InputLines(os.fdopen(read), labels=True)
+    out = io.StringIO()
+    prompter = TerminalPrompter(lines=lines, write=out)
+    cancel = CancelToken()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        asked = pool.submit(prompter.ask_yes_no, 0, "Is the LED green?", None, 600, cancel)
+        deadline = time.monotonic() + 10
+        while "[y/n]" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        cancel.cancel()
+        assert asked.result(timeout=30) is None  # not 600 s
+        os.write(write, b"y\nB40TLABEL\n")  # typed after the question was withdrawn: it answers nothing (the line
+        # refuses a "y" scanned as a label, as after a time-out)
+        os.close(write)
+    assert "the unit was stopped; the question is withdrawn" in out.getvalue()
+    assert "no answer within" not in out.getvalue()
+    assert list(lines.labels()) == ["y\n", "B40TLABEL\n"]
