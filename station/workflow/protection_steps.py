@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the USB stack (pyusb) loads only when a link uses it
     from hardware.usb.protection import ProtectionChannel
 
 DISABLE_COMMAND = "particle-station protection disable --device {device}"
+ENABLE_COMMAND = "particle-station protection enable --device {device}"
 
 
 @runtime_checkable
@@ -129,6 +130,18 @@ class ProtectionSteps:
             state = channel.get_state()
         self.units.update(ctx.unit.id, protection_on_leaving=state.value)
         return {"note": message, "state": state.value}
+
+    def not_returned(self, ctx: UnitContext, facts: DeviceFacts, failure: UnitFailure) -> UnitFailure:
+        """``failure`` (of the reprotect step) said so that the operator knows the unit may be in Service Mode: it
+        must not leave the line so. Its last known state (Service Mode) is journalled as the state it left in."""
+        self.units.update(ctx.unit.id, protection_on_leaving="service")
+        return UnitFailure(
+            f"{failure.reason} The unit was not returned to protected and may still be in Service Mode (it returns "
+            "by itself after 20 resets or 24 hours).",
+            f"Plug the unit in and run `{ENABLE_COMMAND.format(device=facts.device_id)}` before it leaves the line. "
+            f"{failure.action}",
+            step=failure.step, code=failure.code,
+        )
 
     def protect(self, ctx: UnitContext, facts: DeviceFacts) -> dict[str, Any]:
         """Protect an Open unit: its bootloader with the SECURITY_MODE extension (the development flag is cleared by

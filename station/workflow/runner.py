@@ -203,10 +203,11 @@ class UnitRunner:
                 with self.recorder.recorded(ctx, "reprotect") as detail:  # not cancellable: it must run
                     detail.update(self.protection_steps.reprotect(ctx, facts))
             except UnitFailure as exc:
+                stuck = self.protection_steps.not_returned(ctx, facts, exc)
                 if failure is None:
-                    return exc
-                # Both are told: what failed first, and that the unit is still in Service Mode.
-                return UnitFailure(f"{failure.reason} {exc.reason}", f"{exc.action} {failure.action}",
+                    return stuck
+                # Both are told: what failed first, and that the unit may still be in Service Mode.
+                return UnitFailure(f"{failure.reason} {stuck.reason}", f"{stuck.action} {failure.action}",
                                    step=failure.step, code=failure.code)
         elif not protected:
             self.protection_steps.leaving_unchanged(ctx, facts)

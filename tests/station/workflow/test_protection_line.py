@@ -140,6 +140,33 @@ def test_a_reworked_unit_that_fails_later_still_leaves_protected(sim: SimulatedL
     assert device.protection == "protected" and unit.protection_on_leaving == "protected"
 
 
+def test_a_reworked_unit_that_fails_and_cannot_be_returned_to_protected_says_both(sim: SimulatedLine) -> None:
+    from station.workflow.events import EventKind, UnitEvent
+
+    device = sim.devices[0]
+    protected_in_product(sim, device)
+    with_protection(sim, 'on_protected = "rework"\n')
+
+    def pulled_after_the_failure(event: UnitEvent) -> None:
+        if event.kind is EventKind.STEP_ENDED and event.step == "check_label":
+            device.unplug()  # the operator pulls the failed unit before it was returned to protected
+
+    with make_line(sim) as line:
+        line.events.subscribe(pulled_after_the_failure)
+        result = line.scan(LabelScan.parse("B40TZZ000000001 ABCDEFGHJKLMNPQ")).result(timeout=60)
+        unit = line.journal.unit_table.by_key(line.lot, "B40TZZ000000001")
+        assert unit is not None
+        steps = steps_of(line, unit)
+    assert result.state is UnitState.FAIL and result.failed_step == "check_label"
+    assert result.reason_code == ReasonCode.LABEL_MISMATCH.value
+    assert steps["reprotect"] is StepStatus.FAILED
+    assert device.protection == "service"  # still in Service Mode: the reason and the action say so
+    assert "the device says" in result.reason and "may still be in Service Mode" in result.reason
+    ident = device.device_id.value
+    assert result.action.startswith(f"Plug the unit in and run `particle-station protection enable --device {ident}`")
+    assert unit.protection_on_leaving == "service"
+
+
 def test_a_unit_in_service_mode_on_arrival_is_refused_too_by_default(sim: SimulatedLine) -> None:
     device = sim.devices[0]
     protected_in_product(sim, device, "service")
