@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -37,6 +35,7 @@ from station.workflow.outbox import OutboxWorker
 from station.workflow.outcome import UnitResult
 from station.workflow.runner import UnitRunner
 from station.workflow.scan_check import MisScan, check_label_platform, check_not_passed
+from station.workflow.slots import SlotError, SlotRunner
 from station.workflow.test_prompts import Prompter
 
 log = logging.getLogger(__name__)
@@ -94,7 +93,6 @@ class Line:
         self.journal.unit_table.software_version = station_version()  # recorded with every unit it starts
         self._today = today
         self._explicit_lot = lot is not None
-        self._switching = False
         try:
             self.line_feed = feed_for(profile, self.journal.db, self.events.subscribe)  # [line]: replication
             if self.line_feed is not None:  # the station's Particle API requests per minute, for the dashboard
@@ -127,10 +125,8 @@ class Line:
             following = successor_lot(lot, self.journal.lot_table.all())
             raise LineError(f"lot {lot} is closed and takes no more units; run with --lot {following}, or without "
                             "--lot for today's lot")
-        self._slots = ThreadPoolExecutor(max_workers=profile.slots.count, thread_name_prefix="slot")
+        self.slots = SlotRunner(profile.slots.count)
         self._cloud_pool = ThreadPoolExecutor(max_workers=max(2, profile.slots.count), thread_name_prefix="cloud")
-        self._active: dict[int, tuple[str, CancelToken, Future[UnitResult]]] = {}
-        self._lock = threading.Lock()
         self.runner = UnitRunner(
             prepared, units=self.journal.unit_table, steps=self.journal.step_table,
             outbox=self.journal.outbox_table, link=link, events=self.events, lot=lot, operator=operator,
@@ -245,42 +241,42 @@ class Line:
         from then on. Refused with LineError while a unit is running or when the profile's lot naming cannot name
         a next lot today (it has no ``{seq}``).
         """
-        from station.records.lot_seal import close_lot
-
-        with self._lock:
-            if self._closed or not self._started:
-                raise LineError("the line is closed" if self._closed else "the line is not started")
-            busy = sorted(s + 1 for s, a in self._active.items() if not a[2].done())
-            if busy:
-                raise LineError(f"Units are still running in slot(s) {', '.join(map(str, busy))}; wait for them "
-                                "to finish, then close the lot.")
-            if self._switching:
-                raise LineError("The lot is already being closed.")
-            date = self._today().strftime("%Y%m%d")
-            if not self._explicit_lot and self.profile.lot_name(date=date, seq=1) == self.profile.lot_name(
-                    date=date, seq=2):
-                raise LineError(f"Lot {self.lot} cannot be closed: the profile's lot_naming has no {{seq}}, so there "
-                                "is no next lot today; add {seq} to lot_naming, or run with --lot NAME.")
-            self._switching = True
+        if self._closed or not self._started:
+            raise LineError("the line is closed" if self._closed else "the line is not started")
+        date = self._today().strftime("%Y%m%d")
+        if not self._explicit_lot and self.profile.lot_name(date=date, seq=1) == self.profile.lot_name(date=date,
+                                                                                                      seq=2):
+            raise LineError(f"Lot {self.lot} cannot be closed: the profile's lot_naming has no {{seq}}, so there "
+                            "is no next lot today; add {seq} to lot_naming, or run with --lot NAME.")
         try:
-            closed = self.lot
-            self._sweep_sims()  # the units' SIMs still waiting are checked before the lot's summary is sealed
-            close_lot(self.journal, closed)  # a lot closed already (by `particle-station lot-close`) stays as sealed
-            following = self._next_lot()
-            self.workbook.close(timeout=60)  # the closed lot's last workbook, with its close time
-            self.journal.lot_table.open(
-                following, station=self.profile.station_name, product_id=self.profile.product_id,
-                profile=str(self.profile.path), operator=self.operator,
-            )
-            self.lot = self.runner.lot = self.runner.cloud_steps.lot = following
-            self.workbook = self._workbook_writer(following).start()
-        finally:
-            with self._lock:
-                self._switching = False
+            with self.slots.held("The lot is being closed; scan again in a moment.",
+                                 busy=lambda slots: f"Units are still running in slot(s) {', '.join(map(str, slots))}; "
+                                 "wait for them to finish, then close the lot.",
+                                 again="The lot is already being closed."):
+                closed, following = self._switch_lot()
+        except SlotError as exc:
+            raise LineError(str(exc)) from None
         self.events.emit(UnitEvent(EventKind.NOTICE, slot=None, unit_key=None,
                                    message=f"Lot {closed} is closed; lot {following} is open.",
                                    action="Scan the next unit.", data={"closed_lot": closed, "lot": following}))
         return following
+
+    def _switch_lot(self) -> tuple[str, str]:
+        """Seal the current lot and open the next (no unit runs meanwhile); returns both names."""
+        from station.records.lot_seal import close_lot
+
+        closed = self.lot
+        self._sweep_sims()  # the units' SIMs still waiting are checked before the lot's summary is sealed
+        close_lot(self.journal, closed)  # a lot closed already (by `particle-station lot-close`) stays as sealed
+        following = self._next_lot()
+        self.workbook.close(timeout=60)  # the closed lot's last workbook, with its close time
+        self.journal.lot_table.open(
+            following, station=self.profile.station_name, product_id=self.profile.product_id,
+            profile=str(self.profile.path), operator=self.operator,
+        )
+        self.lot = self.runner.lot = self.runner.cloud_steps.lot = following
+        self.workbook = self._workbook_writer(following).start()
+        return closed, following
 
     def use_prompter(self, prompter: Prompter) -> None:
         """From now on ``prompter`` answers the tests' operator prompts (the window, made after the line, hands in
@@ -328,26 +324,10 @@ class Line:
             self._check_elsewhere(key, rework)
         except MisScan as exc:
             raise self._refuse(key, exc) from None
-        with self._lock:
-            if self._switching:
-                raise LineError("The lot is being closed; scan again in a moment.")
-            self._active = {s: a for s, a in self._active.items() if not a[2].done()}
-            for active_slot, (active_key, _, _) in self._active.items():
-                if active_key == key:
-                    raise LineError(f"Unit {key} is already running in slot {active_slot + 1}; wait for it to finish.")
-            if slot is None:
-                free = [s for s in range(self.profile.slots.count) if s not in self._active]
-                if not free:
-                    raise LineError("All slots are busy; wait for a unit to finish, then scan again.")
-                slot = free[0]
-            elif not 0 <= slot < self.profile.slots.count:
-                raise LineError(f"There is no slot {slot + 1}; this station has {self.profile.slots.count}.")
-            elif slot in self._active:
-                raise LineError(f"Slot {slot + 1} is busy with unit {self._active[slot][0]}.")
-            cancel = CancelToken()
-            future = self._slots.submit(self._run_unit, scan, slot, cancel, rework)
-            self._active[slot] = (key, cancel, future)
-        return future
+        try:
+            return self.slots.start(key, lambda on, cancel: self._run_unit(scan, on, cancel, rework), slot)
+        except SlotError as exc:
+            raise LineError(str(exc)) from None
 
     def _check_elsewhere(self, key: str, rework: bool) -> None:
         """The line database's word on the label (station.line.feed): refused, warned, or unreachable (said once)."""
@@ -396,14 +376,11 @@ class Line:
             self.cancel(slot)
 
     def cancel(self, slot: int) -> None:
-        with self._lock:
-            active = self._active.get(slot)
-        if active is not None:
-            active[1].cancel()
+        """Stop the unit on ``slot`` (0-based) at its next safe point; it is recorded as cancelled."""
+        self.slots.cancel(slot)
 
     def busy_slots(self) -> list[int]:
-        with self._lock:
-            return sorted(s for s, a in self._active.items() if not a[2].done())
+        return self.slots.busy()
 
     # --- lot facts ----------------------------------------------------------------------------------------------
     def counts(self) -> LotFigures:
@@ -420,20 +397,10 @@ class Line:
         return count
 
     def wait_for_free_slot(self, timeout: float = 3600.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self.busy_slots()) < self.profile.slots.count:
-                return True
-            time.sleep(0.02)
-        return False
+        return self.slots.wait_for_free(timeout)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.busy_slots():
-                return True
-            time.sleep(0.02)
-        return False
+        return self.slots.wait_idle(timeout)
 
     def _sweep_sims(self) -> None:
         try:
@@ -450,7 +417,7 @@ class Line:
         try:
             if cancel_running:
                 self.interrupt()
-            self._slots.shutdown(wait=True)
+            self.slots.shutdown()
             self._cloud_pool.shutdown(wait=True)
             if self._started:
                 self._sweep_sims()
