@@ -264,9 +264,12 @@ def run_line(args: argparse.Namespace) -> int:
         # Qt is imported before the line's threads start (as the demo does), and a PC without it fails here, before
         # the line touches any device or the cloud.
         try:
-            import station.ui.app  # noqa: F401
+            from station.ui.app import display_problem
         except ImportError as exc:
             raise StationError(f"the GUI is not available ({exc}); use --headless") from None
+        problem = display_problem()
+        if problem is not None:  # an operator window nobody can see would wait for scans forever
+            raise StationError(problem)
     if args.answer and not args.simulate:
         raise StationError("--answer answers the prompts of simulated units and needs --simulate N; on real units "
                            "the operator answers them")

@@ -11,12 +11,20 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QLoggingCategory, QObject, QTimer
+from PySide6.QtCore import (
+    QEvent,
+    QLoggingCategory,
+    QMessageLogContext,
+    QObject,
+    QTimer,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
@@ -55,12 +63,38 @@ def prepare_display(environ: MutableMapping[str, str] | None = None, platform: s
     return NO_DISPLAY
 
 
+def display_problem(environ: Mapping[str, str] | None = None, platform: str = sys.platform) -> str | None:
+    """Why the operator window of ``run`` could not be seen (a Linux PC with no display and no platform chosen);
+    None when it can. ``run`` refuses to start then: an offscreen window would wait for scans nobody can make."""
+    env = os.environ if environ is None else environ
+    if not platform.startswith("linux") or env.get("QT_QPA_PLATFORM"):
+        return None
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    return ("no display for the operator window: set DISPLAY (or run under xvfb-run -a), or run the line in this "
+            "terminal with --headless")
+
+
+HARMLESS_QT_MESSAGES = (
+    "This plugin does not support propagateSizeHints()",  # the offscreen platform (screenshots, no display)
+    "pa_context_connect() failed",  # Qt Multimedia on a PC without a sound server: sounds.py says so in one line
+)
+"""Qt warnings that say nothing to an operator; every other Qt message still reaches stderr."""
+
+
+def _quiet_qt_messages(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    if any(harmless in message for harmless in HARMLESS_QT_MESSAGES):
+        return
+    print(message, file=sys.stderr)
+
+
 def application() -> QApplication:
     """The QApplication (created once), with quiet multimedia logging and a readable base font."""
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
     QLoggingCategory.setFilterRules("qt.multimedia.*=false\nqt.multimedia.ffmpeg=false")
+    qInstallMessageHandler(_quiet_qt_messages)
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Particle provisioning station")
     app.setOrganizationName("particle-station")
@@ -166,7 +200,10 @@ def run_gui(
             return GuiExit(0, window.line)
         _finish_after_first_paint(window, report=bool(os.environ.get(FIRST_PAINT_ENV)))
         window.show()
+        # Ctrl+C, and a SIGTERM (a service manager, `kill`): the window closes as from its menu, the line shuts
+        # down cleanly (the workbook's helper process too) instead of dying mid-write.
         previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
+        previous_term = signal.signal(signal.SIGTERM, lambda *_: app.quit())
         wake = QTimer()
         wake.timeout.connect(lambda: None)  # lets Python run the Ctrl+C handler while Qt waits for events
         wake.start(250)
@@ -174,6 +211,7 @@ def run_gui(
             code = int(app.exec())
         finally:
             signal.signal(signal.SIGINT, previous)
+            signal.signal(signal.SIGTERM, previous_term)
         return GuiExit(code, window.line)
     finally:
         if feed is not None:
