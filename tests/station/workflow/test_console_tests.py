@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from hardware.serial.console import ConsoleTimeouts
 from hardware.serial.errors import SerialDisconnectedError, SerialPortError, SerialTimeoutError
-from hardware.simulated import DeviceMode, SimulatedDevice, usb_backend
+from hardware.simulated import SimulatedDevice, usb_backend
 from hardware.simulated.serial_pty import close_all_serial_consoles
 from hardware.usb.timing import HostTiming
 from station.config.profile import ProfileError
@@ -22,33 +20,17 @@ from station.workflow.serial_link import SerialLink
 from station.workflow.test_stage import _lost
 from station.workflow.usb_link import UsbLink
 
+from .serial_bench import serial_link_to
+
 FIRMWARE = Path(__file__).resolve().parents[3] / "fixtures" / "firmware"
-FAST_CONSOLE = ConsoleTimeouts(reply=2.0, idle_gap=0.1, probe=0.3, enter_listening=1.0)
-
-
-@dataclass
-class PtyPortInfo:
-    device: str
-    vid: int | None
-    pid: int | None
-    serial_number: str | None
-    description: str = "simulated"
 
 
 @pytest.fixture
 def tester() -> Iterator[tuple[SimulatedDevice, SerialLink]]:
     device = SimulatedDevice("boron", seed="console-tests", device_os="5.9.0")
     device.install_module((FIRMWARE / "boron-test.bin").read_bytes())
-
-    def comports() -> list[PtyPortInfo]:
-        if not device.present or device.mode is DeviceMode.DFU:
-            return []
-        platform = device.platform
-        return [PtyPortInfo(device.serial_port(), platform.usb_vendor_id, platform.usb_product_id,
-                            device.device_id.value.upper())]
-
     try:
-        yield device, SerialLink(comports, timeouts=FAST_CONSOLE, reappear_timeout=10.0, poll=0.01)
+        yield device, serial_link_to(device)
     finally:
         close_all_serial_consoles()
 

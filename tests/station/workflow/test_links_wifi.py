@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import pytest
 
@@ -16,7 +15,6 @@ from hardware.firmware import ModuleFunction, parse_module
 from hardware.firmware_builder import build_module
 from hardware.identifiers import DeviceId
 from hardware.progress import CancelToken
-from hardware.serial.console import ConsoleTimeouts
 from hardware.simulated import DeviceMode, SimulatedDevice, usb_backend
 from hardware.simulated.serial_pty import close_all_serial_consoles
 from hardware.usb.timing import HostTiming
@@ -30,6 +28,8 @@ from station.workflow.device import (
 )
 from station.workflow.serial_link import SerialLink
 from station.workflow.usb_link import UsbLink
+
+from . import serial_bench
 
 PASSWORD = "Line7-Wifi-Pa55phrase"
 LEGACY_WPA2, LEGACY_AES = 3, 1
@@ -149,33 +149,9 @@ def test_setup_done_on_gen2_is_skipped_because_there_is_no_flag() -> None:
 
 # --- the same steps over the serial console (SerialLink), on simulated devices' ptys ----------------------------
 
-FAST_CONSOLE = ConsoleTimeouts(reply=2.0, idle_gap=0.1, probe=0.3, enter_listening=1.0)
-
-
-@dataclass
-class PtyPortInfo:
-    """What the OS port list says about a simulated device's CDC port (the seam SerialLink takes)."""
-
-    device: str
-    vid: int | None
-    pid: int | None
-    serial_number: str | None
-    description: str = "simulated"
-
-
 @pytest.fixture
 def serial_link_to() -> Iterator[Callable[[SimulatedDevice], SerialLink]]:
-    def make(device: SimulatedDevice) -> SerialLink:
-        def comports() -> list[PtyPortInfo]:
-            if not device.present or device.mode is DeviceMode.DFU:
-                return []
-            platform = device.platform
-            return [PtyPortInfo(device.serial_port(), platform.usb_vendor_id, platform.usb_product_id,
-                                device.device_id.value.upper())]
-
-        return SerialLink(comports, timeouts=FAST_CONSOLE, reappear_timeout=10.0, poll=0.01)
-
-    yield make
+    yield serial_bench.serial_link_to
     close_all_serial_consoles()
 
 
