@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the handler imports these when it runs: building the parser
     from cloud_client.client import ParticleCloud
     from hardware.identifiers import LabelScan
     from station.config.profile import StationProfile
+    from station.workflow.device import DeviceLink
     from station.workflow.events import UnitEvent
     from station.workflow.input_lines import InputLines
     from station.workflow.line import Line
@@ -98,12 +99,43 @@ def _prompter(args: argparse.Namespace, lines: InputLines | None) -> Prompter:
     return TerminalPrompter(lines=lines, write=sys.stderr)
 
 
+SERIAL_LINK_DEVICE_OS = "5.9.0"
+"""The Device OS of simulated units on a ``[slots] link = "serial"`` line (YMODEM flashing needs below 6.0.0)."""
+
+
 def _simulated_devices(profile: StationProfile, args: argparse.Namespace) -> list[Any]:
     from hardware.simulated import SimulatedDevice, Timing
+    from station.config.profile import DeviceLinkKind
 
     timing = Timing.realistic(profile.platform.mcu) if args.device_timing == "realistic" else Timing.zero()
-    return [SimulatedDevice(profile.platform, seed=f"{args.simulate_seed}-{n}", timing=timing)
+    # A line on the serial link provisions units on the newest Device OS its YMODEM flashing serves.
+    device_os = SERIAL_LINK_DEVICE_OS if profile.slots.link is DeviceLinkKind.SERIAL else None
+    return [SimulatedDevice(profile.platform, seed=f"{args.simulate_seed}-{n}", timing=timing, device_os=device_os)
             for n in range(args.simulate)]
+
+
+def _device_link(profile: StationProfile, devices: list[Any], stack: ExitStack) -> DeviceLink:
+    """The line's link to its units, as the profile's ``[slots] link`` says: USB (control requests and DFU), or the
+    serial console (listening mode and YMODEM); over the simulated ``devices`` when given."""
+    from station.config.profile import DeviceLinkKind
+
+    if profile.slots.link is DeviceLinkKind.SERIAL:
+        from station.workflow.serial_link import SerialLink
+
+        if not devices:
+            return SerialLink()
+        from hardware.simulated.serial_ports import simulated_comports
+        from hardware.simulated.serial_pty import close_all_serial_consoles
+
+        stack.callback(close_all_serial_consoles)
+        return SerialLink(simulated_comports(devices))
+    from station.workflow.usb_link import UsbLink
+
+    if not devices:
+        return UsbLink()
+    from hardware.simulated import usb_backend
+
+    return UsbLink(usb_backend(*devices))
 
 
 def _cloud(profile: StationProfile, args: argparse.Namespace, devices: list[Any], stack: ExitStack) -> ParticleCloud:
@@ -243,7 +275,6 @@ def run_line(args: argparse.Namespace) -> int:
     from station.workflow.cloud_reach import checked_cloud_url
     from station.workflow.line import Line
     from station.workflow.lot import operator_name, prepare_lot
-    from station.workflow.usb_link import UsbLink
 
     if args.cloud_url is not None:
         args.cloud_url = checked_cloud_url(args.cloud_url)
@@ -283,12 +314,7 @@ def run_line(args: argparse.Namespace) -> int:
         lines = InputLines(sys.stdin)  # the labels and the prompts' answers: one reader, see its docstring
     with ExitStack() as stack:
         devices = _simulated_devices(profile, args) if args.simulate else []
-        if devices:
-            from hardware.simulated import usb_backend
-
-            link = UsbLink(usb_backend(*devices))
-        else:
-            link = UsbLink()
+        link = _device_link(profile, devices, stack)
         cloud = _cloud(profile, args, devices, stack)
         prepared = prepare_lot(profile, cloud)
         prompter = _prompter(args, lines) if args.headless else None  # the window brings its own

@@ -113,11 +113,20 @@ class CloudSettings:
     batch_size: int = 100
 
 
+class DeviceLinkKind(enum.Enum):
+    """How the line reaches its units: USB control requests and DFU (any Device OS), or the USB serial console
+    (listening mode, YMODEM flashing: Device OS below 6.0.0 only), e.g. for tests sent as console lines."""
+
+    USB = "usb"
+    SERIAL = "serial"
+
+
 @dataclass(frozen=True)
 class SlotSettings:
     count: int = 1
     ports: tuple[str, ...] = ()
     """Per slot, the USB port path (e.g. ``1-1.2``) or device id that belongs to it; empty = any device."""
+    link: DeviceLinkKind = DeviceLinkKind.USB
 
 
 @dataclass(frozen=True)

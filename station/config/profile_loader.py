@@ -20,6 +20,7 @@ from station.config.profile import (
     ClaimMode,
     CloudSettings,
     ConfirmFailure,
+    DeviceLinkKind,
     FirmwareSpec,
     FirmwareVersionPolicy,
     OnlineConfirmation,
@@ -57,7 +58,7 @@ _KNOWN_KEYS = {
     "confirm": {"online", "timeout_s", "on_timeout"},
     "wifi": {"ssid", "security", "password_ref", "hidden", "cipher", "password"},
     "cloud": {"base_url", "credentials", "batch_size"},
-    "slots": {"count", "ports"},
+    "slots": {"count", "ports", "link"},
     "operator": {"engineer_pin_hash", "ask_name"},
     "protection": PROTECTION_KEYS,
     "line": {"database", "on_duplicate", "password"},
@@ -108,6 +109,15 @@ def parse_profile(data: dict[str, Any], *, path: Path, text: str = "") -> Statio
                                     "protected unit must leave the line with its development flag cleared")
     tests = parse_tests(data["tests"], path=path, lines=r.lines) if "tests" in data else None
     line = parse_line_section(r.table("line")) if "line" in data else None
+    console = next((t.name for t in tests.tests if t.console is not None), None) if tests is not None else None
+    if console is not None and slots.link is DeviceLinkKind.USB:
+        raise r.table("slots").fail("link", f"test {console!r} is sent on the serial console, which needs "
+                                    "link = \"serial\" here (the USB link sends request 10: use request = "
+                                    "{ op = ... } for it)")
+    request = next((t.name for t in tests.tests if t.request is not None), None) if tests is not None else None
+    if request is not None and slots.link is DeviceLinkKind.SERIAL:
+        raise r.table("slots").fail("link", f"is \"serial\", which cannot send test {request!r} (request 10 goes "
+                                    "over USB): send it as a console line, console = '{\"op\": ...}'")
 
     return StationProfile(
         path=path.resolve(),
@@ -223,7 +233,7 @@ def _slots(table: TomlTable) -> SlotSettings:
     ports = table.text_list("ports")
     if ports and len(ports) != count:
         raise table.fail("ports", f"lists {len(ports)} ports but slots.count is {count}")
-    return SlotSettings(count=count, ports=ports)
+    return SlotSettings(count=count, ports=ports, link=table.choice("link", DeviceLinkKind, DeviceLinkKind.USB))
 
 
 def _confirm(table: TomlTable) -> OnlineConfirmation:

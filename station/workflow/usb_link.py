@@ -178,7 +178,7 @@ class UsbLink:
     def console_line(self, device_id: DeviceId, line: str, *, timeout: float) -> bytes:
         raise LinkNotSupportedError(
             f"{device_id}: this line drives its units over USB; a test sent on the serial console (`console = ...`) "
-            "needs the serial link; use `request = { op = ... }` (request 10) instead"
+            "needs the serial link ([slots] link = \"serial\"); use `request = { op = ... }` (request 10) instead"
         )
 
     def signal(self, device_id: DeviceId, on: bool) -> None:

@@ -58,6 +58,7 @@ def old_unit(tmp_path: Path) -> Iterator[SimulatedLine]:
         text = path.read_text().replace(hashlib.sha256(firmware.read_bytes()).hexdigest(),
                                         hashlib.sha256(product).hexdigest())  # the profile pins the new build
         firmware.write_bytes(product)
+        text = text.replace("[slots]\n", '[slots]\nlink = "serial"\n')
         path.write_text(text + CONSOLE_TESTS.format(sha=hashlib.sha256(test_firmware).hexdigest()))
         sim.profile = load_profile(path)
         yield sim
@@ -81,3 +82,34 @@ def test_a_device_os_5_unit_is_tested_on_its_console_and_provisioned_over_serial
     running = device.running_user_part
     assert device.test_firmware is None and running is not None
     assert running.product == (old_unit.profile.product_id, 7)  # the product firmware, not the test firmware
+
+
+def test_run_drives_a_serial_link_line_from_the_profile(old_unit: SimulatedLine,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from station.cli import main
+
+    code = main(["run", "--profile", str(old_unit.profile.path), "--headless", "--simulate", "2", "--auto-scan",
+                 "--device-timing", "zero", "--lot", "SERIAL-1"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert [line.split()[0] for line in out.out.splitlines() if line.split()[:1] in (["PASS"], ["FAIL"])] == [
+        "PASS", "PASS"]
+
+
+def test_a_console_test_on_the_usb_link_is_refused_at_load(old_unit: SimulatedLine) -> None:
+    from station.config.profile import ProfileError
+
+    path = old_unit.profile.path
+    path.write_text(path.read_text().replace('link = "serial"\n', ""))
+    with pytest.raises(ProfileError, match=r'slots.link: test \'battery\' is sent on the serial console, which needs '
+                                           r'link = "serial"'):
+        load_profile(path)
+
+
+def test_a_request_test_on_the_serial_link_is_refused_at_load(old_unit: SimulatedLine) -> None:
+    from station.config.profile import ProfileError
+
+    path = old_unit.profile.path
+    path.write_text(path.read_text().replace("""console = '{"op": "battery"}'""", 'request = { op = "battery" }'))
+    with pytest.raises(ProfileError, match=r"slots.link: is \"serial\", which cannot send test 'battery'"):
+        load_profile(path)

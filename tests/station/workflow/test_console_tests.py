@@ -94,6 +94,9 @@ sha256 = "{sha}"
 [cloud]
 credentials = "env:PARTICLE"
 
+[slots]
+link = "serial"
+
 [tests]
 firmware = {{ file = "test.bin", sha256 = "{sha}" }}
 
