@@ -47,7 +47,15 @@ PROBE_EVERY_S = 0.25
 FAST_RETRY_S = 0.1
 """The first retries once the probe sees the port open again (the server may still be starting up)."""
 
+SAME_CHANGE_S = 0.001
+"""Two records of one change's time agree within this (PostgreSQL may send a double with 15 digits only)."""
+
 Connect = Callable[[], "psycopg.Connection[Any]"]
+
+
+class JournalRefused(LineDatabaseError):
+    """This journal may not feed the station's rows (another journal feeds them, or this one is an older copy of
+    it): the line database answers, nothing is sent until an engineer acts. Not an outage."""
 
 
 @dataclass(frozen=True)
@@ -174,22 +182,24 @@ class Replicator:
         if row is None:
             return
         if row[1] is not None and row[1] != self.journal_id:
-            raise LineDatabaseError(
+            raise JournalRefused(
                 f"station {self.station!r} in the line database is fed by another journal (a new or replaced log "
                 "folder?); sending this one would overwrite its rows: give this station its own name and role "
                 "(particle-station line init --station NAME), or put the original journal back")
         replicated, made_at = int(row[0]), row[2]
         if replicated <= self.changes.cursor():
             return
+        # The line is ahead of the cursor. Healthy: a crash came between the line's commit and the cursor's write
+        # (this journal still holds those changes, made when the line says), or the log was emptied while the
+        # station ran without [line] and filled again under new, higher ids. Restored from a backup: the line holds
+        # a change id this journal never issued, or one it issued again for another write since the restore.
         mine = self.changes.made_at(replicated)
-        if mine is None or (made_at is not None and mine != made_at):
-            # The line holds changes this journal never made (or made otherwise): it is an older copy of the
-            # station's journal, restored from a backup. Its new rows reuse local ids the line already gives to
-            # units recorded since the backup, and would overwrite them; those units live on only in the line.
-            raise LineDatabaseError(
-                f"this journal is older than the line database's copy of station {self.station!r} (restored from "
-                f"a backup? the line holds its changes up to {replicated}, this journal sent only up to "
-                f"{self.changes.cursor()}); sending it would overwrite the units recorded since: give this station "
+        never_issued = replicated > self.changes.last_issued()
+        issued_again = mine is not None and made_at is not None and abs(mine - made_at) > SAME_CHANGE_S
+        if never_issued or issued_again:
+            raise JournalRefused(
+                f"station {self.station!r}'s journal is older than what the line database already holds from it "
+                "(restored from a backup?), and sending it would overwrite units recorded since: give this station "
                 "a new name and role (particle-station line init --station NAME); the line database keeps the old "
                 "name's units")
         self.changes.acknowledge(replicated)  # the crash came between the line's commit and the cursor's write
@@ -297,6 +307,12 @@ class Replicator:
         while not self._stop.is_set() and not self.changes.db.closed:
             try:
                 self.sync()
+            except JournalRefused as exc:  # the database answers and refuses: said once, looked at again slowly
+                if self._problem != str(exc):
+                    log.error("line replication refused: %s", exc)
+                self._reachable, self._problem = True, str(exc)
+                self._stop.wait(self._max_retry)
+                continue
             except LineDatabaseError as exc:
                 if self._reachable is not False:
                     backlog, _ = self.changes.backlog()

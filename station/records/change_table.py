@@ -44,6 +44,12 @@ class ChangeTable:
                        (JOURNAL_ID_KEY, uuid.uuid4().hex))
         return str(self.db.query("SELECT value FROM meta WHERE key = ?", (JOURNAL_ID_KEY,))[0]["value"])
 
+    def last_issued(self) -> int:
+        """The id of the newest change this journal ever logged (AUTOINCREMENT's sequence: acknowledged and deleted
+        changes count too); 0 for a journal that logged none."""
+        rows = self.db.query("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
+        return int(rows[0]["seq"]) if rows else 0
+
     def made_at(self, change_id: int) -> float | None:
         """When change ``change_id`` was made; None when this journal holds no such change (acknowledged, or never
         made)."""
