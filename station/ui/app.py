@@ -6,6 +6,7 @@ workbook's helper process) starts right after its first paint (``finish_start``)
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import sys
@@ -95,6 +96,9 @@ def application() -> QApplication:
         return existing
     QLoggingCategory.setFilterRules("qt.multimedia.*=false\nqt.multimedia.ffmpeg=false")
     qInstallMessageHandler(_quiet_qt_messages)
+    # Uninstalled before Python shuts down: a Qt message logged during teardown (QT_DEBUG_PLUGINS=1 does) would call
+    # into a finalised interpreter and crash the process at exit.
+    atexit.register(qInstallMessageHandler, None)
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Particle provisioning station")
     app.setOrganizationName("particle-station")

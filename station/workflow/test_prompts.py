@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 from hardware.progress import CancelToken
-from station.workflow.input_lines import InputLines
+from station.workflow.input_lines import CANCEL_POLL_S, InputLines
 
 
 class Prompter(Protocol):
@@ -87,7 +87,9 @@ class TerminalPrompter:
 
     def ask_yes_no(self, slot: int, question: str, image: Path | None, timeout: float,
                    cancel: CancelToken | None = None) -> bool | None:
-        with self._asking():
+        with self._asking(cancel) as turn:
+            if not turn:
+                return None
             deadline = time.monotonic() + timeout
             complaint = ""
             while True:
@@ -102,7 +104,9 @@ class TerminalPrompter:
 
     def ask_number(self, slot: int, question: str, image: Path | None, timeout: float,
                    cancel: CancelToken | None = None) -> float | None:
-        with self._asking():
+        with self._asking(cancel) as turn:
+            if not turn:
+                return None
             deadline = time.monotonic() + timeout
             complaint = ""
             while True:
@@ -115,9 +119,17 @@ class TerminalPrompter:
                     complaint = f"{text!r} is not a number; type a number such as 3.3."
 
     @contextlib.contextmanager
-    def _asking(self) -> Iterator[None]:
-        with self._one_at_a_time:
-            yield
+    def _asking(self, cancel: CancelToken | None) -> Iterator[bool]:
+        """This slot's turn to ask (True), or False when its unit was stopped while it waited for the turn: a
+        question withdrawn before it was shown is never printed."""
+        while not self._one_at_a_time.acquire(timeout=CANCEL_POLL_S):
+            if cancel is not None and cancel.cancelled:
+                yield False
+                return
+        try:
+            yield not (cancel is not None and cancel.cancelled)
+        finally:
+            self._one_at_a_time.release()
 
     def _say(self, text: str) -> None:
         print(text, file=self._out, flush=True)

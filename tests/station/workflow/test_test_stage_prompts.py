@@ -180,3 +180,25 @@ def test_a_stopped_unit_withdraws_its_question_on_the_terminal() -> None:
     assert "the unit was stopped; the question is withdrawn" in out.getvalue()
     assert "no answer within" not in out.getvalue()
     assert list(lines.labels()) == ["y\n", "B40TLABEL\n"]
+
+
+def test_a_stopped_unit_whose_question_waits_its_turn_is_never_asked() -> None:
+    from hardware.progress import CancelToken
+
+    read, write = os.pipe()
+    lines = InputLines(os.fdopen(read), labels=True)
+    out = io.StringIO()
+    prompter = TerminalPrompter(lines=lines, write=out)
+    cancel = CancelToken()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(prompter.ask_yes_no, 0, "Slot one?", None, 600)
+        deadline = time.monotonic() + 10
+        while "Slot one?" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        second = pool.submit(prompter.ask_yes_no, 1, "Slot two?", None, 600, cancel)
+        cancel.cancel()  # slot 2's unit is stopped while slot 1's question is still open
+        assert second.result(timeout=30) is None  # not after slot 1's 600 s
+        os.write(write, b"y\n")
+        assert first.result(timeout=30) is True
+        os.close(write)
+    assert "Slot two?" not in out.getvalue()  # withdrawn before it was ever shown
