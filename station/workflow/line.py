@@ -243,16 +243,16 @@ class Line:
         """
         if self._closed or not self._started:
             raise LineError("the line is closed" if self._closed else "the line is not started")
-        date = self._today().strftime("%Y%m%d")
-        if not self._explicit_lot and self.profile.lot_name(date=date, seq=1) == self.profile.lot_name(date=date,
-                                                                                                      seq=2):
-            raise LineError(f"Lot {self.lot} cannot be closed: the profile's lot_naming has no {{seq}}, so there "
-                            "is no next lot today; add {seq} to lot_naming, or run with --lot NAME.")
         try:
             with self.slots.held("The lot is being closed; scan again in a moment.",
                                  busy=lambda slots: f"Units are still running in slot(s) {', '.join(map(str, slots))}; "
                                  "wait for them to finish, then close the lot.",
                                  again="The lot is already being closed."):
+                date = self._today().strftime("%Y%m%d")
+                if not self._explicit_lot and self.profile.lot_name(date=date, seq=1) == self.profile.lot_name(
+                        date=date, seq=2):
+                    raise LineError(f"Lot {self.lot} cannot be closed: the profile's lot_naming has no {{seq}}, so "
+                                    "there is no next lot today; add {seq} to lot_naming, or run with --lot NAME.")
                 closed, following = self._switch_lot()
         except SlotError as exc:
             raise LineError(str(exc)) from None

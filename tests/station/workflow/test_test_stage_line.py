@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from station.records.reason_code import ReasonCode
 from station.records.step_table import StepStatus
 from station.records.unit_table import UnitState
 from station.workflow.events import EventKind, UnitEvent
+from station.workflow.line import LineError
 from station.workflow.test_prompts import FixedAnswers
 
 from .conftest import make_line
@@ -352,3 +354,29 @@ def test_a_line_whose_test_firmware_does_not_match_its_pin_does_not_start(tsim: 
     (tsim.workdir / "boron-test.bin").write_bytes((FIXTURES / "boron-user.bin").read_bytes())
     with pytest.raises(TestPlanError, match="has SHA-256 .* but the profile pins"):
         make_line(tsim)
+
+
+def test_closing_the_lot_while_a_unit_runs_says_so_before_anything_else(tsim: SimulatedLine) -> None:
+    # Even on a profile whose lot naming could not name a next lot: the running unit is what the operator must hear.
+    with_tests(tsim, extra=LED)
+    path = tsim.workdir / "station.toml"
+    path.write_text(path.read_text().replace("[station]\n", '[station]\nlot_naming = "{product}-{date}"\n', 1))
+    tsim.profile = load_profile(path)
+    asked, release = threading.Event(), threading.Event()
+
+    def answer(slot: int, question: str) -> bool:
+        asked.set()
+        release.wait(60)
+        return True
+
+    with make_line(tsim, prompter=FixedAnswers(answer=answer)) as line:
+        running = line.scan(tsim.devices[0].label)
+        assert asked.wait(60)
+        try:
+            with pytest.raises(LineError, match=r"Units are still running in slot\(s\) 1"):
+                line.close_lot()
+        finally:
+            release.set()
+        running.result(timeout=60)
+        with pytest.raises(LineError, match=r"has no \{seq\}"):
+            line.close_lot()
