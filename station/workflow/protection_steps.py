@@ -122,10 +122,20 @@ class ProtectionSteps:
 
     def reprotect(self, ctx: UnitContext, facts: DeviceFacts) -> dict[str, Any]:
         """SetProtectedState RESET: the reworked unit leaves the slot a Protected Device, never in Service Mode."""
+        from hardware.usb.protection import ProtectionState
         from station.product.protection import return_to_protected
 
         link = self._protection_link(facts)
         with link.protection_channel(facts.device_id) as channel:
+            if channel.get_state() is ProtectionState.OPEN:  # its protected bootloader is gone (replaced in rework?)
+                self.units.update(ctx.unit.id, protection_on_leaving=ProtectionState.OPEN.value)
+                raise UnitFailure(
+                    f"Device {facts.device_id} arrived a Protected Device but is now an Open Device, so it cannot be "
+                    "returned to protected with a RESET.",
+                    f"Set the unit aside: an engineer protects it with `{ENABLE_COMMAND.format(device=facts.device_id)}"
+                    " --file BOOTLOADER.bin` (the bootloader of its Device OS).",
+                    step="reprotect", code=ReasonCode.DEVICE_PROTECTED,
+                )
             message = return_to_protected(channel, facts.device_id.value)
             state = channel.get_state()
         self.units.update(ctx.unit.id, protection_on_leaving=state.value)
@@ -133,7 +143,11 @@ class ProtectionSteps:
 
     def not_returned(self, ctx: UnitContext, facts: DeviceFacts, failure: UnitFailure) -> UnitFailure:
         """``failure`` (of the reprotect step) said so that the operator knows the unit may be in Service Mode: it
-        must not leave the line so. Its last known state (Service Mode) is journalled as the state it left in."""
+        must not leave the line so. Its last known state (Service Mode) is journalled as the state it left in; a
+        unit found Open (``reprotect`` journalled that and said what to do) keeps its own failure."""
+        unit = self.units.get(ctx.unit.id)
+        if unit is not None and unit.protection_on_leaving == "open":
+            return failure
         self.units.update(ctx.unit.id, protection_on_leaving="service")
         return UnitFailure(
             f"{failure.reason} The unit was not returned to protected and may still be in Service Mode (it returns "

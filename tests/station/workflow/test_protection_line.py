@@ -167,6 +167,29 @@ def test_a_reworked_unit_that_fails_and_cannot_be_returned_to_protected_says_bot
     assert unit.protection_on_leaving == "service"
 
 
+def test_a_reworked_unit_found_open_at_the_end_is_journalled_open_and_told_to_be_protected_with_a_bootloader(
+        sim: SimulatedLine) -> None:
+    from station.workflow.events import EventKind, UnitEvent
+
+    device = sim.devices[0]
+    protected_in_product(sim, device)
+    with_protection(sim, 'on_protected = "rework"\n')
+
+    def bootloader_replaced(event: UnitEvent) -> None:
+        if event.kind is EventKind.STEP_ENDED and event.step == "check_label":
+            device.protection = "open"  # e.g. a plain bootloader flashed during the rework
+
+    with make_line(sim) as line:
+        line.events.subscribe(bootloader_replaced)
+        result = line.scan(LabelScan.parse("B40TZZ000000001 ABCDEFGHJKLMNPQ")).result(timeout=60)
+        unit = line.journal.unit_table.by_key(line.lot, "B40TZZ000000001")
+        assert unit is not None
+    assert result.state is UnitState.FAIL and result.reason_code == ReasonCode.LABEL_MISMATCH.value
+    assert "is now an Open Device" in result.reason and "Service Mode" not in result.reason
+    assert f"protection enable --device {device.device_id.value} --file BOOTLOADER.bin" in result.action
+    assert unit.protection_on_leaving == "open"
+
+
 def test_a_unit_in_service_mode_on_arrival_is_refused_too_by_default(sim: SimulatedLine) -> None:
     device = sim.devices[0]
     protected_in_product(sim, device, "service")
