@@ -12,7 +12,7 @@ import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -136,17 +136,34 @@ def test_serves_the_figures_the_database_holds(dashboard: DashboardServer) -> No
     assert data["capability"] == [] and data["error"] is None
 
 
+def add_measurements(conn: psycopg.Connection[Any], name: str, values: Sequence[float], *, first_id: int = 1) -> None:
+    for i, value in enumerate(values):
+        conn.execute("INSERT INTO line.measurements (station, local_id, unit_local_id, attempt, test, name, "
+                     "value_num, units, lower, upper, outcome, started_at) VALUES ('bench-1', %s, %s, 1, "
+                     "'power', %s, %s, 'V', 3.0, 3.6, 'PASS', %s)",
+                     (first_id + i, first_id + i, name, value, NOW - 100))
+
+
 def test_measurements_capability(seeded: Any) -> None:
     with seeded.connect() as conn:
-        for i, value in enumerate((3.29, 3.30, 3.31, 3.30, 3.30, 3.29, 3.31)):
-            conn.execute("INSERT INTO line.measurements (station, local_id, unit_local_id, attempt, test, name, "
-                         "value_num, units, lower, upper, outcome, started_at) VALUES ('bench-1', %s, %s, 1, "
-                         "'power', 'vbat', %s, 'V', 3.0, 3.6, 'PASS', %s)", (i + 1, i + 1, value, NOW - 100))
+        add_measurements(conn, "vbat", (3.29, 3.30, 3.31, 3.30, 3.30, 3.29) * 5)
     with DashboardServer(dashboard_conninfo(seeded)) as server:
         (row,) = figures_of(server)["capability"]
-    assert (row["name"], row["n"]) == ("vbat", 7)
+    assert (row["name"], row["n"]) == ("vbat", 30)
     assert row["cpk"] == pytest.approx(figures.cpk(row["mean"], row["sigma"], 3.0, 3.6))
-    assert row["cpk"] > figures.CPK_BAR
+    assert row["cpk"] > figures.CPK_BAR and row["cpk_note"] is None
+
+
+def test_no_cpk_is_shown_from_fewer_than_30_values(seeded: Any) -> None:
+    """A Cpk of 29 values is not shown: the panel says "n < 30" (seven values once gave a Cpk of 3.9)."""
+    with seeded.connect() as conn:
+        add_measurements(conn, "vbat", (3.29, 3.30, 3.31, 3.30, 3.30, 3.29, 3.31))
+        add_measurements(conn, "vin", [5.0 + 0.01 * (i % 3) for i in range(29)], first_id=100)
+    with DashboardServer(dashboard_conninfo(seeded)) as server:
+        rows = {row["name"]: row for row in figures_of(server)["capability"]}
+    assert figures.CPK_MIN_SAMPLES == 30
+    assert [(rows[n]["n"], rows[n]["cpk"], rows[n]["cpk_note"]) for n in ("vbat", "vin")] == [
+        (7, None, "n < 30"), (29, None, "n < 30")]
 
 
 def test_a_nan_measurement_leaves_the_figures_readable(seeded: Any) -> None:
