@@ -68,21 +68,23 @@ def _url(text: str) -> Any:
 def run_line_status(args: argparse.Namespace) -> int:
     from station.config.profile_loader import load_profile
     from station.line.connection import connect
-    from station.line.status import line_status
+    from station.line.status import line_status, no_line_status
     from station.records.database import JournalDatabase
     from station.records.journal import JOURNAL_NAME
 
     profile = load_profile(args.profile)
-    path = Path(profile.log_folder) / JOURNAL_NAME
-    if not path.is_file():  # opening a missing journal would create an empty one
-        raise StationError(f"journal {path} does not exist; check station.log_folder in {args.profile}")
     settings = profile.line
-    db = JournalDatabase(path)
-    try:
-        status = line_status(db, profile.station_name,
-                             (lambda: connect(settings.database)) if settings is not None else None)
-    finally:
-        db.close()
+    if settings is None:  # no backlog to show: a station that feeds no line keeps no change log
+        status = no_line_status(profile.station_name, str(args.profile))
+    else:
+        path = Path(profile.log_folder) / JOURNAL_NAME
+        if not path.is_file():  # opening a missing journal would create an empty one
+            raise StationError(f"journal {path} does not exist; check station.log_folder in {args.profile}")
+        db = JournalDatabase(path)
+        try:
+            status = line_status(db, profile.station_name, lambda: connect(settings.database))
+        finally:
+            db.close()
     if args.json:
         json.dump(status.as_json(), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")

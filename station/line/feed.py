@@ -107,7 +107,7 @@ def feed_for(profile: StationProfile, journal: JournalDatabase,
     """The station's feed when its profile has a ``[line]`` section (None otherwise); ``subscribe`` gives it the
     line's unit events so the line database sees what each slot is doing."""
     if profile.line is None:
-        ChangeTable(journal).trim()
+        ChangeTable(journal).trim()  # the log is emptied and kept empty, by this and every later writer of the journal
         return None
     board = SlotBoard(profile.slots.count)
     subscribe(board)

@@ -29,22 +29,30 @@ class JournalBacklog:
 @dataclass(frozen=True)
 class LineStatus:
     station: str
-    journal: JournalBacklog
+    journal: JournalBacklog | None
+    """None when the station feeds no line (its journal keeps no change log: nothing waits)."""
     reachable: bool | None
     """None when the profile has no [line] section (nothing to reach)."""
     problem: str | None = None
     stations: list[dict[str, Any]] = field(default_factory=list)
+    profile: str = ""
+    """The profile's path, named when the station feeds no line."""
+
+    @property
+    def feeds_line(self) -> bool:
+        return self.journal is not None
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "feeds_line": self.feeds_line}
 
     def lines(self) -> list[str]:
+        if self.journal is None:
+            return [f"station {self.station} feeds no line: the profile {self.profile} has no [line] section, so its "
+                    "journal keeps no change log (add [line] and the next start sends the whole journal)"]
         waiting = self.journal.backlog
         out = [f"station {self.station}: {waiting} change{'' if waiting == 1 else 's'} waiting in the journal, "
                f"lag {self.journal.lag_seconds:.1f} s"]
-        if self.reachable is None:
-            out.append("no [line] section in the profile: this station feeds no line database")
-        elif not self.reachable:
+        if not self.reachable:
             out.append(f"line database unreachable ({self.problem}); the station keeps everything in its journal")
         else:
             out.append(f"line database reachable: {len(self.stations)} station(s)")
@@ -62,12 +70,16 @@ def journal_backlog(db: JournalDatabase, *, clock: Callable[[], float] = time.ti
     return JournalBacklog(backlog, max(0.0, clock() - oldest) if oldest is not None else 0.0, changes.cursor())
 
 
+def no_line_status(station: str, profile: str) -> LineStatus:
+    """A station whose profile has no [line] section: it feeds no line, and no backlog exists to show (its journal's
+    change log is kept empty: station.records.change_table.ChangeTable.trim)."""
+    return LineStatus(station, None, None, profile=profile)
+
+
 def line_status(db: JournalDatabase, station: str,
-                connector: Callable[[], psycopg.Connection[Any]] | None) -> LineStatus:
-    """The journal's side always; the line database's stations when ``connector`` is given and it answers."""
+                connector: Callable[[], psycopg.Connection[Any]]) -> LineStatus:
+    """The journal's side always; the line database's stations when it answers."""
     journal = journal_backlog(db)
-    if connector is None:
-        return LineStatus(station, journal, None)
     try:
         with connector() as conn:
             ensure_schema(conn)

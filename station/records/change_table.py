@@ -21,6 +21,8 @@ JOURNAL_ID_KEY = "journal_id"
 """A random id made once per journal file: the line database knows which journal feeds a station's rows."""
 TRIMMED_KEY = "line_log_trimmed"
 """Set while the log is kept empty because the station feeds no line; the first feed then logs every row again."""
+KEEP_EMPTY_TRIGGER = "changes_kept_empty"
+"""The trigger that drops every change while ``TRIMMED_KEY`` is set (see ``ChangeTable.trim``)."""
 
 
 @dataclass(frozen=True)
@@ -83,24 +85,43 @@ class ChangeTable:
         return int(rows[0]["n"]), rows[0]["oldest"]
 
     def trim(self) -> None:
-        """A station that feeds no line keeps no log (it would only grow): empty it and remember that it did."""
+        """A station that feeds no line keeps no log (it would only grow): empty it, remember that it did, and
+        install the gate that keeps it empty from then on, whoever writes the journal (a run, the demo, the GUI,
+        ``lot-close``, the outbox finishing cloud work after the last unit), in this process or a later one.
+
+        Emptying the log once, when the line starts, is not enough: the triggers (``records/database.py`` step 8,
+        recreated at every open) log every write after it, so a run without ``[line]`` left its whole run in the log.
+        The gate (``KEEP_EMPTY_TRIGGER``) is a BEFORE INSERT trigger on ``changes`` whose ``RAISE(IGNORE)`` drops the
+        row a followed table's trigger is about to log while ``TRIMMED_KEY`` is set; the write itself goes on (SQLite
+        "CREATE TRIGGER", The RAISE() function: the statement that fired it is abandoned, nothing rolls back, and a
+        calling trigger resumes at its next step). A write then costs the followed table's trigger and one ``meta``
+        primary-key lookup, and the log neither grows nor needs deleting."""
         with self.db.transaction() as db:
             db.execute("DELETE FROM changes")
             db.execute("INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT(key) DO NOTHING", (TRIMMED_KEY,))
+            db.execute(f"CREATE TRIGGER IF NOT EXISTS {KEEP_EMPTY_TRIGGER} BEFORE INSERT ON changes "
+                       f"WHEN EXISTS (SELECT 1 FROM meta WHERE key = '{TRIMMED_KEY}') BEGIN SELECT RAISE(IGNORE); END")
+
+    @property
+    def trimmed(self) -> bool:
+        """Whether the log is kept empty (the station fed no line when it last started)."""
+        return bool(self.db.query("SELECT 1 FROM meta WHERE key = ?", (TRIMMED_KEY,)))
 
     def refill_if_trimmed(self) -> int:
-        """A station that joins a line after running alone: log every row once (parents first), so its whole
-        journal replicates; the upserts make any row the line already holds a no-op. Returns the rows logged."""
-        if not self.db.query("SELECT 1 FROM meta WHERE key = ?", (TRIMMED_KEY,)):
+        """A station that joins a line after running alone: lift the gate and log every row once (parents first),
+        so its whole journal replicates; the upserts make any row the line already holds a no-op. Returns the rows
+        logged."""
+        if not self.trimmed:
             return 0
         with self.db.transaction() as db:
+            db.execute("DELETE FROM meta WHERE key = ?", (TRIMMED_KEY,))  # first: the gate lets the refill in
+            db.execute(f"DROP TRIGGER IF EXISTS {KEEP_EMPTY_TRIGGER}")
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             logged = 0
             for table in CHANGE_TABLES:
                 if table in tables:
                     logged += db.execute(f"INSERT INTO changes (tbl, row_id, at) SELECT '{table}', rowid, "
                                          f"{TRIGGER_NOW} FROM {table} ORDER BY rowid").rowcount
-            db.execute("DELETE FROM meta WHERE key = ?", (TRIMMED_KEY,))
         return logged
 
     def rows(self, table: str, row_ids: list[int]) -> dict[int, dict[str, object]]:

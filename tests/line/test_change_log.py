@@ -54,3 +54,25 @@ def test_a_station_alone_keeps_no_log_and_logs_everything_again_when_it_joins_a_
         assert log.refill_if_trimmed() == 2
         assert [(c.table, c.row_id) for c in log.pending(10)] == [("lots", 1), ("refused_scans", 1)]
         assert log.refill_if_trimmed() == 0, "once"
+
+
+def test_a_station_alone_logs_no_write_after_the_trim_in_this_process_or_the_next(tmp_path: Path) -> None:
+    """The run after the trim, and any later command on the journal (lot-close, the next start), log nothing; the
+    writes themselves are kept; joining a line logs every row once, and later writes again."""
+    path = tmp_path / "j.sqlite3"
+    with Journal(path) as journal:
+        ChangeTable(journal.db).trim()  # the line starts without [line] (station.line.feed.feed_for)
+        journal.open_lot("L1", station="s", product_id=1, profile="p", operator="o")
+        journal.refused_scan_table.record("L1", "P046X", "wrong_platform", "no")
+        assert ChangeTable(journal.db).backlog()[0] == 0
+    with Journal(path) as journal:  # reopened: step 8's triggers are installed again
+        journal.lot_table.close("L1", "{}")
+        log = ChangeTable(journal.db)
+        assert journal.db.query("SELECT COUNT(*) AS n FROM changes")[0]["n"] == 0
+        assert journal.lot_table.get("L1").closed  # type: ignore[union-attr]
+        assert log.trimmed
+        assert log.refill_if_trimmed() == 2
+        journal.refused_scan_table.record("L1", "P046Y", "wrong_platform", "no")
+        assert [(c.table, c.row_id) for c in log.pending(10)] == [
+            ("lots", 1), ("refused_scans", 1), ("refused_scans", 2)]
+        assert not log.trimmed

@@ -3,12 +3,16 @@ live updates by server-sent events, CSV export, and one sentence when it cannot 
 
 from __future__ import annotations
 
+import csv
+import datetime
 import http.client
+import io
 import json
+import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -132,17 +136,34 @@ def test_serves_the_figures_the_database_holds(dashboard: DashboardServer) -> No
     assert data["capability"] == [] and data["error"] is None
 
 
+def add_measurements(conn: psycopg.Connection[Any], name: str, values: Sequence[float], *, first_id: int = 1) -> None:
+    for i, value in enumerate(values):
+        conn.execute("INSERT INTO line.measurements (station, local_id, unit_local_id, attempt, test, name, "
+                     "value_num, units, lower, upper, outcome, started_at) VALUES ('bench-1', %s, %s, 1, "
+                     "'power', %s, %s, 'V', 3.0, 3.6, 'PASS', %s)",
+                     (first_id + i, first_id + i, name, value, NOW - 100))
+
+
 def test_measurements_capability(seeded: Any) -> None:
     with seeded.connect() as conn:
-        for i, value in enumerate((3.29, 3.30, 3.31, 3.30, 3.30, 3.29, 3.31)):
-            conn.execute("INSERT INTO line.measurements (station, local_id, unit_local_id, attempt, test, name, "
-                         "value_num, units, lower, upper, outcome, started_at) VALUES ('bench-1', %s, %s, 1, "
-                         "'power', 'vbat', %s, 'V', 3.0, 3.6, 'PASS', %s)", (i + 1, i + 1, value, NOW - 100))
+        add_measurements(conn, "vbat", (3.29, 3.30, 3.31, 3.30, 3.30, 3.29) * 5)
     with DashboardServer(dashboard_conninfo(seeded)) as server:
         (row,) = figures_of(server)["capability"]
-    assert (row["name"], row["n"]) == ("vbat", 7)
+    assert (row["name"], row["n"]) == ("vbat", 30)
     assert row["cpk"] == pytest.approx(figures.cpk(row["mean"], row["sigma"], 3.0, 3.6))
-    assert row["cpk"] > figures.CPK_BAR
+    assert row["cpk"] > figures.CPK_BAR and row["cpk_note"] is None
+
+
+def test_no_cpk_is_shown_from_fewer_than_30_values(seeded: Any) -> None:
+    """A Cpk of 29 values is not shown: the panel says "n < 30" (seven values once gave a Cpk of 3.9)."""
+    with seeded.connect() as conn:
+        add_measurements(conn, "vbat", (3.29, 3.30, 3.31, 3.30, 3.30, 3.29, 3.31))
+        add_measurements(conn, "vin", [5.0 + 0.01 * (i % 3) for i in range(29)], first_id=100)
+    with DashboardServer(dashboard_conninfo(seeded)) as server:
+        rows = {row["name"]: row for row in figures_of(server)["capability"]}
+    assert figures.CPK_MIN_SAMPLES == 30
+    assert [(rows[n]["n"], rows[n]["cpk"], rows[n]["cpk_note"]) for n in ("vbat", "vin")] == [
+        (7, None, "n < 30"), (29, None, "n < 30")]
 
 
 def test_a_nan_measurement_leaves_the_figures_readable(seeded: Any) -> None:
@@ -234,11 +255,77 @@ def test_exports_a_table_as_csv(dashboard: DashboardServer) -> None:
     assert status == 200 and headers["Content-Type"].startswith("text/csv")
     lines = body.decode("utf-8-sig").splitlines()
     header = lines[0].split(",")
-    assert header[:3] == ["station", "local_id", "lot"] and "ended_at_utc" in header
+    assert header[:3] == ["station", "local_id", "lot"] and "ended_at" in header
     assert len(lines) == 1 + 8 and all(",LOT-B," in line for line in lines[1:])
     refused = get(dashboard.url + "export/refused_scans.csv")[1].decode("utf-8-sig")
     assert "'=cmd|calc" in refused  # a spreadsheet shows it, never runs it
     assert get(dashboard.url + "export/secrets.csv")[0] == 404
+
+
+def csv_rows(server: DashboardServer, table: str) -> list[dict[str, str]]:
+    status, body, _ = get(server.url + f"export/{table}.csv")
+    assert status == 200
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+def local_text(epoch: float) -> str:
+    """How the screens' time reads in an export: local ISO 8601 with the offset, to the second."""
+    return datetime.datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
+
+
+def test_every_export_reads_in_a_spreadsheet_as_the_screens_show_it(seeded: Any, dashboard: DashboardServer) -> None:
+    """Slots from 1, local ISO 8601 times, rounded durations and measurements, a lot summary one figure per column:
+    in every table, no epoch float and no 0-based slot reaches the manager's spreadsheet."""
+    at = 1796625049.3060007
+    with seeded.connect() as conn:
+        conn.execute("INSERT INTO line.lots VALUES ('bench-1', 1, 'LOT-A', 12345, 'p.toml', 'ann', %s, %s)",
+                     (at, at + 3600))
+        conn.execute("INSERT INTO line.steps VALUES ('bench-1', 1, 1, 'flash', 'done', %s, %s, NULL)", (at, at + 7.25))
+        conn.execute("INSERT INTO line.outbox VALUES ('bench-1', 1, 1, 'claim', 'done', 1, NULL, %s, %s)",
+                     (at, at + 2))
+        conn.execute("INSERT INTO line.measurements VALUES ('bench-1', 1, 1, 1, 'power', 'current', %s, NULL, 'mA', "
+                     "0.1, 0.7, 'pass', true, %s, 0.123456)", (0.1 + 0.2, at))
+        conn.execute("INSERT INTO line.lot_summaries VALUES ('bench-1', 'LOT-A', %s)", (json.dumps({
+            "lot": "LOT-A", "units_in_progress_at_close": 0, "summary": {
+                "units": 10, "passed": 8, "failed": 2, "tested": 10, "yield_rate": 0.8, "first_pass_yield": 0.7,
+                "median_cycle_seconds": 33.54999, "p90_cycle_seconds": 50.0,
+                "failures_by_code": [["flash_verify", 2]]}}),))
+        conn.execute("UPDATE line.units SET slot = 0 WHERE station = 'bench-1' AND local_id = 1")
+
+    unit = next(r for r in csv_rows(dashboard, "units") if (r["station"], r["local_id"]) == ("bench-1", "1"))
+    assert unit["slot"] == "1", "slot 0 of the database is Slot 1 on every screen"
+    assert unit["started_at"] == local_text(NOW - 60 - 30.0) and unit["ended_at"] == local_text(NOW - 60)
+    assert unit["cycle_seconds"] == "30.0"
+    assert [r["slot"] for r in csv_rows(dashboard, "units") if r["local_id"] == "2"] == ["2", "2"]
+
+    lot = csv_rows(dashboard, "lots")[0]
+    assert (lot["created_at"], lot["closed_at"]) == (local_text(at), local_text(at + 3600))
+    assert lot["created_at"][:19] == datetime.datetime.fromtimestamp(at).strftime("%Y-%m-%dT%H:%M:%S")
+    assert csv_rows(dashboard, "steps")[0]["ended_at"] == local_text(at + 7.25)
+    assert csv_rows(dashboard, "outbox")[0]["done_at"] == local_text(at + 2)
+    assert csv_rows(dashboard, "refused_scans")[0]["at"] == local_text(NOW - 30)
+    measured = csv_rows(dashboard, "measurements")[0]
+    assert (measured["value_num"], measured["lower"], measured["duration_s"], measured["marginal"]) == (
+        "0.3", "0.1", "0.123", "yes")
+    assert measured["started_at"] == local_text(at)
+
+    stations = {r["station"]: r for r in csv_rows(dashboard, "stations")}
+    assert stations["bench-1"]["slots"] == (f"Slot 1 running bench-1-11 (flash) since {local_text(NOW - 12)}; "
+                                            f"Slot 2 idle since {local_text(NOW - 300)}")
+    assert stations["bench-1"]["lag_seconds"] == "0.6"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", stations["bench-2"]["last_seen"])
+    assert re.search(r"T\d\d:\d\d:00[+-]\d\d:\d\d: 50$", stations["bench-1"]["api_requests"])  # minute: requests
+
+    summary = csv_rows(dashboard, "lot_summaries")[0]
+    assert (summary["lot"], summary["units"], summary["yield"], summary["first_pass_yield"]) == (
+        "LOT-A", "10", "80.0%", "70.0%")
+    assert (summary["median_cycle_seconds"], summary["failures_by_code"]) == ("33.5", "flash_verify: 2")
+
+    epoch = re.compile(r"^1[0-9]{9}(\.[0-9]+)?$")
+    for table in ("stations", "lots", "units", "steps", "refused_scans", "outbox", "measurements", "lot_summaries"):
+        for row in csv_rows(dashboard, table):
+            assert not any(epoch.match(value) for value in row.values()), (table, row)
+            assert not any(name.endswith("_utc") for name in row), table
 
 
 def test_refuses_a_database_without_the_line_schema(line_db: Any) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from station.line.dashboard.server import DashboardServer
-from tests.line.test_dashboard import add_unit, dashboard_conninfo, seed_line
+from tests.line.test_dashboard import add_measurements, add_unit, dashboard_conninfo, seed_line
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -112,6 +112,18 @@ def test_updates_when_a_unit_finishes(page: Any, seeded: Any) -> None:
     wait_for_text(page, "#kpi-rate .value", "17")
     wait_for_text(page, "#kpi-failed .value", "5")
     assert text(page, "#kpi-yield .sub") == "12 of 17 tested"
+    assert console_errors(page) == []
+
+
+def test_a_measurement_with_too_few_values_shows_no_cpk(page: Any, seeded: Any) -> None:
+    with seeded.connect() as conn:
+        add_measurements(conn, "vbat", (3.29, 3.30, 3.31, 3.30, 3.30, 3.29, 3.31))
+        add_measurements(conn, "vin", (3.29, 3.30, 3.31, 3.30, 3.30, 3.29) * 5, first_id=100)
+        add_unit(conn, "bench-2", 8, lot="LOT-B", state="PASS", ended=time.time())  # the page updates on a unit
+    WebDriverWait(page, WAIT_S).until(lambda b: "vbat" in text(b, "#cpk"), "the Cpk panel never showed vbat")
+    rows = {row.text.split()[0]: row.text for row in page.find_elements(By.CSS_SELECTOR, "#cpk tbody tr")}
+    assert rows["vbat"].endswith("n < 30"), rows
+    assert rows["vin"].split()[-1].replace(".", "").isdigit(), rows  # 30 values: a Cpk
     assert console_errors(page) == []
 
 

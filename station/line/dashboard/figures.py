@@ -25,6 +25,11 @@ NO_OUTCOME = (UnitState.IN_PROGRESS.value, UnitState.INTERRUPTED.value)
 """States whose cycle time is not a finished cycle."""
 NO_CODE = "(no code recorded)"
 CPK_BAR = 1.33
+CPK_MIN_SAMPLES = 30
+"""No Cpk from fewer values than this: the panel says "n < 30" instead, since a Cpk of a handful of values swings
+too far to judge a process by (its confidence interval narrows only with the sample count). Another engineer is
+adding the station's own minimum sample count for Cpk to station.records; until it lands this is the dashboard's
+own, and the two are to be made one constant."""
 
 API_BUDGET = 10_000
 API_WINDOW_S = 300.0
@@ -60,6 +65,11 @@ def cpk(mean: float | None, sigma: float | None, lower: float | None, upper: flo
     sides = [x for x in ((upper - mean) if upper is not None else None,
                          (mean - lower) if lower is not None else None) if x is not None]
     return min(sides) / (3 * sigma)
+
+
+def too_few_for_cpk(samples: int) -> str | None:
+    """What the panel shows instead of a Cpk of ``samples`` values when they are too few; None when enough."""
+    return f"n < {CPK_MIN_SAMPLES}" if samples < CPK_MIN_SAMPLES else None
 
 
 @dataclass(frozen=True)

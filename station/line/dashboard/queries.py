@@ -133,7 +133,8 @@ def cycle_times(cur: Cursor, window: Window) -> dict[str, Any]:
 
 def capability(cur: Cursor, window: Window) -> list[dict[str, Any]]:
     """Cpk of each numeric measurement with limits taken in the window, least capable first (empty before the
-    fixture tests record any)."""
+    fixture tests record any); a measurement with fewer than ``figures.CPK_MIN_SAMPLES`` values has no Cpk and a
+    ``cpk_note`` ("n < 30") instead."""
     cur.execute(
         "SELECT name, units, lower, upper, count(value_num), avg(value_num), stddev_samp(value_num), "
         "count(*) FILTER (WHERE outcome IS NOT NULL AND upper(outcome) NOT IN ('PASS', 'PASSED')) "
@@ -142,9 +143,10 @@ def capability(cur: Cursor, window: Window) -> list[dict[str, Any]]:
         {"since": window.since})
     rows = []
     for name, units, lower, upper, n, mean, sigma, failed in cur.fetchall():
-        value = figures.cpk(mean, sigma, lower, upper)
+        too_few = figures.too_few_for_cpk(n)  # "n < 30": no Cpk shown from fewer values
+        value = None if too_few else figures.cpk(mean, sigma, lower, upper)
         rows.append({"name": name, "units": units, "lower": lower, "upper": upper, "n": n, "mean": mean,
-                     "sigma": sigma, "failed": failed, "cpk": value})
+                     "sigma": sigma, "failed": failed, "cpk": value, "cpk_note": too_few})
     rows.sort(key=lambda r: (r["cpk"] is None, r["cpk"] if r["cpk"] is not None else 0.0, r["name"]))
     return rows[:MEASUREMENTS_SHOWN]
 

@@ -196,7 +196,8 @@
        { text: "Cpk", cls: "n" }],
       rows.map((r) => [td(r.name + (r.units ? ` (${r.units})` : ""), "strong"), td(r.n, "n"), td(num(r.mean, 3), "n"),
                        td(`${num(r.lower, 3)} … ${num(r.upper, 3)}`, "n"),
-                       td(num(r.cpk, 2), `n big ${r.cpk === null ? "none" : r.cpk >= CPK_BAR ? "good" : r.cpk >= CPK_POOR ? "fair" : "bad"}`)])));
+                       // too few values: the server sends no Cpk, only its note ("n < 30")
+                       td(r.cpk_note || num(r.cpk, 2), `n big ${r.cpk === null ? "none" : r.cpk >= CPK_BAR ? "good" : r.cpk >= CPK_POOR ? "fair" : "bad"}`)])));
   }
 
   function renderReplication(stations) {
