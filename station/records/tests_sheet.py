@@ -31,4 +31,5 @@ def tests_sheet(units: Sequence[UnitRecord], measurements: Sequence[MeasurementR
             local_datetime(m.started_at, tz).strftime("%Y-%m-%d %H:%M:%S"),
             round(m.duration_s, 3) if m.duration_s is not None else None,
         ])
-    return SheetData(TESTS_SHEET, rows, widths=_WIDTHS)
+    # Printed, the header row and the serial repeat on every page; 16 columns print over pages across, not squeezed.
+    return SheetData(TESTS_SHEET, rows, widths=_WIDTHS, title_rows=1, title_columns=1, wide=True)
