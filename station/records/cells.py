@@ -207,6 +207,14 @@ class SheetCells:
         cell.number_format = number_format
         return cell
 
+    def warning(self, value: float, number_format: str | None = None) -> Cell:
+        """A number that needs a look (a Cpk below the bar), filled yellow like a unit waiting on the cloud."""
+        cell = self._cell(self.sheet, value)
+        if number_format is not None:
+            cell.number_format = number_format
+        cell.fill = self._fills["cloud pending"]
+        return cell
+
     def time(self, timestamp: float | None) -> Cell | None:
         if timestamp is None:
             return None
