@@ -167,8 +167,28 @@ def write_sheet(workbook: Workbook, data: SheetData, header: PrintHeader | None 
 
     for index, width in enumerate(data.widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    for row in data.rows:
-        sheet.append(safe_row(sheet, row))
+    for number, row in enumerate(data.rows, start=1):
+        if number <= data.title_rows:
+            # Title rows are headers: bold, wrapped in their column on two lines ("Marginal / lower").
+            sheet.row_dimensions[number].height = 2 * _LINE_HEIGHT
+            sheet.append([_header_cell(sheet, value) if isinstance(value, str) else value for value in row])
+        else:
+            sheet.append(safe_row(sheet, row))
+
+
+_LINE_HEIGHT = 15.0
+"""Points per line of text in the default font."""
+
+
+def _header_cell(sheet: AnySheet, value: str) -> Cell:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+
+    cell = WriteOnlyCell(sheet, neutralise(value))
+    cell.data_type = "s"
+    cell.font = Font(bold=True)
+    cell.alignment = Alignment(vertical="top", wrap_text=True)
+    return cell
 
 
 def local_datetime(timestamp: float, tz: tzinfo | None = None) -> datetime:

@@ -106,18 +106,23 @@ def _measurement_statistics(sheet: WriteOnlyWorksheet, cells: SheetCells,
     bar is filled yellow and noted, as ``lot tests`` flags it; one from too few values is not computed."""
     sheet.append([])
     sheet.append([cells.header(text) for text in _STATS_HEADERS])
-    for s in measurement_stats(measurements):
+    stats = measurement_stats(measurements)
+    for s in stats:
         if s.cpk_withheld:
             shown_cpk: Cell | str | float | None = cells.text(CPK_TOO_FEW)
-            note = f"Cpk not computed from fewer than {MIN_CPK_SAMPLES} values"
+            note = ""
         elif s.cpk is not None and s.cpk < CPK_BAR:
-            shown_cpk, note = cells.warning(s.cpk, CPK_FORMAT), f"Cpk below {CPK_BAR}"
+            shown_cpk, note = cells.warning(s.cpk, CPK_FORMAT), f"below {CPK_BAR}"
         else:
             shown_cpk, note = cells.number(s.cpk, CPK_FORMAT), ""
         sheet.append([cells.text(f"{s.test} / {s.name}"), cells.text(s.units or ""), cells.number(s.count),
                       *(cells.number(v, MEASURED_FORMAT)
                         for v in (s.mean, s.stdev, s.minimum, s.maximum, s.lower, s.upper)),
                       shown_cpk, cells.number(s.failures), cells.number(s.marginal), cells.text(note) or None])
+    if any(s.cpk_withheld for s in stats):
+        # Said once under the table: the Summary stays one page wide.
+        sheet.append([cells.text(f"Cpk {CPK_TOO_FEW}: not computed from fewer than {MIN_CPK_SAMPLES} values (too "
+                                 "few to mean anything)")])
     by_test = failures_by_test(measurements)
     if by_test:
         sheet.append([])

@@ -13,7 +13,7 @@ from station.records.unit_table import UnitRecord
 TESTS_SHEET = "Tests"
 _HEADERS = ("Serial", "Device ID", "Attempt", "Test", "Measurement", "Value", "Units", "Lower", "Upper",
             "Marginal lower", "Marginal upper", "Limit", "Outcome", "Marginal", "Started", "Seconds")
-_WIDTHS = (18, 26, 8, 16, 20, 14, 7, 9, 9, 9, 9, 34, 9, 9, 20, 8)
+_WIDTHS = (18, 26, 8, 16, 20, 14, 7, 9, 9, 9, 9, 48, 9, 9, 20, 8)  # the limit: OpenHTF validator text on one line
 
 
 def tests_sheet(units: Sequence[UnitRecord], measurements: Sequence[MeasurementRecord],

@@ -62,7 +62,8 @@ def test_the_summary_withholds_a_cpk_from_too_few_values(tmp_path: Path) -> None
         write_workbook(journal, tmp_path / "lot.xlsx", lot="L1")
     stats = summary_stats(tmp_path / "lot.xlsx", "battery / voltage")
     assert stats["Cpk"].value == "n < 30"
-    assert stats["Note"].value == "Cpk not computed from fewer than 30 values"
+    summary = [r[0] for r in load_workbook(tmp_path / "lot.xlsx")["Summary"].iter_rows(values_only=True)]
+    assert "Cpk n < 30: not computed from fewer than 30 values (too few to mean anything)" in summary
 
 
 def test_the_summary_rounds_its_statistics_and_flags_a_cpk_below_the_bar(tmp_path: Path) -> None:
@@ -76,5 +77,5 @@ def test_the_summary_rounds_its_statistics_and_flags_a_cpk_below_the_bar(tmp_pat
     cpk = stats["Cpk"]
     assert isinstance(cpk.value, float) and cpk.value < 1.33
     assert cpk.number_format == "0.00" and cpk.fill.fgColor.rgb == "00FFEB9C"
-    assert stats["Note"].value == "Cpk below 1.33"
+    assert stats["Note"].value == "below 1.33"
     assert {stats[h].number_format for h in ("Mean", "Stdev", "Min", "Max")} == {"0.0###"}

@@ -109,6 +109,8 @@ def test_the_tests_sheet_repeats_its_header_row_and_the_serial_on_every_printed_
     tests = sheets(tmp_path / "lot.xlsx")["Tests"]
     assert (tests.print_title_rows, tests.print_title_cols, tests.freeze_panes) == ("$1:$1", "$A:$A", "B2")
     assert tests.cell(1, 1).value == "Serial"
+    assert all(cell.font.b and cell.alignment.wrap_text for cell in tests[1])  # "Marginal lower" on two lines
+    assert tests.row_dimensions[1].height == 2 * 15
 
 
 def test_a_long_reason_gets_a_row_high_enough_for_its_wrapped_lines(journal: Journal, tmp_path: Path) -> None:
