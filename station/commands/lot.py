@@ -58,7 +58,8 @@ def _check_lot(journal: Any, lot: str) -> None:
 def run_lot_summary(args: argparse.Namespace) -> int:
     from station.commands.export import journal_path
     from station.records.journal import Journal
-    from station.records.lot_summary import lot_figures, percent_text
+    from station.records.lot_summary import lot_figures
+    from station.records.wording import counted
 
     with Journal(journal_path(args)) as journal:
         _check_lot(journal, args.lot)
@@ -69,8 +70,9 @@ def run_lot_summary(args: argparse.Namespace) -> int:
     print(f"lot {args.lot}: {figures.sentence()}")
     cycle = ("–" if figures.median_cycle_seconds is None else
              f"median {figures.median_cycle_seconds:.1f} s, p90 {figures.p90_cycle_seconds or 0.0:.1f} s")
-    print(f"cycle time: {cycle}; attempts {figures.attempts} ({figures.reworked} units reworked)")
-    print(f"yield {percent_text(figures.yield_rate)}, first-pass yield {percent_text(figures.first_pass_yield)}")
+    # The yields are in the first line already.
+    print(f"cycle time: {cycle}; {counted(figures.attempts, 'attempt')} ({counted(figures.reworked, 'unit')} "
+          "reworked)")
     if figures.failures_by_code:
         print("failures by reason code:")
         for code, count in figures.failures_by_code:
@@ -82,7 +84,14 @@ def run_lot_tests(args: argparse.Namespace) -> int:
     from station.commands.export import journal_path
     from station.records.journal import Journal
     from station.records.openhtf_record import write_openhtf_records
-    from station.records.test_stats import CPK_BAR, failures_by_test, measurement_stats
+    from station.records.test_stats import (
+        CPK_BAR,
+        CPK_TOO_FEW,
+        MIN_CPK_SAMPLES,
+        failures_by_test,
+        measurement_stats,
+    )
+    from station.records.wording import counted
 
     written: list[Path] = []
     with Journal(journal_path(args)) as journal:
@@ -108,21 +117,27 @@ def run_lot_tests(args: argparse.Namespace) -> int:
     if not stats:
         print(f"lot {args.lot}: no test measurements recorded (the profile has no [tests], or no unit was tested)")
     else:
-        print(f"lot {args.lot}: {len(stats)} measurements over {len({r.unit_id for r in records})} units")
-        print(f"{'test / measurement':34} {'n':>5} {'mean':>10} {'stdev':>9} {'min':>10} {'max':>10} "
+        named = [f"{s.test} / {s.name}" for s in stats]
+        wide = max(len("test / measurement"), *(len(name) for name in named))  # every name in full
+        print(f"lot {args.lot}: {counted(len(stats), 'measurement')} over "
+              f"{counted(len({r.unit_id for r in records}), 'unit')}")
+        print(f"{'test / measurement':{wide}} {'n':>5} {'mean':>10} {'stdev':>9} {'min':>10} {'max':>10} "
               f"{'limits':>19} {'Cpk':>6} {'fail':>5}")
-        for s in stats:
+        for name, s in zip(named, stats, strict=True):
             limits = f"{_num(s.lower)}..{_num(s.upper)}" if s.lower is not None or s.upper is not None else "–"
-            flag = " (below 1.33)" if s.cpk is not None and s.cpk < CPK_BAR else ""
-            print(f"{(s.test + ' / ' + s.name)[:34]:34} {s.count:5d} {_num(s.mean):>10} {_num(s.stdev):>9} "
-                  f"{_num(s.minimum):>10} {_num(s.maximum):>10} {limits:>19} {_num(s.cpk, 2):>6} "
+            flag = f" (Cpk below {CPK_BAR})" if s.cpk_below_bar else ""
+            print(f"{name:{wide}} {s.count:5d} {_num(s.mean):>10} {_num(s.stdev):>9} "
+                  f"{_num(s.minimum):>10} {_num(s.maximum):>10} {limits:>19} {s.cpk_text():>6} "
                   f"{s.failures:5d}{flag}")
+        if any(s.cpk_withheld for s in stats):
+            print(f"Cpk {CPK_TOO_FEW}: not computed from fewer than {MIN_CPK_SAMPLES} values (too few to mean "
+                  "anything)")
     if by_test:
         print("failures by test:")
         for test, count in by_test:
             print(f"  {count:5d}  {test}")
     if written:
-        print(f"wrote {len(written)} test record(s) as OpenHTF-style JSON into {args.openhtf}")
+        print(f"wrote {counted(len(written), 'test record')} as OpenHTF-style JSON into {args.openhtf}")
     return 0
 
 

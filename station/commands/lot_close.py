@@ -36,6 +36,7 @@ def run_lot_close(args: argparse.Namespace) -> int:
     from station.records.lot_seal import close_lot, sealed_summary
     from station.records.spreadsheet import SpreadsheetError, require_lot, write_workbook
     from station.records.spreadsheet_paths import lot_workbook_path
+    from station.records.wording import counted
     from station.trays.reconcile import reconciliation_sheets
     from station.workflow.lot import todays_lot
 
@@ -66,9 +67,11 @@ def run_lot_close(args: argparse.Namespace) -> int:
     else:
         figures = summary.get("summary", {})
         already = " (it was closed already; its sealed summary is unchanged)" if before and before.closed else ""
-        print(f"lot {name} is closed{already}: {figures.get('units', 0)} units; {written}")
+        print(f"lot {name} is closed{already}: {counted(figures.get('units', 0), 'unit')}; {written}")
         in_progress = summary.get("units_in_progress_at_close", 0)
         if in_progress:
-            print(f"note: {in_progress} unit(s) were still in progress when the lot was closed; they stay so")
+            were = "was" if in_progress == 1 else "were"
+            print(f"note: {counted(in_progress, 'unit')} {were} still in progress when the lot was closed; "
+                  f"{'it stays' if in_progress == 1 else 'they stay'} so")
         print(f"the line opens lot {following} at its next start (a line run with --lot NAME goes on with NAME-002)")
     return 0

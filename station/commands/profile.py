@@ -117,10 +117,12 @@ def _print_tests(profile: StationProfile) -> None:
     print(f"Test fw     {plan.firmware.name}: {module.describe()}, test firmware {manifest.get('name')} version "
           f"{manifest.get('version')}, SHA-256 matches the profile")
     prompts = sum(1 for test in plan.tests if test.prompt is not None)
-    print(f"Tests       {len(plan.tests)} test(s)" + (f", {prompts} asking the operator" if prompts else "")
+    from station.records.wording import counted
+
+    print(f"Tests       {counted(len(plan.tests), 'test')}" + (f", {prompts} asking the operator" if prompts else "")
           + f"; on failure: {plan.on_failure.value}; tests hash {plan.version[:12]}")
     for number, test in enumerate(plan.tests, start=1):
-        what = ", ".join(f"{m.name} {m.limit.describe()}" for m in test.measurements) or "the reply's pass"
+        what = "; ".join(f"{m.name}: {m.limit.wording(m.units)}" for m in test.measurements) or "the reply's pass"
         asks = f"asks {test.prompt.question!r}" if test.prompt is not None else f"sends {json.dumps(test.request)}"
         print(f"  {number:>2}. {test.name}: {asks}; {what}")
 

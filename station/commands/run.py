@@ -341,9 +341,11 @@ def run_line(args: argparse.Namespace) -> int:
         counts = line.counts()
         pending = line.journal.count_pending()
         states = list(report.finished.values())
-        print(f"this run: {len(states)} units, {states.count('PASS')} PASS, {states.count('FAIL')} FAIL, "
+        from station.records.wording import counted
+
+        print(f"this run: {counted(len(states), 'unit')}, {states.count('PASS')} PASS, {states.count('FAIL')} FAIL, "
               f"{states.count('cloud pending')} cloud pending. Lot {line.lot} so far: {counts.sentence()}"
-              + (f" ({pending} cloud operations still queued; they finish when the station runs again)"
+              + (f" ({counted(pending, 'cloud operation')} still queued; they finish when the station runs again)"
                  if pending else ""), file=sys.stderr)
         return 1 if "FAIL" in states or (args.rework and not_taken) else 0
 

@@ -2,7 +2,8 @@
 
 The validators and their text follow OpenHTF's canned validators (google/openhtf ``openhtf/util/validators.py``:
 ``in_range`` with marginal limits, ``equals``, ``matches_regex``, ``within_percent``), so a record exported as
-OpenHTF-style JSON lists them as OpenHTF itself would. A marginal pass is a pass inside the limits but within the
+OpenHTF-style JSON lists them as OpenHTF itself would (``describe``); people read ``wording``: the limit as an engineer
+writes it ("3.6 to 4.2 V", "must be true", "must be empty"). A marginal pass is a pass inside the limits but within the
 marginal band next to one of them (OpenHTF: ``minimum <= x <= marginal_minimum`` or ``marginal_maximum <= x <=
 maximum``). ``one_of`` and ``equals_known`` (compare with a value the station knows: "burn a serial, read it back,
 compare with the scanned label", OpenHTF issues #622/#755) are this station's additions.
@@ -11,6 +12,7 @@ compare with the scanned label", OpenHTF issues #622/#755) are this station's ad
 from __future__ import annotations
 
 import enum
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -111,6 +113,45 @@ class Limit:
             return f"'x' is equal to the unit's {self.known.value}"
         return "'x' is Yes"
 
+    def wording(self, units: str | None = None) -> str:
+        """The limit as an engineer writes it on a test plan: ``3.6 to 4.2 V (marginal: 3.7 or below, 4.1 or
+        above)``, ``at least -105 dBm``, ``must be true``, ``must be empty``, ``must be one of 7, 8``."""
+        unit = f" {units}" if units else ""
+        if self.kind is ValidatorKind.IN_RANGE:
+            if self.lower is not None and self.lower == self.upper:
+                return f"must equal {_num(self.lower)}{unit}"
+            if self.lower is not None and self.upper is not None:
+                text = f"{_num(self.lower)} to {_num(self.upper)}{unit}"
+            elif self.lower is not None:
+                text = f"at least {_num(self.lower)}{unit}"
+            else:
+                text = f"at most {_num(self.upper)}{unit}"
+            return text + _marginal_wording(self.marginal_lower, self.marginal_upper)
+        if self.kind is ValidatorKind.WITHIN_PERCENT:
+            lower, upper, _, _ = self.bounds()
+            text = f"{_num(self.expected)}{unit} ± {_num(self.percent)} % ({lower:g} to {upper:g}{unit})"
+            if self.marginal_percent is not None:
+                text += f", marginal beyond ± {_num(self.marginal_percent)} %"
+            return text
+        if self.kind is ValidatorKind.EQUALS:
+            if isinstance(self.expected, bool):
+                return f"must be {_text(self.expected)}"
+            if self.expected in ([], {}, ""):
+                return "must be empty"
+            if isinstance(self.expected, int | float):
+                return f"must equal {_num(self.expected)}{unit}"
+            return f"must equal {_shown(self.expected)}"
+        if self.kind is ValidatorKind.ONE_OF:
+            if len(self.choices) == 1:
+                return f"must equal {_shown(self.choices[0])}"
+            return "must be one of " + ", ".join(_shown(c) for c in self.choices)
+        if self.kind is ValidatorKind.MATCHES:
+            return f"must match /{self.pattern}/"
+        if self.kind is ValidatorKind.EQUALS_KNOWN:
+            assert self.known is not None
+            return f"must equal {_KNOWN_WORDING[self.known]}"
+        return "the operator must answer Yes"
+
     def judge(self, value: Any, known: Mapping[KnownValue, str | None]) -> Judgement:
         """Whether ``value`` (as the device or the operator gave it) meets this limit."""
         if self.numeric:
@@ -119,7 +160,7 @@ class Limit:
                 return Judgement(False, why=f"{_text(value)!r} is not a number")
             lower, upper, marginal_lower, marginal_upper = self.bounds()
             if (lower is not None and number < lower) or (upper is not None and number > upper):
-                return Judgement(False, why=f"{_num(number)} is outside {self.describe()}")
+                return Judgement(False, why=f"{_num(number)} is outside {self.wording()}")
             marginal = ((marginal_lower is not None and number <= marginal_lower)
                         or (marginal_upper is not None and number >= marginal_upper))
             return Judgement(True, marginal=marginal)
@@ -140,13 +181,37 @@ class Limit:
                 return Judgement(False, why=f"{_text(value)!r} is not the unit's {self.known.value} {wanted!r}")
         else:
             ok = value is True
-        return Judgement(True) if ok else Judgement(False, why=f"{_text(value)!r} fails {self.describe()}")
+        return Judgement(True) if ok else Judgement(False, why=f"got {_shown(value)}, {self.wording()}")
 
     def as_columns(self) -> dict[str, Any]:
         """The limit as the journal's measurement columns (lower, upper, marginal_lower, marginal_upper, validator)."""
         lower, upper, marginal_lower, marginal_upper = self.bounds() if self.numeric else (None, None, None, None)
         return {"lower": lower, "upper": upper, "marginal_lower": marginal_lower, "marginal_upper": marginal_upper,
                 "validator": self.describe()}
+
+
+_KNOWN_WORDING = {
+    KnownValue.LABEL_SERIAL: "the serial on the scanned label",
+    KnownValue.DEVICE_ID: "the unit's device ID",
+    KnownValue.ICCID: "the unit's ICCID",
+}
+
+
+def _marginal_wording(lower: float | None, upper: float | None) -> str:
+    bands = ([f"{_num(lower)} or below"] if lower is not None else []) + \
+        ([f"{_num(upper)} or above"] if upper is not None else [])
+    return f" (marginal: {', '.join(bands)})" if bands else ""
+
+
+def _shown(value: Any) -> str:
+    """A value as a person reads it: true/false, text in quotes, lists and objects as JSON."""
+    if isinstance(value, bool):
+        return _text(value)
+    if isinstance(value, str):
+        return repr(value[:200])
+    if isinstance(value, list | dict):
+        return json.dumps(value)[:200]
+    return _text(value)
 
 
 def _number(value: Any) -> float | None:

@@ -36,6 +36,9 @@ STATE_FILLS = {
     "not confirmed": "FFEB9C",
 }
 """Background of a unit's state cell, so PASS and FAIL stand out on screen and on paper."""
+WIDE_SHEET_SCALE = 80
+"""Percent a sheet too wide for one page prints at: the default 11 pt font prints at about 9 pt, readable on paper,
+and a landscape page still takes 10-12 columns."""
 _HEADER_FOOTER_PART = 80
 """Characters kept of one part of a printed header or footer (Excel allows 255 for a whole header)."""
 
@@ -84,6 +87,12 @@ class SheetData:
     rows: Sequence[Sequence[object]]
     widths: Sequence[float] = ()
     """Widths of the first columns, in characters (the others keep the default)."""
+    title_rows: int = 0
+    """Rows at the top frozen on screen and repeated on every printed page (the header row)."""
+    title_columns: int = 0
+    """Columns at the left repeated on every printed page (what identifies a row: the serial)."""
+    wide: bool = False
+    """Too wide for one page: printed at ``WIDE_SHEET_SCALE`` over as many pages across as it needs."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,8 @@ class PrintHeader:
     operator: str
     software: str
     """The station software that wrote the report, e.g. "particle-station 1.4.0"."""
+    name: str = ""
+    """What the report is, short, for the footer next to the page number: "Lot 12345-20260101-001"."""
 
 
 def _header_text(text: str) -> str:
@@ -107,25 +118,43 @@ def _header_text(text: str) -> str:
     return text.replace("&", "&&")
 
 
-def prepare_for_print(sheet: AnySheet, header: PrintHeader | None, *, title_rows: int = 0) -> None:
-    """Landscape, fit to the page width (as many pages down as needed), the first ``title_rows`` rows frozen and
-    repeated on every printed page, and the report's header and footer on every page.
+def prepare_for_print(sheet: AnySheet, header: PrintHeader | None, *, title_rows: int = 0, title_columns: int = 0,
+                      wide: bool = False) -> None:
+    """Landscape with gridlines, the first ``title_rows`` rows frozen and repeated on every printed page (and the
+    first ``title_columns`` columns too), and the report's header and footer ("Page N of M") on every page.
+
+    A narrow sheet (the Summary) is fitted to the page width, as many pages down as needed. A ``wide`` sheet (Units,
+    Tests) is not: squeezing 25 columns onto one page width prints 3-4 pt text, so it prints at
+    ``WIDE_SHEET_SCALE`` over as many pages across and down as it needs, a page's rows continued on the next page
+    across before the next rows (so one unit's row reads on neighbouring pages).
 
     Call it before the sheet's first row: a write-only sheet writes its views and properties with that row.
     """
     sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0  # 0: as many pages down as the rows need
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if wide:
+        sheet.page_setup.scale = WIDE_SHEET_SCALE
+        sheet.page_setup.pageOrder = "overThenDown"
+        sheet.sheet_properties.pageSetUpPr.fitToPage = False
+    else:
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0  # 0: as many pages down as the rows need
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_options.gridLines = True
+    sheet.print_options.headings = False  # row numbers and column letters mean nothing on paper
+    from openpyxl.utils import get_column_letter
+
     if title_rows:
         sheet.print_title_rows = f"1:{title_rows}"
-        sheet.freeze_panes = f"A{title_rows + 1}"
+    if title_columns:
+        sheet.print_title_cols = f"A:{get_column_letter(title_columns)}"
+    if title_rows or title_columns:
+        sheet.freeze_panes = f"{get_column_letter(title_columns + 1)}{title_rows + 1}"
     if header is not None:
         sheet.oddHeader.left.text = _header_text(header.title)
         sheet.oddHeader.right.text = _header_text(f"Written {header.written}")
         sheet.oddFooter.left.text = _header_text(f"Station {header.station} · Operator {header.operator}")
-        sheet.oddFooter.center.text = "Page &P of &N"
+        name = f"{_header_text(header.name)} · " if header.name else ""
+        sheet.oddFooter.center.text = f"{name}Page &P of &N"
         sheet.oddFooter.right.text = _header_text(header.software)
 
 
@@ -133,13 +162,33 @@ def write_sheet(workbook: Workbook, data: SheetData, header: PrintHeader | None 
     """Add ``data`` as a sheet of ``workbook`` (write-only or not), ready to print; its text never becomes a
     formula."""
     sheet = workbook.create_sheet(data.title)
-    prepare_for_print(sheet, header)
+    prepare_for_print(sheet, header, title_rows=data.title_rows, title_columns=data.title_columns, wide=data.wide)
     from openpyxl.utils import get_column_letter
 
     for index, width in enumerate(data.widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    for row in data.rows:
-        sheet.append(safe_row(sheet, row))
+    for number, row in enumerate(data.rows, start=1):
+        if number <= data.title_rows:
+            # Title rows are headers: bold, wrapped in their column on two lines ("Marginal / lower").
+            sheet.row_dimensions[number].height = 2 * _LINE_HEIGHT
+            sheet.append([_header_cell(sheet, value) if isinstance(value, str) else value for value in row])
+        else:
+            sheet.append(safe_row(sheet, row))
+
+
+_LINE_HEIGHT = 15.0
+"""Points per line of text in the default font."""
+
+
+def _header_cell(sheet: AnySheet, value: str) -> Cell:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+
+    cell = WriteOnlyCell(sheet, neutralise(value))
+    cell.data_type = "s"
+    cell.font = Font(bold=True)
+    cell.alignment = Alignment(vertical="top", wrap_text=True)
+    return cell
 
 
 def local_datetime(timestamp: float, tz: tzinfo | None = None) -> datetime:
@@ -176,6 +225,14 @@ class SheetCells:
             return value
         cell = self._cell(self.sheet, value)
         cell.number_format = number_format
+        return cell
+
+    def warning(self, value: float, number_format: str | None = None) -> Cell:
+        """A number that needs a look (a Cpk below the bar), filled yellow like a unit waiting on the cloud."""
+        cell = self._cell(self.sheet, value)
+        if number_format is not None:
+            cell.number_format = number_format
+        cell.fill = self._fills["cloud pending"]
         return cell
 
     def time(self, timestamp: float | None) -> Cell | None:

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from station.records.unit_table import UnitRecord, UnitState
+from station.records.wording import counted
 
 TESTED_STATES = (UnitState.PASS, UnitState.FAIL, UnitState.NOT_CONFIRMED)
 """States with an outcome: the denominator of every yield."""
@@ -71,8 +72,8 @@ class LotFigures:
 
     def sentence(self) -> str:
         """The figures in one line, as the headless run and ``lot summary`` print them."""
-        text = (f"{self.units} units: {self.passed} PASS, {self.failed} FAIL, {self.waiting_on_cloud} waiting on the "
-                f"cloud, {self.not_confirmed} not confirmed")
+        text = (f"{counted(self.units, 'unit')}: {self.passed} PASS, {self.failed} FAIL, "
+                f"{self.waiting_on_cloud} waiting on the cloud, {self.not_confirmed} not confirmed")
         if self.running:
             text += f", {self.running} running"
         if self.interrupted:
@@ -80,7 +81,8 @@ class LotFigures:
         text += (f"; yield {percent_text(self.yield_rate)}, first-pass yield {percent_text(self.first_pass_yield)} "
                  f"(of {self.tested} tested)")
         if self.refused_scans:
-            text += f"; {self.refused_scans} refused scan{'s' if self.refused_scans != 1 else ''} (not units)"
+            text += (f"; {counted(self.refused_scans, 'refused scan')} "
+                     f"({'not a unit' if self.refused_scans == 1 else 'not units'})")
         return text
 
     def as_json(self) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from station.files import ReplaceFunction
 from station.records.cells import local_datetime
 from station.records.journal import Journal
 from station.records.spreadsheet_paths import day_workbook_path, lot_workbook_path
+from station.records.wording import counted
 
 if TYPE_CHECKING:  # the workbook code (openpyxl) loads when the first workbook is written, not at line start
     from station.records.spreadsheet import LotSheets, WorkbookReport
@@ -250,7 +251,7 @@ class SpreadsheetWriter:
         report = self._run_job(None, path)
         self._last_path = path
         self.writes += 1
-        return WorkbookStatus(WorkbookState.WRITTEN, path, f"workbook {path} updated: {report.units} units",
+        return WorkbookStatus(WorkbookState.WRITTEN, path, f"workbook {path} updated: {counted(report.units, 'unit')}",
                               units=report.units)
 
     def _write_days(self) -> WorkbookStatus:
@@ -268,7 +269,8 @@ class SpreadsheetWriter:
             self._pending_days.discard(day)
             self.writes += 1
             units = report.units
-        return WorkbookStatus(WorkbookState.WRITTEN, path, f"workbook {path} updated: {units} units", units=units)
+        return WorkbookStatus(WorkbookState.WRITTEN, path, f"workbook {path} updated: {counted(units, 'unit')}",
+                              units=units)
 
     def _run_job(self, day: date | None, path: Path) -> WorkbookReport:
         from station.records.spreadsheet import SpreadsheetError, write_workbook

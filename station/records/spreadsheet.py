@@ -84,16 +84,17 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("Lot", 22, lambda u: u.lot, "text"),
+    # What identifies a unit comes first: printed, these columns repeat on every page across (IDENTITY_COLUMNS).
     Column("Unit key", 18, lambda u: u.unit_key, "text"),
     Column("Serial", 18, lambda u: u.serial, "text"),
+    Column("Lot", 22, lambda u: u.lot, "text"),
     Column("Device ID", 27, lambda u: u.device_id, "text"),
     Column("Platform", 10, lambda u: u.platform, "text"),
     Column("Device OS", 10, lambda u: u.device_os, "text"),
     Column("ICCID", 23, lambda u: u.iccid, "text"),
     Column("IMEI", 18, lambda u: u.imei, "text"),
     Column("Product firmware version", 10, lambda u: u.firmware_version, "number"),
-    Column("Firmware file SHA-256", 20, lambda u: u.firmware_sha256, "text"),
+    Column("Firmware file SHA-256", 68, lambda u: u.firmware_sha256, "text"),  # all 64 digits on one line
     Column("Slot", 5, lambda u: None if u.slot is None else u.slot + 1, "number"),  # slots are 1-based on screen
     Column("Operator", 13, lambda u: u.operator, "text"),
     Column("Station", 17, lambda u: u.station, "text"),
@@ -102,7 +103,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("Reason code", 16, lambda u: u.reason_code, "text"),
     Column("Reason", 36, lambda u: u.reason, "wrapped"),
     Column("Action", 36, lambda u: u.action, "wrapped"),
-    Column("Attempts", 8, lambda u: u.attempts, "number"),
+    Column("Attempts", 9, lambda u: u.attempts, "number"),
     Column("First result", 10, lambda u: u.first_result, "text"),
     Column("Started", 19, lambda u: u.started_at, "time"),
     Column("Ended", 19, lambda u: u.ended_at, "time"),
@@ -112,6 +113,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("Protection on leaving", 14, lambda u: _protection_text(u.protection_on_leaving), "text"),
 )
 UNITS_SHEET = "Units"
+IDENTITY_COLUMNS = 2
+"""The first columns (unit key, serial) repeat at the left of every printed page: a page of the sheet's right half
+still says which unit each row is."""
 LINE_HEIGHT = 15.0
 """Points per line of text in the default font: rows with wrapped text are made this many points per line high (a
 reader such as LibreOffice keeps the stored height of a streamed row rather than fitting it to the text)."""
@@ -142,6 +146,21 @@ def _unit_row(cells: SheetCells, unit: UnitRecord) -> list[object]:
     return row
 
 
+def _header_lines() -> int:
+    """Lines the longest header takes wrapped at word breaks in its column (about one character per width unit)."""
+    most = 1
+    for column in COLUMNS:
+        room = max(1, int(column.width) - 1)
+        lines, used = 1, 0
+        for word in column.header.split():
+            if used and used + 1 + len(word) > room:
+                lines, used = lines + 1, len(word)
+            else:
+                used += (1 if used else 0) + len(word)
+        most = max(most, lines)
+    return most
+
+
 def _wrapped_lines(unit: UnitRecord) -> int:
     """How many lines the unit's longest wrapped text takes in its column (about one character per width unit)."""
     lines = 1
@@ -170,7 +189,7 @@ def build_workbook(
     header = header or print_header(lots, day=day, tz=tz, now=now)
     workbook = Workbook(write_only=True)
     units_sheet: WriteOnlyWorksheet = workbook.create_sheet(UNITS_SHEET)
-    prepare_for_print(units_sheet, header, title_rows=1)
+    prepare_for_print(units_sheet, header, title_rows=1, title_columns=IDENTITY_COLUMNS, wide=True)
     cells = SheetCells(units_sheet, tz)
     for index, column in enumerate(COLUMNS, start=1):
         dimension = units_sheet.column_dimensions[get_column_letter(index)]
@@ -179,7 +198,7 @@ def build_workbook(
             # Text format for the column, so a value typed or pasted later (a 20-digit ICCID) also stays text.
             dimension.number_format = TEXT_FORMAT
     units_sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(units) + 1}"
-    units_sheet.row_dimensions[1].height = 2 * LINE_HEIGHT  # headers wrap to two lines
+    units_sheet.row_dimensions[1].height = _header_lines() * LINE_HEIGHT  # every header shows in full
     units_sheet.append([cells.header(column.header) for column in COLUMNS])
     for number, unit in enumerate(units, start=2):
         lines = _wrapped_lines(unit)
@@ -199,6 +218,7 @@ def print_header(lots: Sequence[LotRecord], *, day: date | None = None, tz: tzin
     names = ", ".join(lot.name for lot in lots) or "no lot"
     products = ", ".join(dict.fromkeys(str(lot.product_id) for lot in lots))
     what = f"Day {day.isoformat()} · lots {names}" if day is not None else f"Lot {names}"
+    name = f"Day {day.isoformat()}" if day is not None else f"Lot {names}"
     written = local_datetime(time.time() if now is None else now, tz).strftime("%Y-%m-%d %H:%M")
     return PrintHeader(
         title=f"{what} · product {products}" if products else what,
@@ -206,6 +226,7 @@ def print_header(lots: Sequence[LotRecord], *, day: date | None = None, tz: tzin
         station=", ".join(dict.fromkeys(lot.station for lot in lots)) or "-",
         operator=", ".join(dict.fromkeys(lot.operator for lot in lots)) or "-",
         software=f"particle-station {station_version()}",
+        name=name,
     )
 
 

@@ -16,7 +16,13 @@ from station.records.cells import PERCENT_FORMAT, SECONDS_FORMAT, SheetCells
 from station.records.lot_summary import lot_figures
 from station.records.lot_table import LotRecord
 from station.records.measurement_table import MeasurementRecord
-from station.records.test_stats import failures_by_test, measurement_stats
+from station.records.test_stats import (
+    CPK_BAR,
+    CPK_TOO_FEW,
+    MIN_CPK_SAMPLES,
+    failures_by_test,
+    measurement_stats,
+)
 from station.records.unit_table import UnitRecord, UnitState
 
 SUMMARY_SHEET = "Summary"
@@ -88,18 +94,35 @@ def write_summary_sheet(
 
 
 _STATS_HEADERS = ("Test / measurement", "Units", "Count", "Mean", "Stdev", "Min", "Max", "Lower", "Upper", "Cpk",
-                  "Failures", "Marginal")
+                  "Failures", "Marginal", "Note")
+MEASURED_FORMAT = "0.0###"
+"""Measured values and their statistics to at most four decimals (a mean of 3.951234... reads 3.9512)."""
+CPK_FORMAT = "0.00"
 
 
 def _measurement_statistics(sheet: WriteOnlyWorksheet, cells: SheetCells,
                             measurements: Sequence[MeasurementRecord]) -> None:
-    """Per measurement over every attempt (records/test_stats.py), then failed attempts per test."""
+    """Per measurement over every attempt (records/test_stats.py), then failed attempts per test. A Cpk below the
+    bar is filled yellow and noted, as ``lot tests`` flags it; one from too few values is not computed."""
     sheet.append([])
     sheet.append([cells.header(text) for text in _STATS_HEADERS])
-    for s in measurement_stats(measurements):
+    stats = measurement_stats(measurements)
+    for s in stats:
+        if s.cpk_withheld:
+            shown_cpk: Cell | str | float | None = cells.text(CPK_TOO_FEW)
+            note = ""
+        elif s.cpk is not None and s.cpk < CPK_BAR:
+            shown_cpk, note = cells.warning(s.cpk, CPK_FORMAT), f"below {CPK_BAR}"
+        else:
+            shown_cpk, note = cells.number(s.cpk, CPK_FORMAT), ""
         sheet.append([cells.text(f"{s.test} / {s.name}"), cells.text(s.units or ""), cells.number(s.count),
-                      *(cells.number(v) for v in (s.mean, s.stdev, s.minimum, s.maximum, s.lower, s.upper, s.cpk)),
-                      cells.number(s.failures), cells.number(s.marginal)])
+                      *(cells.number(v, MEASURED_FORMAT)
+                        for v in (s.mean, s.stdev, s.minimum, s.maximum, s.lower, s.upper)),
+                      shown_cpk, cells.number(s.failures), cells.number(s.marginal), cells.text(note) or None])
+    if any(s.cpk_withheld for s in stats):
+        # Said once under the table: the Summary stays one page wide.
+        sheet.append([cells.text(f"Cpk {CPK_TOO_FEW}: not computed from fewer than {MIN_CPK_SAMPLES} values (too "
+                                 "few to mean anything)")])
     by_test = failures_by_test(measurements)
     if by_test:
         sheet.append([])

@@ -4,7 +4,7 @@ failures; what the workbook's Summary, the Tests sheet and ``particle-station lo
 Every attempt's measurement counts (a retested unit contributes each run, as test executives count runs). Process
 capability as line yield tools define it (TofuPilot, "Cpk"): Cpk = min(USL - mean, mean - LSL) / (3 sigma), with
 sigma the sample standard deviation; with one limit only that side counts; no Cpk without a limit, with fewer than
-two values or when every value is the same. Cpk >= 1.33 is the usual bar.
+``MIN_CPK_SAMPLES`` values or when every value is the same. Cpk >= 1.33 is the usual bar.
 """
 
 from __future__ import annotations
@@ -18,6 +18,14 @@ from station.records.measurement_table import MeasurementOutcome, MeasurementRec
 
 CPK_BAR = 1.33
 """The usual bar of a capable process."""
+MIN_CPK_SAMPLES = 30
+"""Fewest numeric values a Cpk is computed from. A Cpk from a handful of values is noise, not a capability: its
+standard error is about sqrt(1/(9n) + Cpk^2/(2(n-1))) (Bissell 1990, "How reliable is your capability index?",
+Applied Statistics 39), so at n = 2 a true 1.33 reads anywhere from 0 to 3, and only from about 30 values is it
+within roughly +-0.35 of the truth (95 %); 30 is also the common rule of thumb of capability studies (AIAG SPC
+manual: at least 25 subgroups). The line dashboard should apply the same minimum (import it from here)."""
+CPK_TOO_FEW = f"n < {MIN_CPK_SAMPLES}"
+"""What is shown instead of a Cpk withheld for too few values."""
 
 
 @dataclass(frozen=True)
@@ -38,9 +46,28 @@ class MeasurementStats:
     """The limits of the latest measurement (the profile's current ones)."""
     upper: float | None
     cpk: float | None
+    """None without a limit, without spread, or from fewer than ``MIN_CPK_SAMPLES`` values (``cpk_withheld``)."""
+    samples: int = 0
+    """Numeric values among ``count``: what mean, standard deviation and Cpk are computed from."""
+
+    @property
+    def cpk_withheld(self) -> bool:
+        """The measurement has a limit but too few values for a meaningful Cpk."""
+        return self.cpk is None and (self.lower is not None or self.upper is not None) and \
+            self.samples < MIN_CPK_SAMPLES
+
+    @property
+    def cpk_below_bar(self) -> bool:
+        return self.cpk is not None and self.cpk < CPK_BAR
+
+    def cpk_text(self) -> str:
+        """The Cpk as every report shows it: two decimals, ``n < 30`` when withheld, ``–`` when there is none."""
+        if self.cpk is not None:
+            return f"{self.cpk:.2f}"
+        return CPK_TOO_FEW if self.cpk_withheld else "–"
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "cpk_not_computed": CPK_TOO_FEW if self.cpk_withheld else None}
 
 
 def measurement_stats(records: Sequence[MeasurementRecord]) -> list[MeasurementStats]:
@@ -61,8 +88,11 @@ def failures_by_test(records: Sequence[MeasurementRecord]) -> list[tuple[str, in
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-def cpk(values: Sequence[float], lower: float | None, upper: float | None) -> float | None:
-    if len(values) < 2 or (lower is None and upper is None):
+def cpk(values: Sequence[float], lower: float | None, upper: float | None, *,
+        minimum: int = MIN_CPK_SAMPLES) -> float | None:
+    """Cpk of ``values`` against the limits; None with fewer than ``minimum`` values (at least 2), without a limit
+    or without spread."""
+    if len(values) < max(2, minimum) or (lower is None and upper is None):
         return None
     sigma = statistics.stdev(values)
     if sigma == 0:
@@ -86,4 +116,5 @@ def _stats(test: str, name: str, rows: list[MeasurementRecord]) -> MeasurementSt
         maximum=max(numbers) if numbers else None,
         lower=latest.lower, upper=latest.upper,
         cpk=cpk(numbers, latest.lower, latest.upper),
+        samples=len(numbers),
     )

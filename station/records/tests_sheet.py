@@ -13,7 +13,7 @@ from station.records.unit_table import UnitRecord
 TESTS_SHEET = "Tests"
 _HEADERS = ("Serial", "Device ID", "Attempt", "Test", "Measurement", "Value", "Units", "Lower", "Upper",
             "Marginal lower", "Marginal upper", "Limit", "Outcome", "Marginal", "Started", "Seconds")
-_WIDTHS = (18, 26, 8, 16, 20, 14, 7, 9, 9, 9, 9, 34, 9, 9, 20, 8)
+_WIDTHS = (18, 26, 8, 16, 20, 14, 7, 9, 9, 9, 9, 48, 9, 9, 20, 8)  # the limit: OpenHTF validator text on one line
 
 
 def tests_sheet(units: Sequence[UnitRecord], measurements: Sequence[MeasurementRecord],
@@ -31,4 +31,5 @@ def tests_sheet(units: Sequence[UnitRecord], measurements: Sequence[MeasurementR
             local_datetime(m.started_at, tz).strftime("%Y-%m-%d %H:%M:%S"),
             round(m.duration_s, 3) if m.duration_s is not None else None,
         ])
-    return SheetData(TESTS_SHEET, rows, widths=_WIDTHS)
+    # Printed, the header row and the serial repeat on every page; 16 columns print over pages across, not squeezed.
+    return SheetData(TESTS_SHEET, rows, widths=_WIDTHS, title_rows=1, title_columns=1, wide=True)

@@ -10,6 +10,7 @@ from PySide6.QtCore import QMargins, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from station.records.wording import counted
 from station.ui.line_status import ReplicationLabel
 from station.ui.lot_stats import LotSnapshot, take_snapshot
 from station.ui.tasks import BackgroundTasks
@@ -138,7 +139,7 @@ class LotBar(QFrame):
         self.snapshot = snapshot
         figures = snapshot.figures
         self.lot.setText(f"Lot {snapshot.lot}")
-        refused = f"   ·   {figures.refused_scans} refused scans" if figures.refused_scans else ""
+        refused = f"   ·   {counted(figures.refused_scans, 'refused scan')}" if figures.refused_scans else ""
         self.who.setText(f"Operator {snapshot.operator}   ·   Station {snapshot.station}{refused}")
         self.values["total"].setText(str(figures.units))
         self.values["passed"].setText(str(figures.passed))

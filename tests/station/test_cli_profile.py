@@ -165,9 +165,15 @@ def test_check_shows_the_test_firmware_and_every_test(tmp_path: Path, capsys: py
     out = capsys.readouterr().out
     assert ("Test fw     boron-test.bin: user part 2 version 2 for Boron (platform 13), test firmware "
             "boron-fixture-test version 2, SHA-256 matches the profile") in out
-    assert "Tests       11 test(s), 1 asking the operator; on failure: stop; tests hash " in out
-    assert ('   2. battery: sends {"op": "battery"}; battery_voltage 3.6 <= Marginal:3.7 <= x <= Marginal:4.1 <= 4.2'
-            in out)
+    assert "Tests       11 tests, 1 asking the operator; on failure: stop; tests hash " in out
+    # The limits as an engineer writes them, not as OpenHTF's validators print ("'x' is equal to 'True'").
+    assert '   1. ready: sends {"op": "is_ready"}; ready: must be true' in out
+    assert ('   2. battery: sends {"op": "battery"}; battery_voltage: 3.6 to 4.2 V (marginal: 3.7 or below, 4.1 or '
+            'above)' in out)
+    assert "; rssi: -105 to -40 dBm (marginal: -95 or below); quality: 10 to 100 % (marginal: 25 or below)" in out
+    assert "   7. gpio: sends {\"op\": \"gpio_loopback\"}; failed_pins: must be empty" in out
+    assert "hw_version: must equal 7" in out and "label_serial: must equal the serial on the scanned label" in out
+    assert "is equal to" not in out and "<= x" not in out
     assert "  11. led: asks 'Is the status LED breathing cyan?'" in out
     assert out.rstrip().endswith("OK")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from openpyxl import load_workbook
 
@@ -42,3 +43,39 @@ def test_a_lot_without_tests_has_no_tests_sheet(tmp_path: Path) -> None:
         journal.unit_table.begin("L1", "K1")
         write_workbook(journal, tmp_path / "lot.xlsx", lot="L1")
     assert "Tests" not in load_workbook(tmp_path / "lot.xlsx").sheetnames
+
+
+def summary_stats(path: Path, name: str) -> dict[str, Any]:
+    """The cells of one measurement's statistics row of the Summary, by header."""
+    summary = load_workbook(path)["Summary"]
+    headers = next(r for r in summary.iter_rows() if r[0].value == "Test / measurement")
+    row = next(r for r in summary.iter_rows() if r[0].value == name)
+    return dict(zip([h.value for h in headers], row, strict=False))
+
+
+def test_the_summary_withholds_a_cpk_from_too_few_values(tmp_path: Path) -> None:
+    with Journal(tmp_path / "journal.sqlite3") as journal:
+        journal.open_lot("L1", station="s", product_id=12345, profile="p", operator="ann")
+        for n, value in enumerate((3.9, 4.2)):
+            unit, _ = journal.unit_table.begin("L1", f"K{n}")
+            journal.measurement_table.record(unit.id, 1, [row(value)])
+        write_workbook(journal, tmp_path / "lot.xlsx", lot="L1")
+    stats = summary_stats(tmp_path / "lot.xlsx", "battery / voltage")
+    assert stats["Cpk"].value == "n < 30"
+    summary = [r[0] for r in load_workbook(tmp_path / "lot.xlsx")["Summary"].iter_rows(values_only=True)]
+    assert "Cpk n < 30: not computed from fewer than 30 values (too few to mean anything)" in summary
+
+
+def test_the_summary_rounds_its_statistics_and_flags_a_cpk_below_the_bar(tmp_path: Path) -> None:
+    with Journal(tmp_path / "journal.sqlite3") as journal:
+        journal.open_lot("L1", station="s", product_id=12345, profile="p", operator="ann")
+        for n, value in enumerate([3.65, 4.25] * 15):
+            unit, _ = journal.unit_table.begin("L1", f"K{n}")
+            journal.measurement_table.record(unit.id, 1, [row(value)])
+        write_workbook(journal, tmp_path / "lot.xlsx", lot="L1")
+    stats = summary_stats(tmp_path / "lot.xlsx", "battery / voltage")
+    cpk = stats["Cpk"]
+    assert isinstance(cpk.value, float) and cpk.value < 1.33
+    assert cpk.number_format == "0.00" and cpk.fill.fgColor.rgb == "00FFEB9C"
+    assert stats["Note"].value == "below 1.33"
+    assert {stats[h].number_format for h in ("Mean", "Stdev", "Min", "Max")} == {"0.0###"}

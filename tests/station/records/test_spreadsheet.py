@@ -193,7 +193,7 @@ def test_times_are_excel_datetimes_in_local_time_with_a_date_format(
     assert row["Ended"].value == datetime(2026, 1, 1, 12, 0, 30, 250_000)
 
 
-def test_header_row_is_bold_and_frozen_with_an_autofilter_over_all_rows(
+def test_header_row_and_identifying_columns_are_bold_and_frozen_with_an_autofilter_over_all_rows(
     journal: Journal, clock: Clock, tmp_path: Path
 ) -> None:
     for index in range(3):
@@ -204,7 +204,8 @@ def test_header_row_is_bold_and_frozen_with_an_autofilter_over_all_rows(
     sheet = units_sheet(tmp_path / "lot.xlsx")
     assert [cell.value for cell in sheet[1]] == [column.header for column in COLUMNS]
     assert all(cell.font.b for cell in sheet[1])
-    assert sheet.freeze_panes == "A2"
+    assert [cell.value for cell in sheet[1]][:2] == ["Unit key", "Serial"]
+    assert sheet.freeze_panes == "C2"  # the header row and the unit key and serial stay in view
     assert sheet.auto_filter.ref == "A1:Y4"
 
 
@@ -218,6 +219,7 @@ def test_columns_are_wide_enough_for_their_identifiers(journal: Journal, clock: 
     assert widths["Device ID"] >= len(FULL_UNIT["device_id"])
     assert widths["ICCID"] >= len(ICCID)
     assert widths["Serial"] >= len(FULL_UNIT["serial"])
+    assert widths["Firmware file SHA-256"] >= 64  # printed in full, not clipped
 
 
 def test_twenty_digit_iccid_stays_text_exactly(journal: Journal, clock: Clock, tmp_path: Path) -> None:

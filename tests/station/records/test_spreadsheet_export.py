@@ -51,7 +51,9 @@ def journal_path(tmp_path: Path) -> Iterator[Path]:
 
 
 def unit_keys(path: Path) -> list[str]:
-    return [row[1] for row in openpyxl.load_workbook(path)["Units"].iter_rows(min_row=2, values_only=True)]
+    rows = list(openpyxl.load_workbook(path)["Units"].iter_rows(values_only=True))
+    column = rows[0].index("Unit key")
+    return [row[column] for row in rows[1:]]
 
 
 def test_export_writes_the_lot_workbook_from_the_journal(

@@ -44,7 +44,9 @@ def record(journal: Journal, key: str) -> None:
 
 def unit_keys(path: Path) -> list[str]:
     sheet = openpyxl.load_workbook(path)["Units"]
-    return [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    rows = list(sheet.iter_rows(values_only=True))
+    column = rows[0].index("Unit key")
+    return [row[column] for row in rows[1:]]
 
 
 def wait_for(condition: Callable[[], bool], what: str) -> None:

@@ -12,8 +12,10 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
+from station.records.cells import WIDE_SHEET_SCALE
 from station.records.journal import Journal
 from station.records.lot_seal import close_lot
+from station.records.measurement_table import MeasurementOutcome, MeasurementRow
 from station.records.spreadsheet import write_workbook
 from station.records.unit_table import UnitState
 from station.version import station_version
@@ -41,29 +43,74 @@ def column(sheet: Worksheet, header: str) -> list[object]:
     return [row[headers.index(header)] for row in sheet.iter_rows(min_row=2)]
 
 
-def test_every_sheet_prints_landscape_fit_to_the_page_width_with_the_report_header(
+def test_every_sheet_prints_landscape_with_gridlines_and_the_report_header_and_page_footer(
         journal: Journal, tmp_path: Path) -> None:
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT, now=1_767_261_600.0)
     for name, sheet in sheets(tmp_path / "lot.xlsx").items():
-        setup = sheet.page_setup
-        assert (setup.orientation, setup.fitToWidth, setup.fitToHeight) == ("landscape", 1, 0), name
-        assert sheet.sheet_properties.pageSetUpPr.fitToPage, name
+        assert sheet.page_setup.orientation == "landscape", name
+        assert sheet.print_options.gridLines and not sheet.print_options.headings, name
         header, footer = sheet.oddHeader, sheet.oddFooter
         assert header.left.text == f"Lot {LOT} · product 12345", name
         assert header.right.text.startswith("Written 2026-01-01"), name
         assert footer.left.text == "Station Line 1 && Co · Operator ann", name  # '&' doubled: it starts a code
+        assert footer.center.text == f"Lot {LOT} · Page &P of &N", name
         assert footer.right.text == f"particle-station {station_version()}", name
 
 
-def test_the_units_header_row_is_frozen_and_repeats_on_every_printed_page(journal: Journal, tmp_path: Path) -> None:
+def test_the_summary_prints_fitted_to_the_page_width(journal: Journal, tmp_path: Path) -> None:
+    write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
+    summary = sheets(tmp_path / "lot.xlsx")["Summary"]
+    assert (summary.page_setup.fitToWidth, summary.page_setup.fitToHeight) == (1, 0)
+    assert summary.sheet_properties.pageSetUpPr.fitToPage
+
+
+def test_the_wide_sheets_print_at_a_readable_scale_over_pages_across_instead_of_squeezed(
+        journal: Journal, tmp_path: Path) -> None:
+    """25 columns fitted to one page width printed at 3-4 pt: Units and Tests are not fitted but printed at 80 %
+    (11 pt text at about 9 pt), over as many pages across as they need."""
+    unit = journal.units(LOT)[0]
+    journal.measurement_table.record(unit.id, 1, [MeasurementRow(
+        test="battery", name="voltage", value=3.9, units="V", lower=3.6, upper=4.3, marginal_lower=None,
+        marginal_upper=None, validator="3.6 <= x <= 4.3", outcome=MeasurementOutcome.PASS, marginal=False,
+        started_at=1_767_261_600.0, duration_s=0.2)])
+    write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
+    book = sheets(tmp_path / "lot.xlsx")
+    for name in ("Units", "Tests"):
+        sheet = book[name]
+        assert not sheet.sheet_properties.pageSetUpPr.fitToPage, name
+        assert sheet.page_setup.scale == WIDE_SHEET_SCALE >= 75, name  # >= about 8 pt of the default 11 pt font
+        assert sheet.page_setup.pageOrder == "overThenDown", name  # a row's pages follow each other
+
+
+def test_the_units_header_row_and_identifying_columns_repeat_on_every_printed_page(
+        journal: Journal, tmp_path: Path) -> None:
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
     units = sheets(tmp_path / "lot.xlsx")["Units"]
-    assert units.freeze_panes == "A2"
+    assert units.freeze_panes == "C2"
     assert units.print_title_rows == "$1:$1"
+    assert units.print_title_cols == "$A:$B"
+    assert [units.cell(1, n).value for n in (1, 2)] == ["Unit key", "Serial"]
     widths = {units.cell(1, n).value: units.column_dimensions[units.cell(1, n).column_letter].width
               for n in range(1, units.max_column + 1)}
     assert all(width >= 5 for width in widths.values()) and widths["Reason"] >= 30
-    assert units.row_dimensions[1].height == 30  # the headers' two lines show in full
+    assert widths["Firmware file SHA-256"] >= 64  # all 64 digits, not clipped
+    # "Product firmware version" wraps to three lines in its column: the header row shows them all.
+    assert units.row_dimensions[1].height == 3 * 15
+
+
+def test_the_tests_sheet_repeats_its_header_row_and_the_serial_on_every_printed_page(
+        journal: Journal, tmp_path: Path) -> None:
+    unit = journal.units(LOT)[0]
+    journal.measurement_table.record(unit.id, 1, [MeasurementRow(
+        test="battery", name="voltage", value=3.9, units="V", lower=3.6, upper=4.3, marginal_lower=None,
+        marginal_upper=None, validator="3.6 <= x <= 4.3", outcome=MeasurementOutcome.PASS, marginal=False,
+        started_at=1_767_261_600.0, duration_s=0.2)])
+    write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
+    tests = sheets(tmp_path / "lot.xlsx")["Tests"]
+    assert (tests.print_title_rows, tests.print_title_cols, tests.freeze_panes) == ("$1:$1", "$A:$A", "B2")
+    assert tests.cell(1, 1).value == "Serial"
+    assert all(cell.font.b and cell.alignment.wrap_text for cell in tests[1])  # "Marginal lower" on two lines
+    assert tests.row_dimensions[1].height == 2 * 15
 
 
 def test_a_long_reason_gets_a_row_high_enough_for_its_wrapped_lines(journal: Journal, tmp_path: Path) -> None:
