@@ -15,7 +15,7 @@ from pathlib import Path
 
 from hardware.errors import IdentifierError
 from hardware.identifiers import DeviceId, Iccid, Imei, SerialNumber, luhn_ok
-from hardware.platforms import McuFamily, Platform
+from hardware.platforms import PLATFORMS, McuFamily, Platform
 from station.trays.tray_files import EXCEL_DIGITS, MAX_TRAY_BYTES, Table, TrayError, read_tables
 
 __all__ = [
@@ -132,18 +132,22 @@ def classify(text: str) -> TrayEntry | str:
     return "not a device id, serial number, ICCID or IMEI"
 
 
+def _family(mcu: McuFamily) -> str:
+    """The platforms a user knows that share ``mcu`` (and so its device id prefix), e.g. "Tracker M / P2 / M-SoM"."""
+    return " / ".join(p.display_name for p in PLATFORMS if p.mcu is mcu and p.public)
+
+
 def foreign_platform_reason(device_id: str, platform: Platform) -> str | None:
-    """Why a device id cannot belong to ``platform``, judged from its MCU-specific prefix; None when it can."""
+    """Why a device id cannot belong to ``platform``, judged from its MCU-specific prefix; None when it can. Said in
+    the platforms a user knows ("a Tracker M / P2 / M-SoM device id"), not in chip names."""
     expected = _ID_PREFIX.get(platform.mcu)
-    if expected is not None and not device_id.startswith(expected):
-        for mcu, prefix in _ID_PREFIX.items():
-            if device_id.startswith(prefix):
-                return f"is a {mcu.value} device id, not a {platform.display_name} ({platform.mcu.value}) one"
-        return f"is not a {platform.display_name} device id ({platform.mcu.value} ids start with {expected})"
-    if expected is None:
-        for mcu, prefix in _ID_PREFIX.items():
-            if device_id.startswith(prefix):
-                return f"is a {mcu.value} device id, not a {platform.display_name} ({platform.mcu.value}) one"
+    if expected is not None and device_id.startswith(expected):
+        return None
+    for mcu, prefix in _ID_PREFIX.items():
+        if device_id.startswith(prefix):
+            return f"is a {_family(mcu)} device id, not a {platform.display_name} one"
+    if expected is not None:
+        return f"is not a {platform.display_name} device id ({platform.display_name} ids start with {expected})"
     return None
 
 
@@ -156,7 +160,14 @@ def read_tray(
     """Read a tray list; invalid, rounded, duplicate and foreign lines become problems, never exceptions."""
     source = Path(path)
     tables = read_tables(source)
-    choice = _choose(tables, accept, source)
+    try:
+        choice = _choose(tables, accept, source)
+    except TrayError:
+        if _text_under_workbook_name(tables, source):
+            raise _not_a_workbook(source) from None
+        raise
+    if choice is None and _text_under_workbook_name(tables, source):
+        raise _not_a_workbook(source)
     if choice is None:
         empty = " (every sheet is empty)" if tables[0].sheet is not None else ""
         raise TrayError(f"tray file {source} holds no identifiers{empty}")
@@ -202,7 +213,20 @@ def read_tray(
                            f"rounded to {EXCEL_DIGITS} digits; none of them was used: {ROUNDED_FIX}")
     if not entries and not problems:
         raise TrayError(f"tray file {source} holds no identifiers")
+    if not entries and _text_under_workbook_name(tables, source):
+        raise _not_a_workbook(source)
     return TrayList(source, tuple(entries), tuple(problems), column, tuple(warnings), sheet)
+
+
+def _text_under_workbook_name(tables: list[Table], source: Path) -> bool:
+    return source.suffix.lower() in (".xlsx", ".xlsm") and tables[0].sheet is None
+
+
+def _not_a_workbook(source: Path) -> TrayError:
+    """A text file named .xlsx that holds not one usable id: a wrong file, not a list to report line by line (a
+    CSV saved under an .xlsx name that does hold ids is read as the text it is)."""
+    return TrayError(f"{source.name} is not an Excel workbook (it looks like text); save it as .xlsx from Excel or "
+                     "rename it .csv/.txt")
 
 
 def shown(text: str) -> str:
