@@ -16,6 +16,7 @@ from cloud_client.errors import CloudError
 from hardware.errors import HardwareError
 from hardware.progress import Cancelled
 from station.commands import load_command_modules
+from station.commands.arguments import StationArgumentParser, check_cloud_urls
 from station.commands.demo import run_demo
 from station.errors import StationError
 from station.version import station_version
@@ -34,7 +35,7 @@ class _VersionAction(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = StationArgumentParser(
         prog="particle-station",
         description="Provision Particle devices on a factory line: identify, flash, verify, add to a product, claim.",
     )
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in load_command_modules():
         module.register(subparsers)
+    check_cloud_urls(parser)
     return parser
 
 

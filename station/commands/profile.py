@@ -33,10 +33,9 @@ def register(subparsers: Any) -> None:
 def run_check(args: argparse.Namespace) -> int:
     from station.config.log_folder import log_folder_problem
     from station.config.profile_loader import load_profile
-    from station.workflow.cloud_reach import checked_cloud_url
     from station.workflow.lot import load_device_os_bundle, load_product_firmware
 
-    url = checked_cloud_url(args.cloud_url) if args.cloud_url else None
+    url = args.cloud_url  # checked by its argparse type (station/commands/arguments.py)
     profile = load_profile(args.profile)
     problem = log_folder_problem(profile.log_folder)
     if problem is not None:
