@@ -270,8 +270,10 @@ def test_cli_import_sims_prints_json_and_writes_the_report(
     monkeypatch.setenv("SIMTEST_ACCESS_TOKEN", TOKEN)
     pack = sim_pack(tmp_path, *FRESH, OTHER_ACCOUNT, "8901")
     code = main(["tray", "import-sims", str(pack), "--profile", str(write_profile(tmp_path, emulator)), "--json"])
-    out = json.loads(capsys.readouterr().out)
-    assert code == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert code == 1  # two lines were not imported: not a clean success
+    assert f"2 of 5 lines of {pack} were not imported" in captured.err
     assert out["summary"] == {"activation pending": 3, "owned elsewhere": 1, "invalid": 1}
     assert Path(out["report"]).exists()
     assert TOKEN not in json.dumps(out)
