@@ -74,6 +74,10 @@ class TrayList:
     warnings: tuple[str, ...] = field(default=())
     sheet: str | None = None
     """The workbook sheet the ids were read from (None for a text or CSV file)."""
+    input_columns: tuple[str, ...] = ()
+    """The columns of the table the ids were read from (its header, or "column N"); empty for a plain list."""
+    input_rows: dict[int, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    """Line or row number -> that row's cells, for reports that keep every column of the input."""
 
     def of_kind(self, kind: EntryKind) -> list[TrayEntry]:
         return [e for e in self.entries if e.kind is kind]
@@ -171,7 +175,14 @@ def read_tray(
     if choice is None:
         empty = " (every sheet is empty)" if tables[0].sheet is not None else ""
         raise TrayError(f"tray file {source} holds no identifiers{empty}")
-    sheet, column, cells = choice
+    sheet, column, cells, table, header = choice
+    input_columns: tuple[str, ...] = ()
+    input_rows: dict[int, tuple[str, ...]] = {}
+    if table.tabular:
+        width = max(len(header or ()), *(len(row) for _, row in table.rows))
+        input_columns = tuple((header[i].strip() if header and i < len(header) else "") or f"column {i + 1}"
+                              for i in range(width))
+        input_rows = {number: tuple(row) for number, row in table.rows}
     column_rounded = any(rounded_reason(text) is not None for _, text in cells)
     entries: list[TrayEntry] = []
     problems: list[TrayProblem] = []
@@ -215,7 +226,8 @@ def read_tray(
         raise TrayError(f"tray file {source} holds no identifiers")
     if not entries and _text_under_workbook_name(tables, source):
         raise _not_a_workbook(source)
-    return TrayList(source, tuple(entries), tuple(problems), column, tuple(warnings), sheet)
+    return TrayList(source, tuple(entries), tuple(problems), column, tuple(warnings), sheet, input_columns,
+                    input_rows)
 
 
 def _text_under_workbook_name(tables: list[Table], source: Path) -> bool:
@@ -238,11 +250,13 @@ def shown(text: str) -> str:
 # --- which sheet and column hold the ids --------------------------------------------------------------------------
 
 
-def _choose(
-    tables: list[Table], accept: frozenset[EntryKind], source: Path
-) -> tuple[str | None, str | None, list[tuple[int, str]]] | None:
-    """The sheet, column name and (line, text) cells of the table whose id column holds the most usable ids."""
-    best: tuple[int, str | None, str | None, list[tuple[int, str]]] | None = None
+_Choice = tuple[str | None, str | None, list[tuple[int, str]], Table, list[str] | None]
+
+
+def _choose(tables: list[Table], accept: frozenset[EntryKind], source: Path) -> _Choice | None:
+    """The sheet, column name, (line, text) cells, table and header row (if any) of the table whose id column holds
+    the most usable ids."""
+    best: tuple[int, _Choice] | None = None
     unclear = False
     for table in tables:
         if not table.rows:
@@ -251,17 +265,16 @@ def _choose(
         if found is None:
             unclear = True
             continue
-        name, cells = found
+        name, cells, header = found
         score = sum(1 for _, text in cells[:1000] if _is_id(text, accept))
         if best is None or score > best[0]:
-            best = (score, table.sheet, name, cells)
+            best = (score, (table.sheet, name, cells, table, header))
     if best is None:
         if unclear:
             raise TrayError(f"tray file {source}: cannot tell which column holds the ids; name it 'device id', "
                             "'serial' or 'iccid'")
         return None
-    _, sheet, name, cells = best
-    return sheet, name, cells
+    return best[1]
 
 
 def _is_id(text: str, accept: frozenset[EntryKind]) -> bool:
@@ -275,21 +288,24 @@ def _looks_like_id(text: str) -> bool:
     return not isinstance(classify(value), str) or bool(re.fullmatch(r"[0-9A-Za-z.,+\-]{6,40}", value))
 
 
-def _column_of(table: Table, accept: frozenset[EntryKind]) -> tuple[str | None, list[tuple[int, str]]] | None:
-    """The id column's name and its non-empty cells under the header (or from the first id on, without one)."""
+def _column_of(
+    table: Table, accept: frozenset[EntryKind]
+) -> tuple[str | None, list[tuple[int, str]], list[str] | None] | None:
+    """The id column's name, its non-empty cells under the header (or from the first id on, without one) and the
+    header row (None without one)."""
     rows = table.rows
     if not table.tabular:
         # A plain list: every line counts (a stray line is reported, never skipped), but a header line is not an id.
         body = rows[1:] if _header(rows[0][1], accept) is not None else rows
-        return None, [(n, r[0]) for n, r in body]
+        return None, [(n, r[0]) for n, r in body], None
     for position, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         index = _header(cells, accept)
         if index is not None:
-            return cells[index].strip(), _cells(rows[position + 1 :], index)
+            return cells[index].strip(), _cells(rows[position + 1 :], index), cells
     index = _guess_column(rows, accept)
     if index is None:
         return None
-    return f"column {index + 1}", _cells(_from_first_id(rows, index), index)
+    return f"column {index + 1}", _cells(_from_first_id(rows, index), index), None
 
 
 def _cells(rows: list[tuple[int, list[str]]], index: int) -> list[tuple[int, str]]:

@@ -206,6 +206,16 @@ def test_an_iccid_particle_does_not_know_is_unknown(
     assert imports_of(emulator, UNKNOWN) == ["unknown ICCID"]
 
 
+def test_an_unknown_iccid_with_a_wrong_check_digit_says_so_not_unknown(
+    tmp_path: Path, emulator: EmulatorServer, cloud: ParticleCloud
+) -> None:
+    typo = UNKNOWN[:-1] + str((int(UNKNOWN[-1]) + 1) % 10)
+    report = import_sim_list(read_sim_list(sim_pack(tmp_path, typo)), cloud, PRODUCT)
+    assert report.lines[0].result is SimLineResult.BAD_CHECK_DIGIT
+    assert report.lines[0].result.value == "invalid (check digit)"
+    assert "check digit" in report.lines[0].reason
+
+
 def test_running_the_import_again_imports_nothing_new(
     tmp_path: Path, emulator: EmulatorServer, cloud: ParticleCloud
 ) -> None:

@@ -159,6 +159,19 @@ def test_a_tray_where_no_line_can_be_imported_exits_1_and_says_so(
     assert "no line of" in err and "format the id column as Text" in err
 
 
+def test_the_report_keeps_every_column_of_the_input_tray(
+    tmp_path: Path, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profile = profile_for(tmp_path, emulator, monkeypatch)
+    source = tray(tmp_path / "in", "tray.csv", ["Device ID,Serial Number,Note", f"{IDS[0]},P046AB1234ABCDE,box 1",
+                                                f"{IDS[1]},P046AB1234ABCDF,"])
+    assert main(["tray", "import", str(source), "--profile", str(profile), "--json"]) == 0
+    report = Path(json.loads(capsys.readouterr().out)["report"])
+    rows = list(openpyxl.load_workbook(report)["Import"].values)
+    assert rows[0][6:] == ("Tray: Device ID", "Serial Number", "Note")
+    assert [row[6:] for row in rows[1:]] == [(IDS[0], "P046AB1234ABCDE", "box 1"), (IDS[1], "P046AB1234ABCDF", None)]
+
+
 def test_an_import_with_some_refused_lines_exits_1_and_says_how_many(
     tmp_path: Path, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
