@@ -16,6 +16,7 @@ from cloud_client.errors import CloudError
 from hardware.errors import HardwareError
 from hardware.progress import Cancelled
 from station.commands import load_command_modules
+from station.commands.arguments import StationArgumentParser, check_cloud_urls
 from station.commands.demo import run_demo
 from station.errors import StationError
 from station.version import station_version
@@ -33,8 +34,44 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+class _PlainFormatter(logging.Formatter):
+    """A log record as a user at the terminal reads it: "warning: <message>", no time, logger name or traceback
+    (--verbose shows those)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {record.getMessage()}"
+
+
+class _QuietRetries(logging.Filter):
+    """The cloud client's retries ("gave no reply; retry 1 of 6 ...") are detail: the command ends in one sentence
+    that says whether the cloud answered in the end. --verbose shows them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == _RETRY_LOGGER and record.levelno < logging.ERROR)
+
+
+_RETRY_LOGGER = "cloud_client.http"
+
+
+def configure_logging(*, verbose: bool) -> None:
+    """Log records on stderr: with --verbose everything, timed and named; else warnings and errors as plain
+    sentences, the cloud client's retries left out. Like logging.basicConfig, nothing is changed when the root logger
+    already has a handler (a host program's, or a test's)."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    if verbose:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    else:
+        handler.setFormatter(_PlainFormatter())
+        handler.addFilter(_QuietRetries())
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = StationArgumentParser(
         prog="particle-station",
         description="Provision Particle devices on a factory line: identify, flash, verify, add to a product, claim.",
     )
@@ -48,16 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in load_command_modules():
         module.register(subparsers)
+    check_cloud_urls(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(verbose=args.verbose)
     handler = getattr(args, "handler", None)
     if handler is None and args.demo:
         handler = run_demo

@@ -14,7 +14,6 @@ import string
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,7 +59,9 @@ def register(subparsers: Any) -> None:
     demo.add_argument("--screenshot", metavar="DIR", type=Path,
                       help=f"run the scripted demo, save PNG screenshots into DIR and exit (also: {SCREENSHOT_ENV})")
     demo.add_argument("--workdir", metavar="DIR", type=Path,
-                      help="keep the demo's profile, journal and workbooks here (default: a temporary folder)")
+                      help="keep the demo's profile, journal and workbooks here (default: a temporary folder, "
+                           "removed at the end; without a display, a new folder under "
+                           "~/.cache/particle-station/demo, of which the last 5 are kept)")
     demo.add_argument("--no-pin", action="store_true", help="open engineer mode without a PIN")
     demo.add_argument("--line", metavar="N", type=_station_count,
                       help=f"instead of the operator screen: a throwaway PostgreSQL (needs PostgreSQL installed), N "
@@ -271,10 +272,9 @@ def _run_line_demo(count: int, root: Path, platform: Platform, timing: Timing, p
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    import platformdirs
-
     from hardware.platforms import parse_platform
     from hardware.simulated import Timing
+    from station.demo.run_folder import demo_runs_folder, new_demo_run_folder
     from station.demo.simulated_line import build_simulated_line
     from station.errors import StationError
     from station.workflow.line import Line
@@ -300,7 +300,7 @@ def run_demo(args: argparse.Namespace) -> int:
     if screenshot_dir is None and _no_display():
         if temporary is not None:
             temporary.cleanup()
-            root = Path(platformdirs.user_cache_dir("particle-station")) / "demo" / time.strftime("%Y%m%d-%H%M%S")
+            root = new_demo_run_folder(demo_runs_folder())
         return _run_in_terminal(root, platform, devices, timing)
     # Qt is imported here, before the line's threads start: importing it later on the GUI thread while a worker thread
     # imports something else can deadlock on the import lock. (Qt Multimedia loads once the window is on screen, before

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,24 +83,24 @@ def run_outbox_list(args: argparse.Namespace) -> int:
         rows = _describe(journal, journal.outbox_table.open_items())
     _print(rows, args.json)
     if not args.json:
-        print(f"{len(rows)} cloud operation(s) waiting" if rows else "no cloud work waiting", file=sys.stderr)
+        print(f"{len(rows)} cloud operation(s) waiting" if rows else "no cloud work waiting")
     return 0
 
 
 def run_outbox_retry(args: argparse.Namespace) -> int:
     from station.config.cloud import cloud_for
-    from station.workflow.cloud_reach import CloudReach, checked_cloud_url
+    from station.workflow.cloud_reach import CloudReach
     from station.workflow.events import EventBus, EventKind, UnitEvent
     from station.workflow.outbox import OutboxWorker
 
-    url = checked_cloud_url(args.cloud_url) if args.cloud_url is not None else None
+    url = args.cloud_url  # checked by its argparse type (station/commands/arguments.py)
     profile, journal = _journal(args)
     with journal:
         waiting = journal.outbox_table.open_items()
         if not waiting:
             _print([], args.json, {"done": 0})
             if not args.json:
-                print("no cloud work waiting", file=sys.stderr)
+                print("no cloud work waiting")
             return 0
         with cloud_for(profile, base_url=url) as cloud:
             reach = CloudReach(cloud.base_url)
@@ -122,5 +121,5 @@ def run_outbox_retry(args: argparse.Namespace) -> int:
         rows = _describe(journal, journal.outbox_table.open_items())
     _print(rows, args.json, {"done": done})
     if not args.json:
-        print(f"{done} cloud operation(s) done, {len(rows)} still waiting", file=sys.stderr)
+        print(f"{done} cloud operation(s) done, {len(rows)} still waiting")
     return 0 if not rows else 1

@@ -25,7 +25,8 @@ def register(subparsers: Any) -> None:
     check.add_argument("--cloud-url", help="use this API base URL instead of the profile's (for the cloud checks)")
     check.set_defaults(handler=run_check)
     pin = actions.add_parser("hash-pin", help="print the engineer_pin_hash for a PIN (asked twice, not echoed)")
-    pin.add_argument("--stdin", action="store_true", help="read the PIN from standard input (for scripts)")
+    pin.add_argument("--stdin", action="store_true",
+                     help="read the PIN once from standard input, even on a terminal (a piped PIN always is)")
     pin.set_defaults(handler=run_hash_pin)
     profile.set_defaults(handler=lambda args: (profile.print_help(), 2)[1])
 
@@ -33,10 +34,9 @@ def register(subparsers: Any) -> None:
 def run_check(args: argparse.Namespace) -> int:
     from station.config.log_folder import log_folder_problem
     from station.config.profile_loader import load_profile
-    from station.workflow.cloud_reach import checked_cloud_url
     from station.workflow.lot import load_device_os_bundle, load_product_firmware
 
-    url = checked_cloud_url(args.cloud_url) if args.cloud_url else None
+    url = args.cloud_url  # checked by its argparse type (station/commands/arguments.py)
     profile = load_profile(args.profile)
     problem = log_folder_problem(profile.log_folder)
     if problem is not None:
@@ -128,8 +128,13 @@ def _print_tests(profile: StationProfile) -> None:
 
 
 def run_hash_pin(args: argparse.Namespace) -> int:
-    if args.stdin:
-        pin = sys.stdin.readline().rstrip("\r\n")
+    if args.stdin or not sys.stdin.isatty():
+        # Piped in (`echo 1234 | ... hash-pin`): read once; typing it twice to confirm only means something on a
+        # terminal, where the PIN is not shown.
+        line = sys.stdin.readline()
+        if not line:
+            raise StationError("no PIN was typed (input ended); run it again in a terminal, or pipe the PIN in")
+        pin = line.rstrip("\r\n")
     else:
         try:
             with warnings.catch_warnings():  # no terminal: getpass says so itself, without a source line

@@ -174,10 +174,9 @@ def _cloud(args: argparse.Namespace, device: UsbDevice) -> Iterator[tuple[Partic
     if args.profile is not None:
         from station.config.cloud import cloud_for
         from station.config.profile_loader import load_profile
-        from station.workflow.cloud_reach import checked_cloud_url
 
         profile = load_profile(args.profile)
-        url = checked_cloud_url(args.cloud_url) if args.cloud_url else None
+        url = args.cloud_url  # checked by its argparse type (station/commands/arguments.py)
         with cloud_for(profile, base_url=url) as cloud:
             yield cloud, args.product if args.product is not None else profile.product_id
         return

@@ -64,7 +64,9 @@ def _unit_count(text: str) -> int:
     try:
         count = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of units") from None
+        raise argparse.ArgumentTypeError(
+            f"run --simulate takes a number of units, not {text!r}: the units' platform comes from the profile "
+            "(--simulate PLATFORM is for the device commands: devices, identify, flash, ...)") from None
     if not 1 <= count <= MAX_SIMULATED:
         raise argparse.ArgumentTypeError(f"{count} units: give 1 to {MAX_SIMULATED}")
     return count

@@ -110,9 +110,9 @@ def _finish(
     fine: tuple[object, ...],
     warnings: tuple[str, ...],
 ) -> int:
-    """Write the report, print it (JSON or a table of the lines that need a look); exit 3 when unfinished or when no
-    line could be imported, 1 when the report could not be written where asked (the result is printed all the same).
-    """
+    """Write the report, print it (JSON or a table of the lines that need a look); exit 0 only when every line was
+    imported, else 1 with one sentence: the report could not be written where asked (the result is printed all the
+    same), the cloud became unreachable, or lines were refused (how many)."""
     from station.trays.report_files import write_report_safely
 
     wanted, fallback, _ = places
@@ -141,11 +141,15 @@ def _finish(
     if not report.complete:
         print(f"particle-station: the cloud became unreachable before the import of {report.source} finished; run "
               "the same command again to finish it (lines already done are not sent again)", file=sys.stderr)
-        return 3
+        return 1
     if report.lines and len(problems) == len(report.lines):
         print(f"particle-station: no line of {report.source} could be imported; see the reasons above and fix the "
               "file", file=sys.stderr)
-        return 3
+        return 1
+    if problems:
+        print(f"particle-station: {len(problems)} of {len(report.lines)} lines of {report.source} were not imported "
+              "(see the reasons above); the others were", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -237,7 +241,7 @@ def run_attach(args: argparse.Namespace) -> int:
     if tray.problems:
         print(f"particle-station: {len(tray.problems)} lines of {args.file} were not attached (listed above); fix "
               "them in the file and attach it again", file=sys.stderr)
-        return 3
+        return 1
     return 0
 
 
@@ -259,7 +263,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
         _print_reconciliation(result)
     if not result.complete:
         print(f"particle-station: lot {args.lot} and its tray lists differ (see the findings)", file=sys.stderr)
-        return 3
+        return 1
     return 0
 
 
@@ -280,4 +284,4 @@ def _print_reconciliation(result: Reconciliation) -> None:
         print(f"  {finding!s:<30} {kind!s:<10} {value!s:<26} {units!s:<20} {state!s:<14} {where}".rstrip())
     if len(findings) > 200:
         print(f"  ... {len(findings) - 200} more; use --json for the full list")
-    print("Lot and lists agree." if result.complete else "Lot and lists differ (exit code 3).")
+    print("Lot and lists agree." if result.complete else "Lot and lists differ (exit code 1).")

@@ -120,7 +120,8 @@ def import_tray(
         lines.append(ReportLine(problem.line, problem.text, "", None, _FROM_PROBLEM[problem.kind], problem.reason))
     lines.sort(key=lambda line: line.line)
     record.finish(complete=complete)
-    return ImportReport(str(tray.source), product_id, tuple(lines), requests, complete)
+    return ImportReport(str(tray.source), product_id, tuple(lines), requests, complete, tray.input_columns,
+                        tray.input_rows)
 
 
 def _send(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from hardware.errors import IdentifierError
 from hardware.identifiers import DeviceId, Iccid, Imei, SerialNumber, luhn_ok
-from hardware.platforms import McuFamily, Platform
+from hardware.platforms import PLATFORMS, McuFamily, Platform
 from station.trays.tray_files import EXCEL_DIGITS, MAX_TRAY_BYTES, Table, TrayError, read_tables
 
 __all__ = [
@@ -74,6 +74,10 @@ class TrayList:
     warnings: tuple[str, ...] = field(default=())
     sheet: str | None = None
     """The workbook sheet the ids were read from (None for a text or CSV file)."""
+    input_columns: tuple[str, ...] = ()
+    """The columns of the table the ids were read from (its header, or "column N"); empty for a plain list."""
+    input_rows: dict[int, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    """Line or row number -> that row's cells, for reports that keep every column of the input."""
 
     def of_kind(self, kind: EntryKind) -> list[TrayEntry]:
         return [e for e in self.entries if e.kind is kind]
@@ -132,18 +136,22 @@ def classify(text: str) -> TrayEntry | str:
     return "not a device id, serial number, ICCID or IMEI"
 
 
+def _family(mcu: McuFamily) -> str:
+    """The platforms a user knows that share ``mcu`` (and so its device id prefix), e.g. "Tracker M / P2 / M-SoM"."""
+    return " / ".join(p.display_name for p in PLATFORMS if p.mcu is mcu and p.public)
+
+
 def foreign_platform_reason(device_id: str, platform: Platform) -> str | None:
-    """Why a device id cannot belong to ``platform``, judged from its MCU-specific prefix; None when it can."""
+    """Why a device id cannot belong to ``platform``, judged from its MCU-specific prefix; None when it can. Said in
+    the platforms a user knows ("a Tracker M / P2 / M-SoM device id"), not in chip names."""
     expected = _ID_PREFIX.get(platform.mcu)
-    if expected is not None and not device_id.startswith(expected):
-        for mcu, prefix in _ID_PREFIX.items():
-            if device_id.startswith(prefix):
-                return f"is a {mcu.value} device id, not a {platform.display_name} ({platform.mcu.value}) one"
-        return f"is not a {platform.display_name} device id ({platform.mcu.value} ids start with {expected})"
-    if expected is None:
-        for mcu, prefix in _ID_PREFIX.items():
-            if device_id.startswith(prefix):
-                return f"is a {mcu.value} device id, not a {platform.display_name} ({platform.mcu.value}) one"
+    if expected is not None and device_id.startswith(expected):
+        return None
+    for mcu, prefix in _ID_PREFIX.items():
+        if device_id.startswith(prefix):
+            return f"is a {_family(mcu)} device id, not a {platform.display_name} one"
+    if expected is not None:
+        return f"is not a {platform.display_name} device id ({platform.display_name} ids start with {expected})"
     return None
 
 
@@ -156,11 +164,25 @@ def read_tray(
     """Read a tray list; invalid, rounded, duplicate and foreign lines become problems, never exceptions."""
     source = Path(path)
     tables = read_tables(source)
-    choice = _choose(tables, accept, source)
+    try:
+        choice = _choose(tables, accept, source)
+    except TrayError:
+        if _text_under_workbook_name(tables, source):
+            raise _not_a_workbook(source) from None
+        raise
+    if choice is None and _text_under_workbook_name(tables, source):
+        raise _not_a_workbook(source)
     if choice is None:
         empty = " (every sheet is empty)" if tables[0].sheet is not None else ""
         raise TrayError(f"tray file {source} holds no identifiers{empty}")
-    sheet, column, cells = choice
+    sheet, column, cells, table, header = choice
+    input_columns: tuple[str, ...] = ()
+    input_rows: dict[int, tuple[str, ...]] = {}
+    if table.tabular:
+        width = max(len(header or ()), *(len(row) for _, row in table.rows))
+        input_columns = tuple((header[i].strip() if header and i < len(header) else "") or f"column {i + 1}"
+                              for i in range(width))
+        input_rows = {number: tuple(row) for number, row in table.rows}
     column_rounded = any(rounded_reason(text) is not None for _, text in cells)
     entries: list[TrayEntry] = []
     problems: list[TrayProblem] = []
@@ -202,7 +224,21 @@ def read_tray(
                            f"rounded to {EXCEL_DIGITS} digits; none of them was used: {ROUNDED_FIX}")
     if not entries and not problems:
         raise TrayError(f"tray file {source} holds no identifiers")
-    return TrayList(source, tuple(entries), tuple(problems), column, tuple(warnings), sheet)
+    if not entries and _text_under_workbook_name(tables, source):
+        raise _not_a_workbook(source)
+    return TrayList(source, tuple(entries), tuple(problems), column, tuple(warnings), sheet, input_columns,
+                    input_rows)
+
+
+def _text_under_workbook_name(tables: list[Table], source: Path) -> bool:
+    return source.suffix.lower() in (".xlsx", ".xlsm") and tables[0].sheet is None
+
+
+def _not_a_workbook(source: Path) -> TrayError:
+    """A text file named .xlsx that holds not one usable id: a wrong file, not a list to report line by line (a
+    CSV saved under an .xlsx name that does hold ids is read as the text it is)."""
+    return TrayError(f"{source.name} is not an Excel workbook (it looks like text); save it as .xlsx from Excel or "
+                     "rename it .csv/.txt")
 
 
 def shown(text: str) -> str:
@@ -214,11 +250,13 @@ def shown(text: str) -> str:
 # --- which sheet and column hold the ids --------------------------------------------------------------------------
 
 
-def _choose(
-    tables: list[Table], accept: frozenset[EntryKind], source: Path
-) -> tuple[str | None, str | None, list[tuple[int, str]]] | None:
-    """The sheet, column name and (line, text) cells of the table whose id column holds the most usable ids."""
-    best: tuple[int, str | None, str | None, list[tuple[int, str]]] | None = None
+_Choice = tuple[str | None, str | None, list[tuple[int, str]], Table, list[str] | None]
+
+
+def _choose(tables: list[Table], accept: frozenset[EntryKind], source: Path) -> _Choice | None:
+    """The sheet, column name, (line, text) cells, table and header row (if any) of the table whose id column holds
+    the most usable ids."""
+    best: tuple[int, _Choice] | None = None
     unclear = False
     for table in tables:
         if not table.rows:
@@ -227,17 +265,16 @@ def _choose(
         if found is None:
             unclear = True
             continue
-        name, cells = found
+        name, cells, header = found
         score = sum(1 for _, text in cells[:1000] if _is_id(text, accept))
         if best is None or score > best[0]:
-            best = (score, table.sheet, name, cells)
+            best = (score, (table.sheet, name, cells, table, header))
     if best is None:
         if unclear:
             raise TrayError(f"tray file {source}: cannot tell which column holds the ids; name it 'device id', "
                             "'serial' or 'iccid'")
         return None
-    _, sheet, name, cells = best
-    return sheet, name, cells
+    return best[1]
 
 
 def _is_id(text: str, accept: frozenset[EntryKind]) -> bool:
@@ -251,21 +288,24 @@ def _looks_like_id(text: str) -> bool:
     return not isinstance(classify(value), str) or bool(re.fullmatch(r"[0-9A-Za-z.,+\-]{6,40}", value))
 
 
-def _column_of(table: Table, accept: frozenset[EntryKind]) -> tuple[str | None, list[tuple[int, str]]] | None:
-    """The id column's name and its non-empty cells under the header (or from the first id on, without one)."""
+def _column_of(
+    table: Table, accept: frozenset[EntryKind]
+) -> tuple[str | None, list[tuple[int, str]], list[str] | None] | None:
+    """The id column's name, its non-empty cells under the header (or from the first id on, without one) and the
+    header row (None without one)."""
     rows = table.rows
     if not table.tabular:
         # A plain list: every line counts (a stray line is reported, never skipped), but a header line is not an id.
         body = rows[1:] if _header(rows[0][1], accept) is not None else rows
-        return None, [(n, r[0]) for n, r in body]
+        return None, [(n, r[0]) for n, r in body], None
     for position, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         index = _header(cells, accept)
         if index is not None:
-            return cells[index].strip(), _cells(rows[position + 1 :], index)
+            return cells[index].strip(), _cells(rows[position + 1 :], index), cells
     index = _guess_column(rows, accept)
     if index is None:
         return None
-    return f"column {index + 1}", _cells(_from_first_id(rows, index), index)
+    return f"column {index + 1}", _cells(_from_first_id(rows, index), index), None
 
 
 def _cells(rows: list[tuple[int, list[str]]], index: int) -> list[tuple[int, str]]:

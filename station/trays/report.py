@@ -13,7 +13,7 @@ import enum
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Generic, Protocol, TypeVar
 
@@ -50,6 +50,10 @@ class LineReport(Generic[ResultT]):
     requests: int
     complete: bool
     """False when the cloud became unreachable: re-run the same import to finish it."""
+    input_columns: tuple[str, ...] = ()
+    """The input table's columns (a CSV or workbook tray), kept in the workbook report beside the results."""
+    input_rows: dict[int, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    """Line or row number -> the input row's cells."""
 
     def count(self, result: ResultT) -> int:
         return sum(1 for line in self.lines if line.result is result)
@@ -100,6 +104,10 @@ class TabularReport(Protocol):
     def complete(self) -> bool: ...
     @property
     def lines(self) -> Sequence[ReportRow]: ...
+    @property
+    def input_columns(self) -> tuple[str, ...]: ...
+    @property
+    def input_rows(self) -> dict[int, tuple[str, ...]]: ...
     def summary(self) -> dict[str, int]: ...
     def to_json(self) -> dict[str, object]: ...
 
@@ -123,16 +131,21 @@ def write_report(report: TabularReport, path: Path) -> Path:
 
 
 def write_report_xlsx(report: TabularReport, path: Path) -> Path:
-    """The per-line report as a workbook, written atomically ("Import": one row per line; "Summary")."""
+    """The per-line report as a workbook, written atomically ("Import": one row per line, then every column of the
+    input table as it was, so nothing the tray held (serial numbers, notes) is lost; "Summary")."""
     from station.trays.report_xlsx import PlainSheet, write_plain_workbook
 
+    columns = ("Line", "Input", "Kind", "Device ID", "Result", "Reason")
+    taken = {name.lower() for name in columns}
+    kept = tuple(f"Tray: {name}" if name.lower() in taken else name for name in report.input_columns)
+    empty: tuple[str, ...] = ()
     lines = PlainSheet(
         "Import",
-        (6, 28, 14, 28, 24, 70),
+        (6, 28, 14, 28, 24, 70, *(20 for _ in kept)),
         [
-            ("Line", "Input", "Kind", "Device ID", "Result", "Reason"),
-            *((line.line, line.text, line.kind, line.device_id, line.result.value, line.reason)
-              for line in report.lines),
+            (*columns, *kept),
+            *((line.line, line.text, line.kind, line.device_id, line.result.value, line.reason,
+               *report.input_rows.get(line.line, empty)) for line in report.lines),
         ],
         header=True,
     )

@@ -20,6 +20,7 @@ from cloud_client.client import ParticleCloud
 from cloud_client.errors import RateLimitedError, UnavailableError
 from cloud_client.models import Sim, SimCheck
 from cloud_client.sims import DEFAULT_SIM_BATCH
+from hardware.identifiers import luhn_ok
 from station.trays.lists import EntryKind, ProblemKind, TrayEntry, TrayList, TrayProblem, classify, read_tray
 from station.trays.report import NOT_ATTEMPTED_REASON, LineReport, ReportLine, write_report_xlsx
 
@@ -36,6 +37,7 @@ class SimLineResult(enum.Enum):
     OWNED_ELSEWHERE = "owned elsewhere"
     UNKNOWN = "unknown"
     INVALID = "invalid"
+    BAD_CHECK_DIGIT = "invalid (check digit)"
     ROUNDED = "rounded by Excel"
     DUPLICATE = "duplicate"
     REPLY_LOST = "in the product (reply lost)"
@@ -45,6 +47,9 @@ class SimLineResult(enum.Enum):
 _REASONS = {
     SimLineResult.PENDING: "imported; Particle finishes the activation by itself, nothing more to do",
     SimLineResult.UNKNOWN: "Particle does not know this ICCID; check it against the SIM card, or ask Particle",
+    SimLineResult.BAD_CHECK_DIGIT: ("Particle does not know this ICCID, and its last digit is not the check digit of "
+                                    "the others (ITU-T E.118, Luhn): a digit was mistyped or misread; check it against "
+                                    "the SIM card"),
     SimLineResult.NOT_ATTEMPTED: NOT_ATTEMPTED_REASON,
 }
 _FROM_PROBLEM = {
@@ -182,7 +187,9 @@ class _Run:
             self.results[iccid] = (SimLineResult.NOT_ATTEMPTED, UNCONFIRMED_REASON, None)
             return False
         if check is SimCheck.UNKNOWN:
-            self.results[iccid] = (SimLineResult.UNKNOWN, _REASONS[SimLineResult.UNKNOWN], None)
+            # A wrong check digit is the likelier story than a SIM Particle never heard of: say so.
+            unknown = SimLineResult.UNKNOWN if luhn_ok(iccid) else SimLineResult.BAD_CHECK_DIGIT
+            self.results[iccid] = (unknown, _REASONS[unknown], None)
         elif check is SimCheck.OWNED_ELSEWHERE:
             self.results[iccid] = (SimLineResult.OWNED_ELSEWHERE, "owned by another Particle account; ask its owner "
                                    "to release it, or use another SIM", None)
@@ -220,7 +227,8 @@ def import_sim_list(
     lines = [_line(entry, run.results.get(entry.value)) for entry in sims.entries]
     lines += [ReportLine(p.line, p.text, "", None, _FROM_PROBLEM[p.kind], p.reason) for p in sims.problems]
     lines.sort(key=lambda line: line.line)
-    return SimImportReport(str(sims.source), product_id, tuple(lines), run.requests, run.complete)
+    return SimImportReport(str(sims.source), product_id, tuple(lines), run.requests, run.complete,
+                           sims.input_columns, sims.input_rows)
 
 
 def _import(

@@ -73,6 +73,15 @@ def test_hash_pin_with_input_closed_says_no_pin_was_typed(
     assert "no PIN" in err
 
 
+@pytest.mark.parametrize("stdin", [b"1234\n", b"1234"])
+def test_hash_pin_piped_in_is_read_once(stdin: bytes) -> None:
+    done = cli("profile", "hash-pin", stdin=stdin)  # echo 1234 | particle-station profile hash-pin
+    assert done.returncode == 0, done.stderr.decode()
+    from station.config.profile import verify_pin
+
+    assert verify_pin("1234", done.stdout.decode().strip())
+
+
 def test_hash_pin_in_a_process_without_a_terminal_and_stdin_closed() -> None:
     done = cli("profile", "hash-pin")
     assert done.returncode == 1

@@ -190,7 +190,7 @@ def test_attach_command_creates_the_lot_and_ties_the_list(tmp_path: Path, profil
     path = tray_file(tmp_path, "tray.txt", [dev(1), serial(2), "junk"])
     code = main(["tray", "attach", str(path), "--lot", "L-new", "--profile", str(profile), "--operator", "bob"])
     out = capsys.readouterr().out
-    assert code == 3  # one line of the file is not an identifier
+    assert code == 1  # one line of the file is not an identifier
     assert "Attached 2 identifiers (1 device id, 1 serial)" in out and "line 3" in out
     with Journal(tmp_path / "data" / "journal.sqlite3") as db:
         assert [(k, v) for _, _, k, v in db.lot_lists("L-new")] == [("device_id", dev(1)), ("serial", serial(2))]
@@ -202,7 +202,7 @@ def test_reconcile_command_prints_the_exact_json(tmp_path: Path, profile: Path, 
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["tray", "reconcile", "--lot", LOT, "--profile", str(profile), "--json"])
     printed = json.loads(capsys.readouterr().out)
-    assert code == 3
+    assert code == 1  # differences: exit 1, as the README's exit codes say
     assert printed == reconcile(messy_lot, LOT).to_json()
     assert printed["counts"]["not_seen"] == 3
     assert printed["duplicates"]["same_device"] == [{"device_id": dev(1), "unit_keys": [serial(1), serial(9)]}]
@@ -214,7 +214,7 @@ def test_reconcile_command_prints_a_table_of_counts_and_findings(profile: Path, 
     out = capsys.readouterr().out
     assert "On a list, not seen yet          3" in out
     assert f"on a list, not seen            serial     {serial(7)}" in out
-    assert "Lot and lists differ (exit code 3)." in out
+    assert "Lot and lists differ (exit code 1)." in out
 
 
 def test_reconcile_command_for_an_unknown_lot_is_one_error_line(profile: Path, messy_lot: Journal,

@@ -206,6 +206,16 @@ def test_an_iccid_particle_does_not_know_is_unknown(
     assert imports_of(emulator, UNKNOWN) == ["unknown ICCID"]
 
 
+def test_an_unknown_iccid_with_a_wrong_check_digit_says_so_not_unknown(
+    tmp_path: Path, emulator: EmulatorServer, cloud: ParticleCloud
+) -> None:
+    typo = UNKNOWN[:-1] + str((int(UNKNOWN[-1]) + 1) % 10)
+    report = import_sim_list(read_sim_list(sim_pack(tmp_path, typo)), cloud, PRODUCT)
+    assert report.lines[0].result is SimLineResult.BAD_CHECK_DIGIT
+    assert report.lines[0].result.value == "invalid (check digit)"
+    assert "check digit" in report.lines[0].reason
+
+
 def test_running_the_import_again_imports_nothing_new(
     tmp_path: Path, emulator: EmulatorServer, cloud: ParticleCloud
 ) -> None:
@@ -270,8 +280,10 @@ def test_cli_import_sims_prints_json_and_writes_the_report(
     monkeypatch.setenv("SIMTEST_ACCESS_TOKEN", TOKEN)
     pack = sim_pack(tmp_path, *FRESH, OTHER_ACCOUNT, "8901")
     code = main(["tray", "import-sims", str(pack), "--profile", str(write_profile(tmp_path, emulator)), "--json"])
-    out = json.loads(capsys.readouterr().out)
-    assert code == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert code == 1  # two lines were not imported: not a clean success
+    assert f"2 of 5 lines of {pack} were not imported" in captured.err
     assert out["summary"] == {"activation pending": 3, "owned elsewhere": 1, "invalid": 1}
     assert Path(out["report"]).exists()
     assert TOKEN not in json.dumps(out)

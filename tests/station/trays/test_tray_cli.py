@@ -148,15 +148,40 @@ def test_a_lost_reply_is_not_reported_as_already_in_the_product(
     assert all("added by this import, or there before it" in line["reason"] for line in result["lines"])
 
 
-def test_a_tray_where_no_line_can_be_imported_exits_3_and_says_so(
+def test_a_tray_where_no_line_can_be_imported_exits_1_and_says_so(
     tmp_path: Path, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     profile = profile_for(tmp_path, emulator, monkeypatch)
     source = tray(tmp_path / "in", "rounded.csv", ["Device ID", "1.23457E+23", "1.23457E+23"])
     code = main(["tray", "import", str(source), "--profile", str(profile), "--json"])
     err = capsys.readouterr().err
-    assert code == 3
+    assert code == 1  # README: 1 = refused or done with failures; never a code a factory script does not expect
     assert "no line of" in err and "format the id column as Text" in err
+
+
+def test_the_report_keeps_every_column_of_the_input_tray(
+    tmp_path: Path, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profile = profile_for(tmp_path, emulator, monkeypatch)
+    source = tray(tmp_path / "in", "tray.csv", ["Device ID,Serial Number,Note", f"{IDS[0]},P046AB1234ABCDE,box 1",
+                                                f"{IDS[1]},P046AB1234ABCDF,"])
+    assert main(["tray", "import", str(source), "--profile", str(profile), "--json"]) == 0
+    report = Path(json.loads(capsys.readouterr().out)["report"])
+    rows = list(openpyxl.load_workbook(report)["Import"].values)
+    assert rows[0][6:] == ("Tray: Device ID", "Serial Number", "Note")
+    assert [row[6:] for row in rows[1:]] == [(IDS[0], "P046AB1234ABCDE", "box 1"), (IDS[1], "P046AB1234ABCDF", None)]
+
+
+def test_an_import_with_some_refused_lines_exits_1_and_says_how_many(
+    tmp_path: Path, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profile = profile_for(tmp_path, emulator, monkeypatch)
+    source = tray(tmp_path / "in", lines=[IDS[0], "not-an-id", "1234", "e00fce68", "also bad"])
+    code = main(["tray", "import", str(source), "--profile", str(profile)])
+    captured = capsys.readouterr()
+    assert code == 1  # not a clean success: a factory script must see it
+    assert f"4 of 5 lines of {source} were not imported" in captured.err
+    assert "added                            1" in captured.out
 
 
 def test_a_large_import_shows_progress_on_stderr(
@@ -193,12 +218,12 @@ def test_tray_import_with_a_bad_log_folder_says_so_before_the_import(
     assert imports(emulator) == []
 
 
-def test_attach_with_problem_lines_exits_3_with_a_sentence(
+def test_attach_with_problem_lines_exits_1_with_a_sentence(
     tmp_path: Path, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     profile = profile_for(tmp_path, emulator, monkeypatch)
     source = tray(tmp_path / "in", lines=[IDS[0], "not-an-id"])
-    assert main(["tray", "attach", str(source), "--lot", "L1", "--profile", str(profile)]) == 3
+    assert main(["tray", "attach", str(source), "--lot", "L1", "--profile", str(profile)]) == 1
     assert "1 lines of" in capsys.readouterr().err
 
 

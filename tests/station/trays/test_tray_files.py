@@ -99,6 +99,14 @@ def test_a_csv_under_an_xlsx_name_is_read_as_text(tmp_path: Path) -> None:
     assert [e.value for e in tray.entries] == ["e00fce68a1b2c3d4e5f60021"]
 
 
+@pytest.mark.parametrize("text", ["garbage\n", "garbage, more garbage\nand; more\n"])
+def test_text_without_ids_under_an_xlsx_name_is_refused_as_not_a_workbook(tmp_path: Path, text: str) -> None:
+    with pytest.raises(TrayError) as caught:
+        read_tray(write(tmp_path, "TRAY.xlsx", text), platform=BORON)
+    assert str(caught.value) == ("TRAY.xlsx is not an Excel workbook (it looks like text); save it as .xlsx from "
+                                 "Excel or rename it .csv/.txt")
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [

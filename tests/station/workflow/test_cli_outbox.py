@@ -58,15 +58,18 @@ def test_outbox_list_then_retry_pushes_the_queued_work(sim: SimulatedLine, capsy
     assert device["product_id"] == sim.profile.product_id and device["groups"] == ["line-a"]
 
     assert main(["outbox", "list", "--profile", profile]) == 0
-    assert "no cloud work waiting" in capsys.readouterr().err
+    listed_out = capsys.readouterr()
+    assert listed_out.out.strip() == "no cloud work waiting" and not listed_out.err  # a result: `> file` keeps it
 
 
 @pytest.mark.parametrize("url", ["ftp://api.particle.io", "http://", "api.particle.io", "https://host:99999", ""])
 def test_run_refuses_a_cloud_url_that_is_no_cloud_address(sim: SimulatedLine, url: str,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["run", "--profile", str(sim.profile.path), "--headless", "--cloud-url", url])
+    with pytest.raises(SystemExit) as exited:  # wrong usage: exit 2, with run's usage
+        main(["run", "--profile", str(sim.profile.path), "--headless", "--cloud-url", url])
     error = capsys.readouterr().err.strip()
-    assert code == 1
-    assert error == (f"particle-station: error: --cloud-url {url!r} is not a cloud address: give an http or https "
-                     "URL with a host, e.g. https://api.particle.io")
+    assert exited.value.code == 2
+    assert error.startswith("usage: particle-station run ")
+    assert error.splitlines()[-1] == (f"particle-station run: error: argument --cloud-url: {url!r} is not a cloud "
+                                      "address: give an http or https URL with a host, e.g. https://api.particle.io")
     assert not (Path(sim.profile.log_folder) / "journal.sqlite3").exists()
