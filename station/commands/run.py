@@ -274,13 +274,10 @@ class TerminalReport:
 def run_line(args: argparse.Namespace) -> int:
     from station.config.log_folder import log_folder_problem
     from station.config.profile_loader import load_profile
-    from station.workflow.cloud_reach import checked_cloud_url
     from station.workflow.line import Line
     from station.workflow.lot import operator_name, prepare_lot
 
-    if args.cloud_url is not None:
-        args.cloud_url = checked_cloud_url(args.cloud_url)
-    profile = load_profile(args.profile)
+    profile = load_profile(args.profile)  # --cloud-url was checked by the parser (station.commands.arguments)
     problem = log_folder_problem(profile.log_folder)
     if problem is not None:
         raise StationError(f"{args.profile}: {problem}")

@@ -86,6 +86,6 @@ class TestsPanel(QWidget):
                                                        else None)
             add_row(self.table, [s.test, s.name, str(s.count), str(s.failures), str(s.marginal),
                                  _number(s.mean, s.units), _number(s.stdev), _number(s.minimum), _number(s.maximum),
-                                 _limits(s), f"{s.cpk:.2f}" if s.cpk is not None else "–"], colour)
+                                 _limits(s), s.cpk_text()], colour)
         self.status.setText(f"{len(found.stats)} measurement{'s' if len(found.stats) != 1 else ''}; Cpk below "
                             f"{CPK_BAR} is marked yellow, measurements with failures red.")

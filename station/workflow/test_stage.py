@@ -293,8 +293,8 @@ class TestStage:
         if not verdict.passed and run.failure is None:
             units = f" {measurement.units}" if measurement.units and not isinstance(value, str) else ""
             run.failure = (f"Test {run.spec.name}: {measurement.name} = {_shown(value)}{units}, limit "
-                           f"{measurement.limit.describe()}" + (f" ({verdict.why})" if verdict.why and
-                                                              "outside" not in verdict.why else "") + ".")
+                           f"{measurement.limit.wording(measurement.units)}"
+                           + (f" ({verdict.why})" if _adds(verdict.why) else "") + ".")
 
     def _unset(self, run: _TestRun, wall: float, duration: float, failure: str) -> None:
         run.failure = failure
@@ -346,3 +346,8 @@ def _errors(reply: dict[str, Any]) -> str:
             parts.append(f"{error.get('field', '?')}: {error.get('message', '?')} (code {error.get('code', '?')})")
     return (": " + "; ".join(parts)) if parts else ""
 
+
+def _adds(why: str | None) -> bool:
+    """Whether a judgement's reason says more than "value, limit" already does (a value that is not a number, an
+    unknown expected value) rather than repeating them ("3.2 is outside ...", "got [3], must be empty")."""
+    return why is not None and why != "" and "outside" not in why and not why.startswith("got ")

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from station.records.test_stats import MIN_CPK_SAMPLES
 from station.records.unit_table import UnitState
 
 TESTED = (UnitState.PASS.value, UnitState.FAIL.value, UnitState.NOT_CONFIRMED.value)
@@ -25,11 +26,9 @@ NO_OUTCOME = (UnitState.IN_PROGRESS.value, UnitState.INTERRUPTED.value)
 """States whose cycle time is not a finished cycle."""
 NO_CODE = "(no code recorded)"
 CPK_BAR = 1.33
-CPK_MIN_SAMPLES = 30
-"""No Cpk from fewer values than this: the panel says "n < 30" instead, since a Cpk of a handful of values swings
-too far to judge a process by (its confidence interval narrows only with the sample count). Another engineer is
-adding the station's own minimum sample count for Cpk to station.records; until it lands this is the dashboard's
-own, and the two are to be made one constant."""
+CPK_MIN_SAMPLES = MIN_CPK_SAMPLES
+"""No Cpk from fewer values than this (the station's own minimum, station.records.test_stats): the panel says
+"n < 30" instead."""
 
 API_BUDGET = 10_000
 API_WINDOW_S = 300.0

@@ -164,7 +164,7 @@ def test_the_test_stage_runs_console_tests_over_the_serial_link_and_judges_them(
         ctx = UnitContext(LabelScan.parse(device.label), 0, unit, CancelToken())
         assert stage.run(ctx, facts)["passed"] == ["battery"]
         device.test_faults = {"battery": "out_of_range"}
-        with pytest.raises(UnitFailure, match=r"battery_voltage = 3.2, limit 3.6 <= x <= 4.2"):
+        with pytest.raises(UnitFailure, match=r"battery_voltage = 3.2, limit 3.6 to 4.2\."):
             stage.run(ctx, facts)
         taken = journal.measurement_table.of_unit(unit.id)
     assert [(m.name, m.outcome) for m in taken] == [("battery_voltage", MeasurementOutcome.PASS),

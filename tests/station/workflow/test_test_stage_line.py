@@ -143,7 +143,7 @@ def test_an_out_of_range_measurement_fails_the_unit_with_no_cloud_call_for_it(ts
         steps = {s.step: s.status for s in line.journal.step_table.of_unit(unit.id)}
     assert result.state is UnitState.FAIL and result.reason_code == ReasonCode.TEST_FAILED.value
     assert "battery" in result.reason and "battery_voltage = 3.2 V" in result.reason
-    assert "3.6 <= x <= Marginal:4.1 <= 4.3" in result.reason
+    assert "limit 3.6 to 4.3 V (marginal: 4.1 or above)" in result.reason
     assert steps["tests"] is StepStatus.FAILED and "flash" not in steps and "pre_add" not in steps
     assert not cloud_calls_about(tsim, device.device_id.value, device.iccid.value)  # type: ignore[union-attr]
     [cloud_device] = [d for d in tsim.emulator.snapshot()["devices"] if d["id"] == device.device_id.value]
@@ -206,7 +206,7 @@ upper = 40
     with make_line(tsim, prompter=FixedAnswers(number=55.0)) as line:
         result = line.scan(device.label).result(timeout=60)
         [current] = [m for m in line.journal.measurement_table.of_lot(line.lot) if m.name == "supply_current"]
-    assert result.state is UnitState.FAIL and "supply_current = 55 mA, limit 10 <= x <= 40" in result.reason
+    assert result.state is UnitState.FAIL and "supply_current = 55 mA, limit 10 to 40 mA" in result.reason
     assert current.value == 55.0 and current.outcome is MeasurementOutcome.FAIL
 
 
