@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import io
+import signal
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack, closing
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -328,7 +329,8 @@ def run_line(args: argparse.Namespace) -> int:
         print(f"line ready: station {profile.station_name!r}, product {profile.product_id} "
               f"({profile.platform.display_name}), lot {line.lot}, {profile.slots.count} slot(s)", file=sys.stderr)
         try:
-            not_taken = _feed_labels(line, args, devices, lines)
+            with _sigterm_as_ctrl_c():  # a service manager's stop records the running units as Ctrl+C does
+                not_taken = _feed_labels(line, args, devices, lines)
         except KeyboardInterrupt:
             print("interrupted: stopping; running units are recorded as interrupted", file=sys.stderr)
             line.interrupt()
@@ -347,6 +349,23 @@ def run_line(args: argparse.Namespace) -> int:
               + (f" ({counted(pending, 'cloud operation')} still queued; they finish when the station runs again)"
                  if pending else ""), file=sys.stderr)
         return 1 if "FAIL" in states or (args.rework and not_taken) else 0
+
+
+@contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (systemd's stop, ``kill``) raises KeyboardInterrupt in the main thread while the line takes labels."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _feed_labels(line: Line, args: argparse.Namespace, devices: list[Any], lines: InputLines | None) -> int:

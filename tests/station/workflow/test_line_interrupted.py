@@ -1,5 +1,5 @@
-"""Ctrl-C during a headless run stops cleanly: the running unit is recorded as interrupted (not FAIL), the lot's
-figures are printed, and the exit code is 130."""
+"""Ctrl-C (or SIGTERM) during a headless run stops cleanly: the running unit is recorded as interrupted (not FAIL),
+the lot's figures are printed, and the exit code is 130."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from cloud_client.emulator import EmulatorServer
 from hardware.platforms import by_name
@@ -23,7 +25,10 @@ TOKEN = "c" * 40
 SEED = "ctrl-c"
 
 
-def test_ctrl_c_mid_flash_records_the_unit_interrupted_and_prints_the_summary(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_mid_flash_records_the_unit_interrupted_and_prints_the_summary(tmp_path: Path,
+                                                                             stop: signal.Signals) -> None:
+    # SIGTERM (a service manager stopping the station, `kill`) is handled as Ctrl-C.
     boron = by_name("boron")
     unit = SimulatedDevice(boron, seed=f"{SEED}-0")
     firmware = product_firmware(boron, PRODUCT, 7, size=160 * 1024)
@@ -57,7 +62,7 @@ def test_ctrl_c_mid_flash_records_the_unit_interrupted_and_prints_the_summary(tm
             time.sleep(0.01)
         else:
             raise AssertionError("the unit never reached the flash step")
-        station.send_signal(signal.SIGINT)
+        station.send_signal(stop)
         output, _ = station.communicate(timeout=60)
         assert station.returncode == 130, output
         assert "Traceback" not in output
