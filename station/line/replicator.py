@@ -193,6 +193,8 @@ class Replicator:
         # (this journal still holds those changes, made when the line says), or the log was emptied while the
         # station ran without [line] and filled again under new, higher ids. Restored from a backup: the line holds
         # a change id this journal never issued, or one it issued again for another write since the restore.
+        # Known gap: a line database upgraded from schema step 4 has no replicated_at until the station's next
+        # batch; until then a restored journal that has already issued ``replicated`` again is not caught.
         mine = self.changes.made_at(replicated)
         never_issued = replicated > self.changes.last_issued()
         issued_again = mine is not None and made_at is not None and abs(mine - made_at) > SAME_CHANGE_S
