@@ -87,7 +87,11 @@ COLUMNS: tuple[Column, ...] = (
     # What identifies a unit comes first: printed, these columns repeat on every page across (IDENTITY_COLUMNS).
     Column("Unit key", 18, lambda u: u.unit_key, "text"),
     Column("Serial", 18, lambda u: u.serial, "text"),
-    Column("Lot", 22, lambda u: u.lot, "text"),
+    # Then the verdict, so that the first printed page of the lot says how every unit ended and why.
+    Column("State", 13, lambda u: u.state.value, "state"),
+    Column("Reason code", 16, lambda u: u.reason_code, "text"),
+    Column("Reason", 36, lambda u: u.reason, "wrapped"),
+    Column("Action", 36, lambda u: u.action, "wrapped"),
     Column("Device ID", 27, lambda u: u.device_id, "text"),
     Column("Platform", 10, lambda u: u.platform, "text"),
     Column("Device OS", 10, lambda u: u.device_os, "text"),
@@ -95,19 +99,16 @@ COLUMNS: tuple[Column, ...] = (
     Column("IMEI", 18, lambda u: u.imei, "text"),
     Column("Product firmware version", 10, lambda u: u.firmware_version, "number"),
     Column("Firmware file SHA-256", 68, lambda u: u.firmware_sha256, "text"),  # all 64 digits on one line
-    Column("Slot", 5, lambda u: None if u.slot is None else u.slot + 1, "number"),  # slots are 1-based on screen
-    Column("Operator", 13, lambda u: u.operator, "text"),
-    Column("Station", 17, lambda u: u.station, "text"),
-    Column("Software version", 11, lambda u: u.software_version, "text"),
-    Column("State", 13, lambda u: u.state.value, "state"),
-    Column("Reason code", 16, lambda u: u.reason_code, "text"),
-    Column("Reason", 36, lambda u: u.reason, "wrapped"),
-    Column("Action", 36, lambda u: u.action, "wrapped"),
     Column("Attempts", 9, lambda u: u.attempts, "number"),
     Column("First result", 10, lambda u: u.first_result, "text"),
     Column("Started", 19, lambda u: u.started_at, "time"),
     Column("Ended", 19, lambda u: u.ended_at, "time"),
     Column("Cycle seconds", 8, lambda u: u.cycle_seconds, "seconds"),
+    Column("Slot", 5, lambda u: None if u.slot is None else u.slot + 1, "number"),  # slots are 1-based on screen
+    Column("Operator", 13, lambda u: u.operator, "text"),
+    Column("Station", 17, lambda u: u.station, "text"),
+    Column("Lot", 22, lambda u: u.lot, "text"),
+    Column("Software version", 11, lambda u: u.software_version, "text"),
     # Device Protection as read at identify and when the unit left the slot, in Particle's words.
     Column("Protection on arrival", 14, lambda u: _protection_text(u.protection_on_arrival), "text"),
     Column("Protection on leaving", 14, lambda u: _protection_text(u.protection_on_leaving), "text"),
