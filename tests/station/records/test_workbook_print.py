@@ -33,6 +33,15 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
         yield opened
 
 
+def measured_once(journal: Journal) -> None:
+    """The lot's first unit gets one measurement, so that the workbook has a Tests sheet."""
+    unit = journal.units(LOT)[0]
+    journal.measurement_table.record(unit.id, 1, [MeasurementRow(
+        test="battery", name="voltage", value=3.9, units="V", lower=3.6, upper=4.3, marginal_lower=None,
+        marginal_upper=None, validator="3.6 <= x <= 4.3", outcome=MeasurementOutcome.PASS, marginal=False,
+        started_at=1_767_261_600.0, duration_s=0.2)])
+
+
 def sheets(path: Path) -> dict[str, Worksheet]:
     book = openpyxl.load_workbook(path)
     return {name: book[name] for name in book.sheetnames}  # type: ignore[misc]
@@ -68,11 +77,7 @@ def test_the_wide_sheets_print_at_a_readable_scale_over_pages_across_instead_of_
         journal: Journal, tmp_path: Path) -> None:
     """25 columns fitted to one page width printed at 3-4 pt: Units and Tests are not fitted but printed at 80 %
     (11 pt text at about 9 pt), over as many pages across as they need."""
-    unit = journal.units(LOT)[0]
-    journal.measurement_table.record(unit.id, 1, [MeasurementRow(
-        test="battery", name="voltage", value=3.9, units="V", lower=3.6, upper=4.3, marginal_lower=None,
-        marginal_upper=None, validator="3.6 <= x <= 4.3", outcome=MeasurementOutcome.PASS, marginal=False,
-        started_at=1_767_261_600.0, duration_s=0.2)])
+    measured_once(journal)
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
     book = sheets(tmp_path / "lot.xlsx")
     for name in ("Units", "Tests"):
@@ -100,11 +105,7 @@ def test_the_units_header_row_and_identifying_columns_repeat_on_every_printed_pa
 
 def test_the_tests_sheet_repeats_its_header_row_and_the_serial_on_every_printed_page(
         journal: Journal, tmp_path: Path) -> None:
-    unit = journal.units(LOT)[0]
-    journal.measurement_table.record(unit.id, 1, [MeasurementRow(
-        test="battery", name="voltage", value=3.9, units="V", lower=3.6, upper=4.3, marginal_lower=None,
-        marginal_upper=None, validator="3.6 <= x <= 4.3", outcome=MeasurementOutcome.PASS, marginal=False,
-        started_at=1_767_261_600.0, duration_s=0.2)])
+    measured_once(journal)
     write_workbook(journal, tmp_path / "lot.xlsx", lot=LOT)
     tests = sheets(tmp_path / "lot.xlsx")["Tests"]
     assert (tests.print_title_rows, tests.print_title_cols, tests.freeze_panes) == ("$1:$1", "$A:$A", "B2")

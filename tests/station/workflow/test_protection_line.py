@@ -208,23 +208,29 @@ def _bootloader_file(sim: SimulatedLine) -> Path:
     return path
 
 
+def a_development_device_to_protect(sim: SimulatedLine, device: SimulatedDevice) -> None:
+    """A product with Device Protection, a line that protects each unit at the end, and ``device`` arriving a
+    development device of the product: left so, the cloud would not keep it protected."""
+    _bootloader_file(sim)
+    product, ident = sim.profile.product_id, device.device_id.value
+    sim.emulator.set_product_device_protection(product, "active")
+    sim.emulator.add_device(ident, device.platform.name, serial=device.serial.value,  # type: ignore[union-attr]
+                            iccid=device.iccid.value if device.iccid else None, owner=OWNER, product_id=product)
+    with sim.cloud(max_retries=1) as cloud:
+        cloud.set_development(product, ident, True)
+    with_protection(sim, 'protect_at_end = true\nbootloader = "bootloader.bin"\n')
+
+
 def test_a_unit_is_protected_at_the_end_of_the_line(sim: SimulatedLine) -> None:
     import openpyxl
 
     from station.records.spreadsheet_paths import lot_workbook_path
 
     device = sim.devices[0]
-    _bootloader_file(sim)
     product, ident = sim.profile.product_id, device.device_id.value
-    sim.emulator.set_product_device_protection(product, "active")
-    # The unit arrives a development device of the product: left so, the cloud would not keep it protected.
-    sim.emulator.add_device(ident, device.platform.name, serial=device.serial.value,  # type: ignore[union-attr]
-                            iccid=device.iccid.value if device.iccid else None, owner=OWNER, product_id=product)
-    with sim.cloud(max_retries=1) as cloud:
-        cloud.set_development(product, ident, True)
+    a_development_device_to_protect(sim, device)
     assert [d["development"] for d in sim.emulator.snapshot()["devices"] if d["id"] == ident] == [True]
     sim.emulator.clear_request_log()
-    with_protection(sim, 'protect_at_end = true\nbootloader = "bootloader.bin"\n')
     with make_line(sim) as line:
         result = line.scan(device.label).result(timeout=60)
         unit = unit_of(line, device)
@@ -251,14 +257,8 @@ def test_a_unit_protected_while_the_cloud_is_down_ends_cloud_pending_and_its_fla
     from .test_line_cloud_outage import wait_for
 
     device = sim.devices[0]
-    _bootloader_file(sim)
-    product, ident = sim.profile.product_id, device.device_id.value
-    sim.emulator.set_product_device_protection(product, "active")
-    sim.emulator.add_device(ident, device.platform.name, serial=device.serial.value,  # type: ignore[union-attr]
-                            iccid=device.iccid.value if device.iccid else None, owner=OWNER, product_id=product)
-    with sim.cloud(max_retries=1) as cloud:
-        cloud.set_development(product, ident, True)
-    with_protection(sim, 'protect_at_end = true\nbootloader = "bootloader.bin"\n')
+    ident = device.device_id.value
+    a_development_device_to_protect(sim, device)
     with make_line(sim) as line:
         sim.emulator.set_faults(error_rate=1.0, methods=("PUT",))  # the product device cannot be updated
         result = line.scan(device.label).result(timeout=60)
