@@ -197,12 +197,6 @@ def write_demo_tray(sim: SimulatedLine, path: Path) -> Path:
     return path
 
 
-def _no_display() -> bool:
-    env = os.environ
-    return (sys.platform.startswith("linux") and not env.get("QT_QPA_PLATFORM")
-            and not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"))
-
-
 def _run_in_terminal(root: Path, platform: Platform, devices: int, timing: Timing) -> int:
     """No screen: run the same simulated line in this terminal, every unit and one wrong label, then stop."""
     from station.commands.run import TerminalReport
@@ -297,7 +291,9 @@ def run_demo(args: argparse.Namespace) -> int:
         finally:
             if temporary is not None:
                 temporary.cleanup()
-    if screenshot_dir is None and _no_display():
+    from station.ui.display import lacks_display
+
+    if screenshot_dir is None and lacks_display():
         if temporary is not None:
             temporary.cleanup()
             root = new_demo_run_folder(demo_runs_folder())

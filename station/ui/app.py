@@ -29,6 +29,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
+from station.ui.display import lacks_display
 from station.ui.main_window import LineFactory, OperatorWindow, ScanSimulator
 from station.ui.sounds import ResultSounds
 from station.workflow.line import Line
@@ -56,9 +57,7 @@ def prepare_display(environ: MutableMapping[str, str] | None = None, platform: s
     respected.
     """
     env = os.environ if environ is None else environ
-    if not platform.startswith("linux") or env.get("QT_QPA_PLATFORM"):
-        return None
-    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+    if not lacks_display(env, platform):
         return None
     env["QT_QPA_PLATFORM"] = "offscreen"
     return NO_DISPLAY
@@ -67,10 +66,7 @@ def prepare_display(environ: MutableMapping[str, str] | None = None, platform: s
 def display_problem(environ: Mapping[str, str] | None = None, platform: str = sys.platform) -> str | None:
     """Why the operator window of ``run`` could not be seen (a Linux PC with no display and no platform chosen);
     None when it can. ``run`` refuses to start then: an offscreen window would wait for scans nobody can make."""
-    env = os.environ if environ is None else environ
-    if not platform.startswith("linux") or env.get("QT_QPA_PLATFORM"):
-        return None
-    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+    if not lacks_display(environ, platform):
         return None
     return ("no display for the operator window: set DISPLAY (or run under xvfb-run -a), or run the line in this "
             "terminal with --headless")

@@ -16,14 +16,13 @@ from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QPixmap
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from hardware.progress import CancelToken
+from station.workflow.input_lines import CANCEL_POLL_S
 
 YES_NO = "yes_no"
 NUMBER = "number"
 IMAGE_HEIGHT = 260
 GRACE_S = 0.5
 """The worker waits this much longer than the countdown, so an answer given in the last moment still counts."""
-CANCEL_POLL_S = 0.1
-"""How often a waiting worker looks whether its unit was stopped (then the window closes)."""
 
 Answer = bool | float | None
 
